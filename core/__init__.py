@@ -1,0 +1,1 @@
+"""The Praxis kernel: everything every tenant shares."""

@@ -1,0 +1,1 @@
+"""People: consumers, Professionals, clinic admins (per tenant) and platform operators."""

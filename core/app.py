@@ -1,0 +1,126 @@
+"""create_app(settings) -> Starlette: the whole web application for every tenant."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from core import worker
+from core.config import Settings
+from core.logs import configure_logging
+from core.runtime import Runtime, build_runtime
+from core.web.api.openapi import openapi_endpoint
+from core.web.api.routes import api
+from core.web.api.table import PREFIX, error
+from core.web.middleware import (
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    TenantMiddleware,
+)
+from core.web.pages import account, admin, platform, portal, signin, signup, system, workspace
+from core.web.rendering import Templates
+from core.web.routing import not_found
+
+log = structlog.get_logger("praxis.app")
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def _routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
+        Route(f"{PREFIX}/openapi.json", openapi_endpoint(api), name="openapi"),
+        Route("/-/health", system.health, name="health"),
+        Route("/-/brand.css", system.brand_css, name="brand_css"),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    routes += api.routes
+    for area in (portal, signup, signin, account, workspace, admin, platform, system):
+        routes += area.pages.routes
+    return routes
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return error(404, "not_found", "Not found.")
+    return not_found(request)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return error(405, "method_not_allowed", "This method is not allowed here.")
+    return HTMLResponse("<h1>Method not allowed</h1>", status_code=405)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    request_id = request.scope.get("state", {}).get("request_id", "")
+    log.error("unhandled_error", error=type(exc).__name__)
+    message = f"Something went wrong on our side. Please try again. (Reference {request_id})"
+    if request.url.path.startswith("/api/"):
+        return error(500, "server_error", message)
+    return HTMLResponse(f"<h1>Sorry</h1><p>{message}</p>", status_code=500)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return await _not_found(request, exc)
+    if status == 405:
+        return await _method_not_allowed(request, exc)
+    if request.url.path.startswith("/api/"):
+        detail = exc.detail if isinstance(exc, HTTPException) else "Error."
+        return error(status, "http_error", str(detail))
+    return HTMLResponse(f"<h1>Error {status}</h1>", status_code=status)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    extra_plugins: Iterable[object] = (),
+    run_worker: bool = False,
+    access_log: bool = True,
+) -> Starlette:
+    """Build the app. ``run_worker`` runs background work in process (embedded default)."""
+    configure_logging(settings.log_level, settings.log_format)
+    rt = runtime or build_runtime(settings, extra_plugins=extra_plugins)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run_forever(rt, stop)) if run_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if runtime is None:
+                await rt.close()
+
+    app = Starlette(
+        routes=_routes(),
+        middleware=[
+            Middleware(RequestContextMiddleware, access_log=access_log),
+            Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+            Middleware(TenantMiddleware, directory=rt.directory),
+        ],
+        exception_handlers={
+            HTTPException: _http_exception,
+            500: _server_error,
+        },
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.runtime = rt
+    app.state.templates = Templates(auto_reload=settings.is_development)
+    return app

@@ -1,0 +1,1 @@
+"""Availability, consultation types, slots and appointments."""

@@ -1,0 +1,116 @@
+"""What Professionals and consumers submit about diaries and bookings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from babel.numbers import UnknownCurrencyError, get_currency_name, get_currency_precision
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from core.accounts.fields import Line
+from core.booking.models import HOLD_MINUTES, ConsultationMode
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _on_grid(value: time) -> time:
+    if value.minute % HOLD_MINUTES or value.second or value.microsecond:
+        raise ValueError(f"Use a time on a {HOLD_MINUTES}-minute boundary, like 09:00 or 09:15.")
+    return value
+
+
+def _currency(value: str) -> str:
+    value = value.strip().upper()
+    try:
+        get_currency_name(value, locale="en")
+    except UnknownCurrencyError:
+        raise ValueError("Use a three-letter currency code such as GBP or EUR.") from None
+    if len(value) != 3 or not value.isalpha():
+        raise ValueError("Use a three-letter currency code such as GBP or EUR.")
+    return value
+
+
+GridTime = Annotated[time, AfterValidator(_on_grid)]
+OptionalGridTime = Annotated[GridTime | None, BeforeValidator(_blank_is_none)]
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
+
+
+class WeeklyHoursForm(_Form):
+    weekday: int = Field(ge=0, le=6)
+    starts_at: GridTime
+    ends_at: GridTime
+
+    @model_validator(mode="after")
+    def _order(self) -> WeeklyHoursForm:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("The end time must be after the start time.")
+        return self
+
+
+class DayChangeForm(_Form):
+    on_date: date
+    starts_at: OptionalGridTime = None
+    ends_at: OptionalGridTime = None
+    available: bool = False
+    note: Line = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _times(self) -> DayChangeForm:
+        if (self.starts_at is None) != (self.ends_at is None):
+            raise ValueError("Give both a start and an end time, or neither for the whole day.")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("The end time must be after the start time.")
+        if self.available and self.starts_at is None:
+            raise ValueError("Extra hours need a start and an end time.")
+        return self
+
+
+class ConsultationTypeForm(_Form):
+    name: Line = Field(min_length=1, max_length=120)
+    duration_minutes: int = Field(ge=HOLD_MINUTES, le=480, multiple_of=HOLD_MINUTES)
+    currency: Annotated[str, AfterValidator(_currency)] = "GBP"
+    price: str = Field(min_length=1, max_length=12)
+    mode: ConsultationMode = ConsultationMode.VIDEO
+
+    def price_minor(self) -> int:
+        """The price in the currency's minor unit (pence for GBP)."""
+        exponent = get_currency_precision(self.currency)
+        return int(Decimal(self.price) * (10**exponent))
+
+    @field_validator("price")
+    @classmethod
+    def _price(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            raise ValueError("Enter the price as a number, like 45 or 45.00.") from None
+        exponent = get_currency_precision(info.data.get("currency", "GBP"))
+        if not amount.is_finite() or amount < 0 or amount != round(amount, exponent):
+            raise ValueError(f"Enter a price of 0 or more with at most {exponent} decimals.")
+        if amount >= 100_000:
+            raise ValueError("Enter a price below 100,000.")
+        return value
+
+
+class BookingRequest(_Form):
+    professional_id: uuid.UUID
+    consultation_type_id: uuid.UUID
+    starts_at: AwareDatetime

@@ -1,0 +1,248 @@
+"""Finding free slots, booking them and cancelling: the consumer's side of the diary.
+
+Seams for what comes next: confirming by payment, creating the video meeting and
+scheduling reminders belong right after ``book`` and ``cancel`` commit their rows
+(an outbox row in the same transaction); nothing here pretends to do them yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from core.accounts.models import Professional, User
+from core.accounts.professionals import approved_professional
+from core.booking.forms import BookingRequest
+from core.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    AvailabilityException,
+    ConsultationType,
+    SlotHold,
+    WeeklyAvailability,
+)
+from core.booking.slots import DayChange, Interval, free_slots, hold_units
+from core.db import utcnow
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from tenants.directory import TenantInfo
+
+MAX_DAYS_PER_QUERY = 31
+SLOT_TAKEN = "That time has just been booked by someone else. Please choose another time."
+
+
+async def bookable_type(
+    db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID
+) -> ConsultationType:
+    kind = await db.scalar(
+        select(ConsultationType).where(
+            ConsultationType.id == type_id,
+            ConsultationType.professional_id == professional_id,
+            ConsultationType.active.is_(True),
+        )
+    )
+    if kind is None:
+        raise NotFound("We could not find that consultation type.")
+    return kind
+
+
+async def _diary(
+    db: AsyncSession, professional_id: uuid.UUID, first_day: date, last_day: date
+) -> tuple[dict[int, list[Interval]], list[DayChange]]:
+    weekly: dict[int, list[Interval]] = defaultdict(list)
+    rules = await db.scalars(
+        select(WeeklyAvailability).where(WeeklyAvailability.professional_id == professional_id)
+    )
+    for rule in rules:
+        weekly[rule.weekday].append((rule.starts_at, rule.ends_at))
+    changes = await db.scalars(
+        select(AvailabilityException).where(
+            AvailabilityException.professional_id == professional_id,
+            AvailabilityException.on_date.between(first_day, last_day),
+        )
+    )
+    dated = [DayChange(c.on_date, c.starts_at, c.ends_at, c.available) for c in changes]
+    return weekly, dated
+
+
+async def _held(
+    db: AsyncSession, professional_id: uuid.UUID, start: datetime, end: datetime
+) -> set[datetime]:
+    rows = await db.scalars(
+        select(SlotHold.starts_at).where(
+            SlotHold.professional_id == professional_id,
+            SlotHold.starts_at >= start,
+            SlotHold.starts_at < end,
+        )
+    )
+    return set(rows)
+
+
+async def slots(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    *,
+    professional_id: uuid.UUID,
+    type_id: uuid.UUID,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> list[datetime]:
+    """Free start times (UTC) for one consultation type, days in the tenant's time zone."""
+    if last_day < first_day:
+        raise InvalidInput({"to": "The end date must not be before the start date."})
+    if (last_day - first_day).days >= MAX_DAYS_PER_QUERY:
+        raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
+    await approved_professional(db, professional_id)
+    kind = await bookable_type(db, professional_id, type_id)
+    weekly, changes = await _diary(db, professional_id, first_day, last_day)
+    zone = tenant.zone
+    window_start = datetime.combine(first_day, datetime.min.time(), zone) - timedelta(days=1)
+    window_end = datetime.combine(last_day, datetime.min.time(), zone) + timedelta(days=2)
+    return free_slots(
+        zone=zone,
+        first_day=first_day,
+        last_day=last_day,
+        weekly=weekly,
+        changes=changes,
+        duration=timedelta(minutes=kind.duration_minutes),
+        held=await _held(db, professional_id, window_start, window_end),
+        earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
+        latest=now + timedelta(days=tenant.booking.horizon_days),
+    )
+
+
+async def book(
+    db: AsyncSession, tenant: TenantInfo, consumer: User, request: BookingRequest, *, now: datetime
+) -> Appointment:
+    """Book a free slot. The slot-hold key settles any race: one booking wins, others 409."""
+    starts_at = request.starts_at.astimezone(tenant.zone)
+    day = starts_at.date()
+    free = await slots(
+        db,
+        tenant,
+        professional_id=request.professional_id,
+        type_id=request.consultation_type_id,
+        first_day=day,
+        last_day=day,
+        now=now,
+    )
+    if request.starts_at not in free:
+        raise Conflict("That time is not available. Please choose one of the times shown.")
+    kind = await bookable_type(db, request.professional_id, request.consultation_type_id)
+    start = request.starts_at.astimezone(UTC)
+    end = start + timedelta(minutes=kind.duration_minutes)
+    appointment = Appointment(
+        id=uuid.uuid4(),
+        professional_id=request.professional_id,
+        consumer_id=consumer.id,
+        consultation_type_id=kind.id,
+        starts_at=start,
+        ends_at=end,
+        status=AppointmentStatus.BOOKED.value,
+        mode=kind.mode,
+        price_minor=kind.price_minor,
+        currency=kind.currency,
+    )
+    db.add(appointment)
+    db.add_all(
+        SlotHold(
+            professional_id=kind.professional_id, starts_at=unit, appointment_id=appointment.id
+        )
+        for unit in hold_units(start, end)
+    )
+    try:
+        await db.commit()
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict(SLOT_TAKEN) from None
+    return appointment
+
+
+async def consumer_appointments(db: AsyncSession, consumer_id: uuid.UUID) -> list[Appointment]:
+    query = (
+        select(Appointment)
+        .options(joinedload(Appointment.professional), joinedload(Appointment.consultation_type))
+        .where(Appointment.consumer_id == consumer_id)
+        .order_by(Appointment.starts_at.desc(), Appointment.id)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def consumer_appointment(
+    db: AsyncSession, consumer_id: uuid.UUID, appointment_id: uuid.UUID
+) -> Appointment:
+    found = await db.scalar(
+        select(Appointment)
+        .options(joinedload(Appointment.professional), joinedload(Appointment.consultation_type))
+        .where(Appointment.id == appointment_id, Appointment.consumer_id == consumer_id)
+    )
+    if found is None:
+        raise NotFound("We could not find that appointment.")
+    return found
+
+
+def cancellable_until(tenant: TenantInfo, appointment: Appointment) -> datetime:
+    return appointment.starts_at - timedelta(hours=tenant.booking.cancellation_window_hours)
+
+
+async def cancel_by_consumer(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    consumer: User,
+    appointment_id: uuid.UUID,
+    *,
+    now: datetime,
+) -> Appointment:
+    """Cancel within the tenant's window; the freed time becomes bookable again."""
+    appointment = await consumer_appointment(db, consumer.id, appointment_id)
+    if appointment.status != AppointmentStatus.BOOKED.value:
+        raise Conflict("This appointment is already cancelled.")
+    if now > cancellable_until(tenant, appointment):
+        hours = tenant.booking.cancellation_window_hours
+        raise NotAllowed(
+            f"Appointments can be cancelled online up to {hours} hours before they start. "
+            f"Please contact {tenant.name} to cancel this one."
+        )
+    appointment.status = AppointmentStatus.CANCELLED.value
+    appointment.cancelled_at = now
+    appointment.cancelled_by = consumer.id
+    await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
+    await db.commit()
+    return appointment
+
+
+async def professional_appointments(
+    db: AsyncSession, professional: Professional, *, since: datetime
+) -> list[Appointment]:
+    query = (
+        select(Appointment)
+        .options(joinedload(Appointment.consumer), joinedload(Appointment.consultation_type))
+        .where(Appointment.professional_id == professional.id, Appointment.ends_at >= since)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def clinic_appointments(db: AsyncSession, *, since: datetime) -> list[Appointment]:
+    """Every appointment of the tenant from ``since``: the clinic admin's list and export."""
+    query = (
+        select(Appointment)
+        .options(
+            joinedload(Appointment.professional),
+            joinedload(Appointment.consumer),
+            joinedload(Appointment.consultation_type),
+        )
+        .where(Appointment.ends_at >= since)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    return list((await db.scalars(query)).all())
+
+
+def today_in(tenant: TenantInfo) -> date:
+    return utcnow().astimezone(tenant.zone).date()

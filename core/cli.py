@@ -1,0 +1,253 @@
+"""The `praxis` command: serve, worker, db, tenants, users, demo, plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from core.config import ConfigError, Settings, load_settings
+from core.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except (ConfigError, ValidationError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _with_runtime(work: Callable[[Any], Awaitable[T]]) -> T:
+    from core.runtime import build_runtime
+
+    async def run() -> T:
+        runtime = build_runtime(_settings())
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(run())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Praxis: a multi-tenant practice platform for health and wellness professionals.
+
+    Settings come from environment variables (see README.md, Configuration).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--worker/--no-worker",
+    "in_process_worker",
+    default=None,
+    help="Run background work in this process (default: yes on SQLite, no on PostgreSQL).",
+)
+def serve(host: str, port: int, in_process_worker: bool | None) -> None:
+    """Serve the web application with uvicorn (uvloop and httptools)."""
+    import uvicorn
+
+    from core.app import create_app
+
+    settings = _settings()
+    run_worker = (not settings.is_postgres) if in_process_worker is None else in_process_worker
+    app = create_app(settings, run_worker=run_worker)
+    shown = f":{port}" if port != 80 else ""
+    click.echo(f"Praxis is serving on http://{host}:{port}")
+    click.echo(f"  clinic portals:  http://<clinic>.{settings.platform_domain}{shown}")
+    click.echo(f"  platform admin:  http://{settings.platform_domain}{shown}/platform")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,  # our own access log carries ids, never client addresses
+        proxy_headers=True,
+        log_level="warning",
+    )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do one pass and exit (for cron or tests).")
+def worker(once: bool) -> None:
+    """Run background work: session clean-up now; the outbox and reminders as they arrive."""
+    from core import worker as background
+    from core.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if once:
+        _with_runtime(background.run_once)
+        return
+
+    async def forever(runtime: Any) -> None:
+        await background.run_forever(runtime, asyncio.Event())
+
+    _with_runtime(forever)
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations (alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the latest)."""
+    from core import migrate
+
+    migrate.upgrade(_settings(), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION ('base' removes every table)."""
+    from core import migrate
+
+    migrate.downgrade(_settings(), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@main.group()
+def tenants() -> None:
+    """Clinics (tenants) on this platform."""
+
+
+@tenants.command("add")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--update", is_flag=True, help="Bring an existing tenant in line with the file.")
+def tenants_add(file: Path, update: bool) -> None:
+    """Onboard a clinic from a TOML FILE (see tenants/examples/demo.toml)."""
+    from tenants.onboarding import TenantFileError, read_tenant_file
+    from tenants.services import TenantConflict, save_tenant
+
+    try:
+        spec = read_tenant_file(file)
+    except TenantFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def add(runtime: Any) -> str:
+        async with runtime.database.writing() as session:
+            tenant, outcome = await save_tenant(
+                session, spec, platform_domain=runtime.settings.platform_domain, update=update
+            )
+        host = f"{tenant.slug}.{runtime.settings.platform_domain}"
+        return f"{outcome}: {tenant.slug} ({tenant.name}) at {host}"
+
+    try:
+        click.echo(_with_runtime(add))
+    except TenantConflict as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    """List every tenant: slug, name, status."""
+    from tenants.services import list_tenants
+
+    async def listing(runtime: Any) -> list[Any]:
+        async with runtime.database.reading() as session:
+            return await list_tenants(session)
+
+    rows = _with_runtime(listing)
+    if not rows:
+        click.echo("No tenants yet. Add one with: praxis tenants add FILE.toml")
+    for tenant in rows:
+        click.echo(f"{tenant.slug:<24} {tenant.status:<10} {tenant.name}")
+
+
+ROLES = ("consumer", "professional", "clinic_admin", "operator")
+
+
+@main.group()
+def users() -> None:
+    """Accounts: consumers, Professionals, clinic admins and platform operators."""
+
+
+@users.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--tenant", "slug", help="The clinic's slug (not for operators).")
+@click.option("--username", required=True)
+@click.option("--full-name", required=True)
+@click.option("--email", required=True)
+@click.option("--phone", help="Mobile number (not for operators).")
+@click.option("--address-line1", help="Not for operators.")
+@click.option("--town", help="Not for operators.")
+@click.option("--postcode", help="Not for operators.")
+@click.option("--qualifications", help="Professionals only.")
+@click.option("--field-of-practice", help="Professionals only.")
+@click.option("--approved", is_flag=True, help="Professionals only: approve at once.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(role: str, slug: str | None, password_stdin: bool, **fields: Any) -> None:
+    """Create an account. The password is asked for (or read with --password-stdin)."""
+    from core.accounts.provisioning import create_account
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if role != "operator" and not slug:
+        raise click.UsageError("--tenant is required for every role but operator")
+    try:
+        message = _with_runtime(
+            lambda runtime: create_account(runtime, role, slug, password, fields)
+        )
+    except InvalidInput as exc:
+        lines = [f"  {name}: {text}" for name, text in exc.fields.items()]
+        raise click.ClickException("\n".join([exc.message, *lines])) from None
+    click.echo(message)
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, help="Port the URLs should show.")
+def demo(port: int) -> None:
+    """Load the demo clinic and its demo accounts (development only; idempotent)."""
+    from core.demo import load_demo
+
+    settings = _settings()
+    if settings.env == "production":
+        raise click.ClickException("The demo is for local use: set PRAXIS_ENV=development.")
+    logins = _with_runtime(lambda runtime: load_demo(runtime, port=port))
+    click.echo("Demo clinic loaded. Sign in with (local demo only):")
+    for login in logins:
+        click.echo(f"  {login.who:<18} {login.username:<10} {login.password:<24} {login.where}")
+
+
+@main.group()
+def plugins() -> None:
+    """Installed provider plugins."""
+
+
+@plugins.command("list")
+def plugins_list() -> None:
+    """Every installed plugin: name, kind, processor."""
+    from core.plugins import load_plugins
+
+    for manifest in load_plugins().manifests.values():
+        processor = manifest.processor.legal_name if manifest.processor else "(stays on platform)"
+        click.echo(f"{manifest.name:<20} {manifest.kind:<15} {processor}")
+
+
+@plugins.command("docs")
+@click.option("--output", type=click.Path(path_type=Path), default=Path("docs/hooks.md"))
+def plugins_docs(output: Path) -> None:
+    """Write the hook reference (docs/hooks.md) from core/hookspecs.py."""
+    from core.hookdocs import hook_reference
+
+    output.write_text(hook_reference(), encoding="utf-8")
+    click.echo(f"Wrote {output}")

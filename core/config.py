@@ -1,0 +1,127 @@
+"""Settings from the environment: one object, built once and passed, never imported."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_RATE = re.compile(r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says what to do."""
+
+
+class Settings(BaseSettings):
+    """Every variable is documented in README.md (Configuration)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    env: Environment = Field("production", validation_alias="PRAXIS_ENV")
+    var_dir: Path = Field(Path("var"), validation_alias="PRAXIS_VAR_DIR")
+    database_url: str = Field("", validation_alias="DATABASE_URL")
+    migration_database_url: str = Field("", validation_alias="MIGRATION_DATABASE_URL")
+    database_role: str = Field("praxis_app", validation_alias="DATABASE_ROLE")
+    database_pool_size: int = Field(10, ge=1, le=200, validation_alias="DATABASE_POOL_SIZE")
+    secret_key: SecretStr | None = Field(None, validation_alias="SECRET_KEY")
+    platform_domain: str = Field("localhost", validation_alias="PLATFORM_DOMAIN")
+    session_idle_minutes: int = Field(30, ge=1, validation_alias="SESSION_IDLE_MINUTES")
+    session_absolute_hours: int = Field(12, ge=1, validation_alias="SESSION_ABSOLUTE_HOURS")
+    rate_limit_storage: str = Field("memory://", validation_alias="RATE_LIMIT_STORAGE")
+    login_limit_per_account: str = Field("5/15 minutes", validation_alias="LOGIN_LIMIT_PER_ACCOUNT")
+    login_limit_per_client: str = Field("30/minute", validation_alias="LOGIN_LIMIT_PER_CLIENT")
+    staff_mfa_required: bool = Field(True, validation_alias="STAFF_MFA_REQUIRED")
+    tenant_cache_ttl_seconds: float = Field(60.0, ge=0, validation_alias="TENANT_CACHE_TTL")
+    tenant_cache_size: int = Field(20_000, ge=1, validation_alias="TENANT_CACHE_SIZE")
+    max_body_bytes: int = Field(1_000_000, ge=1024, validation_alias="MAX_BODY_BYTES")
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    log_format: Literal["json", "console"] = Field("json", validation_alias="LOG_FORMAT")
+    worker_interval_seconds: float = Field(60.0, gt=0, validation_alias="WORKER_INTERVAL")
+
+    @field_validator("platform_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        value = value.strip().lower().rstrip(".")
+        if not value or "/" in value or ":" in value:
+            raise ValueError("PLATFORM_DOMAIN must be a bare host name such as praxis.example")
+        return value
+
+    @field_validator("database_role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value and not _ROLE_NAME.match(value):
+            raise ValueError("DATABASE_ROLE must be a lower-case PostgreSQL role name")
+        return value
+
+    @field_validator("login_limit_per_account", "login_limit_per_client")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not _RATE.match(value.strip()):
+            raise ValueError("a rate limit reads like '5/15 minutes' or '30/minute'")
+        return value.strip()
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure (and __Host- prefixed) everywhere but local dev and tests."""
+        return self.env == "production"
+
+    @property
+    def migration_url(self) -> str:
+        """Migrations run as the tables' owner; the app may connect as a lesser role."""
+        return self.migration_database_url or self.database_url
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    def secret(self) -> bytes:
+        if self.secret_key is None:
+            raise ConfigError("SECRET_KEY is not set")
+        return self.secret_key.get_secret_value().encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, fill local-only defaults, and fail fast on what is missing."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    updates: dict[str, object] = {}
+    if not settings.database_url:
+        updates["database_url"] = f"sqlite+aiosqlite:///{settings.var_dir / 'praxis.db'}"
+    if settings.secret_key is None:
+        if settings.env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. Production needs a random secret of at least 32 "
+                "characters, e.g. SECRET_KEY=$(python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'). For local use set PRAXIS_ENV=development."
+            )
+        updates["secret_key"] = SecretStr(_local_secret(settings.var_dir))
+    elif len(settings.secret_key.get_secret_value()) < 32:
+        raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+    if updates:
+        settings = settings.model_copy(update=updates)
+    return settings
+
+
+def _local_secret(var_dir: Path) -> str:
+    """Development and tests keep a generated secret under var/, readable only by its owner."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

@@ -1,0 +1,1 @@
+"""Server-rendered pages (portal, workspace, admin, platform) and the JSON API."""

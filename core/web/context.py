@@ -1,0 +1,285 @@
+"""The request context every page and API endpoint gets, and the decorators that build it.
+
+One place decides, for every endpoint: which site it belongs to (a tenant's or
+the platform's; the other answers 404), who is signed in, whether they may see
+it, and whether an unsafe request carries a valid CSRF token.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.accounts.models import Operator, Role, User
+from core.accounts.sessions import Signed
+from core.config import Settings
+from core.crypto import token_digest
+from core.db import enter_write_mode, utcnow
+from core.runtime import Runtime
+from tenants.directory import PlatformSite, Site, TenantInfo
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SiteKind = Literal["tenant", "platform"]
+
+
+class Access(enum.Enum):
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+    CONSUMER = "consumer"
+    PROFESSIONAL = "professional"
+    CLINIC_ADMIN = "clinic_admin"
+    STAFF = "staff"  # Professionals and clinic admins
+    OPERATOR = "operator"
+
+
+class WrongSite(Exception):
+    """The endpoint does not exist on this host: 404."""
+
+
+class SignInRequired(Exception):
+    pass
+
+
+class SecondFactorPending(Exception):
+    """Password accepted, code not yet given."""
+
+
+class EnrolmentRequired(Exception):
+    """Staff must set up their second factor before anything else."""
+
+
+class Forbidden(Exception):
+    pass
+
+
+class CsrfRejected(Exception):
+    pass
+
+
+@dataclass
+class Cookies:
+    """Cookie names and attributes: __Host- prefixed and Secure outside local use."""
+
+    secure: bool
+
+    def name(self, base: str) -> str:
+        return f"__Host-{base}" if self.secure else base
+
+    def set(self, response: Response, base: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(
+            self.name(base),
+            value,
+            max_age=max_age,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def clear(self, response: Response, base: str) -> None:
+        response.delete_cookie(
+            self.name(base), path="/", secure=self.secure, httponly=True, samesite="lax"
+        )
+
+
+SESSION_COOKIE = "praxis_session"
+CSRF_COOKIE = "praxis_csrf"
+NOTICE_COOKIE = "praxis_notice"
+
+
+@dataclass
+class Ctx:
+    request: Request
+    rt: Runtime
+    db: AsyncSession
+    site: Site
+    cookies: Cookies
+    user: User | None = None
+    operator: Operator | None = None
+    token: str | None = None
+    mfa_pending: bool = False
+    pending: User | Operator | None = None  # password given, second factor not yet
+    form: dict[str, str] = field(default_factory=dict)
+    after: list[Callable[[Response], None]] = field(default_factory=list)
+
+    @property
+    def tenant(self) -> TenantInfo:
+        if not isinstance(self.site, TenantInfo):
+            raise WrongSite()
+        return self.site
+
+    @property
+    def tenant_or_none(self) -> TenantInfo | None:
+        return self.site if isinstance(self.site, TenantInfo) else None
+
+    @property
+    def me(self) -> User:
+        """The signed-in tenant account (pages that require one are guarded before this)."""
+        if self.user is None:
+            raise SignInRequired()
+        return self.user
+
+    @property
+    def settings(self) -> Settings:
+        return self.rt.settings
+
+    @cached_property
+    def now(self) -> datetime:
+        return utcnow()
+
+    @property
+    def region(self) -> str:
+        """Country used to read local phone numbers and postcodes (from the tenant locale)."""
+        locale = self.tenant.locale if isinstance(self.site, TenantInfo) else "en_GB"
+        return locale.rsplit("_", 1)[-1] if "_" in locale else "GB"
+
+    @property
+    def client(self) -> str:
+        return self.request.client.host if self.request.client else "unknown"
+
+    @cached_property
+    def _csrf_nonce(self) -> str:
+        nonce = self.request.cookies.get(self.cookies.name(CSRF_COOKIE))
+        if nonce and 16 <= len(nonce) <= 64:
+            return nonce
+        nonce = secrets.token_urlsafe(24)
+        self.after.append(lambda r: self.cookies.set(r, CSRF_COOKIE, nonce))
+        return nonce
+
+    def csrf(self) -> str:
+        """The form token: bound to this browser's nonce and to its session, if any."""
+        bound = token_digest(self.token) if self.token else ""
+        return self.rt.keyring.sign("csrf", f"{self._csrf_nonce}|{bound}")
+
+    def csrf_valid(self, supplied: str | None) -> bool:
+        if not supplied or not self.request.cookies.get(self.cookies.name(CSRF_COOKIE)):
+            return False
+        return hmac.compare_digest(supplied, self.csrf())
+
+    def sign_in_as(self, response: Response, token: str) -> None:
+        max_age = self.settings.session_absolute_hours * 3600
+        self.cookies.set(response, SESSION_COOKIE, token, max_age=max_age)
+
+    def sign_out(self, response: Response) -> None:
+        self.cookies.clear(response, SESSION_COOKIE)
+
+    def finish(self, response: Response) -> Response:
+        for step in self.after:
+            step(response)
+        return response
+
+
+def _site_matches(site: Site, kind: SiteKind) -> bool:
+    return isinstance(site, PlatformSite) == (kind == "platform")
+
+
+def _allowed(ctx: Ctx, access: Access) -> bool:
+    if access is Access.PUBLIC:
+        return True
+    if access is Access.OPERATOR:
+        return ctx.operator is not None
+    if ctx.user is None:
+        return False
+    role = ctx.user.role_enum
+    return {
+        Access.SIGNED_IN: True,
+        Access.CONSUMER: role is Role.CONSUMER,
+        Access.PROFESSIONAL: role is Role.PROFESSIONAL,
+        Access.CLINIC_ADMIN: role is Role.CLINIC_ADMIN,
+        Access.STAFF: role.is_staff,
+    }[access]
+
+
+async def _load_signed_in(ctx: Ctx) -> None:
+    token = ctx.request.cookies.get(ctx.cookies.name(SESSION_COOKIE))
+    if not token or len(token) > 128:
+        return
+    platform = isinstance(ctx.site, PlatformSite)
+    signed: Signed[Any, Any] | None
+    if platform:
+        signed = await ctx.rt.operator_sessions.load(ctx.db, token)
+    else:
+        signed = await ctx.rt.user_sessions.load(ctx.db, token)
+    if signed is None:
+        ctx.after.append(ctx.sign_out)  # expired or revoked: drop the stale cookie
+        return
+    ctx.token = token
+    ctx.mfa_pending = signed.row.mfa_pending
+    owner = signed.owner
+    if ctx.mfa_pending:
+        ctx.pending = owner
+    elif isinstance(owner, Operator):
+        ctx.operator = owner
+    elif isinstance(owner, User):
+        ctx.user = owner
+    if signed.needs_touch:
+        await _touch(ctx, token, platform)
+
+
+async def _touch(ctx: Ctx, token: str, platform: bool) -> None:
+    """Idle timeout: note activity in a short transaction of its own."""
+    tenant_id = None if platform else ctx.tenant.id
+    async with ctx.rt.database.writing(tenant_id) as db:
+        store = ctx.rt.operator_sessions if platform else ctx.rt.user_sessions
+        await store.touch(db, token)
+        await db.commit()
+
+
+def _needs_enrolment(ctx: Ctx) -> bool:
+    if not ctx.settings.staff_mfa_required:
+        return False
+    account: User | Operator | None = ctx.operator or ctx.user
+    if account is None or (isinstance(account, User) and not account.role_enum.is_staff):
+        return False
+    return account.totp_enabled_at is None
+
+
+@asynccontextmanager
+async def request_context(request: Request, site: SiteKind) -> AsyncIterator[Ctx]:
+    """Open the request's database session and learn who is signed in."""
+    rt: Runtime = request.app.state.runtime
+    here: Site = request.scope["state"]["site"]
+    if not _site_matches(here, site):
+        raise WrongSite()
+    tenant_id = here.id if isinstance(here, TenantInfo) else None
+    async with rt.database.session(tenant_id) as db:
+        ctx = Ctx(request, rt, db, here, Cookies(rt.settings.secure_cookies))
+        await _load_signed_in(ctx)
+        if request.method not in SAFE_METHODS:
+            await db.commit()  # end the read; what the handler writes takes the write lock
+            enter_write_mode(db)
+        yield ctx
+
+
+def authorise(
+    ctx: Ctx,
+    access: Access,
+    *,
+    csrf_token: str | None,
+    csrf_required: bool = True,
+    second_factor_step: bool = False,
+    enrolment_step: bool = False,
+) -> None:
+    """Raise unless this person may use this endpoint now, with this request."""
+    unsafe = ctx.request.method not in SAFE_METHODS
+    if unsafe and csrf_required and not ctx.csrf_valid(csrf_token):
+        raise CsrfRejected()
+    if ctx.mfa_pending and not second_factor_step:
+        raise SecondFactorPending()
+    if not _allowed(ctx, access):
+        if ctx.user is None and ctx.operator is None:
+            raise SignInRequired()
+        raise Forbidden()
+    if not enrolment_step and _needs_enrolment(ctx):
+        raise EnrolmentRequired()

@@ -1,0 +1,102 @@
+"""My account: details, sessions, and the two-step sign-in set-up (tenant and platform)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core.accounts.fields import parse
+from core.accounts.forms import SecondFactor
+from core.accounts.models import Operator, User
+from core.accounts.signin import begin_enrolment, confirm_enrolment
+from core.errors import InvalidInput
+from core.web.context import Access, Ctx, SiteKind
+from core.web.routing import Pages, redirect, render
+
+pages = Pages()
+
+
+@pages.page("/account", access=Access.SIGNED_IN)
+async def account(ctx: Ctx) -> Response:
+    sessions = await ctx.rt.user_sessions.count(ctx.db, ctx.me.id)
+    return render(ctx, "account/index.html", sessions=sessions, title="Your account")
+
+
+def _account(ctx: Ctx) -> User | Operator:
+    found = ctx.operator or ctx.user
+    assert found is not None  # guarded by access
+    return found
+
+
+def _issuer(ctx: Ctx) -> str:
+    return ctx.tenant_or_none.name if ctx.tenant_or_none else "Praxis platform"
+
+
+async def _enrolment_page(ctx: Ctx, secret: str, **extra: Any) -> Response:
+    account = _account(ctx)
+    uri, svg = ctx.rt.authenticator.enrolment(secret, account=account.username, issuer=_issuer(ctx))
+    return render(
+        ctx,
+        "account/security.html",
+        secret=secret,
+        otpauth=uri,
+        qr_svg=svg,
+        prefix=_prefix(ctx),
+        title="Two-step sign-in",
+        **extra,
+    )
+
+
+def _prefix(ctx: Ctx) -> str:
+    return "" if ctx.tenant_or_none else "/platform"
+
+
+async def security(ctx: Ctx) -> Response:
+    return render(
+        ctx, "account/security.html", secret=None, prefix=_prefix(ctx), title="Two-step sign-in"
+    )
+
+
+async def start(ctx: Ctx) -> Response:
+    secret = await begin_enrolment(ctx.db, _account(ctx), ctx.rt.authenticator)
+    return await _enrolment_page(ctx, secret)
+
+
+async def confirm(ctx: Ctx) -> Response:
+    account = _account(ctx)
+    try:
+        form = parse(SecondFactor, ctx.form)
+        await confirm_enrolment(ctx.db, account, form.code, ctx.rt.authenticator)
+    except InvalidInput as exc:
+        secret = ctx.rt.authenticator.reveal(account.totp_secret) if account.totp_secret else None
+        if secret is None:
+            return redirect(ctx, f"{_prefix(ctx)}/account/security")
+        return await _enrolment_page(ctx, secret, errors=exc.fields, summary=exc.message)
+    home = "/platform" if isinstance(account, Operator) else "/account"
+    return redirect(ctx, home, notice="Two-step sign-in is on. You will be asked for a code.")
+
+
+SITES: tuple[tuple[SiteKind, str, Access], ...] = (
+    ("tenant", "", Access.SIGNED_IN),
+    ("platform", "/platform", Access.OPERATOR),
+)
+for site, prefix, who in SITES:
+    base = f"{prefix}/account/security"
+    pages.page(base, site=site, access=who, enrolment_step=True, name=f"{site}_security")(security)
+    pages.page(
+        f"{base}/start",
+        methods=["POST"],
+        site=site,
+        access=who,
+        enrolment_step=True,
+        name=f"{site}_security_start",
+    )(start)
+    pages.page(
+        f"{base}/confirm",
+        methods=["POST"],
+        site=site,
+        access=who,
+        enrolment_step=True,
+        name=f"{site}_security_confirm",
+    )(confirm)

@@ -1,0 +1,131 @@
+"""The consumer's portal: home, Professionals, free times, booking, my appointments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from starlette.responses import Response
+
+from core.accounts.fields import parse
+from core.accounts.professionals import approved_professional, approved_professionals
+from core.booking import diary
+from core.booking import services as booking
+from core.booking.forms import BookingRequest
+from core.booking.models import AppointmentStatus
+from core.errors import Conflict, InvalidInput
+from core.web.context import Access, Ctx
+from core.web.rendering import Clock
+from core.web.routing import Pages, redirect, render
+
+pages = Pages()
+DAYS_SHOWN = 7
+
+
+@pages.page("/")
+async def home(ctx: Ctx) -> Response:
+    return render(ctx, "portal/home.html")
+
+
+@pages.page("/professionals")
+async def professionals(ctx: Ctx) -> Response:
+    found = await approved_professionals(ctx.db)
+    return render(ctx, "portal/professionals.html", professionals=found, title="Professionals")
+
+
+@pages.page("/professionals/{professional_id:uuid}")
+async def professional(ctx: Ctx) -> Response:
+    pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
+    kinds = await diary.consultation_types(ctx.db, pro.id)
+    return render(
+        ctx, "portal/professional.html", professional=pro, kinds=kinds, title=pro.display_name
+    )
+
+
+def _first_day(ctx: Ctx) -> date:
+    today = booking.today_in(ctx.tenant)
+    try:
+        wanted = date.fromisoformat(ctx.request.query_params.get("from", ""))
+    except ValueError:
+        return today
+    return max(wanted, today)
+
+
+@pages.page("/professionals/{professional_id:uuid}/book")
+async def free_times(ctx: Ctx) -> Response:
+    pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
+    try:
+        type_id = uuid.UUID(ctx.request.query_params.get("type", ""))
+    except ValueError:
+        return redirect(ctx, f"/professionals/{pro.id}", notice="Choose a consultation first.")
+    kind = await booking.bookable_type(ctx.db, pro.id, type_id)
+    first = _first_day(ctx)
+    last = first + timedelta(days=DAYS_SHOWN - 1)
+    starts = await booking.slots(
+        ctx.db,
+        ctx.tenant,
+        professional_id=pro.id,
+        type_id=kind.id,
+        first_day=first,
+        last_day=last,
+        now=ctx.now,
+    )
+    zone = ctx.tenant.zone
+    by_day: list[tuple[date, list[datetime]]] = [
+        (day, list(group))
+        for day, group in groupby(starts, key=lambda s: s.astimezone(zone).date())
+    ]
+    today = booking.today_in(ctx.tenant)
+    return render(
+        ctx,
+        "portal/book.html",
+        professional=pro,
+        kind=kind,
+        days=by_day,
+        first=first,
+        last=last,
+        previous=first - timedelta(days=DAYS_SHOWN) if first > today else None,
+        next=last + timedelta(days=1),
+        title=f"Book {kind.name}",
+    )
+
+
+@pages.page("/appointments", methods=["POST"], access=Access.CONSUMER, name="book")
+async def book(ctx: Ctx) -> Response:
+    try:
+        request = parse(BookingRequest, ctx.form, region=ctx.region)
+    except InvalidInput:
+        return redirect(ctx, "/professionals", notice="Choose a time from the list to book it.")
+    back = f"/professionals/{request.professional_id}/book?type={request.consultation_type_id}"
+    try:
+        appointment = await booking.book(ctx.db, ctx.tenant, ctx.me, request, now=ctx.now)
+    except Conflict as exc:
+        return redirect(ctx, back, notice=exc.message)
+    when = Clock(ctx.tenant).when(appointment.starts_at)
+    return redirect(ctx, "/appointments", notice=f"Your appointment on {when} is booked.")
+
+
+@pages.page("/appointments", access=Access.CONSUMER)
+async def my_appointments(ctx: Ctx) -> Response:
+    mine = await booking.consumer_appointments(ctx.db, ctx.me.id)
+    upcoming = [
+        a for a in mine if a.status == AppointmentStatus.BOOKED.value and a.ends_at >= ctx.now
+    ]
+    upcoming.reverse()
+    others = [a for a in mine if a not in upcoming]
+    return render(
+        ctx,
+        "portal/appointments.html",
+        upcoming=upcoming,
+        others=others,
+        can_cancel=lambda a: ctx.now <= booking.cancellable_until(ctx.tenant, a),
+        title="My appointments",
+    )
+
+
+@pages.page("/appointments/{appointment_id:uuid}/cancel", methods=["POST"], access=Access.CONSUMER)
+async def cancel(ctx: Ctx) -> Response:
+    appointment_id = ctx.request.path_params["appointment_id"]
+    await booking.cancel_by_consumer(ctx.db, ctx.tenant, ctx.me, appointment_id, now=ctx.now)
+    return redirect(ctx, "/appointments", notice="Your appointment is cancelled.")

@@ -1,0 +1,162 @@
+"""Signing in and out, on tenant sites and the platform site alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from core.accounts.fields import parse
+from core.accounts.forms import Login, SecondFactor
+from core.accounts.models import Operator, Role, User
+from core.accounts.signin import WrongCredentials, check_second_factor, needs_second_factor, sign_in
+from core.errors import InvalidInput, TooManyAttempts
+from core.web.context import Access, Ctx, SiteKind
+from core.web.routing import Pages, form_error, redirect, render, safe_next
+
+pages = Pages()
+
+HOME_BY_ROLE = {
+    Role.CONSUMER: "/appointments",
+    Role.PROFESSIONAL: "/workspace",
+    Role.CLINIC_ADMIN: "/admin",
+}
+
+
+def _platform(ctx: Ctx) -> bool:
+    return ctx.tenant_or_none is None
+
+
+def _prefix(ctx: Ctx) -> str:
+    return "/platform" if _platform(ctx) else ""
+
+
+def _store(ctx: Ctx) -> Any:
+    return ctx.rt.operator_sessions if _platform(ctx) else ctx.rt.user_sessions
+
+
+def _home(ctx: Ctx, account: User | Operator) -> str:
+    return "/platform" if isinstance(account, Operator) else HOME_BY_ROLE[account.role_enum]
+
+
+async def _sign_in(ctx: Ctx, form: Login) -> User | Operator:
+    common: dict[str, Any] = {
+        "username": form.username,
+        "password": form.password,
+        "client": ctx.client,
+        "passwords": ctx.rt.passwords,
+        "throttle": ctx.rt.throttle,
+    }
+    if _platform(ctx):
+        return await sign_in(ctx.db, Operator, realm="platform", **common)
+    return await sign_in(ctx.db, User, realm=str(ctx.tenant.id), **common)
+
+
+async def _login(ctx: Ctx) -> Response:
+    prefix = _prefix(ctx)
+    next_url = ctx.request.query_params.get("next")
+    context: dict[str, Any] = {"next": next_url or "", "prefix": prefix, "title": "Sign in"}
+    if ctx.request.method == "GET":
+        return render(ctx, "portal/login.html", **context)
+    try:
+        form = parse(Login, ctx.form)
+        account = await _sign_in(ctx, form)
+    except InvalidInput as exc:
+        return form_error(ctx, "portal/login.html", exc, **context)
+    except (WrongCredentials, TooManyAttempts) as exc:
+        refused = render(
+            ctx,
+            "portal/login.html",
+            status=exc.status,
+            summary=exc.message,
+            values={"username": ctx.form.get("username", "")},
+            **context,
+        )
+        if isinstance(exc, TooManyAttempts):
+            refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
+    if ctx.token:
+        await _store(ctx).end(ctx.db, ctx.token)  # never reuse a session across sign-ins
+    pending = needs_second_factor(account)
+    token = await _store(ctx).start(ctx.db, account, mfa_pending=pending)
+    await ctx.db.commit()
+    target = safe_next(next_url, _home(ctx, account))
+    response = redirect(ctx, f"{prefix}/login/code?next={target}" if pending else target)
+    ctx.sign_in_as(response, token)
+    return response
+
+
+async def _second_factor(ctx: Ctx) -> Response:
+    prefix = _prefix(ctx)
+    account = ctx.pending
+    if account is None or ctx.token is None:
+        return redirect(ctx, f"{prefix}/login")
+    next_url = safe_next(ctx.request.query_params.get("next"), _home(ctx, account))
+    context: dict[str, Any] = {"next": next_url, "prefix": prefix, "title": "Two-step sign-in"}
+    if ctx.request.method == "GET":
+        return render(ctx, "portal/login_code.html", **context)
+    try:
+        form = parse(SecondFactor, ctx.form)
+        await check_second_factor(ctx.db, account, form.code, ctx.rt.authenticator)
+    except InvalidInput as exc:
+        return form_error(ctx, "portal/login_code.html", exc, **context)
+    await _store(ctx).end(ctx.db, ctx.token)
+    token = await _store(ctx).start(ctx.db, account, mfa_pending=False)
+    await ctx.db.commit()
+    response = redirect(ctx, next_url)
+    ctx.sign_in_as(response, token)
+    return response
+
+
+async def _logout(ctx: Ctx) -> Response:
+    if ctx.token:
+        await _store(ctx).end(ctx.db, ctx.token)
+        await ctx.db.commit()
+    response = redirect(ctx, _prefix(ctx) or "/", notice="You have signed out.")
+    ctx.sign_out(response)
+    return response
+
+
+async def _logout_everywhere(ctx: Ctx) -> Response:
+    account = ctx.operator or ctx.user
+    assert account is not None
+    await _store(ctx).end_all(ctx.db, account.id)
+    await ctx.db.commit()
+    response = redirect(
+        ctx, f"{_prefix(ctx)}/login", notice="You have been signed out on every device."
+    )
+    ctx.sign_out(response)
+    return response
+
+
+SITES: tuple[tuple[SiteKind, str, Access], ...] = (
+    ("tenant", "", Access.SIGNED_IN),
+    ("platform", "/platform", Access.OPERATOR),
+)
+
+for site, prefix, signed_in in SITES:
+    both = ["GET", "POST"]
+    pages.page(f"{prefix}/login", methods=both, site=site, name=f"{site}_login")(_login)
+    pages.page(
+        f"{prefix}/login/code",
+        methods=both,
+        site=site,
+        second_factor_step=True,
+        name=f"{site}_login_code",
+    )(_second_factor)
+    pages.page(
+        f"{prefix}/logout",
+        methods=["POST"],
+        site=site,
+        second_factor_step=True,
+        enrolment_step=True,
+        name=f"{site}_logout",
+    )(_logout)
+    pages.page(
+        f"{prefix}/logout/everywhere",
+        methods=["POST"],
+        site=site,
+        access=signed_in,
+        enrolment_step=True,
+        name=f"{site}_logout_everywhere",
+    )(_logout_everywhere)

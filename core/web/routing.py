@@ -1,0 +1,230 @@
+"""Declaring pages: ``@pages.page(...)`` registers a route and wraps it with the request context.
+
+Service errors and access refusals become pages a person can act on: a sign-in
+redirect, a 403 that says what the page is for, a 404 that reveals nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from core.errors import InvalidInput, ServiceError
+from core.web.context import (
+    Access,
+    CsrfRejected,
+    Ctx,
+    EnrolmentRequired,
+    Forbidden,
+    SecondFactorPending,
+    SignInRequired,
+    SiteKind,
+    WrongSite,
+    authorise,
+    request_context,
+)
+from core.web.notices import read_notice, set_notice
+from core.web.rendering import Clock
+from tenants.directory import TenantInfo
+
+log = structlog.get_logger("praxis.web")
+Page = Callable[[Ctx], Awaitable[Response]]
+
+ACCESS_WORDS = {
+    Access.CONSUMER: "for consumers booking consultations",
+    Access.PROFESSIONAL: "for Professionals",
+    Access.CLINIC_ADMIN: "for clinic administrators",
+    Access.STAFF: "for clinic staff",
+    Access.OPERATOR: "for platform operators",
+}
+
+
+def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render with what every page needs: tenant, branding, who is signed in, CSRF, notice."""
+    tenant = ctx.site if isinstance(ctx.site, TenantInfo) else None
+    base: dict[str, Any] = {
+        "tenant": tenant,
+        "branding": tenant.branding if tenant else None,
+        "user": ctx.user,
+        "operator": ctx.operator,
+        "csrf": ctx.csrf,
+        "clock": Clock(tenant),
+        "notice": read_notice(ctx),
+        "path": ctx.request.url.path,
+        "errors": {},
+        "values": {},
+    }
+    base.update(context)
+    html = ctx.request.app.state.templates.render(tenant, template, base)
+    return HTMLResponse(html, status_code=status)
+
+
+def redirect(ctx: Ctx, url: str, *, notice: str | None = None) -> Response:
+    response = RedirectResponse(url, status_code=303)
+    if notice:
+        set_notice(ctx, response, notice)
+    return response
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """Only same-site paths: never an open redirect."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def form_error(ctx: Ctx, template: str, exc: InvalidInput, **context: Any) -> HTMLResponse:
+    """Re-show a form with each bad field's message; what was typed stays (passwords don't)."""
+    values = {k: v for k, v in ctx.form.items() if "password" not in k and k != "csrf_token"}
+    return render(
+        ctx,
+        template,
+        status=422,
+        errors=exc.fields,
+        summary=exc.message,
+        values=values,
+        **context,
+    )
+
+
+class Pages:
+    """A table of routes for one area of the site."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def page(
+        self,
+        path: str,
+        *,
+        methods: Sequence[str] = ("GET",),
+        site: SiteKind = "tenant",
+        access: Access = Access.PUBLIC,
+        second_factor_step: bool = False,
+        enrolment_step: bool = False,
+        name: str | None = None,
+    ) -> Callable[[Page], Page]:
+        def register(handler: Page) -> Page:
+            async def endpoint(request: Request) -> Response:
+                return await _run_page(
+                    request,
+                    handler,
+                    site=site,
+                    access=access,
+                    second_factor_step=second_factor_step,
+                    enrolment_step=enrolment_step,
+                )
+
+            self.routes.append(
+                Route(path, endpoint, methods=list(methods), name=name or handler.__name__)
+            )
+            return handler
+
+        return register
+
+
+async def _run_page(
+    request: Request,
+    handler: Page,
+    *,
+    site: SiteKind,
+    access: Access,
+    second_factor_step: bool,
+    enrolment_step: bool,
+) -> Response:
+    try:
+        async with request_context(request, site) as ctx:
+            try:
+                if request.method == "POST":
+                    ctx.form = await _read_form(request)
+                authorise(
+                    ctx,
+                    access,
+                    csrf_token=ctx.form.get("csrf_token"),
+                    second_factor_step=second_factor_step,
+                    enrolment_step=enrolment_step,
+                )
+                response = await handler(ctx)
+            except (SignInRequired, SecondFactorPending, EnrolmentRequired) as exc:
+                response = _redirect_for(ctx, exc, site)
+            except Forbidden:
+                words = ACCESS_WORDS.get(access, "for someone else")
+                response = error_page(
+                    ctx, 403, "This page is not for you", f"This page is {words}."
+                )
+            except CsrfRejected:
+                response = error_page(
+                    ctx,
+                    400,
+                    "This form has expired",
+                    "Go back, reload the page and try again. Cookies must be enabled.",
+                )
+            except ServiceError as exc:
+                response = error_page(
+                    ctx, exc.status, _TITLES.get(exc.status, "Sorry"), exc.message
+                )
+            return ctx.finish(response)
+    except WrongSite:
+        return not_found(request)
+
+
+_TITLES = {
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Page not found",
+    409: "That changed in the meantime",
+    422: "Please check what you entered",
+    429: "Too many attempts",
+}
+
+
+def not_found(request: Request) -> HTMLResponse:
+    """The 404 page, rendered without a request context (no session is looked up)."""
+    site = request.scope.get("state", {}).get("site")
+    tenant = site if isinstance(site, TenantInfo) else None
+    context = {
+        "tenant": tenant,
+        "branding": tenant.branding if tenant else None,
+        "user": None,
+        "operator": None,
+        "csrf": lambda: "",
+        "clock": Clock(tenant),
+        "notice": None,
+        "path": request.url.path,
+        "title": "Page not found",
+        "message": "We could not find that page. Check the address, or start again from home.",
+    }
+    html = request.app.state.templates.render(tenant, "error.html", context)
+    return HTMLResponse(html, status_code=404)
+
+
+def error_page(ctx: Ctx, status: int, title: str, message: str) -> HTMLResponse:
+    return render(ctx, "error.html", status=status, title=title, message=message)
+
+
+def _redirect_for(ctx: Ctx, exc: Exception, site: SiteKind) -> Response:
+    prefix = "/platform" if site == "platform" else ""
+    if isinstance(exc, SecondFactorPending):
+        return redirect(ctx, f"{prefix}/login/code")
+    if isinstance(exc, EnrolmentRequired):
+        return redirect(
+            ctx,
+            f"{prefix}/account/security",
+            notice="Set up two-step sign-in to continue: staff accounts need it.",
+        )
+    target = quote(ctx.request.url.path, safe="/")
+    return redirect(ctx, f"{prefix}/login?next={target}")
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return {}
+    form = await request.form(max_files=0, max_fields=100)
+    return {key: value for key, value in form.items() if isinstance(value, str)}

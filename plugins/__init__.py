@@ -1,0 +1,1 @@
+"""Built-in provider plugins. Each registers through the ``praxis`` entry-point group."""

@@ -1,0 +1,45 @@
+"""Payments to the Professional's own Stripe account (Stripe Connect, direct charges)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, HttpUrl, SecretStr
+
+from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+
+
+class StripeSettings(BaseModel):
+    secret_key: SecretStr = Field(description="The platform's Stripe secret key")
+    webhook_secret: SecretStr = Field(description="Signing secret of the Connect webhook")
+    api_base_url: HttpUrl = HttpUrl("https://api.stripe.com")
+
+
+@hookimpl
+def praxis_manifest() -> PluginManifest:
+    return PluginManifest(
+        name="payments_stripe",
+        kind="payments",
+        title="Stripe Connect payments",
+        version="0.1.0",
+        description="Consumers pay the clinic's connected account on Stripe's hosted page.",
+        processor=Processor(
+            legal_name="Stripe Payments Europe, Limited",
+            country="IE",
+            transfer_safeguard="EEA: UK adequacy regulations; SCCs for onward transfers",
+            privacy_policy_url="https://stripe.com/privacy",
+        ),
+        data=(
+            DataUse(
+                operation="create_checkout",
+                categories=(DataCategory.EMAIL, DataCategory.PAYMENT, DataCategory.APPOINTMENT),
+                purpose="take payment for the consultation",
+                legal_basis="contract",
+            ),
+            DataUse(
+                operation="refund",
+                categories=(DataCategory.PAYMENT,),
+                purpose="refund a cancelled consultation",
+                legal_basis="contract",
+            ),
+        ),
+        settings_model=StripeSettings,
+    )

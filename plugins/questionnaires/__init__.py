@@ -1,0 +1,25 @@
+"""Intake questionnaires, answered and stored within the platform."""
+
+from __future__ import annotations
+
+from core.hookspecs import DataCategory, DataUse, PluginManifest, hookimpl
+
+
+@hookimpl
+def praxis_manifest() -> PluginManifest:
+    return PluginManifest(
+        name="questionnaires",
+        kind="questionnaires",
+        title="Intake questionnaires",
+        version="0.1.0",
+        description="The tenant's intake questionnaire; answers never leave the platform.",
+        processor=None,
+        data=(
+            DataUse(
+                operation="store_answers",
+                categories=(DataCategory.HEALTH,),
+                purpose="prepare the Professional for the first consultation",
+                legal_basis="explicit consent (UK GDPR Art. 9(2)(a)) and health care (9(2)(h))",
+            ),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""What differs per tenant: identity, domains, branding, controller details, policies."""

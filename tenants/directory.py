@@ -1,0 +1,152 @@
+"""Host -> tenant resolution through an in-process cache.
+
+A host is either the platform domain itself (operator pages), ``<slug>.<platform
+domain>``, or a verified custom domain. Tenants change rarely, so answers are
+cached for a short time; unknown hosts are cached apart, in a small bounded map,
+so a flood of made-up hosts can never push real tenants out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+import zoneinfo
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import select
+
+from core.db import Database
+from tenants.models import Tenant, TenantDomain
+from tenants.schema import BookingPolicy, Branding, Controller, Retention
+
+
+@dataclass(frozen=True, slots=True)
+class TenantInfo:
+    """An immutable snapshot of what a request needs to know about its tenant."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    timezone: str
+    locale: str
+    branding: Branding
+    controller: Controller
+    booking: BookingPolicy
+    retention: Retention
+    providers: dict[str, str]
+    brand_version: str
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)  # ZoneInfo caches instances itself
+
+    @classmethod
+    def from_row(cls, row: Tenant) -> TenantInfo:
+        branding = Branding.model_validate(row.branding)
+        version_source = f"{branding.primary_colour}{branding.accent_colour}{row.name}"
+        return cls(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            timezone=row.timezone,
+            locale=row.locale,
+            branding=branding,
+            controller=Controller.model_validate(row.controller),
+            booking=BookingPolicy.model_validate(row.booking),
+            retention=Retention.model_validate(row.retention),
+            providers=dict(row.providers),
+            brand_version=hashlib.sha256(version_source.encode()).hexdigest()[:10],
+        )
+
+
+class PlatformSite:
+    """The platform domain itself: operator pages, no tenant."""
+
+
+PLATFORM: Final = PlatformSite()
+Site = TenantInfo | PlatformSite
+
+_UNKNOWN_CAPACITY = 4096
+_UNKNOWN_TTL = 5.0
+
+
+def normalise_host(raw: str) -> str:
+    host = raw.strip().lower()
+    if host.startswith("["):  # IPv6 literal: never a tenant
+        return host
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+class TenantDirectory:
+    def __init__(
+        self, database: Database, *, platform_domain: str, ttl: float, capacity: int
+    ) -> None:
+        self._db = database
+        self._platform = platform_domain
+        self._suffix = "." + platform_domain
+        self._ttl = ttl
+        self._capacity = capacity
+        self._known: OrderedDict[str, tuple[float, TenantInfo]] = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()
+
+    async def resolve(self, raw_host: str) -> Site | None:
+        host = normalise_host(raw_host)
+        if host == self._platform:
+            return PLATFORM
+        now = time.monotonic()
+        hit = self._known.get(host)
+        if hit is not None and hit[0] > now:
+            self._known.move_to_end(host)
+            return hit[1]
+        miss_until = self._unknown.get(host)
+        if miss_until is not None and miss_until > now:
+            return None
+        tenant = await self._load(host)
+        if tenant is None:
+            self._remember_unknown(host, now)
+        else:
+            self._remember(host, tenant, now)
+        return tenant
+
+    def forget_all(self) -> None:
+        """Called after this process changed a tenant or a domain."""
+        self._known.clear()
+        self._unknown.clear()
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    async def _load(self, host: str) -> TenantInfo | None:
+        if host.endswith(self._suffix):
+            slug = host[: -len(self._suffix)]
+            if "." in slug:
+                return None
+            query = select(Tenant).where(Tenant.slug == slug, Tenant.status == "active")
+        else:
+            query = (
+                select(Tenant)
+                .join(TenantDomain, TenantDomain.tenant_id == Tenant.id)
+                .where(
+                    TenantDomain.domain == host,
+                    TenantDomain.verified_at.is_not(None),
+                    Tenant.status == "active",
+                )
+            )
+        async with self._db.reading() as db:
+            row = await db.scalar(query)
+        return TenantInfo.from_row(row) if row is not None else None
+
+    def _remember(self, host: str, tenant: TenantInfo, now: float) -> None:
+        self._known[host] = (now + self._ttl, tenant)
+        self._known.move_to_end(host)
+        while len(self._known) > self._capacity:
+            self._known.popitem(last=False)
+
+    def _remember_unknown(self, host: str, now: float) -> None:
+        self._unknown[host] = now + _UNKNOWN_TTL
+        self._unknown.move_to_end(host)
+        while len(self._unknown) > _UNKNOWN_CAPACITY:
+            self._unknown.popitem(last=False)

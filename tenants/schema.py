@@ -1,0 +1,148 @@
+"""The shape of a tenant: what an onboarding TOML file may say, validated field by field."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from typing import Annotated, Literal
+
+from babel import Locale, UnknownLocaleError
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+PROVIDER_KINDS = ("video", "payments", "sms", "email", "questionnaires")
+ProviderKind = Literal["video", "payments", "sms", "email", "questionnaires"]
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ICO = re.compile(r"^[A-Z0-9]{8}$")
+RESERVED_SLUGS = frozenset({"www", "api", "admin", "platform", "static", "mail", "app", "status"})
+OVERRIDABLE_TEMPLATES = frozenset(
+    {"portal/home.html", "portal/_footer.html", "portal/_welcome.html", "base.html"}
+)
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise ValueError(f"must be a colour like #0b6e4f, not {value!r}")
+    return value.lower()
+
+
+def _hostname(value: str) -> str:
+    host = value.strip().lower().rstrip(".")
+    labels = host.split(".")
+    if len(host) > 253 or len(labels) < 2 or not all(_HOST_LABEL.match(x) for x in labels):
+        raise ValueError(f"{value!r} is not a domain name such as clinic.example.org")
+    return host
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"is not a valid email address: {exc}") from None
+
+
+Colour = Annotated[str, AfterValidator(_colour)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Branding(_Strict):
+    primary_colour: Colour = "#0b6e4f"
+    accent_colour: Colour = "#b3541e"
+    logo_url: str | None = Field(None, max_length=500)
+    tagline: str = Field("", max_length=200)
+    template_overrides: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("logo_url")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("https://") or value.startswith("/static/")):
+            raise ValueError("must be an https:// address or a /static/ path")
+        return value
+
+    @field_validator("template_overrides")
+    @classmethod
+    def _overrides(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - OVERRIDABLE_TEMPLATES)
+        if unknown:
+            allowed = ", ".join(sorted(OVERRIDABLE_TEMPLATES))
+            raise ValueError(f"cannot override {', '.join(unknown)}; overridable: {allowed}")
+        return value
+
+
+class Controller(_Strict):
+    """The tenant as data controller, as its privacy notice names it."""
+
+    legal_name: str = Field(min_length=1, max_length=200)
+    registered_number: str | None = Field(None, max_length=40)
+    address: str = Field(min_length=1, max_length=500)
+    dpo_contact: Email
+    ico_registration: str
+
+    @field_validator("ico_registration")
+    @classmethod
+    def _ico(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not _ICO.match(value):
+            raise ValueError("must be the 8-character ICO registration number, e.g. ZA123456")
+        return value
+
+
+class BookingPolicy(_Strict):
+    cancellation_window_hours: int = Field(24, ge=0, le=720)
+    minimum_notice_hours: int = Field(2, ge=0, le=720)
+    horizon_days: int = Field(60, ge=1, le=365)
+
+
+class Retention(_Strict):
+    closed_account_months: int = Field(6, ge=1, le=120)
+    tenant_exit_months: int = Field(6, ge=1, le=120)
+    billing_years: int = Field(6, ge=1, le=20)
+
+
+class TenantSpec(_Strict):
+    """Everything needed to onboard a clinic."""
+
+    slug: str
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "Europe/London"
+    locale: str = "en_GB"
+    domains: list[Hostname] = Field(default_factory=list)
+    branding: Branding = Field(default_factory=Branding)
+    controller: Controller
+    booking: BookingPolicy = Field(default_factory=BookingPolicy)
+    retention: Retention = Field(default_factory=Retention)
+    providers: dict[ProviderKind, str] = Field(default_factory=dict)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("use lower-case letters, digits and hyphens (e.g. north-clinic)")
+        if value in RESERVED_SLUGS:
+            raise ValueError(f"{value!r} is reserved; choose another slug")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London") from None
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        try:
+            return str(Locale.parse(value))
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"{value!r} is not a locale such as en_GB") from None

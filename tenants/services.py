@@ -1,0 +1,111 @@
+"""Onboarding and platform-level management of tenants (operator actions)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import utcnow
+from tenants.models import Tenant, TenantDomain
+from tenants.schema import TenantSpec
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+class TenantConflict(ValueError):
+    """The slug or a domain is already taken; the message says which."""
+
+
+def _columns(spec: TenantSpec) -> dict[str, Any]:
+    return {
+        "slug": spec.slug,
+        "name": spec.name,
+        "timezone": spec.timezone,
+        "locale": spec.locale,
+        "branding": spec.branding.model_dump(mode="json"),
+        "controller": spec.controller.model_dump(mode="json"),
+        "booking": spec.booking.model_dump(mode="json"),
+        "retention": spec.retention.model_dump(mode="json"),
+        "providers": dict(spec.providers),
+    }
+
+
+async def save_tenant(
+    db: AsyncSession, spec: TenantSpec, *, platform_domain: str, update: bool = False
+) -> tuple[Tenant, Outcome]:
+    """Create the tenant, or with ``update`` bring an existing one in line with the spec."""
+    for domain in spec.domains:
+        if domain == platform_domain or domain.endswith("." + platform_domain):
+            raise TenantConflict(
+                f"domains: {domain} is under the platform domain; "
+                f"{spec.slug}.{platform_domain} already serves this tenant"
+            )
+    tenant = await db.scalar(select(Tenant).where(Tenant.slug == spec.slug))
+    if tenant is not None and not update:
+        raise TenantConflict(f"slug: a tenant called {spec.slug!r} already exists")
+    columns = _columns(spec)
+    outcome: Outcome
+    if tenant is None:
+        tenant = Tenant(id=uuid.uuid4(), **columns)
+        db.add(tenant)
+        outcome = "created"
+    else:
+        changed = {k: v for k, v in columns.items() if getattr(tenant, k) != v}
+        for key, value in changed.items():
+            setattr(tenant, key, value)
+        outcome = "updated" if changed else "unchanged"
+    if await _sync_domains(db, tenant.id, spec.domains) and outcome == "unchanged":
+        outcome = "updated"
+    await db.commit()
+    return tenant, outcome
+
+
+async def _sync_domains(db: AsyncSession, tenant_id: uuid.UUID, wanted: list[str]) -> bool:
+    rows = (await db.scalars(select(TenantDomain).where(TenantDomain.domain.in_(wanted)))).all()
+    taken = [row.domain for row in rows if row.tenant_id != tenant_id]
+    if taken:
+        raise TenantConflict(f"domains: {', '.join(taken)} already belongs to another tenant")
+    mine = (await db.scalars(select(TenantDomain).where(TenantDomain.tenant_id == tenant_id))).all()
+    have = {row.domain for row in mine}
+    changed = False
+    for row in mine:
+        if row.domain not in wanted:
+            await db.delete(row)
+            changed = True
+    for domain in wanted:
+        if domain not in have:
+            db.add(TenantDomain(domain=domain, tenant_id=tenant_id))
+            changed = True
+    return changed
+
+
+async def list_tenants(db: AsyncSession) -> list[Tenant]:
+    return list((await db.scalars(select(Tenant).order_by(Tenant.slug))).all())
+
+
+async def tenant_by_id(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
+    return await db.get(Tenant, tenant_id)
+
+
+async def tenant_by_slug(db: AsyncSession, slug: str) -> Tenant | None:
+    return await db.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+async def domains_of(db: AsyncSession, tenant_id: uuid.UUID) -> list[TenantDomain]:
+    query = select(TenantDomain).where(TenantDomain.tenant_id == tenant_id)
+    return list((await db.scalars(query.order_by(TenantDomain.domain))).all())
+
+
+async def set_domain_verified(
+    db: AsyncSession, tenant_id: uuid.UUID, domain: str, *, verified: bool
+) -> bool:
+    """Mark a custom domain verified (it starts serving) or not; False if it is not the tenant's."""
+    row = await db.get(TenantDomain, domain)
+    if row is None or row.tenant_id != tenant_id:
+        return False
+    row.verified_at = utcnow() if verified else None
+    await db.commit()
+    return True
