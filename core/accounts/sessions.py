@@ -82,7 +82,7 @@ class _SessionStore(Generic[Row, Owner]):
             .join(self.owner_model, self._join())
             .where(self.row_model.token_hash == token_digest(token))
         )
-        found = (await db.execute(query)).tuples().first()
+        found = (await db.execute(query)).first()
         if found is None:
             return None
         row, owner = found

@@ -59,6 +59,7 @@ def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTM
         "path": ctx.request.url.path,
         "errors": {},
         "values": {},
+        "summary": None,
     }
     base.update(context)
     html = ctx.request.app.state.templates.render(tenant, template, base)
@@ -197,6 +198,9 @@ def not_found(request: Request) -> HTMLResponse:
         "clock": Clock(tenant),
         "notice": None,
         "path": request.url.path,
+        "errors": {},
+        "values": {},
+        "summary": None,
         "title": "Page not found",
         "message": "We could not find that page. Check the address, or start again from home.",
     }

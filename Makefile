@@ -1,0 +1,54 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV := PRAXIS_ENV=development STAFF_MFA_REQUIRED=false LOG_FORMAT=console
+PORT ?= 8000
+
+.PHONY: run test lint typecheck conformance bench docs clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		(echo "Praxis needs Python 3.11 or newer (found $$($(PYTHON) --version))." && exit 1)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+## make run: migrate the embedded SQLite database, load the demo clinic, serve on :$(PORT)
+run: $(VENV)/.installed
+	$(DEV) $(BIN)/praxis db upgrade
+	$(DEV) $(BIN)/praxis demo --port $(PORT)
+	$(DEV) $(BIN)/praxis serve --port $(PORT)
+
+## make test: lint, type-check, then the whole suite (SQLite; PostgreSQL too if TEST_DATABASE_URL)
+test: lint typecheck
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+## make conformance: one line per promise of ../shared/PROMISES.md, from a full test run
+conformance: $(VENV)/.dev-installed
+	$(BIN)/pytest -q --conformance | sed -n '/= promises/,$$p'
+
+## make bench: each scenario prints `NAME ratio=X target>=Y PASS|FAIL`
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench
+
+## make docs: regenerate docs/hooks.md from core/hookspecs.py
+docs: $(VENV)/.installed
+	$(BIN)/praxis plugins docs
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""A first walk through the portal: the fixtures, both backends, the whole stack."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support import Clinic, api_login, first_free_slot, login, post_form
+
+
+async def test_home_page_is_branded(client: httpx.AsyncClient, clinic: Clinic) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "Alpha Clinic" in response.text
+    assert f"/-/brand.css?v={clinic.tenant.brand_version}" in response.text
+
+
+async def test_consumer_books_and_sees_it(client: httpx.AsyncClient, clinic: Clinic) -> None:
+    await login(client, clinic.consumer.username)
+    start = await first_free_slot(client, clinic)
+    response = await post_form(
+        client,
+        "/appointments",
+        {
+            "professional_id": str(clinic.professional_id),
+            "consultation_type_id": str(clinic.kinds["Standard"]),
+            "starts_at": start,
+        },
+        page="/appointments",
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/appointments"
+    page = await client.get("/appointments")
+    assert "Standard with Alpha.Pro Example" in page.text
+
+
+@pytest.mark.promise("P27")
+async def test_api_books(client: httpx.AsyncClient, clinic: Clinic) -> None:
+    headers = await api_login(client, clinic.consumer.username)
+    start = await first_free_slot(client, clinic)
+    body = {
+        "professional_id": str(clinic.professional_id),
+        "consultation_type_id": str(clinic.kinds["Standard"]),
+        "starts_at": start,
+    }
+    response = await client.post("/api/v1/appointments", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    again = await client.post("/api/v1/appointments", json=body, headers=headers)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "conflict"
