@@ -45,24 +45,40 @@ ACCESS_WORDS = {
 }
 
 
-def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render with what every page needs: tenant, branding, who is signed in, CSRF, notice."""
-    tenant = ctx.site if isinstance(ctx.site, TenantInfo) else None
-    base: dict[str, Any] = {
+def page_context(
+    tenant: TenantInfo | None, path: str, csrf: Callable[[], str], **extra: Any
+) -> dict[str, Any]:
+    """What every template may use; pages add their own on top."""
+    context: dict[str, Any] = {
         "tenant": tenant,
         "branding": tenant.branding if tenant else None,
-        "user": ctx.user,
-        "operator": ctx.operator,
-        "csrf": ctx.csrf,
+        "user": None,
+        "operator": None,
+        "csrf": csrf,
         "clock": Clock(tenant),
-        "notice": read_notice(ctx),
-        "path": ctx.request.url.path,
+        "notice": None,
+        "path": path,
         "errors": {},
         "values": {},
         "summary": None,
     }
-    base.update(context)
-    html = ctx.request.app.state.templates.render(tenant, template, base)
+    context.update(extra)
+    return context
+
+
+def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render with what every page needs: tenant, branding, who is signed in, CSRF, notice."""
+    tenant = ctx.tenant_or_none
+    full = page_context(
+        tenant,
+        ctx.request.url.path,
+        ctx.csrf,
+        user=ctx.user,
+        operator=ctx.operator,
+        notice=read_notice(ctx),
+    )
+    full.update(context)
+    html = ctx.request.app.state.templates.render(tenant, template, full)
     return HTMLResponse(html, status_code=status)
 
 
@@ -189,21 +205,13 @@ def not_found(request: Request) -> HTMLResponse:
     """The 404 page, rendered without a request context (no session is looked up)."""
     site = request.scope.get("state", {}).get("site")
     tenant = site if isinstance(site, TenantInfo) else None
-    context = {
-        "tenant": tenant,
-        "branding": tenant.branding if tenant else None,
-        "user": None,
-        "operator": None,
-        "csrf": lambda: "",
-        "clock": Clock(tenant),
-        "notice": None,
-        "path": request.url.path,
-        "errors": {},
-        "values": {},
-        "summary": None,
-        "title": "Page not found",
-        "message": "We could not find that page. Check the address, or start again from home.",
-    }
+    context = page_context(
+        tenant,
+        request.url.path,
+        lambda: "",
+        title="Page not found",
+        message="We could not find that page. Check the address, or start again from home.",
+    )
     html = request.app.state.templates.render(tenant, "error.html", context)
     return HTMLResponse(html, status_code=404)
 
