@@ -30,7 +30,7 @@ from core.web.middleware import (
 )
 from core.web.pages import account, admin, platform, portal, signin, signup, system, workspace
 from core.web.rendering import Templates
-from core.web.routing import not_found
+from core.web.routing import build_routes, not_found
 
 log = structlog.get_logger("praxis.app")
 STATIC = Path(__file__).parent / "web" / "static"
@@ -44,9 +44,8 @@ def _routes() -> list[BaseRoute]:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     routes += api.routes
-    for area in (portal, signup, signin, account, workspace, admin, platform, system):
-        routes += area.pages.routes
-    return routes
+    areas = (portal, signup, signin, account, workspace, admin, platform, system)
+    return routes + build_routes(*(area.pages for area in areas))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -137,8 +137,9 @@ async def book(
     kind = await bookable_type(db, request.professional_id, request.consultation_type_id)
     start = request.starts_at.astimezone(UTC)
     end = start + timedelta(minutes=kind.duration_minutes)
+    a_id = uuid.uuid4()
     appointment = Appointment(
-        id=uuid.uuid4(),
+        id=a_id,
         professional_id=request.professional_id,
         consumer_id=consumer.id,
         consultation_type_id=kind.id,
@@ -149,18 +150,16 @@ async def book(
         price_minor=kind.price_minor,
         currency=kind.currency,
     )
-    db.add(appointment)
-    db.add_all(
-        SlotHold(
-            professional_id=kind.professional_id, starts_at=unit, appointment_id=appointment.id
-        )
-        for unit in hold_units(start, end)
-    )
     try:
-        await db.commit()
+        async with db.begin_nested():  # a lost race undoes only these rows, nothing is expired
+            db.add(appointment)
+            db.add_all(
+                SlotHold(professional_id=kind.professional_id, starts_at=unit, appointment_id=a_id)
+                for unit in hold_units(start, end)
+            )
     except IntegrityError:
-        await db.rollback()
         raise Conflict(SLOT_TAKEN) from None
+    await db.commit()
     return appointment
 
 

@@ -7,6 +7,7 @@ redirect, a 403 that says what the page is for, a 404 that reveals nothing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -110,11 +111,20 @@ def form_error(ctx: Ctx, template: str, exc: InvalidInput, **context: Any) -> HT
     )
 
 
+@dataclass(frozen=True)
+class PageEntry:
+    path: str
+    methods: tuple[str, ...]
+    site: SiteKind
+    name: str
+    endpoint: Callable[[Request], Awaitable[Response]]
+
+
 class Pages:
-    """A table of routes for one area of the site."""
+    """A table of pages for one area of the site."""
 
     def __init__(self) -> None:
-        self.routes: list[Route] = []
+        self.entries: list[PageEntry] = []
 
     def page(
         self,
@@ -138,12 +148,38 @@ class Pages:
                     enrolment_step=enrolment_step,
                 )
 
-            self.routes.append(
-                Route(path, endpoint, methods=list(methods), name=name or handler.__name__)
-            )
+            entry = PageEntry(path, tuple(methods), site, name or handler.__name__, endpoint)
+            self.entries.append(entry)
             return handler
 
         return register
+
+
+def build_routes(*tables: Pages) -> list[Route]:
+    """One route per path and methods; where both sites use a path, the host picks the page."""
+    grouped: dict[tuple[str, tuple[str, ...]], dict[SiteKind, PageEntry]] = {}
+    for table in tables:
+        for entry in table.entries:
+            grouped.setdefault((entry.path, entry.methods), {})[entry.site] = entry
+    routes = []
+    for (path, methods), by_site in grouped.items():
+        if len(by_site) == 1:
+            (only,) = by_site.values()
+            routes.append(Route(path, only.endpoint, methods=list(methods), name=only.name))
+        else:
+            name = "_or_".join(sorted(e.name for e in by_site.values()))
+            routes.append(Route(path, _by_site(by_site), methods=list(methods), name=name))
+    return routes
+
+
+def _by_site(by_site: dict[SiteKind, PageEntry]) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        site = request.scope["state"]["site"]
+        kind: SiteKind = "tenant" if isinstance(site, TenantInfo) else "platform"
+        entry = by_site.get(kind)
+        return await entry.endpoint(request) if entry else not_found(request)
+
+    return endpoint
 
 
 async def _run_page(

@@ -66,7 +66,6 @@ async def add_hours(ctx: Ctx) -> Response:
     try:
         await diary.add_weekly_hours(ctx.db, profile, parse(WeeklyHoursForm, ctx.form))
     except InvalidInput as exc:
-        await ctx.db.rollback()
         return await _hours_page(
             ctx, profile, errors=exc.fields, summary=exc.message, values=dict(ctx.form)
         )
@@ -87,7 +86,6 @@ async def add_day_change(ctx: Ctx) -> Response:
         today = booking.today_in(ctx.tenant)
         await diary.add_day_change(ctx.db, profile, form, today=today)
     except InvalidInput as exc:
-        await ctx.db.rollback()
         fields = {f"day_{k}": v for k, v in exc.fields.items()}
         return await _hours_page(
             ctx, profile, errors=fields, summary=exc.message, values=dict(ctx.form)
@@ -123,7 +121,6 @@ async def add_consultation(ctx: Ctx) -> Response:
     try:
         await diary.add_consultation_type(ctx.db, profile, parse(ConsultationTypeForm, ctx.form))
     except InvalidInput as exc:
-        await ctx.db.rollback()
         return await _consultations_page(
             ctx, profile, errors=exc.fields, summary=exc.message, values=dict(ctx.form)
         )
