@@ -23,6 +23,37 @@ _OVERRIDE_ENVS = 256
 def _filters(env: jinja2.Environment) -> None:
     env.filters["money"] = money
     env.filters["weekday"] = lambda n: WEEKDAYS[int(n)]
+    env.globals["field_labels"] = FIELD_LABELS
+
+
+# How the error summary names each field: the words of its label, not its code name.
+FIELD_LABELS = {
+    "full_name": "Full name",
+    "username": "Username",
+    "email": "Email address",
+    "phone": "Mobile phone number",
+    "address_line1": "Address line 1",
+    "address_line2": "Address line 2",
+    "town": "Town or city",
+    "postcode": "Postcode",
+    "password": "Password",
+    "qualifications": "Qualifications",
+    "field_of_practice": "Field of practice",
+    "bio": "About you",
+    "code": "Code",
+    "weekday": "Day",
+    "starts_at": "From",
+    "ends_at": "To",
+    "day_on_date": "Date",
+    "day_starts_at": "From",
+    "day_ends_at": "To",
+    "day_note": "Note",
+    "name": "Name",
+    "duration_minutes": "Length in minutes",
+    "price": "Price",
+    "currency": "Currency",
+    "mode": "How it takes place",
+}
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
