@@ -50,7 +50,7 @@ PRAXIS = str(Path(sys.executable).parent / "praxis")  # the console script besid
 
 
 def _praxis(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([PRAXIS, *args], env=env, check=True, timeout=120)  # noqa: S603
+    subprocess.run([PRAXIS, *args], env=env, check=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("TEST_DATABASE_URL", None)
     _praxis("db", "upgrade", env=env)
     _praxis("demo", "--port", str(port), env=env)
-    server = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+    server = subprocess.Popen(
         [PRAXIS, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
