@@ -1,0 +1,131 @@
+"""Every page: accessible structure, security headers, and logs free of personal data."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+
+from core.app import create_app
+from core.config import Settings
+from tests.conftest import client_for
+from tests.support import Clinic, login, make_operator, person_fields, post_form
+
+PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
+CONSUMER = ["/appointments", "/account", "/account/security"]
+PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
+ADMIN = ["/admin", "/admin/professionals", "/admin/appointments"]
+
+
+class Structure(HTMLParser):
+    """Collects what an accessibility review checks first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.labels: set[str] = set()
+        self.h1 = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        if tag == "label" and found.get("for"):
+            self.labels.add(str(found["for"]))
+        if tag == "h1":
+            self.h1 += 1
+
+
+def check_page(html: str, path: str) -> None:
+    page = Structure()
+    page.feed(html)
+    names = [tag for tag, _ in page.tags]
+    html_tag = dict(page.tags[0][1]) if page.tags and page.tags[0][0] == "html" else {}
+    assert html_tag.get("lang"), f"{path}: <html> needs a lang"
+    for landmark in ("header", "main", "footer", "nav"):
+        assert landmark in names, f"{path}: no <{landmark}>"
+    assert page.h1 == 1, f"{path}: {page.h1} <h1> elements"
+    assert any(t == "a" and a.get("class") == "skip" for t, a in page.tags), f"{path}: skip link"
+    for tag, attrs in page.tags:
+        if tag in ("input", "select", "textarea") and attrs.get("type") != "hidden":
+            assert attrs.get("id") in page.labels, f"{path}: {tag} {attrs.get('name')} has no label"
+        if tag == "img":
+            assert "alt" in attrs, f"{path}: <img> without alt"
+        if tag == "script":
+            raise AssertionError(f"{path}: pages need no scripts")
+
+
+async def test_every_page_is_accessible_and_safe(app: Any, clinic: Clinic) -> None:
+    pro_page = f"/professionals/{clinic.professional_id}"
+    book_page = f"{pro_page}/book?type={clinic.kinds['Standard']}"
+    visits = [
+        (None, [*PUBLIC, pro_page, book_page]),
+        (clinic.consumer.username, [*CONSUMER, book_page]),
+        (clinic.professional.username, PROFESSIONAL),
+        (clinic.admin.username, ADMIN),
+    ]
+    for who, paths in visits:
+        async with client_for(app, clinic.host) as http:
+            if who:
+                await login(http, who)
+            for path in paths:
+                response = await http.get(path)
+                assert response.status_code == 200, (who, path)
+                check_page(response.text, path)
+                headers = response.headers
+                assert "script-src 'self'" in headers["content-security-policy"]
+                assert "unsafe-inline" not in headers["content-security-policy"]
+                assert "frame-ancestors 'none'" in headers["content-security-policy"]
+                assert headers["x-content-type-options"] == "nosniff"
+                assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+                assert headers["x-request-id"]
+
+
+async def test_platform_pages_are_accessible(app: Any, rt: Any, clinic: Clinic) -> None:
+    await make_operator(rt)
+    async with client_for(app, "localhost") as http:
+        check_page((await http.get("/platform/login")).text, "/platform/login")
+        await login(http, "ops", prefix="/platform")
+        for path in ("/platform", f"/platform/tenants/{clinic.tenant.id}"):
+            response = await http.get(path)
+            assert response.status_code == 200
+            check_page(response.text, path)
+
+
+async def test_form_errors_are_tied_to_their_fields(client: httpx.AsyncClient) -> None:
+    response = await post_form(client, "/register", person_fields("x", email="nope"))
+    assert response.status_code == 422
+    check_page(response.text, "/register")
+    assert 'aria-invalid="true"' in response.text
+    assert 'aria-describedby="f-email-error"' in response.text
+    assert 'href="#f-username"' in response.text  # the summary links to the field
+
+
+@pytest.fixture
+async def logged_app(settings: Settings) -> Any:
+    application = create_app(settings.model_copy(update={"log_level": "INFO"}), access_log=True)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_logs_carry_ids_never_personal_data(logged_app: Any) -> None:
+    from tests.support import make_tenant
+
+    tenant = await make_tenant(logged_app.state.runtime, "logged")
+    secret_bits = ["Priya Secret", "priya.secret@example.org", "+447911123456", "priya", "N1 1AA"]
+    with structlog.testing.capture_logs() as logs:
+        async with client_for(logged_app, f"{tenant.slug}.localhost") as http:
+            form = person_fields(
+                "priya", full_name="Priya Secret", email="priya.secret@example.org"
+            )
+            assert (await post_form(http, "/register?next=/account", form)).status_code == 303
+            await http.get("/account?email=priya.secret@example.org")
+            await post_form(http, "/login", {"username": "priya", "password": "wrong-password"})
+    assert logs, "the access log should have lines"
+    text = repr(logs)
+    for bit in secret_bits:
+        assert bit not in text, bit
+    requests = [entry for entry in logs if entry["event"] == "request"]
+    assert {"method", "path", "status", "ms"} <= set(requests[0])
