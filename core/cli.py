@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from core.config import ConfigError, Settings, load_settings
 from core.errors import InvalidInput
 
 T = TypeVar("T")
+NO_SCHEMA = ("no such table", "does not exist")
 
 
 def _settings() -> Settings:
     try:
         return load_settings()
-    except (ConfigError, ValidationError) as exc:
+    except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """Database failures become one sentence: no traceback, no URL, no SQL parameters."""
+    try:
+        yield
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        if any(words in reason for words in NO_SCHEMA):
+            raise click.ClickException(
+                f"The database has no Praxis tables yet ({reason}): run `praxis db upgrade` first."
+            ) from None
+        raise click.ClickException(f"The database refused: {reason}") from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"Cannot reach the database named by DATABASE_URL: {exc.strerror or exc}"
+        ) from None
 
 
 def _with_runtime(work: Callable[[Any], Awaitable[T]]) -> T:
@@ -34,7 +54,8 @@ def _with_runtime(work: Callable[[Any], Awaitable[T]]) -> T:
         finally:
             await runtime.close()
 
-    return asyncio.run(run())
+    with _database_errors():
+        return asyncio.run(run())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,7 +130,9 @@ def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: the latest)."""
     from core import migrate
 
-    migrate.upgrade(_settings(), revision)
+    settings = _settings()
+    with _database_errors():
+        migrate.upgrade(settings, revision)
     click.echo(f"Database is at {revision}.")
 
 
@@ -119,7 +142,9 @@ def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION ('base' removes every table)."""
     from core import migrate
 
-    migrate.downgrade(_settings(), revision)
+    settings = _settings()
+    with _database_errors():
+        migrate.downgrade(settings, revision)
     click.echo(f"Database is at {revision}.")
 
 
@@ -180,11 +205,11 @@ def users() -> None:
 
 
 @users.command("create")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the account is for.")
 @click.option("--tenant", "slug", help="The clinic's slug (not for operators).")
-@click.option("--username", required=True)
-@click.option("--full-name", required=True)
-@click.option("--email", required=True)
+@click.option("--username", required=True, help="3 to 32 lower-case letters, digits, . _ -")
+@click.option("--full-name", required=True, help="The person's name, as others will see it.")
+@click.option("--email", required=True, help="Their email address.")
 @click.option("--phone", help="Mobile number (not for operators).")
 @click.option("--address-line1", help="Not for operators.")
 @click.option("--town", help="Not for operators.")
@@ -208,9 +233,16 @@ def users_create(role: str, slug: str | None, password_stdin: bool, **fields: An
             lambda runtime: create_account(runtime, role, slug, password, fields)
         )
     except InvalidInput as exc:
-        lines = [f"  {name}: {text}" for name, text in exc.fields.items()]
+        lines = [f"  {_option_for(name)}: {text}" for name, text in exc.fields.items()]
         raise click.ClickException("\n".join([exc.message, *lines])) from None
     click.echo(message)
+
+
+def _option_for(field: str) -> str:
+    """Name a form field as the option that sets it (``address_line1`` -> ``--address-line1``)."""
+    option = "--" + field.replace("_", "-")
+    known = {opt for param in users_create.params for opt in param.opts}
+    return option if option in known else field
 
 
 @main.command()
@@ -244,7 +276,13 @@ def plugins_list() -> None:
 
 
 @plugins.command("docs")
-@click.option("--output", type=click.Path(path_type=Path), default=Path("docs/hooks.md"))
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("docs/hooks.md"),
+    show_default=True,
+    help="Where to write the reference.",
+)
 def plugins_docs(output: Path) -> None:
     """Write the hook reference (docs/hooks.md) from core/hookspecs.py."""
     from core.hookdocs import hook_reference

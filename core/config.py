@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+import limits
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RATE = re.compile(r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+SECRET_MIN = 32
+# Plain URLs (as hosting platforms hand them out) get the async driver Praxis uses.
+_DRIVERS = {
+    "sqlite:///": "sqlite+aiosqlite:///",
+    "postgres://": "postgresql+asyncpg://",
+    "postgresql://": "postgresql+asyncpg://",
+}
 
 
 class ConfigError(RuntimeError):
@@ -51,23 +61,47 @@ class Settings(BaseSettings):
     @classmethod
     def _domain(cls, value: str) -> str:
         value = value.strip().lower().rstrip(".")
-        if not value or "/" in value or ":" in value:
-            raise ValueError("PLATFORM_DOMAIN must be a bare host name such as praxis.example")
+        if len(value) > 253 or not all(_HOST_LABEL.match(x) for x in value.split(".")):
+            raise ValueError(
+                "must be a bare host name such as praxis.example (no scheme, port or path)"
+            )
+        return value
+
+    @field_validator("database_url", "migration_database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        value = value.strip()
+        for plain, driver in _DRIVERS.items():
+            if value.startswith(plain):
+                value = driver + value.removeprefix(plain)
+        if value and not value.startswith(tuple(_DRIVERS.values())):
+            raise ValueError(
+                "use sqlite+aiosqlite:///path/to/praxis.db or "
+                "postgresql+asyncpg://user:password@host/database"
+            )
         return value
 
     @field_validator("database_role")
     @classmethod
     def _role(cls, value: str) -> str:
         if value and not _ROLE_NAME.match(value):
-            raise ValueError("DATABASE_ROLE must be a lower-case PostgreSQL role name")
+            raise ValueError("must be a lower-case PostgreSQL role name such as praxis_app")
         return value
 
     @field_validator("login_limit_per_account", "login_limit_per_client")
     @classmethod
     def _rate(cls, value: str) -> str:
-        if not _RATE.match(value.strip()):
-            raise ValueError("a rate limit reads like '5/15 minutes' or '30/minute'")
-        return value.strip()
+        value = value.strip()
+        try:
+            usable = bool(_RATE.match(value)) and limits.parse(value).amount >= 1
+        except ValueError:
+            usable = False
+        if not usable:
+            raise ValueError(
+                "a rate limit reads like '5/15 minutes' or '30/minute' (at least 1 per "
+                "second, minute, hour, day, month or year)"
+            )
+        return value
 
     @property
     def is_development(self) -> bool:
@@ -95,7 +129,10 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment, fill local-only defaults, and fail fast on what is missing."""
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
     updates: dict[str, object] = {}
     if not settings.database_url:
         updates["database_url"] = f"sqlite+aiosqlite:///{settings.var_dir / 'praxis.db'}"
@@ -107,21 +144,45 @@ def load_settings(**overrides: object) -> Settings:
                 "print(secrets.token_urlsafe(48))'). For local use set PRAXIS_ENV=development."
             )
         updates["secret_key"] = SecretStr(_local_secret(settings.var_dir))
-    elif len(settings.secret_key.get_secret_value()) < 32:
-        raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+    elif len(settings.secret_key.get_secret_value()) < SECRET_MIN:
+        raise ConfigError(f"SECRET_KEY is too short: use at least {SECRET_MIN} random characters.")
     if updates:
         settings = settings.model_copy(update=updates)
     return settings
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per wrong variable, named as in the environment; values are never echoed."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = ".".join(str(part) for part in error["loc"])
+        lines.append(f"{name}: {str(error['msg']).removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 def _local_secret(var_dir: Path) -> str:
     """Development and tests keep a generated secret under var/, readable only by its owner."""
     var_dir.mkdir(parents=True, exist_ok=True)
     path = var_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
+    if not path.exists():
+        _write_once(path, secrets.token_urlsafe(48))
+    value = path.read_text().strip()
+    if len(value) < SECRET_MIN:
+        raise ConfigError(
+            f"{path} holds no usable secret: delete it and a new one is made "
+            "(everyone signed in will have to sign in again)."
+        )
     return value
+
+
+def _write_once(path: Path, value: str) -> None:
+    """Create ``path`` whole or not at all: two processes starting together share one secret."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        with contextlib.suppress(FileExistsError):  # another process won: use its secret
+            os.link(draft, path)
+    finally:
+        draft.unlink()

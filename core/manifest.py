@@ -30,7 +30,7 @@ class Processor(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     legal_name: str = Field(min_length=1)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. IE")
     transfer_safeguard: str = Field(min_length=1)
     privacy_policy_url: HttpUrl
 

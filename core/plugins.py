@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 
 import pluggy
+from pydantic import ValidationError
 
 from core import hookspecs
+from core.hookdocs import hook_names
 from core.manifest import PluginManifest
 
 ENTRY_POINT_GROUP = "praxis"
+_HOOK_PREFIX = "praxis_"
 
 
 class PluginError(RuntimeError):
@@ -26,28 +31,87 @@ class Plugins:
         return [m for m in self.manifests.values() if m.kind == kind]
 
 
+def _entry_points() -> list[EntryPoint]:
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
 def load_plugins(*, extra: Iterable[object] = (), entry_points: bool = True) -> Plugins:
     """Discover, register and check every plugin; fail loudly on a misspelt hook."""
     manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
     manager.add_hookspecs(hookspecs)
     if entry_points:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        for entry_point in _entry_points():
+            _register(manager, _load(entry_point), entry_point.name)
     for plugin in extra:
-        manager.register(plugin)
+        _register(manager, plugin, manager.get_canonical_name(plugin))
     try:
-        manager.check_pending()
+        manager.check_pending()  # catches @hookimpl(specname=...) naming no hook
     except pluggy.PluginValidationError as exc:
+        name = manager.get_name(exc.plugin) or repr(exc.plugin)
         raise PluginError(
-            f"plugin {exc.plugin!r}: {exc}. Check the hook's spelling against docs/hooks.md."
+            f"plugin {name}: {exc}. Check the hook's spelling against docs/hooks.md."
         ) from None
     return Plugins(manager, _manifests(manager))
+
+
+def _load(entry_point: EntryPoint) -> object:
+    try:
+        return entry_point.load()
+    except Exception as exc:  # any import-time failure of third-party code
+        raise PluginError(
+            f"plugin {entry_point.name} ({entry_point.value}): cannot be loaded: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _register(manager: pluggy.PluginManager, plugin: object, name: str) -> None:
+    if manager.is_registered(plugin):
+        raise PluginError(f"plugin {name}: it is registered twice (once is enough)")
+    if manager.has_plugin(name):
+        raise PluginError(f"plugin {name}: another plugin is already registered by that name")
+    _check_hook_names(plugin, name)
+    try:
+        manager.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {name}: {exc}".rstrip()) from None
+
+
+def _check_hook_names(plugin: object, name: str) -> None:
+    """Every ``praxis_*`` attribute must be a known hook, marked with ``@hookimpl``."""
+    known = hook_names()
+    for attribute in dir(plugin):
+        if not attribute.startswith(_HOOK_PREFIX):
+            continue
+        value = getattr(plugin, attribute, None)
+        if not callable(value) or hasattr(value, "praxis_spec"):
+            continue
+        if attribute not in known:
+            close = difflib.get_close_matches(attribute, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise PluginError(
+                f"plugin {name}: {attribute} is not a Praxis hook{hint}. "
+                "Check the hook's spelling against docs/hooks.md."
+            )
+        if not hasattr(value, "praxis_impl"):
+            raise PluginError(
+                f"plugin {name}: {attribute} is not marked with @hookimpl, so it would never run"
+            )
 
 
 def _manifests(manager: pluggy.PluginManager) -> dict[str, PluginManifest]:
     manifests: dict[str, PluginManifest] = {}
     declared = set()
     for impl in manager.hook.praxis_manifest.get_hookimpls():
-        manifest = impl.function()
+        try:
+            manifest = impl.function()
+        except ValidationError as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name}: its manifest is not valid: {exc}"
+            ) from None
+        except Exception as exc:  # third-party code: name the plugin, keep the cause
+            raise PluginError(
+                f"plugin {impl.plugin_name}: praxis_manifest failed: {type(exc).__name__}: {exc}"
+            ) from exc
         if not isinstance(manifest, PluginManifest):
             raise PluginError(
                 f"plugin {impl.plugin_name}: praxis_manifest must return a PluginManifest"

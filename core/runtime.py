@@ -31,6 +31,7 @@ class Runtime:
     authenticator: Authenticator
 
     async def close(self) -> None:
+        await self.throttle.close()
         await self.database.dispose()
 
 

@@ -6,10 +6,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from pydantic import ValidationError
 
-from tenants.schema import TenantSpec
+from tenants.schema import TenantSpec, template_syntax_problems
 
 
 class TenantFileError(ValueError):
@@ -23,9 +22,7 @@ class TenantFileError(ValueError):
 
 def read_tenant_file(path: Path) -> TenantSpec:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TenantFileError(path, ["no such file"]) from None
+        raw = tomllib.loads(_read_text(path, path))
     except tomllib.TOMLDecodeError as exc:
         raise TenantFileError(path, [f"not valid TOML: {exc}"]) from None
     _load_template_overrides(path, raw)
@@ -33,6 +30,21 @@ def read_tenant_file(path: Path) -> TenantSpec:
         return TenantSpec.model_validate(raw)
     except ValidationError as exc:
         raise TenantFileError(path, [_describe(e) for e in exc.errors()]) from None
+
+
+def _read_text(path: Path, tenant_file: Path, field: str = "") -> str:
+    where = f"{field}: {path.name}: " if field else ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TenantFileError(tenant_file, [f"{where}no such file"]) from None
+    except IsADirectoryError:
+        raise TenantFileError(tenant_file, [f"{where}is a folder, not a file"]) from None
+    except UnicodeDecodeError:
+        problem = f"{where}is not UTF-8 text; save it as UTF-8"
+        raise TenantFileError(tenant_file, [problem]) from None
+    except OSError as exc:
+        raise TenantFileError(tenant_file, [f"{where}cannot be read ({exc.strerror})"]) from None
 
 
 def _describe(error: Any) -> str:
@@ -53,17 +65,11 @@ def _load_template_overrides(path: Path, raw: dict[str, Any]) -> None:
     folder = (path.parent / str(branding.pop("templates_dir"))).resolve()
     if not folder.is_dir():
         raise TenantFileError(path, [f"branding.templates_dir: no folder at {folder}"])
-    overrides: dict[str, str] = {}
-    problems: list[str] = []
-    env = jinja2.Environment(autoescape=True)
-    for file in sorted(folder.rglob("*.html")):
-        name = file.relative_to(folder).as_posix()
-        source = file.read_text(encoding="utf-8")
-        try:
-            env.parse(source)
-        except jinja2.TemplateSyntaxError as exc:
-            problems.append(f"branding.templates_dir: {name} line {exc.lineno}: {exc.message}")
-        overrides[name] = source
+    overrides = {
+        file.relative_to(folder).as_posix(): _read_text(file, path, "branding.templates_dir")
+        for file in sorted(folder.rglob("*.html"))
+    }
+    problems = template_syntax_problems(overrides)
     if problems:
-        raise TenantFileError(path, problems)
+        raise TenantFileError(path, [f"branding.templates_dir: {p}" for p in problems])
     branding["template_overrides"] = overrides

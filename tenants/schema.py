@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from typing import Annotated, Literal
 
+import jinja2
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -21,6 +23,24 @@ RESERVED_SLUGS = frozenset({"www", "api", "admin", "platform", "static", "mail",
 OVERRIDABLE_TEMPLATES = frozenset(
     {"portal/home.html", "portal/_footer.html", "portal/_welcome.html", "base.html"}
 )
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # Only IANA names: "localtime" and the like differ from one server to the next.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
+
+
+def template_syntax_problems(templates: dict[str, str]) -> list[str]:
+    """One line per template that Jinja cannot parse, naming the template and the line."""
+    env = jinja2.Environment(autoescape=True)
+    found = []
+    for name, source in sorted(templates.items()):
+        try:
+            env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            found.append(f"{name} line {exc.lineno}: {exc.message}")
+    return found
 
 
 def _colour(value: str) -> str:
@@ -74,6 +94,9 @@ class Branding(_Strict):
         if unknown:
             allowed = ", ".join(sorted(OVERRIDABLE_TEMPLATES))
             raise ValueError(f"cannot override {', '.join(unknown)}; overridable: {allowed}")
+        problems = template_syntax_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
 
@@ -133,10 +156,8 @@ class TenantSpec(_Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London") from None
+        if value not in _time_zones():
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London")
         return value
 
     @field_validator("locale")

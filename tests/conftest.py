@@ -76,9 +76,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, Any]:
+def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Override in a test module (or with indirect parametrisation) to change settings."""
-    return {}
+    return dict(getattr(request, "param", {}))
 
 
 @pytest.fixture

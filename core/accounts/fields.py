@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ValidationError, ValidationInfo
+from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationError, ValidationInfo
 
 from core.errors import InvalidInput
 
@@ -90,7 +90,9 @@ Phone = Annotated[str, AfterValidator(clean_phone)]
 Line = Annotated[str, AfterValidator(clean_line)]
 Text = Annotated[str, AfterValidator(clean_text)]
 Postcode = Annotated[str, AfterValidator(clean_postcode)]
-Password = Annotated[str, AfterValidator(clean_password)]
+# Passwords are taken exactly as typed: forms strip other fields, never these.
+Password = Annotated[str, StringConstraints(strip_whitespace=False), AfterValidator(clean_password)]
+AsTyped = Annotated[str, StringConstraints(strip_whitespace=False)]
 
 _FRIENDLY = {
     "missing": "This field is required.",

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from core.accounts.fields import Email, Line, Password, Phone, Postcode, Text, Username
+from core.accounts.fields import AsTyped, Email, Line, Password, Phone, Postcode, Text, Username
 
 
 class _Form(BaseModel):
@@ -43,7 +43,7 @@ class StaffAccount(PersonDetails):
 
 class Login(_Form):
     username: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=1, max_length=200)
+    password: AsTyped = Field(min_length=1, max_length=200)
 
 
 def _six_digits(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+import uuid
 
 import pyotp
 import segno
@@ -26,6 +27,25 @@ class Authenticator:
     def reveal(self, sealed: str) -> str | None:
         return self._keyring.unseal(_PURPOSE, sealed)
 
+    def seal(self, secret: str) -> str:
+        return self._keyring.seal(_PURPOSE, secret)
+
+    def offer(self, owner_id: uuid.UUID) -> tuple[str, str]:
+        """A secret proposed to one account: (the base32 text to show, a token for the form).
+
+        Nothing is stored until a code proves the app holds it, so an abandoned set-up
+        leaves the working secret (and the two-step requirement) as it was. The token is
+        sealed with a key of that account alone: it cannot be moved to another account.
+        """
+        secret = pyotp.random_base32()
+        return secret, self._keyring.seal(f"totp-offer:{owner_id}", secret)
+
+    def offered(self, owner_id: uuid.UUID, token: str) -> str | None:
+        """The secret a token from :meth:`offer` carries, if it was made for this account."""
+        if not token or len(token) > 512:
+            return None
+        return self._keyring.unseal(f"totp-offer:{owner_id}", token)
+
     def enrolment(self, secret: str, *, account: str, issuer: str) -> tuple[str, str]:
         """The otpauth:// URI and an inline SVG QR code of it."""
         uri = pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
@@ -40,6 +60,10 @@ class Authenticator:
         secret = self.reveal(sealed) if sealed else None
         if secret is None:
             return None
+        return self.accept_secret(secret, code, last_step)
+
+    @staticmethod
+    def accept_secret(secret: str, code: str, last_step: int | None) -> int | None:
         totp = pyotp.TOTP(secret)
         now_step = int(time.time()) // _STEP
         for step in (now_step - 1, now_step, now_step + 1):

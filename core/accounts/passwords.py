@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -12,8 +14,11 @@ class Passwords:
     def __init__(self, *, cheap: bool = False) -> None:
         params = profiles.CHEAPEST if cheap else profiles.RFC_9106_LOW_MEMORY
         self._hasher = PasswordHasher.from_parameters(params)
-        # Verified when a username is unknown, so the answer takes as long either way.
-        self._decoy = self._hasher.hash("decoy password never used")
+
+    @cached_property
+    def _decoy(self) -> str:
+        """Verified when a username is unknown, so the answer takes as long either way."""
+        return self._hasher.hash("decoy password never used")
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
+
 from core.accounts import registration
-from core.accounts.fields import clean_email, clean_username, parse
-from core.accounts.forms import ProfessionalRegistration, StaffAccount
+from core.accounts.fields import clean_email, clean_line, clean_password, clean_username, parse
+from core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
 from core.accounts.models import ProfessionalStatus
 from core.db import utcnow
 from core.errors import InvalidInput
@@ -26,7 +28,7 @@ async def create_account(
     if row is None:
         raise InvalidInput({"tenant": f"no clinic has the slug {slug!r}"})
     tenant = TenantInfo.from_row(row)
-    region = tenant.locale.rsplit("_", 1)[-1]
+    region = Locale.parse(tenant.locale).territory or "GB"  # phone and postcode rules
     async with runtime.database.writing(tenant.id) as db:
         if role == "professional":
             form = parse(ProfessionalRegistration, values, region=region)
@@ -39,29 +41,33 @@ async def create_account(
             form_staff = parse(StaffAccount, values, region=region)
             user = await registration.create_clinic_admin(db, form_staff, runtime.passwords)
         else:
-            from core.accounts.forms import ConsumerRegistration
-
             consumer = parse(ConsumerRegistration, values, region=region)
             user = await registration.register_consumer(db, consumer, runtime.passwords)
     return f"Created {role} {user.username} at {tenant.slug}."
 
 
 async def _operator(runtime: Runtime, values: dict[str, Any]) -> str:
-    from core.accounts.fields import clean_password
-
-    try:
-        username = clean_username(values.get("username", ""))
-        email = clean_email(values.get("email", ""))
-        password = clean_password(values["password"])
-    except ValueError as exc:
-        raise InvalidInput({"operator": str(exc)}) from None
-    async with runtime.database.writing() as db:
-        operator = await registration.create_operator(
-            db,
-            username=username,
-            full_name=values.get("full_name", ""),
-            email=email,
-            password=password,
-            passwords=runtime.passwords,
+    checks = {
+        "username": clean_username,
+        "full_name": clean_line,
+        "email": clean_email,
+        "password": clean_password,
+    }
+    cleaned: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            cleaned[name] = check(str(values.get(name) or ""))
+        except ValueError as exc:
+            problems[name] = str(exc)
+    if "full_name" in cleaned and not 1 <= len(cleaned["full_name"]) <= 200:
+        problems["full_name"] = (
+            "This is too long (at most 200 characters)."
+            if cleaned["full_name"]
+            else "This field is required."
         )
+    if problems:
+        raise InvalidInput(problems)
+    async with runtime.database.writing() as db:
+        operator = await registration.create_operator(db, passwords=runtime.passwords, **cleaned)
     return f"Created platform operator {operator.username}."

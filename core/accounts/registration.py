@@ -22,7 +22,10 @@ USERNAME_TAKEN = "That username is taken; choose another."
 
 
 async def _ensure_username_free(db: AsyncSession, username: str) -> None:
-    if await db.scalar(select(exists().where(User.username == username))):
+    # Select the entity's column (not a bare EXISTS) so the tenant filter applies: the
+    # same username is free in another clinic.
+    taken = await db.scalar(select(User.id).where(User.username == username).limit(1))
+    if taken is not None:
         raise InvalidInput({"username": USERNAME_TAKEN})
 
 

@@ -105,6 +105,13 @@ class _SessionStore(Generic[Row, Owner]):
     async def end_all(self, db: AsyncSession, owner_id: uuid.UUID) -> None:
         await db.execute(delete(self.row_model).where(self._owner_column() == owner_id))
 
+    async def end_others(self, db: AsyncSession, owner_id: uuid.UUID, keep: str | None) -> None:
+        """End every session of the owner but this one (after a change of credentials)."""
+        query = delete(self.row_model).where(self._owner_column() == owner_id)
+        if keep is not None:
+            query = query.where(self.row_model.token_hash != token_digest(keep))
+        await db.execute(query)
+
     async def count(self, db: AsyncSession, owner_id: uuid.UUID) -> int:
         query = select(func.count()).select_from(self.row_model)
         return int(await db.scalar(query.where(self._owner_column() == owner_id)) or 0)

@@ -6,8 +6,9 @@ import asyncio
 import unicodedata
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts.mfa import Authenticator
 from core.accounts.models import Operator, User
@@ -20,6 +21,8 @@ Account = TypeVar("Account", User, Operator)
 
 WRONG_CREDENTIALS = "The username or password is incorrect."
 WRONG_CODE = "That code did not work. Enter the current 6-digit code from your app."
+RESTART = "That set-up has expired. Start again."
+SECOND_FACTOR_REALM = "second-factor"
 
 
 class WrongCredentials(ServiceError):
@@ -34,6 +37,12 @@ class WrongCredentials(ServiceError):
 
 def normalise_username(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def too_many_attempts(wait: int, what: str = "failed sign-in attempts") -> TooManyAttempts:
+    minutes = max(1, round(wait / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return TooManyAttempts(f"Too many {what}. Please try again in {minutes} {unit}.", wait)
 
 
 async def sign_in(
@@ -51,11 +60,7 @@ async def sign_in(
     username = normalise_username(username)
     wait = await throttle.retry_after(realm, username, client)
     if wait:
-        minutes = max(1, round(wait / 60))
-        unit = "minute" if minutes == 1 else "minutes"
-        raise TooManyAttempts(
-            f"Too many failed sign-in attempts. Please try again in {minutes} {unit}.", wait
-        )
+        raise too_many_attempts(wait)
     account = await db.scalar(select(model).where(model.username == username))
     await db.commit()  # release SQLite's write lock before the deliberately slow hash
     stored = account.password_hash if account is not None and account.is_active else None
@@ -73,33 +78,75 @@ def needs_second_factor(account: User | Operator) -> bool:
 
 
 async def check_second_factor(
-    db: AsyncSession, account: User | Operator, code: str, authenticator: Authenticator
+    db: AsyncSession,
+    account: User | Operator,
+    code: str,
+    authenticator: Authenticator,
+    *,
+    throttle: LoginThrottle | None = None,
+    client: str = "",
 ) -> None:
+    """Accept a code once: a wrong, old or already used one raises InvalidInput.
+
+    With a throttle, wrong codes count against the account like wrong passwords, so a
+    stolen password does not buy unlimited guesses at six digits.
+    """
+    realm = f"{SECOND_FACTOR_REALM}:{getattr(account, 'tenant_id', None) or 'platform'}"
+    key = str(account.id)
+    if throttle is not None:
+        wait = await throttle.retry_after(realm, key, client)
+        if wait:
+            raise too_many_attempts(wait, "wrong codes")
     step = authenticator.accept(account.totp_secret, code, account.totp_last_step)
+    if step is not None:
+        # Claim the step in the database, so two requests racing with one code
+        # cannot both pass (the copy in memory may be older than the row).
+        model = type(account)
+        claimed = await db.execute(
+            update(model)
+            .where(model.id == account.id)
+            .where(or_(model.totp_last_step.is_(None), model.totp_last_step < step))
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            step = None
     if step is None:
+        if throttle is not None:
+            await throttle.failed(realm, key, client)
         raise InvalidInput({"code": WRONG_CODE}, WRONG_CODE)
-    account.totp_last_step = step
-    await db.flush()
+    if throttle is not None:
+        await throttle.succeeded(realm, key)
+    set_committed_value(account, "totp_last_step", step)
 
 
-async def begin_enrolment(
-    db: AsyncSession, account: User | Operator, authenticator: Authenticator
-) -> str:
-    """Store a new (not yet active) secret and return it for the person's app."""
-    secret, sealed = authenticator.new_secret()
-    account.totp_secret = sealed
-    account.totp_enabled_at = None
-    account.totp_last_step = None
-    await db.commit()
-    return secret
+def begin_enrolment(account: User | Operator, authenticator: Authenticator) -> tuple[str, str]:
+    """A new secret for the person's app, and the token that carries it to the confirmation.
+
+    Nothing is stored yet: the secret in use (if any) keeps working until a code from
+    the new one is confirmed.
+    """
+    return authenticator.offer(account.id)
 
 
 async def confirm_enrolment(
-    db: AsyncSession, account: User | Operator, code: str, authenticator: Authenticator
+    db: AsyncSession,
+    account: User | Operator,
+    offer: str,
+    code: str,
+    authenticator: Authenticator,
 ) -> None:
-    """The first valid code proves the app holds the secret; then it is required."""
-    if account.totp_secret is None:
-        raise InvalidInput({"code": "Start the set-up again."})
-    await check_second_factor(db, account, code, authenticator)
+    """The first valid code proves the app holds the secret; then it is required.
+
+    Flushes; the caller commits (after ending the account's other sessions).
+    """
+    secret = authenticator.offered(account.id, offer)
+    if secret is None:
+        raise InvalidInput({"code": RESTART}, RESTART)
+    step = authenticator.accept_secret(secret, code, None)
+    if step is None:
+        raise InvalidInput({"code": WRONG_CODE}, WRONG_CODE)
+    account.totp_secret = authenticator.seal(secret)
     account.totp_enabled_at = utcnow()
-    await db.commit()
+    account.totp_last_step = step
+    await db.flush()

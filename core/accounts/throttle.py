@@ -52,5 +52,18 @@ class LoginThrottle:
         item, key = self._keys(realm, username, "")[0]
         await self._limiter.clear(item, "login", key)
 
+    async def forget(self, realm: str, username: str, client: str) -> None:
+        """Clear both counters of one attempt's keys (an unlock), leaving all others."""
+        for item, key in self._keys(realm, username, client):
+            await self._limiter.clear(item, "login", key)
+
+    async def close(self) -> None:
+        """Close the storage's connections (Redis); a memory storage has none."""
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        pool = getattr(client, "connection_pool", None)
+        if pool is not None:
+            pool.disconnect()
+
     async def reset(self) -> None:
+        """Clear every counter in the storage: for a storage of one's own only."""
         await self._storage.reset()

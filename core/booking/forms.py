@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
-from babel.numbers import UnknownCurrencyError, get_currency_name, get_currency_precision
+from babel.numbers import get_currency_precision, list_currencies
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -34,13 +35,14 @@ def _on_grid(value: time) -> time:
     return value
 
 
+_PRICE = re.compile(r"^\d+(\.\d+)?$")
+# ISO 4217 codes that are not money: no-currency, testing, gold, silver and the like.
+_NOT_MONEY = frozenset({"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD"})
+
+
 def _currency(value: str) -> str:
     value = value.strip().upper()
-    try:
-        get_currency_name(value, locale="en")
-    except UnknownCurrencyError:
-        raise ValueError("Use a three-letter currency code such as GBP or EUR.") from None
-    if len(value) != 3 or not value.isalpha():
+    if value not in list_currencies() or value in _NOT_MONEY:
         raise ValueError("Use a three-letter currency code such as GBP or EUR.")
     return value
 
@@ -98,13 +100,15 @@ class ConsultationTypeForm(_Form):
     @field_validator("price")
     @classmethod
     def _price(cls, value: str, info: ValidationInfo) -> str:
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            raise ValueError("Enter the price as a number, like 45 or 45.00.") from None
+        amount = Decimal(value) if _PRICE.match(value) else None
+        if amount is None and value.startswith("-"):
+            raise ValueError("Enter a price of 0 or more.")
+        if amount is None:
+            raise ValueError("Enter the price as a number, like 45 or 45.00.")
         exponent = get_currency_precision(info.data.get("currency", "GBP"))
-        if not amount.is_finite() or amount < 0 or amount != round(amount, exponent):
-            raise ValueError(f"Enter a price of 0 or more with at most {exponent} decimals.")
+        if amount != round(amount, exponent):
+            decimals = f"at most {exponent} decimals" if exponent else "no decimals"
+            raise ValueError(f"Enter the price with {decimals}.")
         if amount >= 100_000:
             raise ValueError("Enter a price below 100,000.")
         return value

@@ -2,7 +2,9 @@
 
 Pure functions: availability is kept in the tenant's local time (a Professional
 who works 09:00-17:00 keeps doing so across daylight-saving changes); slots come
-out in UTC. Local times that do not exist (the spring-forward gap) are skipped.
+out in UTC. Slots start on a local grid (opening time plus whole durations); a
+grid time that does not exist (the spring-forward gap) is skipped, never shifted,
+and a local time that happens twice (autumn) is offered once, at its first occurrence.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def _subtract(intervals: list[Interval], cut: Interval) -> list[Interval]:
     return out
 
 
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted intervals with overlapping or touching ones joined."""
     merged: list[Interval] = []
     for start, end in sorted(intervals):
         if merged and start <= merged[-1][1]:
@@ -57,22 +60,35 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
 def open_hours(
     weekly: dict[int, list[Interval]], changes: list[DayChange], day: date
 ) -> list[Interval]:
-    """The local-time intervals a Professional is bookable on ``day``."""
+    """The local-time intervals a Professional is bookable on ``day``.
+
+    Extra hours are added before time off is taken away, so time off always wins
+    whatever order the changes come in.
+    """
+    todays = [c for c in changes if c.on_date == day]
     hours = list(weekly.get(day.weekday(), []))
-    for change in (c for c in changes if c.on_date == day):
-        whole = (time(0, 0), time(23, 59, 59))
-        span = (change.starts_at or whole[0], change.ends_at or whole[1])
-        hours = [*hours, span] if change.available else _subtract(hours, span)
-    return _merge(hours)
+    hours += [_span(c) for c in todays if c.available]
+    for change in todays:
+        if not change.available:
+            hours = _subtract(hours, _span(change))
+    return merge(hours)
+
+
+def _span(change: DayChange) -> Interval:
+    return (change.starts_at or time(0, 0), change.ends_at or time(23, 59, 59))
+
+
+def _real(local: datetime) -> datetime | None:
+    """UTC instant of an aware local datetime; None where the clock skips it."""
+    instant = local.astimezone(UTC)
+    if instant.astimezone(local.tzinfo).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
 
 
 def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime | None:
-    """UTC instant of a local wall-clock time; None where the clock skips it."""
-    local = datetime.combine(day, at, tzinfo=zone)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return instant
+    """UTC instant of a local wall-clock time (its first occurrence); None in the gap."""
+    return _real(datetime.combine(day, at, tzinfo=zone))
 
 
 def hold_units(start: datetime, end: datetime) -> Iterator[datetime]:
@@ -81,6 +97,39 @@ def hold_units(start: datetime, end: datetime) -> Iterator[datetime]:
     while unit < end:
         yield unit
         unit += HOLD
+
+
+def _starts(day: date, hours: Interval, zone: ZoneInfo, duration: timedelta) -> Iterator[datetime]:
+    """UTC starts of every slot of ``duration`` that fits wholly inside ``hours``."""
+    opens = datetime.combine(day, hours[0], tzinfo=zone)
+    closes = datetime.combine(day, hours[1], tzinfo=zone)
+    first, last = _real(opens), _real(closes)
+    if first is not None and last is not None and opens.utcoffset() == closes.utcoffset():
+        while first + duration <= last:  # no clock change inside: local and UTC agree
+            yield first
+            first += duration
+        return
+    yield from _starts_across_clock_change(opens, closes, duration)
+
+
+def _starts_across_clock_change(
+    opens: datetime, closes: datetime, duration: timedelta
+) -> Iterator[datetime]:
+    """The slow path, for the one window a year the clocks change in: unit by unit."""
+    open_units: set[datetime] = set()
+    wall = opens
+    while wall < closes:
+        for fold in (0, 1):
+            instant = _real(wall.replace(fold=fold))
+            if instant is not None:
+                open_units.add(instant)
+        wall += HOLD  # wall-clock arithmetic: aware datetimes in one zone add naively
+    wall = opens
+    while wall < closes:
+        start = _real(wall)
+        if start is not None and open_units.issuperset(hold_units(start, start + duration)):
+            yield start
+        wall += duration
 
 
 def free_slots(
@@ -99,16 +148,11 @@ def free_slots(
     slots: list[datetime] = []
     day = first_day
     while day <= last_day:
-        for opens, closes in open_hours(weekly, changes, day):
-            start = local_to_utc(day, opens, zone)
-            close = local_to_utc(day, closes, zone)
-            if start is None or close is None:
-                continue
-            while start + duration <= close:
-                if earliest <= start <= latest and not any(
-                    unit in held for unit in hold_units(start, start + duration)
+        for hours in open_hours(weekly, changes, day):
+            for start in _starts(day, hours, zone, duration):
+                if earliest <= start <= latest and held.isdisjoint(
+                    hold_units(start, start + duration)
                 ):
                     slots.append(start)
-                start += duration
         day += timedelta(days=1)
     return slots

@@ -236,13 +236,17 @@ async def _touch(ctx: Ctx, token: str, platform: bool) -> None:
         await db.commit()
 
 
-def _needs_enrolment(ctx: Ctx) -> bool:
-    if not ctx.settings.staff_mfa_required:
+def needs_enrolment(settings: Settings, account: User | Operator | None) -> bool:
+    """Whether this account must set up two-step sign-in before anything else."""
+    if not settings.staff_mfa_required or account is None:
         return False
-    account: User | Operator | None = ctx.operator or ctx.user
-    if account is None or (isinstance(account, User) and not account.role_enum.is_staff):
+    if isinstance(account, User) and not account.role_enum.is_staff:
         return False
     return account.totp_enabled_at is None
+
+
+def _needs_enrolment(ctx: Ctx) -> bool:
+    return needs_enrolment(ctx.settings, ctx.operator or ctx.user)
 
 
 @asynccontextmanager

@@ -45,7 +45,9 @@ async def test_a_professional_applies_and_is_shown_only_once_approved(
         assert applied.status_code == 303
         assert applied.headers["location"] == "/workspace"
         async with rt.database.reading(clinic.tenant.id) as db:
-            pro = await db.scalar(select(Professional).where(Professional.display_name == "Dr New Person"))
+            pro = await db.scalar(
+                select(Professional).where(Professional.display_name == "Dr New Person")
+            )
         assert pro is not None and pro.status == "pending"
         assert pro.qualifications == "BSc Physiotherapy; HCPC registered"
         listing = await applicant.get("/professionals")
@@ -59,7 +61,9 @@ async def test_a_professional_applies_and_is_shown_only_once_approved(
         await login(admin, clinic.admin.username)
         dashboard = await admin.get("/admin")
         assert "Dr New Person" in dashboard.text
-        approved = await post_form(admin, f"/admin/professionals/{pro.id}/approve", {}, page="/admin")
+        approved = await post_form(
+            admin, f"/admin/professionals/{pro.id}/approve", {}, page="/admin"
+        )
         assert approved.status_code == 303
     assert await status_of(rt, clinic, pro.id) == "approved"
 
@@ -155,7 +159,7 @@ async def test_export_neutralises_spreadsheet_formulas(
     app: Any, admin: httpx.AsyncClient, clinic: Clinic
 ) -> None:
     async with client_for(app, clinic.host) as consumer:
-        form = person_fields("mallory", full_name="=HYPERLINK(\"http://evil\")")
+        form = person_fields("mallory", full_name='=HYPERLINK("http://evil")')
         assert (await post_form(consumer, "/register", form)).status_code == 303
         start = await first_free_slot(consumer, clinic)
         await post_form(
@@ -174,7 +178,12 @@ async def test_export_neutralises_spreadsheet_formulas(
 
 
 async def test_admin_pages_are_for_clinic_admins(client: httpx.AsyncClient, clinic: Clinic) -> None:
-    for path in ("/admin", "/admin/professionals", "/admin/appointments", "/admin/appointments.csv"):
+    for path in (
+        "/admin",
+        "/admin/professionals",
+        "/admin/appointments",
+        "/admin/appointments.csv",
+    ):
         signed_out = await client.get(path)
         assert signed_out.status_code == 303, path
     await login(client, clinic.consumer.username)

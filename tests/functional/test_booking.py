@@ -43,7 +43,7 @@ async def test_free_times_page_lists_bookable_slots(
     url = f"/professionals/{clinic.professional_id}/book?type={clinic.kinds['Standard']}"
     anonymous = await client.get(url)
     assert anonymous.status_code == 200
-    assert "To book, <a href=\"/login" in anonymous.text
+    assert 'To book, <a href="/login' in anonymous.text
     assert 'action="/appointments"' not in anonymous.text
     await login(client, clinic.consumer.username)
     signed_in = await client.get(url)
@@ -101,7 +101,11 @@ async def test_booking_rejects_times_outside_the_diary(
 ) -> None:
     await login(client, clinic.consumer.username)
     start = datetime.fromisoformat(await first_free_slot(client, clinic))
-    for bad in (start + timedelta(minutes=7), start - timedelta(days=30), start + timedelta(days=400)):
+    for bad in (
+        start + timedelta(minutes=7),
+        start - timedelta(days=30),
+        start + timedelta(days=400),
+    ):
         response = await post_form(
             client, "/appointments", booking_form(clinic, bad.isoformat()), page="/"
         )
@@ -128,7 +132,10 @@ async def test_signed_out_booking_goes_to_sign_in(
     page = await client.get("/login")
     response = await client.post(
         "/appointments",
-        data={**booking_form(clinic, "2030-01-01T09:00:00+00:00"), "csrf_token": csrf_in(page.text)},
+        data={
+            **booking_form(clinic, "2030-01-01T09:00:00+00:00"),
+            "csrf_token": csrf_in(page.text),
+        },
     )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=/appointments")
@@ -167,7 +174,7 @@ async def test_a_consumer_cannot_cancel_someone_elses_appointment(
     app: Any, client: httpx.AsyncClient, clinic: Clinic, rt: Runtime
 ) -> None:
     await login(client, clinic.consumer.username)
-    start = (datetime.fromisoformat(await first_free_slot(client, clinic)) + timedelta(days=3))
+    start = datetime.fromisoformat(await first_free_slot(client, clinic)) + timedelta(days=3)
     await post_form(client, "/appointments", booking_form(clinic, start.isoformat()), page="/")
     async with rt.database.reading(clinic.tenant.id) as db:
         appointment_id = await db.scalar(select(Appointment.id))

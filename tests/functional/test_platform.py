@@ -40,9 +40,7 @@ async def test_operator_sees_tenants(operator: httpx.AsyncClient, clinic: Clinic
     assert "alpha.localhost" in detail.text
 
 
-async def test_tenant_accounts_cannot_sign_in_to_the_platform(
-    app: Any, clinic: Clinic
-) -> None:
+async def test_tenant_accounts_cannot_sign_in_to_the_platform(app: Any, clinic: Clinic) -> None:
     async with client_for(app, "localhost") as http:
         response = await post_form(
             http,
@@ -59,7 +57,9 @@ async def test_platform_pages_are_not_served_on_tenant_hosts(
     assert (await client.get(f"/platform/tenants/{clinic.tenant.id}")).status_code == 404
 
 
-async def test_tenant_pages_are_not_served_on_the_platform_host(operator: httpx.AsyncClient) -> None:
+async def test_tenant_pages_are_not_served_on_the_platform_host(
+    operator: httpx.AsyncClient,
+) -> None:
     for path in ("/professionals", "/admin", "/api/v1/professionals"):
         assert (await operator.get(path)).status_code == 404, path
 

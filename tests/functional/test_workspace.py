@@ -94,10 +94,13 @@ async def test_weekly_hours_add_and_remove(
     assert await rows(rt, clinic, WeeklyAvailability) == before + 1
     async with rt.database.reading(clinic.tenant.id) as db:
         rule_id = await db.scalar(
-            select(WeeklyAvailability.id).where(WeeklyAvailability.ends_at > datetime.min.time())
+            select(WeeklyAvailability.id)
+            .where(WeeklyAvailability.ends_at > datetime.min.time())
             .order_by(WeeklyAvailability.ends_at.desc())
         )
-    removed = await post_form(pro, f"/workspace/hours/{rule_id}/remove", {}, page="/workspace/hours")
+    removed = await post_form(
+        pro, f"/workspace/hours/{rule_id}/remove", {}, page="/workspace/hours"
+    )
     assert removed.status_code == 303
     assert await rows(rt, clinic, WeeklyAvailability) == before
 
@@ -108,7 +111,9 @@ async def test_a_day_off_removes_that_days_slots(
     day = date.today() + timedelta(days=5)
     assert len(await slots_on(pro, clinic, day)) == 24
     response = await post_form(
-        pro, "/workspace/days", {"day_on_date": day.isoformat(), "day_note": "Training"},
+        pro,
+        "/workspace/days",
+        {"day_on_date": day.isoformat(), "day_note": "Training"},
         page="/workspace/hours",
     )
     assert response.status_code == 303
@@ -148,7 +153,10 @@ async def test_bad_day_changes_change_nothing(
         ({"day_on_date": yesterday.isoformat()}, "Choose today or a later date."),
         ({"day_on_date": "not a date"}, "Enter a date like 2026-12-01."),
         (
-            {"day_on_date": (date.today() + timedelta(days=2)).isoformat(), "day_starts_at": "10:00"},
+            {
+                "day_on_date": (date.today() + timedelta(days=2)).isoformat(),
+                "day_starts_at": "10:00",
+            },
             "Give both a start and an end time",
         ),
         (
@@ -188,7 +196,9 @@ async def test_consultation_types(pro: httpx.AsyncClient, clinic: Clinic, rt: Ru
     assert "Quick check" in page.text
     assert "£19.50" in page.text
     async with rt.database.reading(clinic.tenant.id) as db:
-        kind = await db.scalar(select(ConsultationType).where(ConsultationType.name == "Quick check"))
+        kind = await db.scalar(
+            select(ConsultationType).where(ConsultationType.name == "Quick check")
+        )
     assert kind is not None and kind.price_minor == 1950
     retired = await post_form(
         pro, f"/workspace/consultations/{kind.id}/retire", {}, page="/workspace/consultations"

@@ -33,13 +33,17 @@ def _issuer(ctx: Ctx) -> str:
     return ctx.tenant_or_none.name if ctx.tenant_or_none else "Praxis platform"
 
 
-async def _enrolment_page(ctx: Ctx, secret: str, **extra: Any) -> Response:
+async def _enrolment_page(
+    ctx: Ctx, secret: str, offer: str, *, status: int = 200, **extra: Any
+) -> Response:
     account = _account(ctx)
     uri, svg = ctx.rt.authenticator.enrolment(secret, account=account.username, issuer=_issuer(ctx))
     return render(
         ctx,
         "account/security.html",
+        status=status,
         secret=secret,
+        offer=offer,
         otpauth=uri,
         qr_svg=svg,
         prefix=_prefix(ctx),
@@ -59,20 +63,32 @@ async def security(ctx: Ctx) -> Response:
 
 
 async def start(ctx: Ctx) -> Response:
-    secret = await begin_enrolment(ctx.db, _account(ctx), ctx.rt.authenticator)
-    return await _enrolment_page(ctx, secret)
+    """Show a new secret; nothing changes until a code from it is confirmed."""
+    secret, offer = begin_enrolment(_account(ctx), ctx.rt.authenticator)
+    return await _enrolment_page(ctx, secret, offer)
+
+
+def _store(ctx: Ctx) -> Any:
+    return ctx.rt.user_sessions if ctx.tenant_or_none else ctx.rt.operator_sessions
 
 
 async def confirm(ctx: Ctx) -> Response:
     account = _account(ctx)
+    offer = ctx.form.get("offer", "")
     try:
         form = parse(SecondFactor, ctx.form)
-        await confirm_enrolment(ctx.db, account, form.code, ctx.rt.authenticator)
+        await confirm_enrolment(ctx.db, account, offer, form.code, ctx.rt.authenticator)
     except InvalidInput as exc:
-        secret = ctx.rt.authenticator.reveal(account.totp_secret) if account.totp_secret else None
+        secret = ctx.rt.authenticator.offered(account.id, offer)
         if secret is None:
-            return redirect(ctx, f"{_prefix(ctx)}/account/security")
-        return await _enrolment_page(ctx, secret, errors=exc.fields, summary=exc.message)
+            return redirect(ctx, f"{_prefix(ctx)}/account/security", notice=exc.message)
+        return await _enrolment_page(
+            ctx, secret, offer, status=422, errors=exc.fields, summary=exc.message
+        )
+    # Sessions signed in with the password alone (before the second factor existed, or
+    # with the lost device's) end here; this one, which set it up, carries on.
+    await _store(ctx).end_others(ctx.db, account.id, ctx.token)
+    await ctx.db.commit()
     home = "/platform" if isinstance(account, Operator) else "/account"
     return redirect(ctx, home, notice="Two-step sign-in is on. You will be asked for a code.")
 

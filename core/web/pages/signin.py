@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import Response
 
@@ -11,10 +12,12 @@ from core.accounts.forms import Login, SecondFactor
 from core.accounts.models import Operator, Role, User
 from core.accounts.signin import WrongCredentials, check_second_factor, needs_second_factor, sign_in
 from core.errors import InvalidInput, TooManyAttempts
-from core.web.context import Access, Ctx, SiteKind
+from core.web.context import Access, Ctx, SiteKind, needs_enrolment
 from core.web.routing import Pages, form_error, redirect, render, safe_next
 
 pages = Pages()
+
+ENROL_FIRST = "Set up two-step sign-in to continue: staff accounts need it."
 
 HOME_BY_ROLE = {
     Role.CONSUMER: "/appointments",
@@ -81,7 +84,12 @@ async def _login(ctx: Ctx) -> Response:
     token = await _store(ctx).start(ctx.db, account, mfa_pending=pending)
     await ctx.db.commit()
     target = safe_next(next_url, _home(ctx, account))
-    response = redirect(ctx, f"{prefix}/login/code?next={target}" if pending else target)
+    if pending:
+        response = redirect(ctx, f"{prefix}/login/code?next={quote(target, safe='/')}")
+    elif needs_enrolment(ctx.settings, account):
+        response = redirect(ctx, f"{prefix}/account/security", notice=ENROL_FIRST)
+    else:
+        response = redirect(ctx, target)
     ctx.sign_in_as(response, token)
     return response
 
@@ -97,9 +105,22 @@ async def _second_factor(ctx: Ctx) -> Response:
         return render(ctx, "portal/login_code.html", **context)
     try:
         form = parse(SecondFactor, ctx.form)
-        await check_second_factor(ctx.db, account, form.code, ctx.rt.authenticator)
+        await check_second_factor(
+            ctx.db,
+            account,
+            form.code,
+            ctx.rt.authenticator,
+            throttle=ctx.rt.throttle,
+            client=ctx.client,
+        )
     except InvalidInput as exc:
         return form_error(ctx, "portal/login_code.html", exc, **context)
+    except TooManyAttempts as exc:
+        refused = render(
+            ctx, "portal/login_code.html", status=exc.status, summary=exc.message, **context
+        )
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     await _store(ctx).end(ctx.db, ctx.token)
     token = await _store(ctx).start(ctx.db, account, mfa_pending=False)
     await ctx.db.commit()

@@ -7,11 +7,21 @@ from starlette.responses import Response
 from core.accounts import registration
 from core.accounts.fields import parse
 from core.accounts.forms import ConsumerRegistration, ProfessionalRegistration
+from core.accounts.models import User
 from core.errors import InvalidInput
 from core.web.context import Ctx
 from core.web.routing import Pages, form_error, redirect, render, safe_next
 
 pages = Pages()
+
+
+async def _new_session(ctx: Ctx, user: User) -> str:
+    """Sign the new account in; a session this browser had before ends on the server."""
+    if ctx.token:
+        await ctx.rt.user_sessions.end(ctx.db, ctx.token)
+    token = await ctx.rt.user_sessions.start(ctx.db, user, mfa_pending=False)
+    await ctx.db.commit()
+    return token
 
 
 @pages.page("/register", methods=["GET", "POST"])
@@ -24,8 +34,7 @@ async def register(ctx: Ctx) -> Response:
         user = await registration.register_consumer(ctx.db, form, ctx.rt.passwords)
     except InvalidInput as exc:
         return form_error(ctx, "portal/register.html", exc, next=next_url, title="Register")
-    token = await ctx.rt.user_sessions.start(ctx.db, user, mfa_pending=False)
-    await ctx.db.commit()
+    token = await _new_session(ctx, user)
     response = redirect(ctx, next_url, notice="Welcome! Your account is ready.")
     ctx.sign_in_as(response, token)
     return response
@@ -40,8 +49,7 @@ async def join(ctx: Ctx) -> Response:
         user, _profile = await registration.register_professional(ctx.db, form, ctx.rt.passwords)
     except InvalidInput as exc:
         return form_error(ctx, "portal/join.html", exc, title="Apply to join")
-    token = await ctx.rt.user_sessions.start(ctx.db, user, mfa_pending=False)
-    await ctx.db.commit()
+    token = await _new_session(ctx, user)
     response = redirect(
         ctx,
         "/workspace",

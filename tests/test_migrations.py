@@ -1,0 +1,252 @@
+"""The alembic history: up, down and up again on a fresh database of each backend, ending with a
+schema the ORM agrees with and, on PostgreSQL, row-level security on every tenant table.
+
+Each test migrates a database of its own (a temp SQLite file; a PostgreSQL database created on
+the server of TEST_DATABASE_URL and dropped afterwards), never the shared test schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import core.accounts.models
+import core.booking.models  # noqa: F401
+import tenants.models  # noqa: F401
+from core import migrate
+from core.config import Settings, load_settings
+from core.db import Base, tenant_tables
+from migrations.security import app_role
+
+SECRET = "migration-test-secret-key-long-enough-0123456789"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A database of its own on the server of TEST_DATABASE_URL, dropped afterwards."""
+    server = make_url(os.environ["TEST_DATABASE_URL"])
+    admin = server.render_as_string(hide_password=False)
+    name = f"praxis_migrations_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database nobody else uses."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+def settings_for(url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        PRAXIS_ENV="test", PRAXIS_VAR_DIR=str(tmp_path), DATABASE_URL=url, SECRET_KEY=SECRET
+    )
+
+
+def inspect_db(url: str, look: Any) -> Any:
+    async def run() -> Any:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(look)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def tables(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names()) - {"alembic_version"}
+
+
+def revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+HEAD = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+
+
+def test_the_history_is_one_line() -> None:
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(scripts.get_heads()) == 1
+    assert len(scripts.get_bases()) == 1
+    revisions = list(scripts.walk_revisions())
+    assert all(len(r._all_down_revisions) <= 1 for r in revisions)
+
+
+def test_up_down_up(fresh_url: str, tmp_path: Path) -> None:
+    settings = settings_for(fresh_url, tmp_path)
+    expected = set(Base.metadata.tables)
+    migrate.upgrade(settings)
+    assert inspect_db(fresh_url, tables) == expected
+    assert inspect_db(fresh_url, revision) == HEAD
+    migrate.downgrade(settings, "base")
+    assert inspect_db(fresh_url, tables) == set()
+    assert inspect_db(fresh_url, revision) is None
+    migrate.upgrade(settings)
+    assert inspect_db(fresh_url, tables) == expected
+    assert inspect_db(fresh_url, revision) == HEAD
+
+
+def test_upgrading_twice_changes_nothing(fresh_url: str, tmp_path: Path) -> None:
+    settings = settings_for(fresh_url, tmp_path)
+    migrate.upgrade(settings)
+    migrate.upgrade(settings)
+    assert inspect_db(fresh_url, revision) == HEAD
+
+
+def test_after_upgrade_the_orm_matches_the_schema(fresh_url: str, tmp_path: Path) -> None:
+    migrate.upgrade(settings_for(fresh_url, tmp_path))
+    assert inspect_db(fresh_url, differences) == []
+
+
+def test_the_comparison_would_notice_a_difference(fresh_url: str, tmp_path: Path) -> None:
+    migrate.upgrade(settings_for(fresh_url, tmp_path))
+
+    def drop_an_index(conn: Connection) -> list[Any]:
+        conn.execute(text("DROP INDEX ix_appointments_tenant_id_consumer_id_starts_at"))
+        return differences(conn)
+
+    found = inspect_db(fresh_url, drop_an_index)
+    assert [d[0] for d in found] == ["add_index"]
+
+
+def test_a_sqlite_folder_is_created(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'deeper' / 'praxis.db'}"
+    migrate.upgrade(settings_for(url, tmp_path))
+    assert (tmp_path / "nested" / "deeper" / "praxis.db").exists()
+
+
+def test_every_tenant_table_leads_its_key_with_tenant_id() -> None:
+    for name in tenant_tables():
+        table = Base.metadata.tables[name]
+        assert table.primary_key.columns.values()[0].name == "tenant_id", name
+        for index in table.indexes:
+            assert index.columns.values()[0].name == "tenant_id", index.name
+
+
+if "postgresql" in BACKENDS:
+
+    @pytest.fixture
+    def postgres_url() -> Iterator[str]:
+        with postgres_database() as url:
+            yield url
+
+    def test_every_tenant_table_has_forced_row_level_security(
+        postgres_url: str, tmp_path: Path
+    ) -> None:
+        migrate.upgrade(settings_for(postgres_url, tmp_path))
+
+        def security(conn: Connection) -> dict[str, Any]:
+            rows = conn.execute(
+                text(
+                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                    "  (SELECT array_agg(p.polname::text) FROM pg_policy p "
+                    "   WHERE p.polrelid = c.oid) "
+                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+                )
+            )
+            return {r[0]: (r[1], r[2], sorted(r[3] or [])) for r in rows}
+
+        found = inspect_db(postgres_url, security)
+        assert tenant_tables()
+        for name in tenant_tables():
+            assert found[name] == (True, True, ["tenant_isolation"]), name
+        for name in set(Base.metadata.tables) - set(tenant_tables()):
+            assert found[name] == (False, False, []), name
+
+    def test_the_app_role_can_use_every_table_but_not_bypass_security(
+        postgres_url: str, tmp_path: Path
+    ) -> None:
+        migrate.upgrade(settings_for(postgres_url, tmp_path))
+        role = app_role()
+
+        def grants(conn: Connection) -> dict[str, Any]:
+            bypass = conn.execute(
+                text("SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = :r"),
+                {"r": role},
+            ).one()
+            usable = {
+                name: conn.execute(
+                    text("SELECT has_table_privilege(:r, :t, 'SELECT, INSERT, UPDATE, DELETE')"),
+                    {"r": role, "t": name},
+                ).scalar()
+                for name in Base.metadata.tables
+            }
+            return {"bypass": tuple(bypass), "usable": usable}
+
+        found = inspect_db(postgres_url, grants)
+        assert found["bypass"] == (False, False)
+        assert all(found["usable"].values()), found["usable"]
+
+    def test_policies_hide_other_tenants_rows(postgres_url: str, tmp_path: Path) -> None:
+        migrate.upgrade(settings_for(postgres_url, tmp_path))
+        role = app_role()
+        alpha, beta = uuid.uuid4(), uuid.uuid4()
+
+        def isolate(conn: Connection) -> list[int]:
+            for tenant, slug in ((alpha, "alpha"), (beta, "beta")):
+                conn.execute(
+                    text(
+                        "INSERT INTO tenants (id, slug, name, timezone, locale, branding, "
+                        "controller, booking, retention, providers, status, created_at, "
+                        "updated_at) VALUES (:id, :slug, 'x', 'UTC', 'en_GB', '{}', '{}', '{}', "
+                        "'{}', '{}', 'active', now(), now())"
+                    ),
+                    {"id": tenant, "slug": slug},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO users (tenant_id, id, username, role, full_name, email, "
+                        "phone, address_line1, address_line2, town, postcode, country, "
+                        "password_hash, is_active, created_at) VALUES (:t, :id, :u, 'consumer', "
+                        "'x', 'x@example.org', '+447911123456', 'x', '', 'x', 'N1 1AA', 'GB', "
+                        "'x', true, now())"
+                    ),
+                    {"t": tenant, "id": uuid.uuid4(), "u": slug},
+                )
+            conn.execute(text(f'SET LOCAL ROLE "{role}"'))
+            counts = []
+            for setting in (str(alpha), ""):
+                conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": setting})
+                counts.append(conn.execute(text("SELECT count(*) FROM users")).scalar_one())
+            conn.rollback()
+            return counts
+
+        assert inspect_db(postgres_url, isolate) == [1, 0]

@@ -1,0 +1,169 @@
+"""The import arrows point one way: read every module's imports with ``ast`` and check them.
+
+web -> services (accounts, booking, ...) -> providers / ledger / outbox -> db. Plugins see only
+the public plugin API. Nothing uses BaseHTTPMiddleware (it breaks contextvars and is slow).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN_API = ("core.hookspecs", "core.providers")
+
+
+def modules(folder: str) -> list[Path]:
+    """The modules under ``folder``, or the one module ``folder`` names."""
+    path = ROOT / folder
+    return [path] if path.is_file() else sorted(path.rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports(path: Path, name: str | None = None) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import, relative ones resolved, `from x import y` as x.y too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = (name or module_name(path)).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package[: len(package) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            yield node.lineno, str(node.args[0].value)
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def violations(folder: str, forbidden: tuple[str, ...]) -> list[str]:
+    found = []
+    for path in modules(folder):
+        for line, name in imports(path):
+            if any(within(name, bad) for bad in forbidden):
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    return found
+
+
+# --- the checker itself ----------------------------------------------------------------------
+
+
+def test_the_checker_reads_every_kind_of_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    source = (
+        "import core.web.routing\n"
+        "from core.db import Base\n"
+        "from ..web import context\n"
+        "from . import slots\n"
+        "def later():\n"
+        "    from sqlalchemy import select\n"
+        "    importlib.import_module('tenants.models')\n"
+    )
+    sample.write_text(source, encoding="utf-8")
+    names = {name for _, name in imports(sample, "core.booking.sample")}
+    assert {
+        "core.web.routing",
+        "core.db",
+        "core.db.Base",
+        "core.web",
+        "core.web.context",
+        "core.booking.slots",
+        "sqlalchemy",
+        "tenants.models",
+    } <= names
+
+
+def test_there_is_something_to_check() -> None:
+    assert modules("core/hookspecs.py") == [ROOT / "core" / "hookspecs.py"]
+    assert len(modules("plugins")) >= 4
+    assert len(modules("core/accounts")) >= 5
+    assert len(modules("core/booking")) >= 5
+    assert len(modules("tenants")) >= 4
+
+
+# --- the arrows ------------------------------------------------------------------------------
+
+
+def test_plugins_import_only_the_public_plugin_api() -> None:
+    found = []
+    for path in modules("plugins"):
+        own = module_name(path).split(".")[:2]
+        for line, name in imports(path):
+            first = name.split(".")[0]
+            if first in {"core", "tenants", "migrations"} and not any(
+                within(name, api) for api in PLUGIN_API
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+            elif first == "plugins" and name.split(".")[:2] != own:
+                found.append(f"{path.relative_to(ROOT)}:{line} imports another plugin: {name}")
+    assert found == []
+
+
+@pytest.mark.parametrize("forbidden", ["sqlalchemy", "starlette.requests", "alembic"])
+def test_plugins_never_touch_the_database_or_requests(forbidden: str) -> None:
+    assert violations("plugins", (forbidden,)) == []
+
+
+@pytest.mark.parametrize("folder", ["core/accounts", "core/booking"])
+def test_services_never_import_the_web_layer(folder: str) -> None:
+    assert violations(folder, ("core.web", "starlette", "core.app", "core.cli")) == []
+
+
+def test_tenants_never_imports_the_web_layer() -> None:
+    assert violations("tenants", ("core.web", "starlette", "core.app", "core.cli")) == []
+
+
+def test_the_kernel_below_the_services_never_reaches_up() -> None:
+    below = ("core/db.py", "core/config.py", "core/manifest.py", "core/hookspecs.py")
+    found = []
+    for relative in below:
+        path = ROOT / relative
+        for line, name in imports(path):
+            if any(
+                within(name, up)
+                for up in ("core.web", "core.accounts", "core.booking", "tenants", "plugins")
+            ):
+                found.append(f"{relative}:{line} imports {name}")
+    assert found == []
+
+
+def test_the_public_plugin_api_exposes_no_internals() -> None:
+    assert violations("core/hookspecs.py", ("core.db", "sqlalchemy", "core.web")) == []
+
+
+def test_nothing_uses_base_http_middleware() -> None:
+    found = []
+    for folder in ("core", "tenants", "plugins", "bench", "tests"):
+        for path in modules(folder):
+            text = path.read_text(encoding="utf-8")
+            for line, name in imports(path):
+                if name.endswith("BaseHTTPMiddleware") or within(name, "starlette.middleware.base"):
+                    found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+            if path != Path(__file__) and "BaseHTTPMiddleware" in text:
+                found.append(f"{path.relative_to(ROOT)} mentions BaseHTTPMiddleware")
+    assert found == []

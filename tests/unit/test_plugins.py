@@ -1,0 +1,337 @@
+"""core.plugins: discovery through the ``praxis`` entry-point group, checks at start-up, and
+``/-/plugins`` for staff."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import AsyncIterator
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import BaseModel, SecretStr, ValidationError
+
+import core.plugins
+from core.app import create_app
+from core.config import Settings, load_settings
+from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+from core.plugins import ENTRY_POINT_GROUP, PluginError, load_plugins
+from tests.conftest import client_for
+from tests.support import Clinic, login, make_clinic, make_operator
+
+BUILT_INS = ["payments_stripe", "questionnaires", "sms_twilio", "video_whereby"]
+
+
+class FooSettings(BaseModel):
+    api_key: SecretStr
+
+
+def manifest(name: str = "video_foo", **extra: Any) -> PluginManifest:
+    values: dict[str, Any] = {
+        "name": name,
+        "kind": "video",
+        "title": "Foo video",
+        "version": "1.2.3",
+        "processor": Processor(
+            legal_name="Foo Video GmbH",
+            country="DE",
+            transfer_safeguard="EEA: UK adequacy regulations",
+            privacy_policy_url="https://foo.example/privacy",
+        ),
+        "data": (
+            DataUse(
+                operation="create_meeting",
+                categories=(DataCategory.APPOINTMENT,),
+                purpose="host the video consultation",
+                legal_basis="contract",
+            ),
+        ),
+        "settings_model": FooSettings,
+    }
+    values.update(extra)
+    return PluginManifest(**values)
+
+
+class VideoFoo:
+    """A third-party plugin, as `pip install praxis-video-foo` would provide it."""
+
+    __name__ = "praxis_video_foo"
+
+    @hookimpl
+    def praxis_manifest(self) -> PluginManifest:
+        return manifest()
+
+
+def plugin_module(name: str, **hooks: Any) -> types.ModuleType:
+    module = types.ModuleType(name)
+    for hook_name, function in hooks.items():
+        setattr(module, hook_name, function)
+    return module
+
+
+def failure(*extra: object, entry_points: bool = False) -> str:
+    with pytest.raises(PluginError) as caught:
+        load_plugins(extra=extra, entry_points=entry_points)
+    return str(caught.value)
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+
+def test_the_built_ins_are_registered_through_the_entry_point_group() -> None:
+    declared = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    assert ENTRY_POINT_GROUP == "praxis"
+    assert set(BUILT_INS) <= set(declared)
+    loaded = load_plugins()
+    assert list(loaded.manifests) == sorted(loaded.manifests)
+    assert set(BUILT_INS) <= set(loaded.manifests)
+    for name in BUILT_INS:
+        assert loaded.manager.get_plugin(name) is not None, name
+
+
+def test_without_entry_points_nothing_is_loaded() -> None:
+    assert load_plugins(entry_points=False).manifests == {}
+
+
+def test_the_built_ins_declare_their_kind_and_processor() -> None:
+    manifests = load_plugins().manifests
+    assert {m.kind for m in manifests.values()} >= {"video", "payments", "sms", "questionnaires"}
+    assert manifests["questionnaires"].processor is None  # answers stay on the platform
+    for name in ("video_whereby", "payments_stripe", "sms_twilio"):
+        processor = manifests[name].processor
+        assert processor is not None and processor.legal_name
+        assert manifests[name].data, name
+    assert [m.name for m in load_plugins().of_kind("sms")] == ["sms_twilio"]
+
+
+def test_a_third_party_plugin_appears_beside_the_built_ins() -> None:
+    loaded = load_plugins(extra=[VideoFoo()])
+    assert "video_foo" in loaded.manifests
+    assert set(BUILT_INS) <= set(loaded.manifests)
+    assert [m.name for m in loaded.of_kind("video")] == ["video_foo", "video_whereby"]
+    public = loaded.manifests["video_foo"].public()
+    assert public["processor"]["legal_name"] == "Foo Video GmbH"
+    assert public["settings_schema"]["properties"]["api_key"]["format"] == "password"
+    assert "settings_model" not in public
+
+
+def test_a_module_plugin_works_like_an_object_plugin() -> None:
+    module = plugin_module("praxis_sms_bar", praxis_manifest=hookimpl(lambda: manifest("sms_bar")))
+    assert "sms_bar" in load_plugins(extra=[module], entry_points=False).manifests
+
+
+# --- start-up fails loudly -------------------------------------------------------------------
+
+
+def test_a_misspelt_hook_stops_start_up_naming_the_plugin() -> None:
+    class Typo:
+        __name__ = "praxis_typo_plugin"
+
+        @hookimpl
+        def praxis_manifest(self) -> PluginManifest:
+            return manifest("typo_plugin")
+
+        @hookimpl
+        def praxis_manifets(self) -> PluginManifest:
+            return manifest("typo_plugin")
+
+    message = failure(Typo())
+    assert message.startswith("plugin praxis_typo_plugin: ")
+    assert "praxis_manifets" in message
+    assert "did you mean praxis_manifest?" in message
+    assert "docs/hooks.md" in message
+    assert "object at 0x" not in message
+
+
+def test_the_app_does_not_start_with_a_misspelt_hook(tmp_path: Path) -> None:
+    settings = load_settings(
+        PRAXIS_ENV="test",
+        PRAXIS_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'never.db'}",
+        SECRET_KEY="s" * 40,
+    )
+    typo = plugin_module("praxis_typo", praxis_manifets=hookimpl(lambda: manifest()))
+    with pytest.raises(PluginError, match=r"^plugin praxis_typo: praxis_manifets"):
+        create_app(settings, extra_plugins=[typo], access_log=False)
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_a_misspelt_manifest_hook_in_a_module_plugin() -> None:
+    module = plugin_module("praxis_misspelt", praxis_manifets=hookimpl(lambda: manifest()))
+    message = failure(module)
+    assert message.startswith("plugin praxis_misspelt: ")
+    assert "praxis_manifets" in message
+
+
+def test_a_hook_without_hookimpl_is_reported() -> None:
+    module = plugin_module(
+        "praxis_forgetful",
+        praxis_manifest=hookimpl(lambda: manifest("forgetful")),
+        praxis_manfest=lambda: manifest("forgetful"),
+    )
+    message = failure(module)
+    assert message.startswith("plugin praxis_forgetful: ")
+    assert "praxis_manfest" in message
+
+
+def test_a_hook_with_unknown_arguments_is_reported() -> None:
+    class Greedy:
+        __name__ = "praxis_greedy"
+
+        @hookimpl
+        def praxis_manifest(self, tenant: object) -> PluginManifest:
+            return manifest("greedy")
+
+    message = failure(Greedy())
+    assert message.startswith("plugin praxis_greedy: ")
+    assert "tenant" in message
+
+
+def test_a_plugin_without_a_manifest_fails() -> None:
+    class Silent:
+        __name__ = "praxis_silent"
+
+    message = failure(Silent())
+    assert message == "plugin praxis_silent: it implements no praxis_manifest hook"
+
+
+def test_a_manifest_of_the_wrong_type_fails() -> None:
+    module = plugin_module("praxis_dict", praxis_manifest=hookimpl(lambda: {"name": "x"}))
+    assert failure(module) == ("plugin praxis_dict: praxis_manifest must return a PluginManifest")
+
+
+def test_a_manifest_that_raises_fails_naming_the_plugin() -> None:
+    def broken() -> PluginManifest:
+        return manifest("Not A Valid Name")
+
+    message = failure(plugin_module("praxis_broken", praxis_manifest=hookimpl(broken)))
+    assert message.startswith("plugin praxis_broken: its manifest is not valid: ")
+    assert "lower_snake_case" in message
+
+
+@pytest.mark.parametrize("country", ["ie", "Ireland", "I", ""])
+def test_the_processor_country_is_an_iso_code(country: str) -> None:
+    with pytest.raises(ValidationError, match="country"):
+        Processor(
+            legal_name="X Ltd",
+            country=country,
+            transfer_safeguard="UK adequacy",
+            privacy_policy_url="https://x.example/privacy",
+        )
+
+
+def test_duplicate_names_fail() -> None:
+    copy = plugin_module("praxis_copycat", praxis_manifest=hookimpl(lambda: manifest()))
+    message = failure(VideoFoo(), copy)
+    assert "the name 'video_foo' is taken" in message
+    assert message.startswith(("plugin praxis_copycat: ", "plugin praxis_video_foo: "))
+
+
+def test_a_third_party_plugin_cannot_take_a_built_in_name() -> None:
+    impostor = plugin_module(
+        "praxis_impostor", praxis_manifest=hookimpl(lambda: manifest("video_whereby"))
+    )
+    assert "the name 'video_whereby' is taken" in failure(impostor, entry_points=True)
+
+
+def test_the_same_plugin_twice_fails_clearly() -> None:
+    import plugins.video_whereby
+
+    message = failure(plugins.video_whereby, entry_points=True)
+    assert "registered twice" in message
+
+
+def test_an_entry_point_that_cannot_be_imported_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = EntryPoint(name="video_gone", value="praxis_no_such_module", group="praxis")
+    monkeypatch.setattr(core.plugins, "_entry_points", lambda: [broken])
+    message = failure(entry_points=True)
+    assert message.startswith("plugin video_gone (praxis_no_such_module): cannot be loaded: ")
+    assert "No module named 'praxis_no_such_module'" in message
+
+
+# --- /-/plugins ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def foo_app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings, extra_plugins=[VideoFoo()], access_log=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def foo_clinic(foo_app: Any) -> Clinic:
+    return await make_clinic(foo_app.state.runtime, "alpha")
+
+
+async def test_staff_see_the_installed_plugins(foo_app: Any, foo_clinic: Clinic) -> None:
+    async with client_for(foo_app, foo_clinic.host) as http:
+        await login(http, foo_clinic.admin.username)
+        response = await http.get("/-/plugins")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    listed = {p["name"]: p for p in response.json()["plugins"]}
+    assert set(BUILT_INS) | {"video_foo"} <= set(listed)
+    foo = listed["video_foo"]
+    assert foo["kind"] == "video"
+    assert foo["processor"] == {
+        "legal_name": "Foo Video GmbH",
+        "country": "DE",
+        "transfer_safeguard": "EEA: UK adequacy regulations",
+        "privacy_policy_url": "https://foo.example/privacy",
+    }
+    assert foo["settings_schema"]["required"] == ["api_key"]
+    assert foo["enabled"] is False
+    assert listed["questionnaires"]["processor"] is None
+    assert listed["payments_stripe"]["settings_schema"]["properties"]["secret_key"]
+    assert "settings_model" not in foo
+
+
+@pytest.mark.parametrize("who", ["anonymous", "consumer", "professional"])
+async def test_plugins_are_not_found_for_anyone_else(
+    foo_app: Any, foo_clinic: Clinic, who: str
+) -> None:
+    async with client_for(foo_app, foo_clinic.host) as http:
+        if who == "consumer":
+            await login(http, foo_clinic.consumer.username)
+        elif who == "professional":
+            await login(http, foo_clinic.professional.username)
+        response = await http.get("/-/plugins")
+    assert response.status_code == 404
+    assert "video_foo" not in response.text and "Whereby" not in response.text
+
+
+async def test_operators_see_the_plugins_on_the_platform_site(app: Any, rt: Any) -> None:
+    operator = await make_operator(rt)
+    async with client_for(app, rt.settings.platform_domain) as http:
+        assert (await http.get("/-/plugins")).status_code == 404
+        await login(http, operator.username, prefix="/platform")
+        response = await http.get("/-/plugins")
+    assert response.status_code == 200
+    assert {p["name"] for p in response.json()["plugins"]} >= set(BUILT_INS)
+
+
+async def test_plugins_is_not_served_on_an_unknown_host(app: Any) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://nowhere.localhost"
+    ) as http:
+        assert (await http.get("/-/plugins")).status_code == 404
+
+
+def test_a_specname_naming_no_hook_is_reported() -> None:
+    class Renamed:
+        __name__ = "praxis_renamed"
+
+        @hookimpl
+        def praxis_manifest(self) -> PluginManifest:
+            return manifest("renamed")
+
+        @hookimpl(specname="praxis_manifets")
+        def describe(self) -> PluginManifest:
+            return manifest("renamed")
+
+    message = failure(Renamed())
+    assert message.startswith("plugin praxis_renamed: ")
+    assert "praxis_manifets" in message
