@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -221,8 +222,10 @@ async def _load_signed_in(ctx: Ctx) -> None:
         ctx.pending = owner
     elif isinstance(owner, Operator):
         ctx.operator = owner
+        structlog.contextvars.bind_contextvars(operator_id=str(owner.id))
     elif isinstance(owner, User):
         ctx.user = owner
+        structlog.contextvars.bind_contextvars(user_id=str(owner.id))
     if signed.needs_touch:
         await _touch(ctx, token, platform)
 
