@@ -15,12 +15,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, event, text
+from sqlalchemy import JSON, DateTime, MetaData, String, event, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import (
     DeclarativeBase,
+    FromStatement,
     Mapped,
     ORMExecuteState,
     Session,
@@ -28,6 +29,9 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 from core.config import Settings
@@ -110,21 +114,142 @@ def session_tenant(session: Session) -> uuid.UUID | None:
     return tenant_id
 
 
-def _touches_tenant_table(state: ORMExecuteState) -> bool:
+class UnfilterableStatement(TenantContextMissing):
+    """A statement reaches a tenant table in a way the tenant filter cannot narrow.
+
+    Plain Core tables and textual ``from_statement`` queries are not ORM entities, so
+    ``with_loader_criteria`` never sees them; use the model, or opt out with
+    ``platform_scope`` where reading across tenants is the point.
+    """
+
+
+_tenant_names: tuple[int, frozenset[str]] = (-1, frozenset())
+
+
+def _tenant_table_names() -> frozenset[str]:
+    """Names of the tenant tables, recomputed only when a mapper was added."""
+    global _tenant_names
+    count = len(Base.registry.mappers)
+    if _tenant_names[0] != count:
+        _tenant_names = (count, frozenset(tenant_tables()))
+    return _tenant_names[1]
+
+
+def _tenant_mapper(state: ORMExecuteState) -> bool:
     return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+
+
+def _tenant_tables_in(statement: Any) -> dict[str, Any]:
+    """The tenant tables a statement reaches anywhere: FROM, joins, subqueries, columns, DML."""
+    names = _tenant_table_names()
+    found: dict[str, Any] = {}
+    for element in visitors.iterate(statement):
+        name = getattr(element, "name", None)
+        if element.__visit_name__ == "table" and name in names:
+            table: Any = element
+            found.setdefault(str(name), table._deannotate())
+    return found
+
+
+def _filter_core_select(statement: Any, tables: dict[str, Any], tenant_id: uuid.UUID) -> Any:
+    """A Core SELECT (no ORM entity, e.g. ``select(exists().where(...))``): every tenant
+    table it reads, at any depth, is swapped for the same table narrowed to the tenant."""
+    for name, table in tables.items():
+        narrowed = select(table).where(table.c.tenant_id == tenant_id).subquery(name)
+        statement = sql_util.ClauseAdapter(narrowed).traverse(statement)
+    return statement
+
+
+def _same_tenant(value: Any, tenant_id: uuid.UUID) -> bool:
+    if isinstance(value, BindParameter):
+        value = value.effective_value
+    if isinstance(value, ClauseElement):
+        return False  # an SQL expression: its value cannot be checked here
+    try:
+        return uuid.UUID(str(value)) == tenant_id
+    except ValueError:
+        return False
+
+
+def _row_dicts(state: ORMExecuteState) -> list[dict[str, Any]]:
+    """Every set of column values an INSERT or UPDATE writes, keyed by column name."""
+    statement: Any = state.statement
+    rows: list[dict[str, Any]] = []
+    if statement._values:
+        rows.append({str(getattr(k, "key", k)): v for k, v in statement._values.items()})
+    columns = [c.key for c in statement.table.c]
+    for multi in statement._multi_values:
+        for row in multi:
+            if isinstance(row, dict):
+                rows.append({str(getattr(k, "key", k)): v for k, v in row.items()})
+            else:
+                rows.append(dict(zip(columns, row, strict=False)))
+    params = state.parameters
+    if isinstance(params, dict):
+        rows.append(dict(params))
+    elif isinstance(params, list):
+        rows.extend(dict(p) for p in params)
+    return rows
+
+
+def _guard_writes(state: ORMExecuteState, tenant_id: uuid.UUID) -> None:
+    """INSERT and UPDATE statements write only the session's tenant; INSERTs get it filled in."""
+    statement: Any = state.statement
+    if statement._select_names is not None:
+        raise UnfilterableStatement("INSERT ... FROM SELECT into a tenant table is not filtered")
+    rows = _row_dicts(state)
+    for row in rows:
+        if "tenant_id" in row and not _same_tenant(row["tenant_id"], tenant_id):
+            raise TenantContextMissing("a row of another tenant was written")
+    if not state.is_insert or (rows and all("tenant_id" in row for row in rows)):
+        return
+    params = state.parameters
+    if isinstance(params, list) and params:
+        state.parameters = [{**p, "tenant_id": p.get("tenant_id", tenant_id)} for p in params]
+    elif isinstance(params, dict) and params:
+        state.parameters = {**params, "tenant_id": params.get("tenant_id", tenant_id)}
+    elif not statement._multi_values:
+        state.statement = statement.values(tenant_id=tenant_id)
+    else:
+        raise TenantContextMissing("give tenant_id in every row of a multi-row INSERT")
+
+
+def _filter_core(state: ORMExecuteState, tenant_id: uuid.UUID) -> None:
+    """Statements without ORM entities: SELECTs are narrowed, INSERTs checked, the rest refused."""
+    statement: Any = state.statement
+    tables = _tenant_tables_in(statement)
+    if not tables:
+        return
+    if state.is_select and not isinstance(statement, FromStatement):
+        state.statement = _filter_core_select(statement, tables, tenant_id)
+    elif state.is_insert and set(tables) == {statement.table.name}:
+        _guard_writes(state, tenant_id)
+    else:
+        raise UnfilterableStatement("a tenant table was used without its ORM entity")
 
 
 @event.listens_for(PraxisSession, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
+    """Every statement through a session stays inside the session's tenant, or raises.
+
+    ORM statements get ``tenant_id = :current`` on every tenant entity they mention
+    (top level, joins, subqueries); INSERT and UPDATE may write only that tenant id.
+    What the filter cannot narrow (plain tables, text) raises instead of leaking.
+    """
     if state.is_column_load or state.is_relationship_load:
         return  # the parent statement already carries the criteria
     if state.execution_options.get(PLATFORM_SCOPE):
         return
-    if not _touches_tenant_table(state):
-        return
     tenant_id = session_tenant(state.session)
     if tenant_id is None:
-        raise TenantContextMissing("a tenant-owned table was queried without a tenant")
+        if _tenant_mapper(state) or _tenant_tables_in(state.statement):
+            raise TenantContextMissing("a tenant-owned table was queried without a tenant")
+        return
+    if not state.is_orm_statement or isinstance(state.statement, FromStatement):
+        _filter_core(state, tenant_id)
+        return
+    if state.is_insert or state.is_update:
+        _guard_writes(state, tenant_id)
     if state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(
             with_loader_criteria(

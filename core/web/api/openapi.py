@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from core.web.api.schemas import ErrorOut
 from core.web.api.table import PREFIX, ApiTable, Operation
-from core.web.context import Access
+from core.web.context import SESSION_COOKIE, Access, Cookies
 
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
 _REF = "#/components/schemas/{model}"
@@ -27,9 +27,23 @@ _STATUS_WORDS = {
 }
 
 
-def build_openapi(table: ApiTable) -> dict[str, Any]:
+OPENAPI_PATH = PREFIX + "/openapi.json"
+_SELF: dict[str, Any] = {
+    "operationId": "openapi",
+    "summary": "This document (OpenAPI 3.1)",
+    "responses": {
+        "200": {
+            "description": "Success",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+}
+
+
+def build_openapi(table: ApiTable, *, session_cookie: str = SESSION_COOKIE) -> dict[str, Any]:
+    """The document; ``session_cookie`` is the cookie's real name (``__Host-`` in production)."""
     schemas: dict[str, Any] = {}
-    paths: dict[str, dict[str, Any]] = {}
+    paths: dict[str, dict[str, Any]] = {OPENAPI_PATH: {"get": _SELF}}
     for op in table.operations:
         path = PREFIX + _CONVERTER.sub(r"{\1}", op.path)
         paths.setdefault(path, {})[op.method.lower()] = _operation(op, schemas)
@@ -46,7 +60,7 @@ def build_openapi(table: ApiTable) -> dict[str, Any]:
         "components": {
             "schemas": dict(sorted(schemas.items())),
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "praxis_session"},
+                "session": {"type": "apiKey", "in": "cookie", "name": session_cookie},
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
             },
         },
@@ -116,9 +130,13 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def openapi_endpoint(table: ApiTable) -> Any:
-    document = build_openapi(table)
+    documents: dict[bool, dict[str, Any]] = {}
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(document)
+        secure: bool = request.app.state.runtime.settings.secure_cookies
+        if secure not in documents:
+            cookie = Cookies(secure).name(SESSION_COOKIE)
+            documents[secure] = build_openapi(table, session_cookie=cookie)
+        return JSONResponse(documents[secure])
 
     return openapi

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
 from core.accounts import registration
-from core.accounts.forms import ConsumerRegistration
+from core.accounts.fields import parse
+from core.accounts.forms import ConsumerRegistration, SecondFactor
 from core.accounts.models import User
 from core.accounts.professionals import approved_professional, approved_professionals
 from core.accounts.signin import (
@@ -85,7 +86,17 @@ async def login(ctx: Ctx, body: LoginIn) -> Response:
     if needs_second_factor(user):
         if not body.code:
             return error(401, "second_factor_required", "Give the code from your app as 'code'.")
-        await check_second_factor(ctx.db, user, body.code.strip(), ctx.rt.authenticator)
+        # As on the sign-in page: the same code format, and wrong codes count towards
+        # the lockout, so a known password does not buy unlimited guesses.
+        code = parse(SecondFactor, {"code": body.code}).code
+        await check_second_factor(
+            ctx.db,
+            user,
+            code,
+            ctx.rt.authenticator,
+            throttle=ctx.rt.throttle,
+            client=ctx.client,
+        )
     return await _signed_in(ctx, user, 200)
 
 
@@ -95,6 +106,7 @@ async def login(ctx: Ctx, body: LoginIn) -> Response:
     summary="Sign out this session",
     response=Done,
     access=Access.SIGNED_IN,
+    enrolment_step=True,  # as on the pages: signing out is always possible
 )
 async def logout(ctx: Ctx) -> tuple[int, BaseModel]:
     assert ctx.token is not None
@@ -110,6 +122,7 @@ async def logout(ctx: Ctx) -> tuple[int, BaseModel]:
     summary="Sign out every session of this account",
     response=Done,
     access=Access.SIGNED_IN,
+    enrolment_step=True,  # as on the pages: signing out is always possible
 )
 async def logout_everywhere(ctx: Ctx) -> tuple[int, BaseModel]:
     await ctx.rt.user_sessions.end_all(ctx.db, ctx.me.id)

@@ -55,6 +55,7 @@ class Operation:
     status: int
     errors: tuple[int, ...]
     query: tuple[QueryParam, ...] = ()
+    enrolment_step: bool = False  # staff who must still set up two-step may use it
 
 
 def error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
@@ -100,6 +101,7 @@ class ApiTable:
         status: int = 200,
         errors: Sequence[int] = (),
         query: Sequence[QueryParam] = (),
+        enrolment_step: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             op = Operation(
@@ -113,6 +115,7 @@ class ApiTable:
                 status=status,
                 errors=tuple(sorted({*errors, *_implied_errors(access, body, method)})),
                 query=tuple(query),
+                enrolment_step=enrolment_step,
             )
             self.operations.append(op)
 
@@ -160,10 +163,12 @@ async def _call(ctx: Ctx, handler: Handler, op: Operation) -> Response:
         op.access,
         csrf_token=ctx.request.headers.get("x-csrf-token"),
         csrf_required=ctx.token is not None,
+        enrolment_step=op.enrolment_step,
     )
     args: list[Any] = []
     if op.body is not None:
-        if not ctx.request.headers.get("content-type", "").startswith("application/json"):
+        media_type = ctx.request.headers.get("content-type", "").split(";", 1)[0]
+        if media_type.strip().lower() != "application/json":
             return error(415, "unsupported_media_type", "Send the body as application/json.")
         try:
             raw = json.loads(await ctx.request.body() or b"null")

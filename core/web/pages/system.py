@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from core.accounts.models import Role
 from core.runtime import Runtime
+from core.web.api.table import error
 from core.web.context import Ctx
 from core.web.routing import Pages
 from tenants.directory import TenantInfo
@@ -34,7 +35,7 @@ def _is_staff(ctx: Ctx) -> bool:
 
 async def _plugins(ctx: Ctx) -> Response:
     if not _is_staff(ctx):
-        return JSONResponse({"error": {"code": "not_found", "message": "Not found."}}, 404)
+        return error(404, "not_found", "Not found.")
     tenant = ctx.tenant_or_none
     chosen = tenant.providers if tenant else {}
     body = {
