@@ -103,7 +103,6 @@ NOTICE_COOKIE = "praxis_notice"
 class Ctx:
     request: Request
     rt: Runtime
-    db: AsyncSession
     site: Site
     cookies: Cookies
     user: User | None = None
@@ -113,6 +112,16 @@ class Ctx:
     pending: User | Operator | None = None  # password given, second factor not yet
     form: dict[str, str] = field(default_factory=dict)
     after: list[Callable[[Response], None]] = field(default_factory=list)
+    writing: bool = False
+    _db: AsyncSession | None = None
+
+    @property
+    def db(self) -> AsyncSession:
+        """The request's session, opened on first use: many pages never need one."""
+        if self._db is None:
+            tenant_id = self.site.id if isinstance(self.site, TenantInfo) else None
+            self._db = self.rt.database.session(tenant_id, write=self.writing)
+        return self._db
 
     @property
     def tenant(self) -> TenantInfo:
@@ -259,14 +268,18 @@ async def request_context(request: Request, site: SiteKind) -> AsyncIterator[Ctx
     here: Site = request.scope["state"]["site"]
     if not _site_matches(here, site):
         raise WrongSite()
-    tenant_id = here.id if isinstance(here, TenantInfo) else None
-    async with rt.database.session(tenant_id) as db:
-        ctx = Ctx(request, rt, db, here, Cookies(rt.settings.secure_cookies))
+    ctx = Ctx(request, rt, here, Cookies(rt.settings.secure_cookies))
+    try:
         await _load_signed_in(ctx)
         if request.method not in SAFE_METHODS:
-            await db.commit()  # end the read; what the handler writes takes the write lock
-            enter_write_mode(db)
+            ctx.writing = True
+            if ctx._db is not None:
+                await ctx._db.commit()  # end the read; what the handler writes takes the lock
+                enter_write_mode(ctx._db)
         yield ctx
+    finally:
+        if ctx._db is not None:
+            await ctx._db.close()
 
 
 def authorise(
