@@ -8,19 +8,23 @@ so a flood of made-up hosts can never push real tenants out.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import sys
 import time
 import uuid
 import zoneinfo
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import select
 
 from core.db import Database
 from tenants.models import Tenant, TenantDomain
 from tenants.schema import BookingPolicy, Branding, Controller, Retention
+
+_Policy = TypeVar("_Policy", BookingPolicy, Retention)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +55,36 @@ class TenantInfo:
             id=row.id,
             slug=row.slug,
             name=row.name,
-            timezone=row.timezone,
-            locale=row.locale,
+            timezone=sys.intern(row.timezone),
+            locale=sys.intern(row.locale),
             branding=branding,
             controller=Controller.model_validate(row.controller),
-            booking=BookingPolicy.model_validate(row.booking),
-            retention=Retention.model_validate(row.retention),
+            booking=_shared(BookingPolicy, row.booking),
+            retention=_shared(Retention, row.retention),
             providers=dict(row.providers),
             brand_version=hashlib.sha256(version_source.encode()).hexdigest()[:10],
         )
+
+
+# Most tenants keep the default booking and retention policies: identical frozen models are
+# shared between snapshots instead of held once per tenant (a bounded table, like the cache).
+_SHARED_CAPACITY = 256
+_shared_policies: OrderedDict[tuple[type, tuple[tuple[str, Any], ...]], Any] = OrderedDict()
+
+
+def _shared(model: type[_Policy], data: dict[str, Any]) -> _Policy:
+    try:
+        key = (model, tuple(sorted(data.items())))
+        hash(key)
+    except TypeError:  # not flat: validate it on its own
+        return model.model_validate(data)
+    found: _Policy | None = _shared_policies.get(key)
+    if found is None:
+        found = model.model_validate(data)
+        _shared_policies[key] = found
+        while len(_shared_policies) > _SHARED_CAPACITY:
+            _shared_policies.popitem(last=False)
+    return found
 
 
 class PlatformSite:
@@ -71,6 +96,7 @@ Site = TenantInfo | PlatformSite
 
 _UNKNOWN_CAPACITY = 4096
 _UNKNOWN_TTL = 5.0
+_CONCURRENT_LOADS = 2
 
 
 def normalise_host(raw: str) -> str:
@@ -91,6 +117,7 @@ class TenantDirectory:
         self._capacity = capacity
         self._known: OrderedDict[str, tuple[float, TenantInfo]] = OrderedDict()
         self._unknown: OrderedDict[str, float] = OrderedDict()
+        self._loads: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     async def resolve(self, raw_host: str) -> Site | None:
         host = normalise_host(raw_host)
@@ -104,12 +131,36 @@ class TenantDirectory:
         miss_until = self._unknown.get(host)
         if miss_until is not None and miss_until > now:
             return None
-        tenant = await self._load(host)
+        async with self._load_slot():
+            now = time.monotonic()
+            known, tenant = self._cached(host, now)  # read by another request meanwhile?
+            if known:
+                return tenant
+            tenant = await self._load(host)
         if tenant is None:
             self._remember_unknown(host, now)
         else:
             self._remember(host, tenant, now)
         return tenant
+
+    def _cached(self, host: str, now: float) -> tuple[bool, TenantInfo | None]:
+        """(True, answer) if the cache still knows this host, else (False, None)."""
+        hit = self._known.get(host)
+        if hit is not None and hit[0] > now:
+            self._known.move_to_end(host)
+            return True, hit[1]
+        miss_until = self._unknown.get(host)
+        if miss_until is not None and miss_until > now:
+            return True, None
+        return False, None
+
+    def _load_slot(self) -> asyncio.Semaphore:
+        """At most _CONCURRENT_LOADS reads at a time, so a cold start with many tenants
+        never holds every pooled connection (one semaphore per event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._loads is None or self._loads[0] is not loop:
+            self._loads = (loop, asyncio.Semaphore(_CONCURRENT_LOADS))
+        return self._loads[1]
 
     def forget_all(self) -> None:
         """Called after this process changed a tenant or a domain."""

@@ -35,6 +35,7 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        id_header = (b"x-request-id", request_id.encode())
         started = time.perf_counter()
         status = 500
 
@@ -42,7 +43,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                message.setdefault("headers", []).append(id_header)
             await send(message)
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -74,18 +75,22 @@ class SecurityHeadersMiddleware:
         if hsts:
             headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
         self.headers = headers
-        self.names = {name for name, _ in headers}
+        self.names = frozenset(name for name, _ in headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers, names = self.headers, self.names
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 existing = message.setdefault("headers", [])
-                present = {name.lower() for name, _ in existing} & self.names
-                existing.extend(h for h in self.headers if h[0] not in present)
+                present = {name.lower() for name, _ in existing}
+                if present.isdisjoint(names):
+                    existing.extend(headers)
+                else:  # what the response set itself stays as it is
+                    existing.extend(h for h in headers if h[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,87 @@
+"""The servers the scenarios measure: ``python -m bench.servers ours|bare --db PATH --port N``.
+
+ours: the whole Praxis app (core.app.create_app), access log on, as ``praxis serve`` runs it.
+bare: a one-route Starlette app rendering the same template with the same context for the
+      demo tenant: the floor that templating and uvicorn alone cost.
+
+Both run under uvicorn with uvloop and httptools, one process, uvicorn's access log off.
+Settings come from the environment (bench.common.Workspace.env).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from core.config import Settings, load_settings
+from core.db import Database, create_engine
+from core.web.rendering import Templates
+from core.web.routing import page_context
+from tenants.directory import TenantDirectory, TenantInfo
+
+DEMO_HOST = "demo.localhost"
+TEMPLATE = "portal/home.html"
+
+
+def ours(settings: Settings) -> Starlette:
+    from core.app import create_app
+
+    return create_app(settings, run_worker=False)  # background work would add noise
+
+
+async def _demo_tenant(settings: Settings) -> TenantInfo:
+    database = Database(create_engine(settings))
+    try:
+        directory = TenantDirectory(
+            database, platform_domain=settings.platform_domain, ttl=60, capacity=1
+        )
+        site = await directory.resolve(DEMO_HOST)
+    finally:
+        await database.dispose()
+    if not isinstance(site, TenantInfo):
+        raise SystemExit(f"no tenant answers at {DEMO_HOST}")
+    return site
+
+
+def bare(settings: Settings) -> Starlette:
+    tenant = asyncio.run(_demo_tenant(settings))
+    templates = Templates(auto_reload=settings.is_development)
+
+    async def home(request: Request) -> Response:
+        context = page_context(tenant, request.url.path, lambda: "", user=None)
+        return HTMLResponse(templates.render(tenant, TEMPLATE, context))
+
+    return Starlette(routes=[Route("/", home)])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.servers")
+    parser.add_argument("kind", choices=("ours", "bare"))
+    parser.add_argument("--db", type=Path, required=True, help="SQLite database file")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{args.db}"
+    settings = load_settings()
+    app = ours(settings) if args.kind == "ours" else bare(settings)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        proxy_headers=True,
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    main()
