@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
 from core import worker
@@ -23,11 +23,7 @@ from core.runtime import Runtime, build_runtime
 from core.web.api.openapi import openapi_endpoint
 from core.web.api.routes import api
 from core.web.api.table import PREFIX, error
-from core.web.middleware import (
-    RequestContextMiddleware,
-    SecurityHeadersMiddleware,
-    TenantMiddleware,
-)
+from core.web.middleware import EdgeMiddleware, TenantMiddleware
 from core.web.pages import account, admin, platform, portal, signin, signup, system, workspace
 from core.web.rendering import Templates
 from core.web.routing import build_routes, not_found
@@ -37,15 +33,17 @@ STATIC = Path(__file__).parent / "web" / "static"
 
 
 def _routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = [
-        Route(f"{PREFIX}/openapi.json", openapi_endpoint(api), name="openapi"),
+    """Pages first (the portal's home leads), then one mount for the whole API: a page
+    request never tries the API's routes one by one."""
+    areas = (portal, signup, signin, account, workspace, admin, platform, system)
+    api_routes = [Route("/openapi.json", openapi_endpoint(api), name="openapi"), *api.routes]
+    return [
+        *build_routes(*(area.pages for area in areas)),
         Route("/-/health", system.health, name="health"),
         Route("/-/brand.css", system.brand_css, name="brand_css"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount(PREFIX, app=Router(api_routes, redirect_slashes=False), name="api"),
     ]
-    routes += api.routes
-    areas = (portal, signup, signin, account, workspace, admin, platform, system)
-    return routes + build_routes(*(area.pages for area in areas))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -109,8 +107,12 @@ def create_app(
     app = Starlette(
         routes=_routes(),
         middleware=[
-            Middleware(RequestContextMiddleware, access_log=access_log),
-            Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+            Middleware(
+                EdgeMiddleware,
+                hsts=settings.secure_cookies,
+                max_body_bytes=settings.max_body_bytes,
+                access_log=access_log,
+            ),
             Middleware(TenantMiddleware, directory=rt.directory),
         ],
         exception_handlers={
@@ -118,8 +120,8 @@ def create_app(
             500: _server_error,
         },
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
+    app.router.redirect_slashes = False  # "/api/v1" is an unknown path, not a redirect
     app.state.runtime = rt
     app.state.templates = Templates(auto_reload=settings.is_development)
     return app

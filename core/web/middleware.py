@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request context and logs, security headers, tenant resolution."""
+"""Pure ASGI middleware: the edge of every request, and tenant resolution."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import secrets
 import time
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logs import AccessLog
 from tenants.directory import TenantDirectory
 
-log = structlog.get_logger("praxis.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 CSP = (
@@ -21,12 +22,35 @@ CSP = (
 )
 
 
-class RequestContextMiddleware:
-    """A request id on every response and one access-log line per request."""
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+
+def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+    return headers
+
+
+class EdgeMiddleware:
+    """What every HTTP request gets at the door, in one pass (each layer costs a request):
+    a request id, the security headers, a body-size limit, one access-log line."""
+
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool, max_body_bytes: int, access_log: bool = True
+    ) -> None:
         self.app = app
-        self.access_log = access_log
+        self.headers = security_headers(hsts=hsts)
+        self.names = frozenset(name for name, _ in self.headers)
+        self.max_body = max_body_bytes
+        self.access_log = AccessLog(enabled=access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,65 +59,71 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
-        id_header = (b"x-request-id", request_id.encode())
+        added = [(b"x-request-id", request_id.encode()), *self.headers]
+        names = self.names
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append(id_header)
+                existing = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in existing}
+                if present.isdisjoint(names):
+                    existing.extend(added)
+                else:  # what the response set itself stays as it is
+                    existing.extend(h for h in added if h[0] not in present)
             await send(message)
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            if scope["method"] in _NO_BODY:
+                await self.app(scope, receive, send_with_headers)
+            elif _declared_length(scope) > self.max_body:
+                await _too_large(send_with_headers)
+            else:
+                await self.app(scope, _limited(receive, self.max_body), send_with_headers)
         finally:
-            if self.access_log:
-                log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],  # paths hold ids only; query strings are not logged
-                    status=status,
-                    ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+            elapsed = round((time.perf_counter() - started) * 1000, 2)
+            # paths hold ids only; query strings are never logged
+            self.access_log.request(scope["method"], scope["path"], status, elapsed)
             structlog.contextvars.clear_contextvars()
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        headers = [
-            (b"content-security-policy", CSP.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"x-frame-options", b"DENY"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
-        ]
-        if hsts:
-            headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-        self.headers = headers
-        self.names = frozenset(name for name, _ in headers)
+def _declared_length(scope: Scope) -> int:
+    value = _header(scope, b"content-length")
+    return int(value) if value and value.isdigit() else 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers, names = self.headers, self.names
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                existing = message.setdefault("headers", [])
-                present = {name.lower() for name, _ in existing}
-                if present.isdisjoint(names):
-                    existing.extend(headers)
-                else:  # what the response set itself stays as it is
-                    existing.extend(h for h in headers if h[0] not in present)
-            await send(message)
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Counts the body as it arrives; past the limit the request fails with 413."""
+    received = 0
 
-        await self.app(scope, receive, send_with_headers)
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise HTTPException(413, "The request is too large.")
+        return message
+
+    return receive_within_limit
+
+
+async def _too_large(send: Send) -> None:
+    body = b"The request is too large."
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 UNKNOWN_HOST_PAGE = (

@@ -72,7 +72,7 @@ def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTM
     tenant = ctx.tenant_or_none
     full = page_context(
         tenant,
-        ctx.request.url.path,
+        ctx.request.scope["path"],  # what request.url.path gives, without building a URL
         ctx.csrf,
         user=ctx.user,
         operator=ctx.operator,

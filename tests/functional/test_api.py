@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from core.accounts.mfa import Authenticator
 from core.accounts.models import User
@@ -833,22 +833,31 @@ async def test_openapi_is_a_3_1_document(openapi: dict[str, Any], clinic: Clinic
 async def test_openapi_lists_every_api_route(
     app: Any, openapi: dict[str, Any], clinic: Clinic
 ) -> None:
-    routes = [r for r in app.routes if isinstance(r, Route) and r.path.startswith("/api/v1")]
+    routes = [(path, r) for path, r in _served_routes(app.routes) if path.startswith("/api/v1")]
     assert len(routes) >= 13
-    for route in routes:
-        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+    for full_path, route in routes:
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", full_path)
         assert path in openapi["paths"], path
         for method in route.methods or ():
             if method != "HEAD":
                 assert method.lower() in openapi["paths"][path], (method, path)
     documented = {(p, m) for p, item in openapi["paths"].items() for m in item}
     served = {
-        (re.sub(r"\{(\w+):\w+\}", r"{\1}", r.path), m.lower())
-        for r in routes
+        (re.sub(r"\{(\w+):\w+\}", r"{\1}", p), m.lower())
+        for p, r in routes
         for m in r.methods or ()
         if m != "HEAD"
     }
     assert documented == served
+
+
+def _served_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Route]]:
+    """Every Route with its full path, looking inside mounts."""
+    for route in routes:
+        if isinstance(route, Route):
+            yield prefix + route.path, route
+        elif isinstance(route, Mount) and route.routes:
+            yield from _served_routes(list(route.routes), prefix + route.path)
 
 
 async def test_openapi_refs_all_resolve(openapi: dict[str, Any], clinic: Clinic) -> None:

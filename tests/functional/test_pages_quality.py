@@ -134,3 +134,38 @@ async def test_logs_carry_ids_never_personal_data(
         assert line["tenant_id"] == str(tenant.id)
     account = next(line for line in requests if line["path"] == "/account")
     assert "user_id" in account  # who did it, by id only
+
+
+@pytest.mark.parametrize("settings_overrides", [{"MAX_BODY_BYTES": 4096}], indirect=True)
+async def test_oversized_requests_are_refused_before_anything_changes(
+    client: httpx.AsyncClient, clinic: Clinic, rt: Any
+) -> None:
+    from sqlalchemy import func, select
+
+    from core.accounts.models import User
+
+    page = await client.get("/register")
+    huge = person_fields("bigbody", full_name="x" * 10_000)
+    declared = await client.post("/register", data={**huge, "csrf_token": "t"})
+    assert declared.status_code == 413
+
+    async def chunks() -> Any:  # no Content-Length: the limit counts what arrives
+        yield b"full_name=" + b"y" * 3000
+        yield b"&bio=" + b"z" * 3000
+
+    streamed = await client.post(
+        "/register",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 413
+    api = await client.post("/api/v1/consumers", json=huge)
+    assert api.status_code == 413
+    assert page.status_code == 200
+    async with rt.database.reading(clinic.tenant.id) as db:
+        assert (
+            await db.scalar(
+                select(func.count()).select_from(User).where(User.username == "bigbody")
+            )
+            == 0
+        )

@@ -122,7 +122,7 @@ class ApiTable:
             async def endpoint(request: Request) -> Response:
                 return await _run(request, handler, op)
 
-            self.routes.append(Route(PREFIX + path, endpoint, methods=[method], name=op.name))
+            self.routes.append(Route(path, endpoint, methods=[method], name=op.name))
             return handler
 
         return register
