@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import sys
 import time
 import uuid
@@ -99,6 +100,9 @@ _UNKNOWN_TTL = 5.0
 _CONCURRENT_LOADS = 2
 
 
+_PLAUSIBLE_HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
+
+
 def normalise_host(raw: str) -> str:
     host = raw.strip().lower()
     if host.startswith("["):  # IPv6 literal: never a tenant
@@ -130,6 +134,8 @@ class TenantDirectory:
             return hit[1]
         miss_until = self._unknown.get(host)
         if miss_until is not None and miss_until > now:
+            return None
+        if not _PLAUSIBLE_HOST.match(host):  # junk never reaches the database or the cache
             return None
         async with self._load_slot():
             now = time.monotonic()

@@ -181,6 +181,18 @@ async def test_an_unknown_host_is_remembered_too(rt: Runtime) -> None:
     assert statements == []
 
 
+@pytest.mark.parametrize(
+    "junk",
+    ["a" * 300 + ".localhost", "al pha.localhost", "alpha.localhost/x", "[::1]", "é.localhost"],
+)
+async def test_implausible_hosts_touch_neither_database_nor_cache(rt: Runtime, junk: str) -> None:
+    directory = directory_for(rt)
+    with counting_queries(rt) as statements:
+        assert await directory.resolve(junk) is None
+    assert statements == []
+    assert directory._unknown == {}  # a flood of junk cannot fill the miss cache either
+
+
 async def test_the_platform_domain_never_touches_the_database(rt: Runtime) -> None:
     with counting_queries(rt) as statements:
         assert await directory_for(rt).resolve("localhost:8000") is PLATFORM
