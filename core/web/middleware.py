@@ -81,7 +81,7 @@ class EdgeMiddleware:
             if scope["method"] in _NO_BODY:
                 await self.app(scope, receive, send_with_headers)
             elif _declared_length(scope) > self.max_body:
-                await _too_large(send_with_headers)
+                await _respond(send_with_headers, 413, b"The request is too large.", b"text/plain")
             else:
                 await self.app(scope, _limited(receive, self.max_body), send_with_headers)
         finally:
@@ -111,18 +111,10 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return receive_within_limit
 
 
-async def _too_large(send: Send) -> None:
-    body = b"The request is too large."
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    """A whole response sent at the door, before any app code runs."""
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -149,27 +141,13 @@ class TenantMiddleware:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             else:
-                await _unknown_host(send)
+                await _respond(send, 404, UNKNOWN_HOST_PAGE, b"text/html; charset=utf-8")
             return
         scope.setdefault("state", {})["site"] = site
         tenant_id = getattr(site, "id", None)
         if tenant_id is not None:
             structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
         await self.app(scope, receive, send)
-
-
-async def _unknown_host(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 404,
-            "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                (b"content-length", str(len(UNKNOWN_HOST_PAGE)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": UNKNOWN_HOST_PAGE})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -37,6 +37,12 @@ from tenants.directory import TenantInfo
 log = structlog.get_logger("praxis.web")
 Page = Callable[[Ctx], Awaitable[Response]]
 
+# Pages both kinds of site serve: their path prefix, and who counts as signed in there.
+SITES: tuple[tuple[SiteKind, str, Access], ...] = (
+    ("tenant", "", Access.SIGNED_IN),
+    ("platform", "/platform", Access.OPERATOR),
+)
+
 ACCESS_WORDS = {
     Access.CONSUMER: "for consumers booking consultations",
     Access.PROFESSIONAL: "for Professionals",

@@ -11,8 +11,8 @@ from core.accounts.forms import SecondFactor
 from core.accounts.models import Operator, User
 from core.accounts.signin import begin_enrolment, confirm_enrolment
 from core.errors import InvalidInput
-from core.web.context import Access, Ctx, SiteKind
-from core.web.routing import Pages, redirect, render
+from core.web.context import Access, Ctx
+from core.web.routing import SITES, Pages, redirect, render
 
 pages = Pages()
 
@@ -93,10 +93,6 @@ async def confirm(ctx: Ctx) -> Response:
     return redirect(ctx, home, notice="Two-step sign-in is on. You will be asked for a code.")
 
 
-SITES: tuple[tuple[SiteKind, str, Access], ...] = (
-    ("tenant", "", Access.SIGNED_IN),
-    ("platform", "/platform", Access.OPERATOR),
-)
 for site, prefix, who in SITES:
     base = f"{prefix}/account/security"
     pages.page(base, site=site, access=who, enrolment_step=True, name=f"{site}_security")(security)

@@ -12,8 +12,8 @@ from core.accounts.forms import Login, SecondFactor
 from core.accounts.models import Operator, Role, User
 from core.accounts.signin import WrongCredentials, check_second_factor, needs_second_factor, sign_in
 from core.errors import InvalidInput, TooManyAttempts
-from core.web.context import Access, Ctx, SiteKind, needs_enrolment
-from core.web.routing import Pages, form_error, redirect, render, safe_next
+from core.web.context import Ctx, needs_enrolment
+from core.web.routing import SITES, Pages, form_error, redirect, render, safe_next
 
 pages = Pages()
 
@@ -149,11 +149,6 @@ async def _logout_everywhere(ctx: Ctx) -> Response:
     ctx.sign_out(response)
     return response
 
-
-SITES: tuple[tuple[SiteKind, str, Access], ...] = (
-    ("tenant", "", Access.SIGNED_IN),
-    ("platform", "/platform", Access.OPERATOR),
-)
 
 for site, prefix, signed_in in SITES:
     both = ["GET", "POST"]
