@@ -134,6 +134,17 @@ class Ctx:
         return self.site if isinstance(self.site, TenantInfo) else None
 
     @property
+    def prefix(self) -> str:
+        """Where this site's shared pages (sign-in, account) live: "" or "/platform"."""
+        return "" if isinstance(self.site, TenantInfo) else "/platform"
+
+    @property
+    def sessions(self) -> Any:
+        """The session store of this site's accounts."""
+        tenant_site = isinstance(self.site, TenantInfo)
+        return self.rt.user_sessions if tenant_site else self.rt.operator_sessions
+
+    @property
     def me(self) -> User:
         """The signed-in tenant account (pages that require one are guarded before this)."""
         if self.user is None:

@@ -46,19 +46,15 @@ async def _enrolment_page(
         offer=offer,
         otpauth=uri,
         qr_svg=svg,
-        prefix=_prefix(ctx),
+        prefix=ctx.prefix,
         title="Two-step sign-in",
         **extra,
     )
 
 
-def _prefix(ctx: Ctx) -> str:
-    return "" if ctx.tenant_or_none else "/platform"
-
-
 async def security(ctx: Ctx) -> Response:
     return render(
-        ctx, "account/security.html", secret=None, prefix=_prefix(ctx), title="Two-step sign-in"
+        ctx, "account/security.html", secret=None, prefix=ctx.prefix, title="Two-step sign-in"
     )
 
 
@@ -66,10 +62,6 @@ async def start(ctx: Ctx) -> Response:
     """Show a new secret; nothing changes until a code from it is confirmed."""
     secret, offer = begin_enrolment(_account(ctx), ctx.rt.authenticator)
     return await _enrolment_page(ctx, secret, offer)
-
-
-def _store(ctx: Ctx) -> Any:
-    return ctx.rt.user_sessions if ctx.tenant_or_none else ctx.rt.operator_sessions
 
 
 async def confirm(ctx: Ctx) -> Response:
@@ -81,13 +73,13 @@ async def confirm(ctx: Ctx) -> Response:
     except InvalidInput as exc:
         secret = ctx.rt.authenticator.offered(account.id, offer)
         if secret is None:
-            return redirect(ctx, f"{_prefix(ctx)}/account/security", notice=exc.message)
+            return redirect(ctx, f"{ctx.prefix}/account/security", notice=exc.message)
         return await _enrolment_page(
             ctx, secret, offer, status=422, errors=exc.fields, summary=exc.message
         )
     # Sessions signed in with the password alone (before the second factor existed, or
     # with the lost device's) end here; this one, which set it up, carries on.
-    await _store(ctx).end_others(ctx.db, account.id, ctx.token)
+    await ctx.sessions.end_others(ctx.db, account.id, ctx.token)
     await ctx.db.commit()
     home = "/platform" if isinstance(account, Operator) else "/account"
     return redirect(ctx, home, notice="Two-step sign-in is on. You will be asked for a code.")

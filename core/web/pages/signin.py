@@ -30,14 +30,6 @@ def _platform(ctx: Ctx) -> bool:
     return ctx.tenant_or_none is None
 
 
-def _prefix(ctx: Ctx) -> str:
-    return "/platform" if _platform(ctx) else ""
-
-
-def _store(ctx: Ctx) -> Any:
-    return ctx.rt.operator_sessions if _platform(ctx) else ctx.rt.user_sessions
-
-
 def _home(ctx: Ctx, account: User | Operator) -> str:
     return "/platform" if isinstance(account, Operator) else HOME_BY_ROLE[account.role_enum]
 
@@ -56,7 +48,7 @@ async def _sign_in(ctx: Ctx, form: Login) -> User | Operator:
 
 
 async def _login(ctx: Ctx) -> Response:
-    prefix = _prefix(ctx)
+    prefix = ctx.prefix
     next_url = ctx.request.query_params.get("next")
     context: dict[str, Any] = {"next": next_url or "", "prefix": prefix, "title": "Sign in"}
     if ctx.request.method == "GET":
@@ -79,9 +71,9 @@ async def _login(ctx: Ctx) -> Response:
             refused.headers["Retry-After"] = str(exc.retry_after)
         return refused
     if ctx.token:
-        await _store(ctx).end(ctx.db, ctx.token)  # never reuse a session across sign-ins
+        await ctx.sessions.end(ctx.db, ctx.token)  # never reuse a session across sign-ins
     pending = needs_second_factor(account)
-    token = await _store(ctx).start(ctx.db, account, mfa_pending=pending)
+    token = await ctx.sessions.start(ctx.db, account, mfa_pending=pending)
     await ctx.db.commit()
     target = safe_next(next_url, _home(ctx, account))
     if pending:
@@ -95,7 +87,7 @@ async def _login(ctx: Ctx) -> Response:
 
 
 async def _second_factor(ctx: Ctx) -> Response:
-    prefix = _prefix(ctx)
+    prefix = ctx.prefix
     account = ctx.pending
     if account is None or ctx.token is None:
         return redirect(ctx, f"{prefix}/login")
@@ -121,8 +113,8 @@ async def _second_factor(ctx: Ctx) -> Response:
         )
         refused.headers["Retry-After"] = str(exc.retry_after)
         return refused
-    await _store(ctx).end(ctx.db, ctx.token)
-    token = await _store(ctx).start(ctx.db, account, mfa_pending=False)
+    await ctx.sessions.end(ctx.db, ctx.token)
+    token = await ctx.sessions.start(ctx.db, account, mfa_pending=False)
     await ctx.db.commit()
     response = redirect(ctx, next_url)
     ctx.sign_in_as(response, token)
@@ -131,9 +123,9 @@ async def _second_factor(ctx: Ctx) -> Response:
 
 async def _logout(ctx: Ctx) -> Response:
     if ctx.token:
-        await _store(ctx).end(ctx.db, ctx.token)
+        await ctx.sessions.end(ctx.db, ctx.token)
         await ctx.db.commit()
-    response = redirect(ctx, _prefix(ctx) or "/", notice="You have signed out.")
+    response = redirect(ctx, ctx.prefix or "/", notice="You have signed out.")
     ctx.sign_out(response)
     return response
 
@@ -141,10 +133,10 @@ async def _logout(ctx: Ctx) -> Response:
 async def _logout_everywhere(ctx: Ctx) -> Response:
     account = ctx.operator or ctx.user
     assert account is not None
-    await _store(ctx).end_all(ctx.db, account.id)
+    await ctx.sessions.end_all(ctx.db, account.id)
     await ctx.db.commit()
     response = redirect(
-        ctx, f"{_prefix(ctx)}/login", notice="You have been signed out on every device."
+        ctx, f"{ctx.prefix}/login", notice="You have been signed out on every device."
     )
     ctx.sign_out(response)
     return response
