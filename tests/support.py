@@ -9,6 +9,7 @@ from datetime import time
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from core.accounts import registration
 from core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
@@ -189,6 +190,31 @@ async def api_login(
     )
     assert response.status_code == 200, response.text
     return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def booking_form(clinic: Clinic, start: str, kind: str = "Standard") -> dict[str, str]:
+    return {
+        "professional_id": str(clinic.professional_id),
+        "consultation_type_id": str(clinic.kinds[kind]),
+        "starts_at": start,
+    }
+
+
+async def book_by_form(
+    client: httpx.AsyncClient,
+    clinic: Clinic,
+    start: str,
+    kind: str = "Standard",
+    *,
+    page: str = "/",
+) -> httpx.Response:
+    """Press "Book" on a free time, as a signed-in consumer's browser would."""
+    return await post_form(client, "/appointments", booking_form(clinic, start, kind), page=page)
+
+
+async def count_rows(rt: Runtime, clinic: Clinic, model: Any) -> int:
+    async with rt.database.reading(clinic.tenant.id) as db:
+        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def first_free_slot(

@@ -14,7 +14,14 @@ from sqlalchemy import select
 from core.accounts.models import Professional
 from core.runtime import Runtime
 from tests.conftest import client_for
-from tests.support import Clinic, first_free_slot, login, person_fields, post_form
+from tests.support import (
+    Clinic,
+    book_by_form,
+    first_free_slot,
+    login,
+    person_fields,
+    post_form,
+)
 
 
 @pytest.fixture
@@ -133,16 +140,7 @@ async def test_admin_lists_and_exports_appointments(
         start = await first_free_slot(consumer, clinic)
         later = (datetime.fromisoformat(start) + timedelta(days=2)).isoformat()
         for when in (start, later):
-            await post_form(
-                consumer,
-                "/appointments",
-                {
-                    "professional_id": str(clinic.professional_id),
-                    "consultation_type_id": str(clinic.kinds["Standard"]),
-                    "starts_at": when,
-                },
-                page="/",
-            )
+            await book_by_form(consumer, clinic, when)
     page = await admin.get("/admin/appointments")
     assert page.text.count("Alpha.Consumer Example") == 2
     export = await admin.get("/admin/appointments.csv")
@@ -161,17 +159,7 @@ async def test_export_neutralises_spreadsheet_formulas(
     async with client_for(app, clinic.host) as consumer:
         form = person_fields("mallory", full_name='=HYPERLINK("http://evil")')
         assert (await post_form(consumer, "/register", form)).status_code == 303
-        start = await first_free_slot(consumer, clinic)
-        await post_form(
-            consumer,
-            "/appointments",
-            {
-                "professional_id": str(clinic.professional_id),
-                "consultation_type_id": str(clinic.kinds["Standard"]),
-                "starts_at": start,
-            },
-            page="/",
-        )
+        await book_by_form(consumer, clinic, await first_free_slot(consumer, clinic))
     export = await admin.get("/admin/appointments.csv")
     rows = list(csv.DictReader(io.StringIO(export.text)))
     assert rows[0]["consumer"].startswith("'=")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.booking.models import Appointment, SlotHold
 from core.runtime import Runtime
@@ -16,25 +16,14 @@ from tests.conftest import client_for
 from tests.support import (
     Clinic,
     api_login,
+    booking_form,
+    count_rows,
     csrf_in,
     first_free_slot,
     login,
     make_consumer,
     post_form,
 )
-
-
-def booking_form(clinic: Clinic, start: str, kind: str = "Standard") -> dict[str, str]:
-    return {
-        "professional_id": str(clinic.professional_id),
-        "consultation_type_id": str(clinic.kinds[kind]),
-        "starts_at": start,
-    }
-
-
-async def count(rt: Runtime, clinic: Clinic, model: Any) -> int:
-    async with rt.database.reading(clinic.tenant.id) as db:
-        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_free_times_page_lists_bookable_slots(
@@ -67,8 +56,8 @@ async def test_booked_time_disappears_from_free_times(
         client, "/appointments", booking_form(clinic, start), page="/appointments"
     )
     assert response.status_code == 303
-    assert await count(rt, clinic, Appointment) == 1
-    assert await count(rt, clinic, SlotHold) == 6  # 30 minutes in 5-minute units
+    assert await count_rows(rt, clinic, Appointment) == 1
+    assert await count_rows(rt, clinic, SlotHold) == 6  # 30 minutes in 5-minute units
     assert await first_free_slot(client, clinic) != start
     # the 60-minute type cannot overlap it either
     long_slots = await client.get(
@@ -93,7 +82,7 @@ async def test_booking_a_taken_time_says_so_and_changes_nothing(
     assert "/book?type=" in second.headers["location"]
     page = await client.get(second.headers["location"])
     assert "That time is not available" in page.text
-    assert await count(rt, clinic, Appointment) == 1
+    assert await count_rows(rt, clinic, Appointment) == 1
 
 
 async def test_booking_rejects_times_outside_the_diary(
@@ -115,7 +104,7 @@ async def test_booking_rejects_times_outside_the_diary(
     )
     assert garbage.status_code == 303
     assert garbage.headers["location"] == "/professionals"
-    assert await count(rt, clinic, Appointment) == 0
+    assert await count_rows(rt, clinic, Appointment) == 0
 
 
 async def test_only_consumers_book(client: httpx.AsyncClient, clinic: Clinic, rt: Runtime) -> None:
@@ -123,7 +112,7 @@ async def test_only_consumers_book(client: httpx.AsyncClient, clinic: Clinic, rt
     start = await first_free_slot(client, clinic)
     response = await post_form(client, "/appointments", booking_form(clinic, start), page="/")
     assert response.status_code == 403
-    assert await count(rt, clinic, Appointment) == 0
+    assert await count_rows(rt, clinic, Appointment) == 0
 
 
 async def test_signed_out_booking_goes_to_sign_in(
@@ -163,7 +152,7 @@ async def test_my_appointments_and_cancelling_within_the_window(
     assert "cancelled online up to 24 hours" in refused.text
     cancelled = await post_form(client, f"/appointments/{late_id}/cancel", {}, page="/appointments")
     assert cancelled.status_code == 303
-    assert await count(rt, clinic, SlotHold) == 6  # only the soon one still holds the diary
+    assert await count_rows(rt, clinic, SlotHold) == 6  # only the soon one still holds the diary
     again = await post_form(client, f"/appointments/{late_id}/cancel", {}, page="/appointments")
     assert again.status_code == 409
     page = await client.get("/appointments")
@@ -208,8 +197,8 @@ async def test_parallel_bookings_of_one_slot_make_exactly_one_appointment(
             await http.aclose()
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 9, [r.text for r in responses]
-    assert await count(rt, clinic, Appointment) == 1
-    assert await count(rt, clinic, SlotHold) == 6
+    assert await count_rows(rt, clinic, Appointment) == 1
+    assert await count_rows(rt, clinic, SlotHold) == 6
 
 
 async def test_parallel_bookings_of_overlapping_slots_of_different_lengths(
@@ -234,7 +223,7 @@ async def test_parallel_bookings_of_overlapping_slots_of_different_lengths(
         await first.aclose()
         await second.aclose()
     assert sorted(r.status_code for r in results) == [201, 409]
-    assert await count(rt, clinic, Appointment) == 1
+    assert await count_rows(rt, clinic, Appointment) == 1
 
 
 @pytest.mark.parametrize("kind", ["Standard", "Long"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support import Clinic, api_login, first_free_slot, login, post_form
+from tests.support import Clinic, api_login, book_by_form, booking_form, first_free_slot, login
 
 
 async def test_home_page_is_branded(client: httpx.AsyncClient, clinic: Clinic) -> None:
@@ -18,16 +18,7 @@ async def test_home_page_is_branded(client: httpx.AsyncClient, clinic: Clinic) -
 async def test_consumer_books_and_sees_it(client: httpx.AsyncClient, clinic: Clinic) -> None:
     await login(client, clinic.consumer.username)
     start = await first_free_slot(client, clinic)
-    response = await post_form(
-        client,
-        "/appointments",
-        {
-            "professional_id": str(clinic.professional_id),
-            "consultation_type_id": str(clinic.kinds["Standard"]),
-            "starts_at": start,
-        },
-        page="/appointments",
-    )
+    response = await book_by_form(client, clinic, start, page="/appointments")
     assert response.status_code == 303
     assert response.headers["location"] == "/appointments"
     page = await client.get("/appointments")
@@ -38,11 +29,7 @@ async def test_consumer_books_and_sees_it(client: httpx.AsyncClient, clinic: Cli
 async def test_api_books(client: httpx.AsyncClient, clinic: Clinic) -> None:
     headers = await api_login(client, clinic.consumer.username)
     start = await first_free_slot(client, clinic)
-    body = {
-        "professional_id": str(clinic.professional_id),
-        "consultation_type_id": str(clinic.kinds["Standard"]),
-        "starts_at": start,
-    }
+    body = booking_form(clinic, start)
     response = await client.post("/api/v1/appointments", json=body, headers=headers)
     assert response.status_code == 201, response.text
     again = await client.post("/api/v1/appointments", json=body, headers=headers)

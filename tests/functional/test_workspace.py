@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.booking.models import AvailabilityException, ConsultationType, WeeklyAvailability
 from core.runtime import Runtime
-from tests.support import Clinic, login, post_form
+from tests.support import Clinic, count_rows, login, post_form
 
 
 @pytest.fixture
 async def pro(client: httpx.AsyncClient, clinic: Clinic) -> httpx.AsyncClient:
     await login(client, clinic.professional.username)
     return client
-
-
-async def rows(rt: Runtime, clinic: Clinic, model: Any) -> int:
-    async with rt.database.reading(clinic.tenant.id) as db:
-        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def slots_on(client: httpx.AsyncClient, clinic: Clinic, day: date) -> list[str]:
@@ -67,7 +61,7 @@ async def test_pending_professional_is_told(client: httpx.AsyncClient, clinic: C
 async def test_weekly_hours_add_and_remove(
     pro: httpx.AsyncClient, clinic: Clinic, rt: Runtime
 ) -> None:
-    before = await rows(rt, clinic, WeeklyAvailability)
+    before = await count_rows(rt, clinic, WeeklyAvailability)
     overlapping = await post_form(
         pro, "/workspace/hours", {"weekday": "0", "starts_at": "19:00", "ends_at": "21:00"}
     )
@@ -86,12 +80,12 @@ async def test_weekly_hours_add_and_remove(
         pro, "/workspace/hours", {"weekday": "9", "starts_at": "20:00", "ends_at": "21:00"}
     )
     assert bad_day.status_code == 422
-    assert await rows(rt, clinic, WeeklyAvailability) == before
+    assert await count_rows(rt, clinic, WeeklyAvailability) == before
     added = await post_form(
         pro, "/workspace/hours", {"weekday": "0", "starts_at": "20:00", "ends_at": "21:00"}
     )
     assert added.status_code == 303
-    assert await rows(rt, clinic, WeeklyAvailability) == before + 1
+    assert await count_rows(rt, clinic, WeeklyAvailability) == before + 1
     async with rt.database.reading(clinic.tenant.id) as db:
         rule_id = await db.scalar(
             select(WeeklyAvailability.id)
@@ -102,7 +96,7 @@ async def test_weekly_hours_add_and_remove(
         pro, f"/workspace/hours/{rule_id}/remove", {}, page="/workspace/hours"
     )
     assert removed.status_code == 303
-    assert await rows(rt, clinic, WeeklyAvailability) == before
+    assert await count_rows(rt, clinic, WeeklyAvailability) == before
 
 
 async def test_a_day_off_removes_that_days_slots(
@@ -168,11 +162,11 @@ async def test_bad_day_changes_change_nothing(
         response = await post_form(pro, "/workspace/days", data, page="/workspace/hours")
         assert response.status_code == 422, data
         assert message in response.text, data
-    assert await rows(rt, clinic, AvailabilityException) == 0
+    assert await count_rows(rt, clinic, AvailabilityException) == 0
 
 
 async def test_consultation_types(pro: httpx.AsyncClient, clinic: Clinic, rt: Runtime) -> None:
-    before = await rows(rt, clinic, ConsultationType)
+    before = await count_rows(rt, clinic, ConsultationType)
     bad = [
         ({"name": "", "duration_minutes": "30", "price": "10"}, "This field is required."),
         ({"name": "X", "duration_minutes": "31", "price": "10"}, "multiple of 5"),
@@ -185,7 +179,7 @@ async def test_consultation_types(pro: httpx.AsyncClient, clinic: Clinic, rt: Ru
         response = await post_form(pro, "/workspace/consultations", data)
         assert response.status_code == 422, data
         assert message in response.text, (data, response.text)
-    assert await rows(rt, clinic, ConsultationType) == before
+    assert await count_rows(rt, clinic, ConsultationType) == before
     added = await post_form(
         pro,
         "/workspace/consultations",
@@ -229,4 +223,4 @@ async def test_a_professional_cannot_touch_a_colleagues_diary(
         page="/workspace/consultations",
     )
     assert retire.status_code == 404
-    assert await rows(rt, clinic, WeeklyAvailability) == 14
+    assert await count_rows(rt, clinic, WeeklyAvailability) == 14
