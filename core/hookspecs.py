@@ -11,6 +11,7 @@ from __future__ import annotations
 import pluggy
 
 from core.manifest import DataCategory, DataUse, NoSettings, PluginManifest, Processor
+from core.providers.common import ProviderContext, ProviderFactory
 
 hookspec = pluggy.HookspecMarker("praxis")
 hookimpl = pluggy.HookimplMarker("praxis")
@@ -21,9 +22,12 @@ __all__ = [
     "NoSettings",
     "PluginManifest",
     "Processor",
+    "ProviderContext",
+    "ProviderFactory",
     "hookimpl",
     "hookspec",
     "praxis_manifest",
+    "praxis_register_providers",
 ]
 
 
@@ -53,4 +57,46 @@ def praxis_manifest() -> PluginManifest:  # type: ignore[empty-body]
                 data=(DataUse(operation="send", categories=(DataCategory.PHONE,),
                               purpose="appointment reminders", legal_basis="contract"),),
             )
+    """
+
+
+@hookspec
+def praxis_register_providers() -> ProviderFactory:  # type: ignore[empty-body]
+    """Give the class (or any callable) that builds this plugin's provider for one tenant.
+
+    Returns:
+        A callable taking a ``ProviderContext`` (the tenant's validated settings, the
+        shared ``httpx.AsyncClient``, the tenant's public and webhook URLs) and returning
+        an object that implements the Protocol of the manifest's kind:
+        ``core.providers.video.VideoProvider``, ``payments.PaymentsProvider``,
+        ``sms.SmsProvider``, ``email.EmailProvider`` or
+        ``questionnaires.QuestionnaireProvider``. The platform checks it at start-up.
+
+    The platform alone calls the provider, through its facade: it records every
+    disclosure before and after the call, so the provider writes no logging code.
+    Raise ``TemporaryFailure`` (retried) or ``PermanentFailure`` from ``core.providers.common``.
+
+    Example::
+
+        from core.providers.common import ProviderContext, WebhookReply
+        from core.providers.sms import SmsMessage, SmsReceipt
+
+        class ExampleSms:
+            webhook_reply = WebhookReply()
+
+            def __init__(self, context: ProviderContext) -> None:
+                self.context = context
+
+            async def send_message(self, message: SmsMessage) -> SmsReceipt:
+                response = await self.context.http.post(
+                    "https://api.sms.example/send", json={"to": message.to, "text": message.body}
+                )
+                return SmsReceipt(message_id=response.json()["id"], status="queued")
+
+            def parse_webhook(self, request):
+                return None
+
+        @hookimpl
+        def praxis_register_providers():
+            return ExampleSms
     """

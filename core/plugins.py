@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from core import hookspecs
 from core.hookdocs import hook_names
 from core.manifest import PluginManifest
+from core.providers.common import ProviderFactory
 
 ENTRY_POINT_GROUP = "praxis"
 _HOOK_PREFIX = "praxis_"
@@ -26,9 +27,14 @@ class PluginError(RuntimeError):
 class Plugins:
     manager: pluggy.PluginManager
     manifests: dict[str, PluginManifest]
+    factories: dict[str, ProviderFactory]  # by manifest name; plugins without one are listed only
 
     def of_kind(self, kind: str) -> list[PluginManifest]:
         return [m for m in self.manifests.values() if m.kind == kind]
+
+    def usable(self, kind: str) -> list[PluginManifest]:
+        """Plugins of this kind that a tenant can choose: they register a provider."""
+        return [m for m in self.of_kind(kind) if m.name in self.factories]
 
 
 def _entry_points() -> list[EntryPoint]:
@@ -51,7 +57,9 @@ def load_plugins(*, extra: Iterable[object] = (), entry_points: bool = True) -> 
         raise PluginError(
             f"plugin {name}: {exc}. Check the hook's spelling against docs/hooks.md."
         ) from None
-    return Plugins(manager, _manifests(manager))
+    by_plugin = _manifests(manager)
+    manifests = dict(sorted((m.name, m) for m in by_plugin.values()))
+    return Plugins(manager, manifests, _factories(manager, by_plugin))
 
 
 def _load(entry_point: EntryPoint) -> object:
@@ -99,8 +107,9 @@ def _check_hook_names(plugin: object, name: str) -> None:
 
 
 def _manifests(manager: pluggy.PluginManager) -> dict[str, PluginManifest]:
+    """Each registered plugin's manifest, keyed by the plugin's registered name."""
     manifests: dict[str, PluginManifest] = {}
-    declared = set()
+    names: set[str] = set()
     for impl in manager.hook.praxis_manifest.get_hookimpls():
         try:
             manifest = impl.function()
@@ -116,11 +125,34 @@ def _manifests(manager: pluggy.PluginManager) -> dict[str, PluginManifest]:
             raise PluginError(
                 f"plugin {impl.plugin_name}: praxis_manifest must return a PluginManifest"
             )
-        if manifest.name in manifests:
+        if manifest.name in names:
             raise PluginError(f"plugin {impl.plugin_name}: the name {manifest.name!r} is taken")
-        manifests[manifest.name] = manifest
-        declared.add(impl.plugin_name)
+        names.add(manifest.name)
+        manifests[impl.plugin_name] = manifest
     for name, _plugin in manager.list_name_plugin():
-        if name not in declared:
+        if name not in manifests:
             raise PluginError(f"plugin {name}: it implements no praxis_manifest hook")
-    return dict(sorted(manifests.items()))
+    return manifests
+
+
+def _factories(
+    manager: pluggy.PluginManager, manifests: dict[str, PluginManifest]
+) -> dict[str, ProviderFactory]:
+    """What builds each plugin's provider, keyed by manifest name."""
+    found: dict[str, ProviderFactory] = {}
+    for impl in manager.hook.praxis_register_providers.get_hookimpls():
+        name = manifests[impl.plugin_name].name
+        try:
+            factory = impl.function()
+        except Exception as exc:  # third-party code: name the plugin, keep the cause
+            raise PluginError(
+                f"plugin {impl.plugin_name}: praxis_register_providers failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not callable(factory):
+            raise PluginError(
+                f"plugin {impl.plugin_name}: praxis_register_providers must return the "
+                "provider class (or a callable taking a ProviderContext)"
+            )
+        found[name] = factory
+    return found

@@ -1,0 +1,61 @@
+"""Text messages: the DTOs and the Protocol an SMS plugin implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from core.manifest import DataCategory
+from core.providers.common import WebhookReply, WebhookRequest
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    idempotency_key: str  # the same on every retry of one job
+    attempt: int  # 1 on the first try; a later attempt may find the message already sent
+    to: str  # E.164, e.g. +447911123456
+    body: str
+    about: tuple[DataCategory, ...]  # what the body tells about the person, e.g. APPOINTMENT
+    status_callback_url: str | None = None
+
+    @property
+    def categories(self) -> tuple[DataCategory, ...]:
+        return (DataCategory.PHONE, *(c for c in self.about if c is not DataCategory.PHONE))
+
+
+@dataclass(frozen=True)
+class SmsReceipt:
+    message_id: str
+    status: str  # the provider's word, e.g. queued
+
+
+@dataclass(frozen=True)
+class SmsStatusUpdate:
+    """A delivery report for a message the platform sent."""
+
+    event_id: str
+    message_id: str
+    status: str  # queued, sent, delivered, undelivered, failed, ...
+    error_code: str | None = None
+    opted_out: bool = False  # the provider says the recipient has unsubscribed
+
+
+@dataclass(frozen=True)
+class SmsInbound:
+    """A message someone sent to the clinic's number (STOP, START, HELP, ...)."""
+
+    event_id: str
+    from_number: str  # E.164
+    body: str
+
+
+@runtime_checkable
+class SmsProvider(Protocol):
+    async def send_message(self, message: SmsMessage) -> SmsReceipt:
+        """Send; raise PermanentFailure(code=PermanentFailure.OPTED_OUT) for an opted-out number."""
+        ...
+
+    def parse_webhook(self, request: WebhookRequest) -> SmsStatusUpdate | SmsInbound | None: ...
+
+    @property
+    def webhook_reply(self) -> WebhookReply: ...

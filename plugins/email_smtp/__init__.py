@@ -1,0 +1,30 @@
+"""Email through SMTP; in local development, into a mailbox on disk instead."""
+
+from __future__ import annotations
+
+from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+
+
+@hookimpl
+def praxis_manifest() -> PluginManifest:
+    return PluginManifest(
+        name="email_smtp",
+        kind="email",
+        title="Email (SMTP)",
+        version="0.1.0",
+        description="Confirmations, reminders and password resets by email.",
+        processor=Processor(
+            legal_name="The clinic's email provider (SMTP relay)",
+            country="GB",
+            transfer_safeguard="UK",
+            privacy_policy_url="https://praxis.example/privacy/email",
+        ),
+        data=(
+            DataUse(
+                operation="send_email",
+                categories=(DataCategory.EMAIL, DataCategory.APPOINTMENT),
+                purpose="appointment confirmations, reminders and account messages",
+                legal_basis="contract",
+            ),
+        ),
+    )
