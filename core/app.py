@@ -24,7 +24,21 @@ from core.web.api.openapi import openapi_endpoint
 from core.web.api.routes import api
 from core.web.api.table import PREFIX, error
 from core.web.middleware import EdgeMiddleware, TenantMiddleware
-from core.web.pages import account, admin, platform, portal, signin, signup, system, workspace
+from core.web.pages import (
+    account,
+    admin,
+    consultation,
+    ledger,
+    platform,
+    portal,
+    setup,
+    signin,
+    signup,
+    system,
+    visit,
+    webhooks,
+    workspace,
+)
 from core.web.rendering import Templates
 from core.web.routing import build_routes, not_found
 
@@ -35,10 +49,24 @@ STATIC = Path(__file__).parent / "web" / "static"
 def _routes() -> list[BaseRoute]:
     """Pages first (the portal's home leads), then one mount for the whole API: a page
     request never tries the API's routes one by one."""
-    areas = (portal, signup, signin, account, workspace, admin, platform, system)
+    areas = (
+        portal,
+        visit,
+        signup,
+        signin,
+        account,
+        ledger,
+        workspace,
+        consultation,
+        admin,
+        setup,
+        platform,
+        system,
+    )
     api_routes = [Route("/openapi.json", openapi_endpoint(api), name="openapi"), *api.routes]
     return [
         *build_routes(*(area.pages for area in areas)),
+        *webhooks.routes,
         Route("/-/health", system.health, name="health"),
         Route("/-/brand.css", system.brand_css, name="brand_css"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_format: Literal["json", "console"] = Field("json", validation_alias="LOG_FORMAT")
     worker_interval_seconds: float = Field(60.0, gt=0, validation_alias="WORKER_INTERVAL")
+    outbox_poll_seconds: float = Field(1.0, gt=0, validation_alias="OUTBOX_POLL_SECONDS")
+    outbox_max_attempts: int = Field(8, ge=1, le=50, validation_alias="OUTBOX_MAX_ATTEMPTS")
+    outbox_backoff_seconds: float = Field(15.0, gt=0, validation_alias="OUTBOX_BACKOFF_SECONDS")
+    outbox_backoff_cap_seconds: float = Field(
+        3600.0, gt=0, validation_alias="OUTBOX_BACKOFF_CAP_SECONDS"
+    )
+    provider_timeout_seconds: float = Field(
+        15.0, gt=0, le=120, validation_alias="PROVIDER_TIMEOUT_SECONDS"
+    )
+    site_scheme: Literal["http", "https", ""] = Field("", validation_alias="SITE_SCHEME")
+    site_port: int | None = Field(None, ge=1, le=65535, validation_alias="SITE_PORT")
 
     @field_validator("platform_domain")
     @classmethod
@@ -116,6 +127,14 @@ class Settings(BaseSettings):
     def migration_url(self) -> str:
         """Migrations run as the tables' owner; the app may connect as a lesser role."""
         return self.migration_database_url or self.database_url
+
+    def site_url(self, slug: str | None = None) -> str:
+        """The public address of a tenant's portal (or of the platform site), for links
+        in messages and for the callbacks providers are given."""
+        scheme = self.site_scheme or ("https" if self.env == "production" else "http")
+        host = f"{slug}.{self.platform_domain}" if slug else self.platform_domain
+        port = f":{self.site_port}" if self.site_port else ""
+        return f"{scheme}://{host}{port}"
 
     @property
     def is_postgres(self) -> bool:

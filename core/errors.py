@@ -50,3 +50,10 @@ class TooManyAttempts(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ProviderNotReady(ServiceError):
+    """The clinic has not chosen, or not finished setting up, a provider of this kind."""
+
+    code = "provider_not_ready"
+    status = 409

@@ -6,15 +6,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
+
 from core.accounts.mfa import Authenticator
 from core.accounts.passwords import Passwords
 from core.accounts.sessions import OperatorSessions, SessionPolicy, UserSessions
 from core.accounts.throttle import LoginThrottle
 from core.config import Settings
 from core.crypto import Keyring
+from core.datakeys import DataKeys
 from core.db import Database, create_engine
+from core.outbox import RetryPolicy
 from core.plugins import Plugins, load_plugins
-from tenants.directory import TenantDirectory
+from core.providers.facade import Facade
+from core.providers.registry import Registry
+from core.providers.settings import SettingsStore
+from tenants.directory import TenantDirectory, TenantInfo
 
 
 @dataclass
@@ -29,8 +36,18 @@ class Runtime:
     user_sessions: UserSessions
     operator_sessions: OperatorSessions
     authenticator: Authenticator
+    http: httpx.AsyncClient
+    provider_settings: SettingsStore
+    registry: Registry
+    retry_policy: RetryPolicy
+    data_keys: DataKeys
+
+    def providers(self, tenant: TenantInfo) -> Facade:
+        """The tenant's providers: the one way to call them, each call in the ledger."""
+        return Facade(self.database, self.registry, tenant)
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.throttle.close()
         await self.database.dispose()
 
@@ -42,6 +59,13 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
+    plugins = load_plugins(extra=extra_plugins)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=5.0),
+        follow_redirects=False,
+        headers={"User-Agent": "Praxis"},
+    )
+    store = SettingsStore(keyring)
     return Runtime(
         settings=settings,
         database=database,
@@ -51,7 +75,7 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
             ttl=settings.tenant_cache_ttl_seconds,
             capacity=settings.tenant_cache_size,
         ),
-        plugins=load_plugins(extra=extra_plugins),
+        plugins=plugins,
         keyring=keyring,
         passwords=Passwords(cheap=settings.env == "test"),
         throttle=LoginThrottle(
@@ -62,4 +86,13 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         user_sessions=UserSessions(policy),
         operator_sessions=OperatorSessions(policy),
         authenticator=Authenticator(keyring),
+        http=http,
+        provider_settings=store,
+        registry=Registry(plugins, store, http, settings),
+        retry_policy=RetryPolicy(
+            max_attempts=settings.outbox_max_attempts,
+            base=timedelta(seconds=settings.outbox_backoff_seconds),
+            cap=timedelta(seconds=settings.outbox_backoff_cap_seconds),
+        ),
+        data_keys=DataKeys(keyring),
     )

@@ -1,49 +1,90 @@
-"""Background work derived from database state by periodic, idempotent scans.
+"""Background work: the outbox, and periodic idempotent scans of database state.
 
-Today: purging sessions past their idle or absolute timeout. The outbox (issue 3)
-runs here too. ``praxis worker`` runs it alone; ``praxis serve`` on the embedded
-SQLite default runs one in process.
+The scans purge expired sessions, queue reminders for appointments entering their reminder
+window, and release unpaid holds past their time; running one twice changes nothing more.
+``praxis worker`` runs this alone (several may run side by side on PostgreSQL);
+``praxis serve`` on the embedded SQLite default runs one in process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import structlog
 from sqlalchemy import select
 
+from core import jobs
+from core.db import utcnow
+from core.notifications import services as notifications
+from core.payments import services as payments
 from core.runtime import Runtime
+from core.video import services as video
+from tenants.directory import TenantInfo
 from tenants.models import Tenant
 
 log = structlog.get_logger("praxis.worker")
+HANDLER_MODULES = (notifications, payments, video)  # importing them registers their handlers
 
 
-async def purge_expired_sessions(runtime: Runtime) -> int:
-    """One pass over every tenant (row-level security needs each tenant set in turn)."""
+async def _tenants(runtime: Runtime) -> list[TenantInfo]:
     async with runtime.database.reading() as db:
-        tenant_ids = list(await db.scalars(select(Tenant.id)))
-    for tenant_id in tenant_ids:
-        async with runtime.database.writing(tenant_id) as db:
+        rows = await db.scalars(select(Tenant).where(Tenant.status == "active"))
+        return [TenantInfo.from_row(row) for row in rows]
+
+
+async def purge_expired_sessions(runtime: Runtime, tenants: list[TenantInfo]) -> None:
+    """One pass over every tenant (row-level security needs each tenant set in turn)."""
+    for tenant in tenants:
+        async with runtime.database.writing(tenant.id) as db:
             await runtime.user_sessions.purge_expired(db)
             await db.commit()
     async with runtime.database.writing() as db:
         await runtime.operator_sessions.purge_expired(db)
         await db.commit()
-    return len(tenant_ids)
+
+
+async def scan_appointments(runtime: Runtime, tenants: list[TenantInfo]) -> tuple[int, int]:
+    """Reminders due and unpaid holds expired, tenant by tenant."""
+    reminders = released = 0
+    now = utcnow()
+    for tenant in tenants:
+        async with runtime.database.writing(tenant.id) as db:
+            reminders += await notifications.queue_reminders(db, tenant, now=now)
+            released += await payments.release_unpaid(db, tenant, now=now)
+            await db.commit()
+    return reminders, released
+
+
+async def run_scans(runtime: Runtime) -> None:
+    tenants = await _tenants(runtime)
+    await purge_expired_sessions(runtime, tenants)
+    reminders, released = await scan_appointments(runtime, tenants)
+    log.info("scans", tenants=len(tenants), reminders=reminders, released=released)
 
 
 async def run_once(runtime: Runtime) -> None:
-    tenants = await purge_expired_sessions(runtime)
-    log.info("housekeeping", tenants=tenants)
+    """One scan, then the outbox until nothing is due (cron, tests)."""
+    await run_scans(runtime)
+    ran = await jobs.drain(runtime)
+    log.info("outbox", jobs=ran)
 
 
 async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
+    poll = runtime.settings.outbox_poll_seconds
     interval = runtime.settings.worker_interval_seconds
+    next_scan = 0.0
     while not stop.is_set():
+        ran = 0
         try:
-            await run_once(runtime)
-        except Exception:  # a failed pass is logged and retried next interval
-            log.exception("housekeeping_failed")
+            if time.monotonic() >= next_scan:
+                await run_scans(runtime)
+                next_scan = time.monotonic() + interval
+            ran = await jobs.run_due(runtime)
+        except Exception:  # a failed pass is logged and tried again next time
+            log.exception("worker_pass_failed")
+        if ran:
+            continue  # more may be due: do not sleep between full batches
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+            await asyncio.wait_for(stop.wait(), timeout=poll)

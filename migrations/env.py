@@ -10,7 +10,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import tenants.models  # noqa: F401  (the models register their tables on Base.metadata)
+import core.models  # noqa: F401  (every model registers its table on Base.metadata)
 from core.db import Base, UTCDateTime
 
 config = context.config

@@ -122,6 +122,12 @@ class BookingPolicy(_Strict):
     cancellation_window_hours: int = Field(24, ge=0, le=720)
     minimum_notice_hours: int = Field(2, ge=0, le=720)
     horizon_days: int = Field(60, ge=1, le=365)
+    # Cancelled at least this long before the start: the whole price back; later, the share
+    # below. A clinic cancelling always refunds in full.
+    full_refund_hours: int = Field(24, ge=0, le=720)
+    late_refund_percent: int = Field(0, ge=0, le=100)
+    reminder_hours_before: int = Field(24, ge=0, le=168)  # 0: no reminders
+    payment_hold_minutes: int = Field(30, ge=30, le=1440)  # Stripe's shortest checkout life
 
 
 class Retention(_Strict):

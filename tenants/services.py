@@ -109,3 +109,19 @@ async def set_domain_verified(
     row.verified_at = utcnow() if verified else None
     await db.commit()
     return True
+
+
+async def choose_provider(
+    db: AsyncSession, tenant_id: uuid.UUID, kind: str, plugin: str | None
+) -> None:
+    """The clinic picks (or, with None, stops using) a provider of one kind."""
+    tenant = await db.get(Tenant, tenant_id)
+    if tenant is None:
+        raise TenantConflict("the tenant no longer exists")
+    providers = dict(tenant.providers)
+    if plugin:
+        providers[kind] = plugin
+    else:
+        providers.pop(kind, None)
+    tenant.providers = providers
+    await db.commit()

@@ -57,6 +57,7 @@ def _settings(url: str, var_dir: Path, **overrides: Any) -> Settings:
 
 async def empty_tables(url: str) -> None:
     """Start each test from empty tables, as the owner (row-level security does not apply)."""
+    import core.models  # noqa: F401  (every table)
     from core.db import Base
 
     engine = create_async_engine(url)

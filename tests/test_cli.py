@@ -510,15 +510,22 @@ def test_users_create_a_bad_operator(ready: Praxis) -> None:
 def test_worker_once_runs(with_clinic: Praxis) -> None:
     result = with_clinic("worker", "--once", LOG_LEVEL="INFO")
     assert result.exit_code == 0, (result.output, result.exception)
-    assert '"event": "housekeeping"' in result.output
+    assert '"event": "scans"' in result.output
+    assert '"event": "outbox"' in result.output
     assert '"tenants": 1' in result.output
 
 
 def test_plugins_list(praxis: Praxis) -> None:
     lines = praxis.ok("plugins", "list").splitlines()
     names = [line.split()[0] for line in lines]
-    assert names == ["payments_stripe", "questionnaires", "sms_twilio", "video_whereby"]
-    assert "(stays on platform)" in lines[1]
+    assert names == [
+        "email_smtp",
+        "payments_stripe",
+        "questionnaires",
+        "sms_twilio",
+        "video_whereby",
+    ]
+    assert "(stays on platform)" in lines[names.index("questionnaires")]
 
 
 def test_plugins_docs_writes_the_hook_reference(praxis: Praxis, tmp_path: Path) -> None:

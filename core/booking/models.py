@@ -27,8 +27,10 @@ class ConsultationMode(enum.StrEnum):
 
 
 class AppointmentStatus(enum.StrEnum):
-    BOOKED = "booked"
+    AWAITING_PAYMENT = "awaiting_payment"  # the time is held while the consumer pays
+    BOOKED = "booked"  # confirmed: free, or paid
     CANCELLED = "cancelled"
+    RELEASED = "released"  # never paid: the time went back to the diary
 
 
 def _professional_fk() -> ForeignKeyConstraint:
@@ -107,6 +109,7 @@ class Appointment(TenantScoped, Identified, Base):
         ),
         Index(None, "tenant_id", "consumer_id", "starts_at"),
         Index(None, "tenant_id", "professional_id", "starts_at"),
+        Index(None, "tenant_id", "status", "starts_at"),
         CheckConstraint("ends_at > starts_at", name="order"),
     )
 
@@ -122,6 +125,9 @@ class Appointment(TenantScoped, Identified, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
     cancelled_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(default=None)  # awaiting payment
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(default=None)
 
     professional: Mapped[Professional] = relationship(lazy="raise", viewonly=True)
     consumer: Mapped[User] = relationship(lazy="raise", viewonly=True)

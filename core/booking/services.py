@@ -1,8 +1,7 @@
 """Finding free slots, booking them and cancelling: the consumer's side of the diary.
 
-Seams for what comes next: confirming by payment, creating the video meeting and
-scheduling reminders belong right after ``book`` and ``cancel`` commit their rows
-(an outbox row in the same transaction); nothing here pretends to do them yet.
+Side effects (messages, the video room, refunds) are outbox jobs written in the same
+transaction as the booking or cancellation that causes them.
 """
 
 from __future__ import annotations
@@ -16,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from core import ledger
 from core.accounts.models import Professional, User
 from core.accounts.professionals import approved_professional
+from core.booking.confirmation import confirm
 from core.booking.forms import BookingRequest
 from core.booking.models import (
     Appointment,
@@ -30,9 +31,16 @@ from core.booking.models import (
 from core.booking.slots import DayChange, Interval, free_slots, hold_units
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.ledger import Entry, EventKind, RecipientKind, Status
+from core.manifest import DataCategory
+from core.money import money
+from core.notifications.services import queue_appointment_messages
+from core.payments.services import hold_until, settle_cancellation, takes_payment
+from core.video.services import queue_deletion
 from tenants.directory import TenantInfo
 
 MAX_DAYS_PER_QUERY = 31
+LIVE = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
 SLOT_TAKEN = "That time has just been booked by someone else. Please choose another time."
 
 
@@ -100,7 +108,19 @@ async def slots(
         raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
     await approved_professional(db, professional_id)
     kind = await bookable_type(db, professional_id, type_id)
-    weekly, changes = await _diary(db, professional_id, first_day, last_day)
+    return await _free(db, tenant, kind, first_day, last_day, now=now)
+
+
+async def _free(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    kind: ConsultationType,
+    first_day: date,
+    last_day: date,
+    *,
+    now: datetime,
+) -> list[datetime]:
+    weekly, changes = await _diary(db, kind.professional_id, first_day, last_day)
     zone = tenant.zone
     window_start = datetime.combine(first_day, datetime.min.time(), zone) - timedelta(days=1)
     window_end = datetime.combine(last_day, datetime.min.time(), zone) + timedelta(days=2)
@@ -111,7 +131,7 @@ async def slots(
         weekly=weekly,
         changes=changes,
         duration=timedelta(minutes=kind.duration_minutes),
-        held=await _held(db, professional_id, window_start, window_end),
+        held=await _held(db, kind.professional_id, window_start, window_end),
         earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
         latest=now + timedelta(days=tenant.booking.horizon_days),
     )
@@ -120,23 +140,19 @@ async def slots(
 async def book(
     db: AsyncSession, tenant: TenantInfo, consumer: User, request: BookingRequest, *, now: datetime
 ) -> Appointment:
-    """Book a free slot. The slot-hold key settles any race: one booking wins, others 409."""
-    starts_at = request.starts_at.astimezone(tenant.zone)
-    day = starts_at.date()
-    free = await slots(
-        db,
-        tenant,
-        professional_id=request.professional_id,
-        type_id=request.consultation_type_id,
-        first_day=day,
-        last_day=day,
-        now=now,
-    )
-    if request.starts_at not in free:
-        raise Conflict("That time is not available. Please choose one of the times shown.")
+    """Book a free slot. The slot-hold key settles any race: one booking wins, others 409.
+
+    In the same transaction: the disclosure to the Professional in the ledger, and either
+    the confirmation's jobs (free) or a hold until the consumer has paid.
+    """
+    pro = await approved_professional(db, request.professional_id)
     kind = await bookable_type(db, request.professional_id, request.consultation_type_id)
+    day = request.starts_at.astimezone(tenant.zone).date()
+    if request.starts_at not in await _free(db, tenant, kind, day, day, now=now):
+        raise Conflict("That time is not available. Please choose one of the times shown.")
     start = request.starts_at.astimezone(UTC)
     end = start + timedelta(minutes=kind.duration_minutes)
+    paying = takes_payment(tenant, kind.price_minor)
     a_id = uuid.uuid4()
     appointment = Appointment(
         id=a_id,
@@ -145,10 +161,12 @@ async def book(
         consultation_type_id=kind.id,
         starts_at=start,
         ends_at=end,
-        status=AppointmentStatus.BOOKED.value,
+        status=(AppointmentStatus.AWAITING_PAYMENT if paying else AppointmentStatus.BOOKED).value,
         mode=kind.mode,
         price_minor=kind.price_minor,
         currency=kind.currency,
+        created_at=now,
+        hold_expires_at=hold_until(tenant, now) if paying else None,
     )
     try:
         async with db.begin_nested():  # a lost race undoes only these rows, nothing is expired
@@ -159,8 +177,28 @@ async def book(
             )
     except IntegrityError:
         raise Conflict(SLOT_TAKEN) from None
+    await ledger.append(db, _engaged(pro, consumer), now=now)
+    if not paying:
+        confirm(db, tenant, appointment, now=now, paid=False)
     await db.commit()
     return appointment
+
+
+def _engaged(pro: Professional, consumer: User) -> Entry:
+    """Booking shows the consumer's name and booking to the Professional they chose (P19)."""
+    return Entry(
+        kind=EventKind.DISCLOSURE,
+        status=Status.RECORDED,
+        recipient=pro.display_name,
+        recipient_kind=RecipientKind.PROFESSIONAL,
+        recipient_id=pro.id,
+        operation="booking",
+        categories=[DataCategory.NAME.value, DataCategory.APPOINTMENT.value],
+        purpose="arrange and provide the booked consultation",
+        legal_basis="contract",
+        subject_id=consumer.id,
+        actor_id=consumer.id,
+    )
 
 
 async def consumer_appointments(db: AsyncSession, consumer_id: uuid.UUID) -> list[Appointment]:
@@ -200,7 +238,7 @@ async def cancel_by_consumer(
 ) -> Appointment:
     """Cancel within the tenant's window; the freed time becomes bookable again."""
     appointment = await consumer_appointment(db, consumer.id, appointment_id)
-    if appointment.status != AppointmentStatus.BOOKED.value:
+    if appointment.status not in LIVE:
         raise Conflict("This appointment is already cancelled.")
     if now > cancellable_until(tenant, appointment):
         hours = tenant.booking.cancellation_window_hours
@@ -208,10 +246,16 @@ async def cancel_by_consumer(
             f"Appointments can be cancelled online up to {hours} hours before they start. "
             f"Please contact {tenant.name} to cancel this one."
         )
+    was_confirmed = appointment.status == AppointmentStatus.BOOKED.value
     appointment.status = AppointmentStatus.CANCELLED.value
     appointment.cancelled_at = now
     appointment.cancelled_by = consumer.id
     await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
+    refunded = await settle_cancellation(db, tenant, appointment, now=now, by_clinic=False)
+    queue_deletion(db, tenant, appointment)
+    if was_confirmed:
+        refund = f"{money(refunded, appointment.currency)} will be refunded." if refunded else ""
+        queue_appointment_messages(db, tenant, appointment.id, "cancelled", refund=refund)
     await db.commit()
     return appointment
 
@@ -245,3 +289,16 @@ async def clinic_appointments(db: AsyncSession, *, since: datetime) -> list[Appo
 
 def today_in(tenant: TenantInfo) -> date:
     return utcnow().astimezone(tenant.zone).date()
+
+
+async def professional_appointment(
+    db: AsyncSession, professional: Professional, appointment_id: uuid.UUID
+) -> Appointment:
+    found = await db.scalar(
+        select(Appointment)
+        .options(joinedload(Appointment.consumer), joinedload(Appointment.consultation_type))
+        .where(Appointment.id == appointment_id, Appointment.professional_id == professional.id)
+    )
+    if found is None:
+        raise NotFound("We could not find that appointment.")
+    return found

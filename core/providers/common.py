@@ -26,7 +26,7 @@ class ProviderError(Exception):
 
 
 class TemporaryFailure(ProviderError):
-    """Worth trying again later: a 5xx, a 429, a timeout or a dropped connection.
+    """Worth trying again later: a 5xx or 429 (SMTP: a 4xx), a timeout, a dropped connection.
 
     The outbox retries with capped exponential backoff; ``retry_after`` (seconds), when the
     provider says how long to wait, is honoured as the least delay.
@@ -38,7 +38,7 @@ class TemporaryFailure(ProviderError):
 
 
 class PermanentFailure(ProviderError):
-    """The provider refused the request (a 4xx): sending it again would fail the same way.
+    """The provider refused the request (a 4xx; SMTP: a 5xx): again would fail the same way.
 
     ``code`` is a short machine-readable cause. ``OPTED_OUT`` means the recipient has
     unsubscribed from this channel at the provider (Twilio's error 21610, for example).

@@ -11,9 +11,9 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency, get_currency_precision
 from jinja2.sandbox import SandboxedEnvironment
 
+from core.money import money
 from tenants.directory import TenantInfo
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,12 +57,6 @@ FIELD_LABELS = {
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def money(minor: int, currency: str, locale: str = "en_GB") -> str:
-    return str(
-        format_currency(minor / 10 ** get_currency_precision(currency), currency, locale=locale)
-    )
 
 
 class Clock:

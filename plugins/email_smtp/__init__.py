@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+from core.hookspecs import (
+    DataCategory,
+    DataUse,
+    PluginManifest,
+    Processor,
+    ProviderFactory,
+    hookimpl,
+)
+from plugins.email_smtp.provider import SmtpEmail
+from plugins.email_smtp.settings import SmtpSettings
+
+__all__ = ["SmtpEmail", "SmtpSettings"]
 
 
 @hookimpl
@@ -27,4 +38,10 @@ def praxis_manifest() -> PluginManifest:
                 legal_basis="contract",
             ),
         ),
+        settings_model=SmtpSettings,
     )
+
+
+@hookimpl
+def praxis_register_providers() -> ProviderFactory:
+    return SmtpEmail

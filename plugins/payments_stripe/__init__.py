@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr
+from core.hookspecs import (
+    DataCategory,
+    DataUse,
+    PluginManifest,
+    Processor,
+    ProviderFactory,
+    hookimpl,
+)
+from plugins.payments_stripe.provider import StripePayments
+from plugins.payments_stripe.settings import StripeSettings
 
-from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
-
-
-class StripeSettings(BaseModel):
-    secret_key: SecretStr = Field(description="The platform's Stripe secret key")
-    webhook_secret: SecretStr = Field(description="Signing secret of the Connect webhook")
-    api_base_url: HttpUrl = HttpUrl("https://api.stripe.com")
+__all__ = ["StripePayments", "StripeSettings"]
 
 
 @hookimpl
@@ -43,3 +46,8 @@ def praxis_manifest() -> PluginManifest:
         ),
         settings_model=StripeSettings,
     )
+
+
+@hookimpl
+def praxis_register_providers() -> ProviderFactory:
+    return StripePayments

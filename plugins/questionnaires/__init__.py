@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from core.hookspecs import DataCategory, DataUse, PluginManifest, hookimpl
+from core.hookspecs import DataCategory, DataUse, PluginManifest, ProviderFactory, hookimpl
+from plugins.questionnaires.provider import IntakeQuestionnaires
+
+__all__ = ["IntakeQuestionnaires"]
 
 
 @hookimpl
@@ -23,3 +26,8 @@ def praxis_manifest() -> PluginManifest:
             ),
         ),
     )
+
+
+@hookimpl
+def praxis_register_providers() -> ProviderFactory:
+    return IntakeQuestionnaires

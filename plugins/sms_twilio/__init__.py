@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr
+from core.hookspecs import (
+    DataCategory,
+    DataUse,
+    PluginManifest,
+    Processor,
+    ProviderFactory,
+    hookimpl,
+)
+from plugins.sms_twilio.provider import TwilioSms
+from plugins.sms_twilio.settings import TwilioSettings
 
-from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
-
-
-class TwilioSettings(BaseModel):
-    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
-    auth_token: SecretStr
-    from_number: str = Field(description="Sender number in E.164 form, or a Messaging Service SID")
-    api_base_url: HttpUrl = HttpUrl("https://api.twilio.com")
+__all__ = ["TwilioSettings", "TwilioSms", "praxis_manifest", "praxis_register_providers"]
 
 
 @hookimpl
@@ -38,3 +40,8 @@ def praxis_manifest() -> PluginManifest:
         ),
         settings_model=TwilioSettings,
     )
+
+
+@hookimpl
+def praxis_register_providers() -> ProviderFactory:
+    return TwilioSms

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr
+from core.hookspecs import (
+    DataCategory,
+    DataUse,
+    PluginManifest,
+    Processor,
+    ProviderFactory,
+    hookimpl,
+)
 
-from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+from .provider import WherebyVideo
+from .settings import WherebySettings
 
-
-class WherebySettings(BaseModel):
-    api_key: SecretStr = Field(description="Whereby Embedded API key")
-    webhook_secret: SecretStr = Field(description="Secret for Whereby-Signature webhooks")
-    api_base_url: HttpUrl = HttpUrl("https://api.whereby.dev/v1")
+__all__ = ["WherebySettings", "WherebyVideo", "praxis_manifest", "praxis_register_providers"]
 
 
 @hookimpl
@@ -37,3 +41,8 @@ def praxis_manifest() -> PluginManifest:
         ),
         settings_model=WherebySettings,
     )
+
+
+@hookimpl
+def praxis_register_providers() -> ProviderFactory:
+    return WherebyVideo

@@ -12,9 +12,10 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +24,8 @@ import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
+
+from core.providers.common import WebhookRequest
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,22 @@ class Faults:
             self.calls += 1
             return self._queue.popleft() if self._queue else None
 
-    async def inject(self, request: Request, error_body: dict[str, object]) -> Response | None:
-        """The response a faulty call gets instead of the real one, or None to go on."""
+    async def inject(
+        self,
+        request: Request,
+        error_body: dict[str, object],
+        *,
+        respond: Callable[[Fault], Response] | None = None,
+    ) -> Response | None:
+        """The response a faulty call gets instead of the real one, or None to go on.
+        ``respond`` builds a provider-specific one (its own body and headers)."""
         fault = self.take()
         if fault is None:
             return None
         if fault.kind == "timeout":
             await asyncio.sleep(fault.delay)
+        if respond is not None:
+            return respond(fault)
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
         return JSONResponse(error_body, status_code=fault.status, headers=headers)
 
@@ -85,15 +97,17 @@ class Delivery:
 
 @dataclass
 class Webhooks:
-    """Signed webhook deliveries: pushed to ``target`` when set, and always kept for replay."""
+    """Signed webhook deliveries: always kept for tests to replay, pushed when asked."""
 
-    target: str | None = None
     deliveries: list[Delivery] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def deliver(self, url: str, headers: dict[str, str], body: bytes) -> Delivery:
+    async def deliver(
+        self, url: str, headers: dict[str, str], body: bytes, *, push: bool = True
+    ) -> Delivery:
+        """Keep the delivery; POST it to ``url`` too when ``push`` (the sandbox)."""
         status = None
-        if url:
+        if url and push:
             status = await _post(url, headers, body)
         delivery = Delivery(url, headers, body, status)
         with self._lock:
@@ -160,3 +174,21 @@ def serve(app: ASGIApp) -> Iterator[str]:
         yield running.url
     finally:
         running.stop()
+
+
+def webhook_request(
+    delivery: Delivery,
+    *,
+    url: str | None = None,
+    topic: str = "",
+    received_at: datetime | None = None,
+) -> WebhookRequest:
+    """A recorded delivery as the platform's webhook endpoint would see it."""
+    headers: Mapping[str, str] = {k.lower(): v for k, v in delivery.headers.items()}
+    return WebhookRequest(
+        url=url or delivery.url,
+        headers=headers,
+        body=delivery.body,
+        topic=topic,
+        received_at=received_at or datetime.now(UTC),
+    )

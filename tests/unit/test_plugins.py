@@ -21,7 +21,7 @@ from core.plugins import ENTRY_POINT_GROUP, PluginError, load_plugins
 from tests.conftest import client_for
 from tests.support import Clinic, login, make_clinic, make_operator
 
-BUILT_INS = ["payments_stripe", "questionnaires", "sms_twilio", "video_whereby"]
+BUILT_INS = ["email_smtp", "payments_stripe", "questionnaires", "sms_twilio", "video_whereby"]
 
 
 class FooSettings(BaseModel):

@@ -103,15 +103,19 @@ async def book(ctx: Ctx) -> Response:
     except Conflict as exc:
         return redirect(ctx, back, notice=exc.message)
     when = Clock(ctx.tenant).when(appointment.starts_at)
+    if appointment.status == AppointmentStatus.AWAITING_PAYMENT.value:
+        return redirect(
+            ctx,
+            f"/appointments/{appointment.id}/pay",
+            notice=f"{when} is held for you: please pay to confirm it.",
+        )
     return redirect(ctx, "/appointments", notice=f"Your appointment on {when} is booked.")
 
 
 @pages.page("/appointments", access=Access.CONSUMER)
 async def my_appointments(ctx: Ctx) -> Response:
     mine = await booking.consumer_appointments(ctx.db, ctx.me.id)
-    upcoming = [
-        a for a in mine if a.status == AppointmentStatus.BOOKED.value and a.ends_at >= ctx.now
-    ]
+    upcoming = [a for a in mine if a.status in booking.LIVE and a.ends_at >= ctx.now]
     upcoming.reverse()
     others = [a for a in mine if a not in upcoming]
     return render(

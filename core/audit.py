@@ -1,0 +1,62 @@
+"""`praxis audit verify`: walk each tenant's ledger chain and report the first broken entry."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import ledger
+
+Problem = Literal["edited", "missing", "out_of_order", "truncated"]
+
+MESSAGES: dict[Problem, str] = {
+    "edited": "was changed after it was written (its hash no longer matches its content)",
+    "missing": "is missing: the entries before and after it are there, so it was deleted",
+    "out_of_order": "does not follow the entry before it (entries were moved or removed)",
+    "truncated": "is the last one the chain's head records, but the ledger ends earlier",
+}
+
+
+@dataclass(frozen=True)
+class Broken:
+    seq: int
+    problem: Problem
+
+    def describe(self) -> str:
+        return f"entry {self.seq} {MESSAGES[self.problem]}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    entries: int
+    broken: Broken | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+async def verify(db: AsyncSession, tenant_id: uuid.UUID) -> Verdict:
+    """Check the session's tenant chain: contiguous seq, each hash, each link, the head."""
+    expected_seq = 1
+    previous = ledger.GENESIS
+    count = 0
+    async for rows in ledger.batches(db):
+        for event in rows:
+            if event.seq != expected_seq:
+                return Verdict(count, Broken(expected_seq, "missing"))
+            recomputed = ledger.event_hash(tenant_id, event.prev_hash, ledger.row_fields(event))
+            if recomputed != event.hash:
+                return Verdict(count, Broken(event.seq, "edited"))
+            if event.prev_hash != previous:
+                return Verdict(count, Broken(event.seq, "out_of_order"))
+            previous = event.hash
+            expected_seq += 1
+            count += 1
+    head = await ledger.head(db)
+    if head is not None and (head.last_seq != count or head.last_hash != previous):
+        return Verdict(count, Broken(head.last_seq, "truncated"))
+    return Verdict(count)

@@ -1,0 +1,82 @@
+"""Inbound webhooks: verified on the raw body, stored once, applied in the same transaction.
+
+The provider's plugin verifies the signature (constant-time, with a timestamp tolerance where
+the provider sends one) and reads the event before anything is stored. The event is then
+stored by (plugin, event id) under a unique key in the same transaction as its effect, so a
+replay, a duplicate or ten at once change things exactly once. A rejected webhook is
+answered 400 and touches nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import utcnow
+from core.errors import NotFound, ProviderNotReady
+from core.notifications import services as notifications
+from core.payments import services as payments
+from core.providers.common import WebhookReply, WebhookRequest
+from core.providers.payments import PaymentEvent
+from core.providers.sms import SmsInbound, SmsStatusUpdate
+from core.providers.video import AttendanceEvent
+from core.runtime import Runtime
+from core.video import services as video
+from core.webhooks import WebhookEvent
+from tenants.directory import TenantInfo
+
+log = structlog.get_logger("praxis.webhooks")
+
+
+async def ingest(
+    rt: Runtime, tenant: TenantInfo, plugin: str, request: WebhookRequest
+) -> WebhookReply:
+    """Verify, store once, apply. Raises NotFound (no such endpoint) or WebhookRejected."""
+    manifest = rt.plugins.manifests.get(plugin)
+    if manifest is None or rt.registry.chosen(tenant, manifest.kind) is not manifest:
+        raise NotFound("Not found.")
+    try:
+        built = await rt.providers(tenant).built(manifest.kind)
+    except ProviderNotReady:
+        raise NotFound("Not found.") from None  # without settings nothing can be verified
+    event = built.provider.parse_webhook(request)  # verifies the signature first
+    reply: WebhookReply = getattr(built.provider, "webhook_reply", WebhookReply())
+    if event is None:
+        return reply  # a kind of event the platform does not use
+    now = utcnow()
+    async with rt.database.writing(tenant.id) as db:
+        db.add(
+            WebhookEvent(
+                plugin=plugin,
+                event_id=event.event_id[:200],
+                event_type=type(event).__name__,
+                received_at=now,
+            )
+        )
+        try:
+            await db.flush()
+        except IntegrityError:
+            await db.rollback()
+            log.info("webhook_replayed", plugin=plugin)
+            return reply  # seen before: its effect is already there
+        await _apply(db, tenant, plugin, event, now=now)
+        await db.commit()
+    return reply
+
+
+async def _apply(
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: object, *, now: datetime
+) -> None:
+    if isinstance(event, PaymentEvent):
+        await payments.apply_event(db, tenant, plugin, event, now=now)
+    elif isinstance(event, AttendanceEvent):
+        await video.apply_attendance(db, plugin, event)
+    elif isinstance(event, SmsStatusUpdate):
+        await notifications.apply_status(db, tenant, plugin, event)
+    elif isinstance(event, SmsInbound):
+        await notifications.apply_inbound(db, tenant, event)
+    else:
+        raise TypeError(f"plugin {plugin} returned an event the platform does not know")

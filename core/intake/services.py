@@ -1,0 +1,295 @@
+"""The intake questionnaire: completed before a first consultation with a Professional (P03),
+seen only by the Professionals the consumer booked, each view in the ledger (P04), the answers
+sealed with the tenant's data key (P06).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import ledger
+from core.accounts.models import Professional, User
+from core.booking.models import Appointment, AppointmentStatus
+from core.db import utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.intake.models import IntakeQuestionnaire, IntakeResponse
+from core.ledger import Entry, EventKind, RecipientKind, Status
+from core.manifest import DataCategory
+from core.providers.questionnaires import (
+    SHARING_CONSENT,
+    Answers,
+    IntakeForm,
+    InvalidAnswers,
+    InvalidQuestionnaire,
+    QuestionnaireProvider,
+)
+from core.runtime import Runtime
+from tenants.directory import TenantInfo
+
+FIELD_PREFIX = "answer."  # form fields are "answer.<linkId>"
+ENGAGED = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
+ACCESS_PURPOSE = "prepare for and provide the booked consultation"
+ACCESS_BASIS = "health care (UK GDPR Art. 9(2)(h)), shared with the consumer's explicit consent"
+
+
+@dataclass(frozen=True)
+class Intake:
+    row: IntakeQuestionnaire
+    form: IntakeForm
+    provider: QuestionnaireProvider
+
+
+def enabled(tenant: TenantInfo) -> bool:
+    return bool(tenant.providers.get("questionnaires"))
+
+
+async def current(rt: Runtime, tenant: TenantInfo) -> Intake:
+    """The tenant's active questionnaire, starting from the plugin's default the first time."""
+    provider = await rt.providers(tenant).questionnaires()
+    async with rt.database.reading(tenant.id) as db:
+        row = await _active(db)
+    if row is None:
+        async with rt.database.writing(tenant.id) as db:
+            row = await _active(db)
+            if row is None:
+                row = _new_row(provider.default_questionnaire(), provider, actor=None)
+                db.add(row)
+                await db.commit()
+    return Intake(row, provider.read_questionnaire(row.resource), provider)
+
+
+async def _active(db: AsyncSession) -> IntakeQuestionnaire | None:
+    query = select(IntakeQuestionnaire).where(IntakeQuestionnaire.active.is_(True))
+    return await db.scalar(query.order_by(IntakeQuestionnaire.created_at.desc()))
+
+
+def _new_row(
+    resource: dict[str, Any], provider: QuestionnaireProvider, *, actor: uuid.UUID | None
+) -> IntakeQuestionnaire:
+    form = provider.read_questionnaire(resource)
+    return IntakeQuestionnaire(
+        id=uuid.uuid4(),
+        resource=resource,
+        title=form.title[:200],
+        version=form.version[:40],
+        active=True,
+        created_by=actor,
+    )
+
+
+async def replace_questionnaire(
+    rt: Runtime, tenant: TenantInfo, text: str, *, actor: User
+) -> IntakeForm:
+    """A clinic admin imports a FHIR R4 Questionnaire; it applies to answers given from now."""
+    try:
+        resource = json.loads(text)
+    except ValueError:
+        raise InvalidInput(
+            {"resource": "This is not JSON. Paste a FHIR Questionnaire resource."}
+        ) from None
+    if not isinstance(resource, dict):
+        raise InvalidInput({"resource": "Paste one FHIR Questionnaire resource (a JSON object)."})
+    provider = await rt.providers(tenant).questionnaires()
+    try:
+        row = _new_row(resource, provider, actor=actor.id)
+    except InvalidQuestionnaire as exc:
+        raise InvalidInput({"resource": "; ".join(exc.problems)}) from None
+    async with rt.database.writing(tenant.id) as db:
+        await db.execute(update(IntakeQuestionnaire).values(active=False))
+        db.add(row)
+        await db.commit()
+    return provider.read_questionnaire(resource)
+
+
+async def outstanding(
+    db: AsyncSession, tenant: TenantInfo, consumer_id: uuid.UUID, professional_id: uuid.UUID
+) -> bool:
+    """Whether the consumer still has to complete the intake for this Professional."""
+    if not enabled(tenant):
+        return False
+    found = await db.scalar(
+        select(IntakeResponse.id).where(
+            IntakeResponse.consumer_id == consumer_id,
+            IntakeResponse.professional_id == professional_id,
+        )
+    )
+    return found is None
+
+
+def _plain(answers: Answers) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in answers.items()}
+
+
+async def submit(
+    rt: Runtime,
+    tenant: TenantInfo,
+    consumer: User,
+    appointment_id: uuid.UUID,
+    form_data: dict[str, str],
+) -> None:
+    """Check and store the consumer's answers for the Professional of this appointment."""
+    intake = await current(rt, tenant)
+    submitted = {
+        key.removeprefix(FIELD_PREFIX): value
+        for key, value in form_data.items()
+        if key.startswith(FIELD_PREFIX)
+    }
+    try:
+        read = intake.provider.read_answers(intake.form, submitted)
+    except InvalidAnswers as exc:
+        fields = {FIELD_PREFIX + link: message for link, message in exc.fields.items()}
+        raise InvalidInput(fields) from None
+    shared = read.answers.get(SHARING_CONSENT) is True
+    now = utcnow()
+    async with rt.database.writing(tenant.id) as db:
+        appointment = await db.scalar(
+            select(Appointment).where(
+                Appointment.id == appointment_id, Appointment.consumer_id == consumer.id
+            )
+        )
+        if appointment is None:
+            raise NotFound("We could not find that appointment.")
+        professional = await db.get(Professional, (tenant.id, appointment.professional_id))
+        assert professional is not None
+        sealed = await rt.data_keys.seal(db, tenant.id, json.dumps(_plain(read.answers)))
+        row = await db.scalar(
+            select(IntakeResponse).where(
+                IntakeResponse.consumer_id == consumer.id,
+                IntakeResponse.professional_id == professional.id,
+            )
+        )
+        if row is None:
+            row = IntakeResponse(
+                id=uuid.uuid4(),
+                questionnaire_id=intake.row.id,
+                consumer_id=consumer.id,
+                professional_id=professional.id,
+                answers_sealed=sealed,
+                shared=shared,
+                completed_at=now,
+            )
+            db.add(row)
+        else:
+            row.questionnaire_id, row.answers_sealed = intake.row.id, sealed
+            row.shared, row.completed_at = shared, now
+        await ledger.append(
+            db,
+            Entry(
+                kind=EventKind.CONSENT,
+                status=Status.RECORDED,
+                recipient=professional.display_name,
+                recipient_kind=RecipientKind.PROFESSIONAL,
+                recipient_id=professional.id,
+                operation="share_intake_answers",
+                categories=[DataCategory.HEALTH.value],
+                purpose=ACCESS_PURPOSE,
+                legal_basis="explicit consent (UK GDPR Art. 9(2)(a))",
+                subject_id=consumer.id,
+                actor_id=consumer.id,
+                reason="given" if shared else "refused",
+            ),
+            now=now,
+        )
+        await db.commit()
+
+
+@dataclass(frozen=True)
+class AnswersView:
+    form: IntakeForm
+    answers: Answers | None  # None: not shared with this Professional
+    completed_at: datetime
+    resource: dict[str, Any]
+
+
+async def engaged(db: AsyncSession, professional_id: uuid.UUID, consumer_id: uuid.UUID) -> bool:
+    """The consumer booked this Professional (P19): the only way answers reach them."""
+    found = await db.scalar(
+        select(Appointment.id)
+        .where(
+            Appointment.professional_id == professional_id,
+            Appointment.consumer_id == consumer_id,
+            Appointment.status.in_(ENGAGED),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def answers_for(
+    rt: Runtime,
+    tenant: TenantInfo,
+    professional: Professional,
+    consumer_id: uuid.UUID,
+    *,
+    export: bool = False,
+) -> AnswersView:
+    """A booked Professional reads (or downloads) the answers; the ledger records it first."""
+    async with rt.database.writing(tenant.id) as db:
+        if not await engaged(db, professional.id, consumer_id):
+            raise NotAllowed("Only a Professional this consumer has booked can see their answers.")
+        row = await db.scalar(
+            select(IntakeResponse).where(
+                IntakeResponse.consumer_id == consumer_id,
+                IntakeResponse.professional_id == professional.id,
+            )
+        )
+        if row is None:
+            raise NotFound("The intake questionnaire has not been completed yet.")
+        questionnaire = await db.get(IntakeQuestionnaire, (tenant.id, row.questionnaire_id))
+        assert questionnaire is not None
+        answers = None
+        if row.shared:
+            answers = json.loads(await rt.data_keys.unseal(db, tenant.id, row.answers_sealed))
+            await ledger.append(
+                db,
+                Entry(
+                    kind=EventKind.EXPORT if export else EventKind.ACCESS,
+                    status=Status.RECORDED,
+                    recipient=professional.display_name,
+                    recipient_kind=RecipientKind.PROFESSIONAL,
+                    recipient_id=professional.id,
+                    operation="download_intake_answers" if export else "view_intake_answers",
+                    categories=[DataCategory.HEALTH.value],
+                    purpose=ACCESS_PURPOSE,
+                    legal_basis=ACCESS_BASIS,
+                    subject_id=consumer_id,
+                    actor_id=professional.user_id,
+                ),
+            )
+        await db.commit()
+    provider = await rt.providers(tenant).questionnaires()
+    form = provider.read_questionnaire(questionnaire.resource)
+    typed = _typed(form, answers) if answers is not None else None
+    return AnswersView(form, typed, row.completed_at, questionnaire.resource)
+
+
+def _typed(form: IntakeForm, stored: dict[str, Any]) -> Answers:
+    """Dates were stored as ISO text; give them back as dates."""
+    kinds = {q.link_id: q.type for q in form.questions}
+    answers: Answers = {}
+    for link, value in stored.items():
+        answers[link] = date.fromisoformat(value) if kinds.get(link) == "date" else value
+    return answers
+
+
+async def response_resource(
+    rt: Runtime, tenant: TenantInfo, professional: Professional, consumer_id: uuid.UUID
+) -> dict[str, Any]:
+    """The answers as a FHIR R4 QuestionnaireResponse (a download, recorded as an export)."""
+    view = await answers_for(rt, tenant, professional, consumer_id, export=True)
+    if view.answers is None:
+        raise NotAllowed("The consumer did not agree to share their answers with you.")
+    provider = await rt.providers(tenant).questionnaires()
+    return provider.to_response(
+        view.resource,
+        view.answers,
+        subject_reference=f"Patient/{consumer_id}",
+        authored=view.completed_at,
+    )

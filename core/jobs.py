@@ -1,0 +1,157 @@
+"""Running outbox jobs: a handler per topic, each in its tenant's context, retried by policy.
+
+Handlers are plain async functions registered with ``@handles("topic")``. They must be
+idempotent (delivery is at least once) and must not hold a write transaction open while
+calling a provider (the facade writes the ledger in transactions of its own).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import outbox
+from core.db import utcnow
+from core.errors import ServiceError
+from core.outbox import OutboxJob
+from core.providers.common import PermanentFailure, TemporaryFailure
+from core.providers.facade import Facade
+from core.runtime import Runtime
+from tenants.directory import TenantInfo
+from tenants.models import Tenant
+
+log = structlog.get_logger("praxis.jobs")
+
+Handler = Callable[["Job"], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(topic: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        if topic in HANDLERS and HANDLERS[topic] is not handler:
+            raise RuntimeError(f"two handlers for outbox topic {topic}")
+        HANDLERS[topic] = handler
+        return handler
+
+    return register
+
+
+@dataclass
+class Job:
+    """What a handler gets: the job, its tenant, and short transactions of its own."""
+
+    rt: Runtime
+    tenant: TenantInfo
+    id: uuid.UUID
+    topic: str
+    payload: dict[str, Any]
+    attempt: int
+    now: datetime = field(default_factory=utcnow)
+    finished: bool = False
+
+    @property
+    def key(self) -> str:
+        """The idempotency key providers get: the same on every attempt of this job."""
+        return str(self.id)
+
+    @property
+    def providers(self) -> Facade:
+        return self.rt.providers(self.tenant)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        async with self.rt.database.reading(self.tenant.id) as db:
+            yield db
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        async with self.rt.database.writing(self.tenant.id) as db:
+            yield db
+
+    async def done(self, db: AsyncSession) -> None:
+        """Mark the job done in ``db``'s transaction, so it commits with the job's effect."""
+        await outbox.finish(db, self.id, now=utcnow())
+        self.finished = True
+
+
+async def _tenant(rt: Runtime, tenant_id: uuid.UUID) -> TenantInfo | None:
+    async with rt.database.reading() as db:
+        row = await db.get(Tenant, tenant_id)
+    return TenantInfo.from_row(row) if row is not None and row.status == "active" else None
+
+
+async def run_due(rt: Runtime, *, limit: int = 20, now: datetime | None = None) -> int:
+    """Claim and run up to ``limit`` due jobs, one after another. Returns how many ran."""
+    async with rt.database.writing() as db:
+        jobs = await outbox.claim(db, now=now or utcnow(), limit=limit, policy=rt.retry_policy)
+    for job in jobs:
+        await run_one(rt, job)
+    return len(jobs)
+
+
+async def drain(rt: Runtime, *, rounds: int = 50) -> int:
+    """Run until nothing is due (tests, `praxis worker --once`). Returns jobs run."""
+    total = 0
+    for _ in range(rounds):
+        ran = await run_due(rt)
+        total += ran
+        if not ran:
+            break
+    return total
+
+
+async def run_one(rt: Runtime, row: OutboxJob) -> None:
+    handler = HANDLERS.get(row.topic)
+    tenant = await _tenant(rt, row.tenant_id)
+    if handler is None or tenant is None:
+        why = "no handler for this kind of job" if handler is None else "the clinic is not active"
+        await _settle(rt, row, dead=why)
+        return
+    job = Job(rt, tenant, row.id, row.topic, dict(row.payload), row.attempts)
+    bound = structlog.contextvars.bound_contextvars(
+        job_id=str(row.id), topic=row.topic, tenant_id=str(row.tenant_id)
+    )
+    with bound:
+        try:
+            await handler(job)
+        except TemporaryFailure as exc:
+            await _settle(rt, row, retry=exc.reason, retry_after=exc.retry_after)
+        except (PermanentFailure, ServiceError) as exc:
+            reason = exc.reason if isinstance(exc, PermanentFailure) else exc.message
+            await _settle(rt, row, dead=reason)
+        except Exception as exc:  # a bug: keep the job for staff rather than loop on it
+            log.exception("job_failed")
+            await _settle(rt, row, dead=f"unexpected error ({type(exc).__name__})")
+        else:
+            if not job.finished:
+                await _settle(rt, row)
+
+
+async def _settle(
+    rt: Runtime,
+    row: OutboxJob,
+    *,
+    retry: str | None = None,
+    retry_after: float | None = None,
+    dead: str | None = None,
+) -> None:
+    now = utcnow()
+    async with rt.database.writing() as db:
+        if retry is not None:
+            again = await outbox.retry_later(
+                db, row, retry, now=now, policy=rt.retry_policy, retry_after=retry_after
+            )
+            log.info("job_retry" if again else "job_dead", attempts=row.attempts, reason=retry)
+        elif dead is not None:
+            await outbox.dead_letter(db, row.id, dead, now=now)
+            log.warning("job_dead", attempts=row.attempts, reason=dead)
+        else:
+            await outbox.finish(db, row.id, now=now)
+        await db.commit()

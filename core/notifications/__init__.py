@@ -1,0 +1,1 @@
+"""Messages to consumers: confirmations, reminders and replies, by SMS and email."""

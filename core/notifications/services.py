@@ -1,0 +1,304 @@
+"""Sending confirmations, reminders and replies, and honouring STOP.
+
+Every message is an outbox job holding ids only; the handler reads the consumer's current
+number or address when it runs, so a changed number or an opt-out in the meantime counts.
+Nothing is sent to a number that said STOP (or that the provider reports as unsubscribed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from core import ledger, outbox
+from core.accounts.models import User
+from core.booking.models import Appointment, AppointmentStatus
+from core.db import utcnow
+from core.jobs import Job, handles
+from core.ledger import Entry, EventKind, RecipientKind, Status
+from core.manifest import DataCategory
+from core.notifications.messages import Facts, email_text, sms_text
+from core.notifications.models import InboundSms, SentMessage, SmsOptOut
+from core.providers.common import PermanentFailure
+from core.providers.sms import SmsInbound, SmsStatusUpdate
+from tenants.directory import TenantInfo
+
+SMS_TOPIC = "notify.sms"
+EMAIL_TOPIC = "notify.email"
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+ABOUT_APPOINTMENT = (DataCategory.APPOINTMENT,)
+
+
+def queue_appointment_messages(
+    db: AsyncSession, tenant: TenantInfo, appointment_id: uuid.UUID, template: str, **extra: str
+) -> None:
+    """SMS and email about an appointment, for each channel the clinic has chosen."""
+    payload = {"template": template, "appointment_id": str(appointment_id), **extra}
+    if tenant.providers.get("sms"):
+        outbox.enqueue(db, tenant.id, SMS_TOPIC, payload)
+    if tenant.providers.get("email"):
+        outbox.enqueue(db, tenant.id, EMAIL_TOPIC, payload)
+
+
+def _when(tenant: TenantInfo, moment: datetime) -> str:
+    local = moment.astimezone(tenant.zone)
+    return str(format_datetime(local, "EEE d MMM 'at' HH:mm", locale=tenant.locale))
+
+
+async def _appointment(db: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
+    return await db.scalar(
+        select(Appointment)
+        .options(joinedload(Appointment.consumer))
+        .where(Appointment.id == appointment_id)
+    )
+
+
+def _facts(job: Job, appointment: Appointment) -> Facts:
+    tenant = job.tenant
+    refund = job.payload.get("refund", "")
+    return Facts(
+        clinic=tenant.name,
+        when=_when(tenant, appointment.starts_at),
+        link=f"{job.rt.settings.site_url(tenant.slug)}/appointments/{appointment.id}",
+        contact=tenant.controller.dpo_contact,
+        refund=f" {refund}" if refund else "",
+    )
+
+
+def _still_relevant(template: str, appointment: Appointment) -> bool:
+    """A reminder or confirmation for an appointment cancelled meanwhile is not sent."""
+    if template == "cancelled":
+        return appointment.status == AppointmentStatus.CANCELLED.value
+    return appointment.status == AppointmentStatus.BOOKED.value
+
+
+async def is_opted_out(db: AsyncSession, phone: str) -> bool:
+    return await db.scalar(select(SmsOptOut.phone).where(SmsOptOut.phone == phone)) is not None
+
+
+async def _already_sent(db: AsyncSession, job_id: uuid.UUID) -> bool:
+    query = select(SentMessage.id).where(SentMessage.job_id == job_id)
+    return await db.scalar(query) is not None
+
+
+async def opt_out(
+    db: AsyncSession, tenant: TenantInfo, phone: str, source: str, *, now: datetime
+) -> None:
+    """Record that ``phone`` wants no more texts, and log the consent change."""
+    if await is_opted_out(db, phone):
+        return
+    db.add(SmsOptOut(phone=phone, source=source, opted_out_at=now))
+    await _consent_event(db, tenant, phone, "sms_opt_out", source, now=now)
+
+
+async def opt_in(db: AsyncSession, tenant: TenantInfo, phone: str, *, now: datetime) -> None:
+    if not await is_opted_out(db, phone):
+        return
+    await db.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
+    await _consent_event(db, tenant, phone, "sms_opt_in", "reply START", now=now)
+
+
+async def _consent_event(
+    db: AsyncSession, tenant: TenantInfo, phone: str, operation: str, source: str, *, now: datetime
+) -> None:
+    subject = await db.scalar(select(User.id).where(User.phone == phone).limit(1))
+    await ledger.append(
+        db,
+        Entry(
+            kind=EventKind.CONSENT,
+            status=Status.RECORDED,
+            recipient=tenant.name,
+            recipient_kind=RecipientKind.OTHER,
+            operation=operation,
+            categories=[DataCategory.PHONE.value],
+            purpose="appointment text messages",
+            legal_basis="the person's own choice",
+            subject_id=subject,
+            reason=source,
+        ),
+        now=now,
+    )
+
+
+@handles(SMS_TOPIC)
+async def send_sms(job: Job) -> None:
+    template = str(job.payload["template"])
+    async with job.reading() as db:
+        if await _already_sent(db, job.id):
+            return
+        if template == "help":
+            inbound = await db.get(
+                InboundSms, (job.tenant.id, uuid.UUID(job.payload["inbound_id"]))
+            )
+            if inbound is None:
+                return
+            phone, subject_id, appointment_id = inbound.phone, None, None
+            body = sms_text(
+                "help", Facts(job.tenant.name, "", "", job.tenant.controller.dpo_contact)
+            )
+            about: tuple[DataCategory, ...] = ()
+        else:
+            appointment = await _appointment(db, uuid.UUID(job.payload["appointment_id"]))
+            if appointment is None or not _still_relevant(template, appointment):
+                return
+            phone, subject_id = appointment.consumer.phone, appointment.consumer_id
+            appointment_id = appointment.id
+            body = sms_text(template, _facts(job, appointment))
+            about = ABOUT_APPOINTMENT
+        if await is_opted_out(db, phone):
+            return  # said STOP: nothing is sent, nothing is disclosed
+    try:
+        receipt = await job.providers.send_sms(
+            subject_id=subject_id,
+            to=phone,
+            body=body,
+            about=about,
+            idempotency_key=job.key,
+            attempt=job.attempt,
+        )
+    except PermanentFailure as exc:
+        if exc.code != PermanentFailure.OPTED_OUT:
+            raise
+        async with job.writing() as db:
+            await opt_out(db, job.tenant, phone, "provider: unsubscribed", now=utcnow())
+            await job.done(db)
+            await db.commit()
+        return
+    built = await job.providers.built("sms")
+    async with job.writing() as db:
+        db.add(
+            SentMessage(
+                channel="sms",
+                template=template,
+                plugin=built.manifest.name,
+                provider_ref=receipt.message_id,
+                recipient_id=subject_id,
+                appointment_id=appointment_id,
+                job_id=job.id,
+                status=receipt.status,
+            )
+        )
+        await job.done(db)
+        await db.commit()
+
+
+@handles(EMAIL_TOPIC)
+async def send_email(job: Job) -> None:
+    template = str(job.payload["template"])
+    async with job.reading() as db:
+        if await _already_sent(db, job.id):
+            return
+        appointment = await _appointment(db, uuid.UUID(job.payload["appointment_id"]))
+        if appointment is None or not _still_relevant(template, appointment):
+            return
+        subject, text = email_text(template, _facts(job, appointment))
+        address, consumer_id = appointment.consumer.email, appointment.consumer_id
+    receipt = await job.providers.send_email(
+        subject_id=consumer_id,
+        to=address,
+        subject=subject,
+        text=text,
+        about=ABOUT_APPOINTMENT,
+        idempotency_key=job.key,
+        reply_to=job.tenant.controller.dpo_contact,
+    )
+    built = await job.providers.built("email")
+    async with job.writing() as db:
+        db.add(
+            SentMessage(
+                channel="email",
+                template=template,
+                plugin=built.manifest.name,
+                provider_ref=receipt.message_id,
+                recipient_id=consumer_id,
+                appointment_id=appointment.id,
+                job_id=job.id,
+                status="sent",
+            )
+        )
+        await job.done(db)
+        await db.commit()
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+async def apply_status(
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: SmsStatusUpdate
+) -> None:
+    """A delivery report: note it; an unsubscribed recipient is opted out at once."""
+    message = await db.scalar(
+        select(SentMessage).where(
+            SentMessage.plugin == plugin, SentMessage.provider_ref == event.message_id
+        )
+    )
+    if message is None:
+        return
+    message.status = event.status
+    message.error_code = event.error_code
+    message.updated_at = utcnow()
+    if event.opted_out and message.recipient_id is not None:
+        phone = await db.scalar(select(User.phone).where(User.id == message.recipient_id))
+        if phone:
+            await opt_out(db, tenant, phone, "provider: unsubscribed", now=utcnow())
+
+
+def keyword(body: str) -> str:
+    word = body.strip().split(maxsplit=1)[0].upper().strip(".!") if body.strip() else ""
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    if word in HELP_WORDS:
+        return "help"
+    return "other"
+
+
+async def apply_inbound(db: AsyncSession, tenant: TenantInfo, event: SmsInbound) -> None:
+    """STOP opts the number out before anything else can be sent; START back in; HELP answers."""
+    now = utcnow()
+    word = keyword(event.body)
+    inbound = InboundSms(id=uuid.uuid4(), phone=event.from_number, keyword=word, received_at=now)
+    db.add(inbound)
+    if word == "stop":
+        await opt_out(db, tenant, event.from_number, "reply STOP", now=now)
+    elif word == "start":
+        await opt_in(db, tenant, event.from_number, now=now)
+    elif word == "help":
+        outbox.enqueue(
+            db, tenant.id, SMS_TOPIC, {"template": "help", "inbound_id": str(inbound.id)}
+        )
+
+
+# --- reminders: an idempotent scan of database state ----------------------------------------
+
+
+async def queue_reminders(db: AsyncSession, tenant: TenantInfo, *, now: datetime) -> int:
+    """Confirmed appointments starting within the clinic's reminder window get one reminder."""
+    hours = tenant.booking.reminder_hours_before
+    if hours == 0:
+        return 0
+    window = timedelta(hours=hours)
+    due = await db.scalars(
+        select(Appointment).where(
+            Appointment.status == AppointmentStatus.BOOKED.value,
+            Appointment.reminder_queued_at.is_(None),
+            Appointment.starts_at > now,
+            Appointment.starts_at <= now + window,
+        )
+    )
+    count = 0
+    for appointment in due:
+        appointment.reminder_queued_at = now
+        confirmed = appointment.confirmed_at or appointment.created_at
+        if confirmed < appointment.starts_at - window:  # a late booking's confirmation suffices
+            queue_appointment_messages(db, tenant, appointment.id, "reminder")
+            count += 1
+    return count

@@ -1,0 +1,211 @@
+"""Durable side effects: jobs written in the business transaction, run after it commits.
+
+A job is a row of ``outbox_jobs`` holding ids only (never personal data): the handler reads
+what it needs when it runs, so a consumer who opted out or was erased meanwhile is honoured.
+Delivery is at least once: the job id is the idempotency key sent to the provider, a retry
+after a lost answer is harmless. Temporary failures (5xx, 429, timeouts) are retried with
+capped exponential backoff and jitter; anything else, or too many attempts, dead-letters the
+job with a reason staff can read and retry. Workers claim jobs with ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so several run side by side; a claim is a lease, so a crashed
+worker's jobs run again once it expires.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, utcnow
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class OutboxJob(Base):
+    """A platform table (workers claim across tenants) holding ids only; each job runs
+    inside its own tenant's context, so what it reads stays within that tenant."""
+
+    __tablename__ = "outbox_jobs"
+    __table_args__ = (
+        Index(None, "status", "run_after"),
+        Index(None, "tenant_id", "status", "created_at"),
+        UniqueConstraint("tenant_id", "dedupe_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base: timedelta = timedelta(seconds=15)
+    cap: timedelta = timedelta(hours=1)
+    lease: timedelta = timedelta(minutes=5)  # a claimed job runs again if not finished by then
+
+    def delay(self, attempts: int, *, at_least: float | None = None) -> timedelta:
+        """Capped exponential backoff with full jitter (never below half the step)."""
+        step = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempts - 1))
+        seconds = step * random.uniform(0.5, 1.0)
+        if at_least is not None:
+            seconds = max(seconds, min(at_least, self.cap.total_seconds()))
+        return timedelta(seconds=seconds)
+
+
+def enqueue(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    run_after: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxJob:
+    """Add a job to the caller's transaction: it exists exactly when the change does."""
+    job = OutboxJob(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        topic=topic,
+        payload=payload,
+        status=JobStatus.PENDING.value,
+        attempts=0,
+        run_after=run_after or utcnow(),
+        dedupe_key=dedupe_key,
+        last_error="",
+        created_at=utcnow(),
+    )
+    db.add(job)
+    return job
+
+
+async def enqueue_once(
+    db: AsyncSession, tenant_id: uuid.UUID, topic: str, payload: dict[str, Any], *, dedupe_key: str
+) -> bool:
+    """Like ``enqueue``, but a second job with the same key is dropped. True if added."""
+    try:
+        async with db.begin_nested():
+            enqueue(db, tenant_id, topic, payload, dedupe_key=dedupe_key)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(OutboxJob.status == JobStatus.PENDING.value, OutboxJob.run_after <= now),
+        and_(OutboxJob.status == JobStatus.RUNNING.value, OutboxJob.locked_until < now),
+    )
+
+
+async def claim(
+    db: AsyncSession, *, now: datetime, limit: int, policy: RetryPolicy
+) -> list[OutboxJob]:
+    """Take up to ``limit`` due jobs for this worker and commit the claim."""
+    query = (
+        select(OutboxJob)
+        .where(_due(now))
+        .order_by(OutboxJob.run_after)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    jobs = list((await db.scalars(query)).all())
+    for job in jobs:
+        job.status = JobStatus.RUNNING.value
+        job.attempts += 1
+        job.locked_until = now + policy.lease
+    await db.commit()
+    return jobs
+
+
+async def finish(db: AsyncSession, job_id: uuid.UUID, *, now: datetime) -> None:
+    """Mark done, in whatever transaction the caller commits (with the job's effect)."""
+    await db.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id == job_id)
+        .values(status=JobStatus.DONE.value, finished_at=now, locked_until=None, last_error="")
+    )
+
+
+async def retry_later(
+    db: AsyncSession,
+    job: OutboxJob,
+    reason: str,
+    *,
+    now: datetime,
+    policy: RetryPolicy,
+    retry_after: float | None = None,
+) -> bool:
+    """Schedule another attempt, or dead-letter after the last one. True if it will retry."""
+    if job.attempts >= policy.max_attempts:
+        await dead_letter(db, job.id, f"gave up after {job.attempts} attempts: {reason}", now=now)
+        return False
+    await db.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id == job.id)
+        .values(
+            status=JobStatus.PENDING.value,
+            run_after=now + policy.delay(job.attempts, at_least=retry_after),
+            locked_until=None,
+            last_error=reason[:300],
+        )
+    )
+    return True
+
+
+async def dead_letter(db: AsyncSession, job_id: uuid.UUID, reason: str, *, now: datetime) -> None:
+    await db.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id == job_id)
+        .values(
+            status=JobStatus.DEAD.value, finished_at=now, locked_until=None, last_error=reason[:300]
+        )
+    )
+
+
+async def dead_letters(
+    db: AsyncSession, tenant_id: uuid.UUID, *, limit: int = 100
+) -> list[OutboxJob]:
+    query = (
+        select(OutboxJob)
+        .where(OutboxJob.tenant_id == tenant_id, OutboxJob.status == JobStatus.DEAD.value)
+        .order_by(OutboxJob.created_at.desc())
+        .limit(limit)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def retry_dead(db: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID) -> bool:
+    """Staff asked to try a dead job again: back to pending, attempts from zero."""
+    result = await db.execute(
+        update(OutboxJob)
+        .where(
+            OutboxJob.id == job_id,
+            OutboxJob.tenant_id == tenant_id,
+            OutboxJob.status == JobStatus.DEAD.value,
+        )
+        .values(status=JobStatus.PENDING.value, attempts=0, run_after=utcnow(), finished_at=None)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,1 @@
+"""Payments: connected accounts, checkouts, billing records and refunds."""

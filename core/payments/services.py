@@ -1,0 +1,376 @@
+"""Taking payment for a consultation on the clinic's own account, and giving it back.
+
+The consumer pays on the provider's hosted page (the platform never sees a card, P09) and
+the charge is made on the clinic's or the Professional's connected account (P10). Only a
+verified webhook confirms an appointment; an expired checkout releases its time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from core import outbox
+from core.accounts.models import User
+from core.booking.confirmation import confirm, hold_again, release
+from core.booking.models import Appointment, AppointmentStatus
+from core.db import utcnow
+from core.errors import Conflict, NotFound, ProviderNotReady
+from core.jobs import Job, handles
+from core.payments.models import (
+    Payment,
+    PaymentAccount,
+    PaymentRefund,
+    PaymentStatus,
+    RefundStatus,
+)
+from core.providers.payments import CheckoutRequest, PaymentEvent
+from core.runtime import Runtime
+from tenants.directory import TenantInfo
+
+REFUND_TOPIC = "payments.refund"
+EXPIRE_TOPIC = "payments.expire_checkout"
+HOLD_MARGIN = timedelta(minutes=5)  # the time stays held a little past the checkout's expiry
+
+
+def takes_payment(tenant: TenantInfo, price_minor: int) -> bool:
+    return price_minor > 0 and bool(tenant.providers.get("payments"))
+
+
+def hold_until(tenant: TenantInfo, now: datetime) -> datetime:
+    return now + timedelta(minutes=tenant.booking.payment_hold_minutes) + HOLD_MARGIN
+
+
+async def receiving_account(
+    db: AsyncSession, plugin: str, professional_id: uuid.UUID
+) -> PaymentAccount | None:
+    """The Professional's own ready account if they connected one, else the clinic's."""
+    accounts = await db.scalars(
+        select(PaymentAccount).where(
+            PaymentAccount.plugin == plugin, PaymentAccount.charges_enabled.is_(True)
+        )
+    )
+    ready = list(accounts)
+    mine = [a for a in ready if a.professional_id == professional_id]
+    clinic = [a for a in ready if a.professional_id is None]
+    return next(iter(mine or clinic), None)
+
+
+async def clinic_account(db: AsyncSession, plugin: str) -> PaymentAccount | None:
+    return await db.scalar(
+        select(PaymentAccount).where(
+            PaymentAccount.plugin == plugin, PaymentAccount.professional_id.is_(None)
+        )
+    )
+
+
+async def open_payment(
+    db: AsyncSession, appointment_id: uuid.UUID, *, now: datetime
+) -> Payment | None:
+    return await db.scalar(
+        select(Payment)
+        .where(
+            Payment.appointment_id == appointment_id,
+            Payment.status == PaymentStatus.OPEN.value,
+            Payment.expires_at > now,
+        )
+        .order_by(Payment.created_at.desc())
+    )
+
+
+async def payments_of(db: AsyncSession, appointment_id: uuid.UUID) -> list[Payment]:
+    query = select(Payment).where(Payment.appointment_id == appointment_id)
+    return list((await db.scalars(query.order_by(Payment.created_at))).all())
+
+
+def _description(tenant: TenantInfo, appointment: Appointment) -> str:
+    when = format_datetime(
+        appointment.starts_at.astimezone(tenant.zone), "EEE d MMM y, HH:mm", locale=tenant.locale
+    )
+    kind = appointment.consultation_type.name
+    return f"{kind} with {appointment.professional.display_name}, {when}"[:200]
+
+
+async def checkout_url(
+    rt: Runtime, tenant: TenantInfo, consumer: User, appointment_id: uuid.UUID, *, now: datetime
+) -> str:
+    """The hosted payment page for an appointment awaiting payment (made once, reused)."""
+    async with rt.database.reading(tenant.id) as db:
+        appointment = await db.scalar(
+            select(Appointment)
+            .options(
+                joinedload(Appointment.professional), joinedload(Appointment.consultation_type)
+            )
+            .where(Appointment.id == appointment_id, Appointment.consumer_id == consumer.id)
+        )
+        if appointment is None:
+            raise NotFound("We could not find that appointment.")
+        if appointment.status != AppointmentStatus.AWAITING_PAYMENT.value:
+            raise Conflict("This appointment is not waiting for a payment.")
+        existing = await open_payment(db, appointment.id, now=now)
+        if existing is not None:
+            return existing.checkout_url
+        facade = rt.providers(tenant)
+        plugin = (await facade.built("payments")).manifest.name
+        account = await receiving_account(db, plugin, appointment.professional_id)
+    if account is None:
+        raise ProviderNotReady(
+            f"{tenant.name} cannot take payments online yet. Please contact the clinic."
+        )
+    base = rt.settings.site_url(tenant.slug)
+    expires = now + timedelta(minutes=tenant.booking.payment_hold_minutes)
+    checkout = await facade.create_checkout(
+        subject_id=consumer.id,
+        request=CheckoutRequest(
+            idempotency_key=f"checkout-{appointment.id}",
+            account_id=account.account_ref,
+            reference=str(appointment.id),
+            description=_description(tenant, appointment),
+            amount_minor=appointment.price_minor,
+            currency=appointment.currency,
+            customer_email=consumer.email,
+            success_url=f"{base}/appointments/{appointment.id}?paid=1",
+            cancel_url=f"{base}/appointments/{appointment.id}",
+            expires_at=expires,
+        ),
+    )
+    async with rt.database.writing(tenant.id) as db:
+        existing = await db.scalar(
+            select(Payment).where(Payment.checkout_ref == checkout.checkout_id)
+        )
+        if existing is None:
+            db.add(
+                Payment(
+                    appointment_id=appointment.id,
+                    consumer_id=consumer.id,
+                    plugin=plugin,
+                    account_ref=account.account_ref,
+                    checkout_ref=checkout.checkout_id,
+                    checkout_url=checkout.url,
+                    amount_minor=appointment.price_minor,
+                    currency=appointment.currency,
+                    application_fee_minor=checkout.application_fee_minor,
+                    status=PaymentStatus.OPEN.value,
+                    created_at=now,
+                    expires_at=checkout.expires_at,
+                )
+            )
+        held = await db.get(Appointment, (tenant.id, appointment.id))
+        if held is not None and held.hold_expires_at is not None:
+            held.hold_expires_at = max(held.hold_expires_at, checkout.expires_at + HOLD_MARGIN)
+        await db.commit()
+    return checkout.url
+
+
+def refund_due(
+    tenant: TenantInfo, appointment: Appointment, paid: int, *, now: datetime, by_clinic: bool
+) -> int:
+    """What the clinic's cancellation policy gives back (always all of it if the clinic cancels)."""
+    if by_clinic or now <= appointment.starts_at - timedelta(
+        hours=tenant.booking.full_refund_hours
+    ):
+        return paid
+    return paid * tenant.booking.late_refund_percent // 100
+
+
+async def settle_cancellation(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    appointment: Appointment,
+    *,
+    now: datetime,
+    by_clinic: bool,
+) -> int:
+    """Refund what the policy gives back and close unpaid checkouts. Returns the refund."""
+    refunded = 0
+    for payment in await payments_of(db, appointment.id):
+        if payment.status == PaymentStatus.OPEN.value:
+            outbox.enqueue(db, tenant.id, EXPIRE_TOPIC, {"payment_id": str(payment.id)})
+        elif payment.status == PaymentStatus.PAID.value:
+            amount = refund_due(
+                tenant, appointment, payment.amount_minor, now=now, by_clinic=by_clinic
+            )
+            if amount > 0:
+                refunded += amount
+                queue_refund(db, tenant, payment, amount, "cancelled by the consumer")
+    return refunded
+
+
+def queue_refund(
+    db: AsyncSession, tenant: TenantInfo, payment: Payment, amount: int, reason: str
+) -> None:
+    refund = PaymentRefund(
+        id=uuid.uuid4(),
+        payment_id=payment.id,
+        amount_minor=amount,
+        reason=reason,
+        status=RefundStatus.REQUESTED.value,
+    )
+    db.add(refund)
+    outbox.enqueue(db, tenant.id, REFUND_TOPIC, {"refund_id": str(refund.id)})
+
+
+@handles(REFUND_TOPIC)
+async def refund(job: Job) -> None:
+    refund_id = uuid.UUID(job.payload["refund_id"])
+    async with job.reading() as db:
+        row = await db.get(PaymentRefund, (job.tenant.id, refund_id))
+        payment = await db.get(Payment, (job.tenant.id, row.payment_id)) if row else None
+    if row is None or payment is None or row.status != RefundStatus.REQUESTED.value:
+        return
+    if payment.payment_ref is None:
+        raise Conflict("the payment has no provider id to refund against")
+    result = await job.providers.refund(
+        subject_id=payment.consumer_id,
+        idempotency_key=job.key,
+        account_id=payment.account_ref,
+        payment_id=payment.payment_ref,
+        amount_minor=row.amount_minor,
+    )
+    async with job.writing() as db:
+        row = await db.get(PaymentRefund, (job.tenant.id, refund_id))
+        payment = await db.get(Payment, (job.tenant.id, payment.id))
+        assert row is not None and payment is not None
+        row.refund_ref = result.refund_id
+        row.status = result.status
+        row.updated_at = utcnow()
+        if result.status != RefundStatus.FAILED.value:
+            payment.refunded_minor += row.amount_minor
+            whole = payment.refunded_minor >= payment.amount_minor
+            payment.status = (
+                PaymentStatus.REFUNDED if whole else PaymentStatus.PARTIALLY_REFUNDED
+            ).value
+        await job.done(db)
+        await db.commit()
+
+
+@handles(EXPIRE_TOPIC)
+async def expire_checkout(job: Job) -> None:
+    async with job.reading() as db:
+        payment = await db.get(Payment, (job.tenant.id, uuid.UUID(job.payload["payment_id"])))
+    if payment is None or payment.status != PaymentStatus.OPEN.value:
+        return
+    await job.providers.expire_checkout(
+        account_id=payment.account_ref, checkout_id=payment.checkout_ref
+    )
+
+
+async def apply_event(
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: PaymentEvent, *, now: datetime
+) -> None:
+    """The effect of one verified payments webhook, in the webhook's transaction."""
+    if event.type == "account_updated":
+        account = await db.scalar(
+            select(PaymentAccount).where(
+                PaymentAccount.plugin == plugin, PaymentAccount.account_ref == event.account_id
+            )
+        )
+        if account is not None:
+            account.charges_enabled = bool(event.charges_enabled)
+            account.details_submitted = bool(event.details_submitted)
+            account.updated_at = now
+        return
+    if event.type == "refund_updated":
+        row = await db.scalar(
+            select(PaymentRefund).where(PaymentRefund.refund_ref == event.refund_id)
+        )
+        if row is not None and event.refund_status:
+            row.status = event.refund_status
+            row.updated_at = now
+        return
+    payment = await db.scalar(
+        select(Payment).where(Payment.plugin == plugin, Payment.checkout_ref == event.checkout_id)
+    )
+    if payment is None or payment.account_ref != event.account_id:
+        return  # not ours: another tenant's, or a checkout this platform did not make
+    appointment = await db.get(Appointment, (tenant.id, payment.appointment_id))
+    if event.type == "checkout_paid":
+        await _paid(db, tenant, payment, appointment, event, now=now)
+    elif payment.status == PaymentStatus.OPEN.value:  # expired or failed before it was paid
+        failed = event.type == "checkout_failed"
+        payment.status = (PaymentStatus.FAILED if failed else PaymentStatus.EXPIRED).value
+        if (
+            appointment is not None
+            and appointment.status == AppointmentStatus.AWAITING_PAYMENT.value
+        ):
+            await release(db, appointment, now=now)
+
+
+async def _paid(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    payment: Payment,
+    appointment: Appointment | None,
+    event: PaymentEvent,
+    *,
+    now: datetime,
+) -> None:
+    if payment.status not in (PaymentStatus.OPEN.value, PaymentStatus.EXPIRED.value):
+        return  # already settled by an earlier delivery
+    payment.status = PaymentStatus.PAID.value
+    payment.payment_ref = event.payment_id
+    payment.paid_at = event.occurred_at
+    if appointment is None:
+        return
+    awaiting = appointment.status == AppointmentStatus.AWAITING_PAYMENT.value
+    released = appointment.status == AppointmentStatus.RELEASED.value
+    if awaiting or (released and await hold_again(db, appointment)):
+        confirm(db, tenant, appointment, now=now, paid=True)
+    elif appointment.status != AppointmentStatus.BOOKED.value:
+        # Paid for a time that is gone (cancelled, or re-booked by someone else): all back.
+        queue_refund(db, tenant, payment, payment.amount_minor, "paid after the time was released")
+
+
+async def release_unpaid(db: AsyncSession, tenant: TenantInfo, *, now: datetime) -> int:
+    """An idempotent scan: unpaid holds past their time go back to the diary."""
+    stale = list(
+        await db.scalars(
+            select(Appointment).where(
+                Appointment.status == AppointmentStatus.AWAITING_PAYMENT.value,
+                Appointment.hold_expires_at < now,
+            )
+        )
+    )
+    for appointment in stale:
+        await release(db, appointment, now=now)
+        for payment in await payments_of(db, appointment.id):
+            if payment.status == PaymentStatus.OPEN.value:
+                outbox.enqueue(db, tenant.id, EXPIRE_TOPIC, {"payment_id": str(payment.id)})
+    return len(stale)
+
+
+async def connect_clinic(rt: Runtime, tenant: TenantInfo) -> str:
+    """The provider's onboarding page for the clinic's own account (made on first use)."""
+    facade = rt.providers(tenant)
+    plugin = (await facade.built("payments")).manifest.name
+    async with rt.database.reading(tenant.id) as db:
+        account = await clinic_account(db, plugin)
+    if account is None:
+        region = tenant.locale.rsplit("_", 1)[-1] if "_" in tenant.locale else "GB"
+        created = await facade.create_account(
+            idempotency_key=f"account-{tenant.id}", country=region
+        )
+        async with rt.database.writing(tenant.id) as db:
+            account = await clinic_account(db, plugin)
+            if account is None:
+                account = PaymentAccount(
+                    plugin=plugin,
+                    account_ref=created.account_id,
+                    professional_id=None,
+                    charges_enabled=created.charges_enabled,
+                    details_submitted=created.details_submitted,
+                )
+                db.add(account)
+            await db.commit()
+    base = rt.settings.site_url(tenant.slug)
+    link = await facade.onboarding_link(
+        account_id=account.account_ref,
+        return_url=f"{base}/admin/payments?returned=1",
+        refresh_url=f"{base}/admin/payments",
+    )
+    return link.url

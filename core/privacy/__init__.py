@@ -1,0 +1,1 @@
+"""Privacy: who received whose data, and the requests people make about it."""

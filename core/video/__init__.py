@@ -1,0 +1,1 @@
+"""Video consultations: a private room per appointment, links in time, attendance."""

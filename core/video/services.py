@@ -1,0 +1,155 @@
+"""A locked room per confirmed video appointment, its links shown only around the start,
+deleted when the appointment is cancelled, and attendance from the provider's webhooks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import outbox
+from core.booking.models import Appointment, AppointmentStatus, ConsultationMode
+from core.crypto import Keyring
+from core.db import utcnow
+from core.jobs import Job, handles
+from core.providers.video import AttendanceEvent
+from core.video.models import Attendance, VideoMeeting
+from tenants.directory import TenantInfo
+
+CREATE_TOPIC = "video.create_meeting"
+DELETE_TOPIC = "video.delete_meeting"
+GRACE = timedelta(minutes=30)  # the room stays open this long after the planned end
+CONSUMER_EARLY = timedelta(minutes=10)  # the consumer's link appears this long before
+HOST_EARLY = timedelta(minutes=15)
+_SEAL = "video-room-url"
+
+Role = Literal["consumer", "host"]
+
+
+def queue_meeting(db: AsyncSession, tenant: TenantInfo, appointment: Appointment) -> None:
+    if appointment.mode == ConsultationMode.VIDEO.value and tenant.providers.get("video"):
+        outbox.enqueue(db, tenant.id, CREATE_TOPIC, {"appointment_id": str(appointment.id)})
+
+
+def queue_deletion(db: AsyncSession, tenant: TenantInfo, appointment: Appointment) -> None:
+    if appointment.mode == ConsultationMode.VIDEO.value:
+        outbox.enqueue(db, tenant.id, DELETE_TOPIC, {"appointment_id": str(appointment.id)})
+
+
+@handles(CREATE_TOPIC)
+async def create_meeting(job: Job) -> None:
+    appointment_id = uuid.UUID(job.payload["appointment_id"])
+    async with job.reading() as db:
+        appointment = await db.scalar(select(Appointment).where(Appointment.id == appointment_id))
+        existing = await db.scalar(
+            select(VideoMeeting).where(VideoMeeting.appointment_id == appointment_id)
+        )
+    if appointment is None or existing is not None:
+        return
+    if appointment.status != AppointmentStatus.BOOKED.value:
+        return  # cancelled before the room was made: nothing to create
+    facade = job.providers
+    meeting = await facade.create_meeting(
+        subject_id=appointment.consumer_id,
+        ends_at=appointment.ends_at + GRACE,
+        idempotency_key=job.key,
+        attempt=job.attempt,
+    )
+    plugin = (await facade.built("video")).manifest.name
+    keyring = job.rt.keyring
+    async with job.writing() as db:
+        db.add(
+            VideoMeeting(
+                appointment_id=appointment_id,
+                plugin=plugin,
+                meeting_ref=meeting.meeting_id,
+                room_url_sealed=keyring.seal(_SEAL, meeting.room_url),
+                host_url_sealed=keyring.seal(_SEAL, meeting.host_room_url),
+                ends_at=meeting.ends_at,
+            )
+        )
+        await job.done(db)
+        await db.commit()
+
+
+@handles(DELETE_TOPIC)
+async def delete_meeting(job: Job) -> None:
+    appointment_id = uuid.UUID(job.payload["appointment_id"])
+    async with job.reading() as db:
+        meeting = await db.scalar(
+            select(VideoMeeting).where(VideoMeeting.appointment_id == appointment_id)
+        )
+    if meeting is None or meeting.deleted_at is not None:
+        return  # never made, or already gone
+    await job.providers.delete_meeting(meeting_id=meeting.meeting_ref, idempotency_key=job.key)
+    async with job.writing() as db:
+        found = await db.scalar(
+            select(VideoMeeting).where(VideoMeeting.appointment_id == appointment_id)
+        )
+        if found is not None:
+            found.deleted_at = utcnow()
+        await job.done(db)
+        await db.commit()
+
+
+@dataclass(frozen=True)
+class RoomLink:
+    """The link to show now, or when it will appear."""
+
+    url: str | None
+    opens_at: datetime
+    closes_at: datetime
+    ready: bool  # the room exists
+
+
+async def room_link(
+    db: AsyncSession, keyring: Keyring, appointment: Appointment, role: Role, *, now: datetime
+) -> RoomLink:
+    """The consumer's room link or the Professional's host link, only inside its window."""
+    early = HOST_EARLY if role == "host" else CONSUMER_EARLY
+    opens, closes = appointment.starts_at - early, appointment.ends_at + GRACE
+    meeting = await db.scalar(
+        select(VideoMeeting).where(VideoMeeting.appointment_id == appointment.id)
+    )
+    if meeting is None or meeting.deleted_at is not None:
+        return RoomLink(None, opens, closes, ready=False)
+    if not opens <= now <= closes or appointment.status != AppointmentStatus.BOOKED.value:
+        return RoomLink(None, opens, closes, ready=True)
+    sealed = meeting.host_url_sealed if role == "host" else meeting.room_url_sealed
+    return RoomLink(keyring.unseal(_SEAL, sealed), opens, closes, ready=True)
+
+
+async def apply_attendance(db: AsyncSession, plugin: str, event: AttendanceEvent) -> None:
+    """Events may repeat and arrive in any order: first joins and the last end win."""
+    meeting = await db.scalar(
+        select(VideoMeeting).where(
+            VideoMeeting.plugin == plugin, VideoMeeting.meeting_ref == event.meeting_id
+        )
+    )
+    if meeting is None:
+        return
+    at = event.occurred_at
+    db.add(
+        Attendance(
+            appointment_id=meeting.appointment_id,
+            event=event.type,
+            role=event.role,
+            occurred_at=at,
+        )
+    )
+    if event.type == "joined" and event.role == "host":
+        meeting.host_joined_at = _earliest(meeting.host_joined_at, at)
+    elif event.type == "joined" and event.role == "visitor":
+        meeting.visitor_joined_at = _earliest(meeting.visitor_joined_at, at)
+    elif event.type == "session_started":
+        meeting.session_started_at = _earliest(meeting.session_started_at, at)
+    elif event.type == "session_ended":
+        meeting.session_ended_at = max(meeting.session_ended_at or at, at)
+
+
+def _earliest(current: datetime | None, new: datetime) -> datetime:
+    return new if current is None else min(current, new)

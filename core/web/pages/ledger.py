@@ -1,0 +1,214 @@
+"""The ledger on screen: a consumer's "who received my data", and the clinic's whole ledger
+for staff to browse, filter, export (CSV, JSON) and add manual disclosures to (P21)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from starlette.responses import Response, StreamingResponse
+
+from core import ledger
+from core.accounts.fields import parse
+from core.accounts.models import Role, User
+from core.errors import InvalidInput
+from core.ledger import EventKind, LedgerEvent, LedgerFilter
+from core.manifest import DataCategory
+from core.privacy import disclosures
+from core.web.context import Access, Ctx
+from core.web.routing import Pages, redirect, render
+
+pages = Pages()
+ADMIN = Access.CLINIC_ADMIN
+PAGE = 50
+COLUMNS = (
+    "seq",
+    "recorded_at",
+    "kind",
+    "status",
+    "subject_id",
+    "actor_id",
+    "recipient",
+    "recipient_kind",
+    "recipient_id",
+    "plugin",
+    "operation",
+    "categories",
+    "purpose",
+    "legal_basis",
+    "correlation_id",
+    "reason",
+    "attempt_seq",
+    "hash",
+)
+
+
+@pages.page("/account/disclosures", access=Access.CONSUMER)
+async def my_disclosures(ctx: Ctx) -> Response:
+    found = await disclosures.history(ctx.db, ctx.me.id)
+    return render(
+        ctx,
+        "account/disclosures.html",
+        disclosures=found,
+        words=disclosures.CATEGORY_WORDS,
+        title="Who received my data",
+    )
+
+
+def _day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+async def _filter(ctx: Ctx) -> tuple[LedgerFilter, dict[str, str]]:
+    """The filter from the query string; an unknown consumer matches nothing."""
+    q = ctx.request.query_params
+    shown = {
+        name: q.get(name, "").strip() for name in ("kind", "consumer", "recipient", "from", "to")
+    }
+    subject = None
+    if shown["consumer"]:
+        subject = await ctx.db.scalar(
+            select(User.id).where(
+                User.username == shown["consumer"].lower(), User.role == Role.CONSUMER.value
+            )
+        )
+        subject = subject or uuid.UUID(int=0)
+    zone = ctx.tenant.zone
+    since, until = _day(shown["from"]), _day(shown["to"])
+    kinds = {k.value for k in EventKind}
+    return (
+        LedgerFilter(
+            kind=shown["kind"] if shown["kind"] in kinds else None,
+            subject_id=subject,
+            recipient=shown["recipient"] or None,
+            since=datetime.combine(since, time.min, zone) if since else None,
+            until=datetime.combine(until + timedelta(days=1), time.min, zone) if until else None,
+        ),
+        shown,
+    )
+
+
+@pages.page("/admin/ledger", access=ADMIN)
+async def browse(ctx: Ctx) -> Response:
+    where, shown = await _filter(ctx)
+    before = ctx.request.query_params.get("before", "")
+    events = await ledger.browse(
+        ctx.db, where, before_seq=int(before) if before.isdigit() else None, limit=PAGE
+    )
+    query = "&".join(f"{k}={v}" for k, v in shown.items() if v)
+    return render(
+        ctx,
+        "admin/ledger.html",
+        events=events,
+        shown=shown,
+        kinds=[k.value for k in EventKind],
+        more=events[-1].seq if len(events) == PAGE else None,
+        query=query,
+        title="Ledger",
+    )
+
+
+def _row(event: LedgerEvent) -> dict[str, Any]:
+    row = {name: getattr(event, name) for name in COLUMNS}
+    row["recorded_at"] = event.recorded_at.isoformat()
+    for name in ("subject_id", "actor_id", "recipient_id"):
+        row[name] = str(row[name]) if row[name] else None
+    return row
+
+
+async def _rows(ctx: Ctx) -> AsyncIterator[dict[str, Any]]:
+    where, _ = await _filter(ctx)
+    async for batch in ledger.batches(ctx.db, where):
+        for event in batch:
+            yield _row(event)
+
+
+def _download(body: AsyncIterator[str], media_type: str, name: str) -> Response:
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+    }
+    return StreamingResponse(body, media_type=media_type, headers=headers)
+
+
+@pages.page("/admin/ledger.csv", access=ADMIN)
+async def export_csv(ctx: Ctx) -> Response:
+    async def lines() -> AsyncIterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        async for row in _rows(ctx):
+            writer.writerow([_cell(row[c]) for c in COLUMNS])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+        yield out.getvalue()
+
+    return _download(lines(), "text/csv; charset=utf-8", f"ledger-{ctx.tenant.slug}.csv")
+
+
+@pages.page("/admin/ledger.json", access=ADMIN)
+async def export_json(ctx: Ctx) -> Response:
+    async def chunks() -> AsyncIterator[str]:
+        yield '{"tenant": ' + json.dumps(ctx.tenant.slug) + ', "events": ['
+        first = True
+        async for row in _rows(ctx):
+            yield ("" if first else ",") + json.dumps(row)
+            first = False
+        yield "]}"
+
+    return _download(chunks(), "application/json", f"ledger-{ctx.tenant.slug}.json")
+
+
+def _cell(value: Any) -> Any:
+    """Spreadsheets run cells starting with = + - @ as formulas; quote them as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _manual_page(ctx: Ctx, **extra: Any) -> Response:
+    return render(
+        ctx,
+        "admin/ledger_new.html",
+        status=422 if extra.get("errors") else 200,
+        categories=[c.value for c in DataCategory],
+        words=disclosures.CATEGORY_WORDS,
+        title="Record a disclosure",
+        **extra,
+    )
+
+
+@pages.page("/admin/ledger/new", access=ADMIN)
+async def manual_form(ctx: Ctx) -> Response:
+    return _manual_page(ctx)
+
+
+@pages.page("/admin/ledger/new", methods=["POST"], access=ADMIN)
+async def manual_record(ctx: Ctx) -> Response:
+    raw: dict[str, Any] = dict(ctx.form)
+    form_data = await ctx.request.form()
+    raw["categories"] = [str(v) for v in form_data.getlist("categories")]
+    values = {k: v for k, v in ctx.form.items() if k != "csrf_token"}
+    try:
+        form = parse(disclosures.ManualDisclosure, raw, region=ctx.region)
+        seq = await disclosures.record_manual(ctx.db, form, actor=ctx.me)
+    except InvalidInput as exc:
+        return _manual_page(
+            ctx,
+            errors=exc.fields,
+            summary=exc.message,
+            values=values,
+            checked=raw["categories"],
+        )
+    await ctx.db.commit()
+    return redirect(ctx, "/admin/ledger", notice=f"Recorded as entry {seq} of the ledger.")

@@ -1,0 +1,193 @@
+"""Clinic admin set-up: which provider serves each kind and its settings, the clinic's payment
+account, the intake questionnaire (FHIR import and export), and jobs that gave up."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, get_args
+
+from starlette.responses import Response
+
+from core import outbox
+from core.errors import InvalidInput, NotFound, ProviderNotReady
+from core.intake import services as intake
+from core.manifest import PluginKind
+from core.payments import services as payments
+from core.payments.models import PaymentAccount
+from core.providers.common import ProviderError
+from core.providers.registry import KIND_WORDS, webhook_url
+from core.web.context import Access, Ctx
+from core.web.routing import Pages, error_page, redirect, render
+from tenants.services import choose_provider
+
+pages = Pages()
+ADMIN = Access.CLINIC_ADMIN
+KINDS: tuple[str, ...] = get_args(PluginKind)
+
+
+def _kind(ctx: Ctx) -> str:
+    kind = str(ctx.request.path_params["kind"])
+    if kind not in KINDS:
+        raise NotFound("There is no such kind of provider.")
+    return kind
+
+
+async def _providers_page(
+    ctx: Ctx,
+    *,
+    errors: dict[str, dict[str, str]] | None = None,
+    typed: dict[str, dict[str, str]] | None = None,
+) -> Response:
+    rt, tenant = ctx.rt, ctx.tenant
+    store = rt.provider_settings
+    sections = []
+    for kind in KINDS:
+        chosen = rt.registry.chosen(tenant, kind)  # type: ignore[arg-type]
+        row = await store.row(ctx.db, chosen.name) if chosen else None
+        sections.append(
+            {
+                "kind": kind,
+                "words": KIND_WORDS[kind],
+                "options": rt.plugins.usable(kind),
+                "chosen": chosen,
+                "fields": store.form(chosen.settings_model, row, "clinic", (typed or {}).get(kind))
+                if chosen
+                else [],
+                "missing": store.status(chosen.settings_model, row, tenant.id) if chosen else [],
+                "errors": (errors or {}).get(kind, {}),
+                "webhook": webhook_url(rt.settings, tenant, chosen.name) if chosen else "",
+            }
+        )
+    status = 422 if errors else 200
+    return render(ctx, "admin/providers.html", status=status, sections=sections, title="Providers")
+
+
+@pages.page("/admin/providers", access=ADMIN)
+async def providers(ctx: Ctx) -> Response:
+    return await _providers_page(ctx)
+
+
+@pages.page("/admin/providers/{kind}", methods=["POST"], access=ADMIN)
+async def choose(ctx: Ctx) -> Response:
+    kind = _kind(ctx)
+    plugin = ctx.form.get("plugin", "")
+    usable = {m.name for m in ctx.rt.plugins.usable(kind)}
+    if plugin and plugin not in usable:
+        return redirect(ctx, "/admin/providers", notice="Choose one of the providers listed.")
+    await choose_provider(ctx.db, ctx.tenant.id, kind, plugin or None)
+    ctx.rt.directory.forget_all()
+    word = KIND_WORDS[kind]
+    notice = (
+        f"{word.capitalize()}: now provided by {plugin}."
+        if plugin
+        else f"{word.capitalize()}: off."
+    )
+    return redirect(ctx, "/admin/providers", notice=notice)
+
+
+@pages.page("/admin/providers/{kind}/settings", methods=["POST"], access=ADMIN)
+async def save_settings(ctx: Ctx) -> Response:
+    kind = _kind(ctx)
+    chosen = ctx.rt.registry.chosen(ctx.tenant, kind)  # type: ignore[arg-type]
+    if chosen is None:
+        return redirect(ctx, "/admin/providers", notice="Choose a provider first.")
+    submitted = {k: v for k, v in ctx.form.items() if k != "csrf_token"}
+    errors = await ctx.rt.provider_settings.save(
+        ctx.db,
+        tenant_id=ctx.tenant.id,
+        plugin=chosen.name,
+        model=chosen.settings_model,
+        audience="clinic",
+        submitted=submitted,
+        actor_id=ctx.me.id,
+    )
+    if errors:
+        await ctx.db.rollback()
+        return await _providers_page(ctx, errors={kind: errors}, typed={kind: submitted})
+    await ctx.db.commit()
+    return redirect(ctx, "/admin/providers", notice=f"{chosen.title}: settings saved.")
+
+
+@pages.page("/admin/payments", access=ADMIN)
+async def payment_account(ctx: Ctx) -> Response:
+    chosen = ctx.rt.registry.chosen(ctx.tenant, "payments")
+    account: PaymentAccount | None = None
+    if chosen is not None:
+        account = await payments.clinic_account(ctx.db, chosen.name)
+    return render(
+        ctx, "admin/payments.html", chosen=chosen, account=account, link=None, title="Payments"
+    )
+
+
+@pages.page("/admin/payments/connect", methods=["POST"], access=ADMIN)
+async def connect(ctx: Ctx) -> Response:
+    """Opens (or continues) the provider's onboarding for the clinic's own account."""
+    try:
+        link = await payments.connect_clinic(ctx.rt, ctx.tenant)
+    except ProviderNotReady as exc:
+        return error_page(ctx, 409, "Payments are not set up", exc.message)
+    except ProviderError as exc:
+        return error_page(ctx, 503, "The payment provider did not answer", exc.reason)
+    chosen = ctx.rt.registry.chosen(ctx.tenant, "payments")
+    return render(
+        ctx, "admin/payments.html", chosen=chosen, account=None, link=link, title="Payments"
+    )
+
+
+@pages.page("/admin/questionnaire", access=ADMIN)
+async def questionnaire(ctx: Ctx) -> Response:
+    return await _questionnaire_page(ctx)
+
+
+async def _questionnaire_page(ctx: Ctx, **extra: Any) -> Response:
+    if not intake.enabled(ctx.tenant):
+        return render(ctx, "admin/questionnaire.html", current=None, title="Questionnaire", **extra)
+    current = await intake.current(ctx.rt, ctx.tenant)
+    return render(
+        ctx,
+        "admin/questionnaire.html",
+        status=422 if extra.get("errors") else 200,
+        current=current,
+        title="Questionnaire",
+        **extra,
+    )
+
+
+@pages.page("/admin/questionnaire", methods=["POST"], access=ADMIN)
+async def import_questionnaire(ctx: Ctx) -> Response:
+    text = ctx.form.get("resource", "")
+    try:
+        form = await intake.replace_questionnaire(ctx.rt, ctx.tenant, text, actor=ctx.me)
+    except InvalidInput as exc:
+        return await _questionnaire_page(
+            ctx, errors=exc.fields, summary=exc.message, values={"resource": text}
+        )
+    return redirect(
+        ctx, "/admin/questionnaire", notice=f"“{form.title}” is now the intake questionnaire."
+    )
+
+
+@pages.page("/admin/questionnaire.json", access=ADMIN)
+async def export_questionnaire(ctx: Ctx) -> Response:
+    current = await intake.current(ctx.rt, ctx.tenant)
+    return Response(
+        json.dumps(current.row.resource, indent=2),
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": 'attachment; filename="questionnaire.json"'},
+    )
+
+
+@pages.page("/admin/outbox", access=ADMIN)
+async def dead_jobs(ctx: Ctx) -> Response:
+    found = await outbox.dead_letters(ctx.db, ctx.tenant.id)
+    return render(ctx, "admin/outbox.html", jobs=found, title="Messages and jobs that failed")
+
+
+@pages.page("/admin/outbox/{job_id:uuid}/retry", methods=["POST"], access=ADMIN)
+async def retry_job(ctx: Ctx) -> Response:
+    job_id: uuid.UUID = ctx.request.path_params["job_id"]
+    retried = await outbox.retry_dead(ctx.db, ctx.tenant.id, job_id)
+    await ctx.db.commit()
+    notice = "It will be tried again in a moment." if retried else "That job is no longer waiting."
+    return redirect(ctx, "/admin/outbox", notice=notice)

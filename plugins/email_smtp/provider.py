@@ -1,0 +1,100 @@
+"""``SmtpEmail``: one message per call, through the clinic's SMTP relay or into a Maildir."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+import ssl
+from email.message import EmailMessage as MimeMessage
+
+import aiosmtplib
+
+from core.providers.common import (
+    PermanentFailure,
+    ProviderContext,
+    ProviderError,
+    TemporaryFailure,
+)
+from core.providers.email import EmailMessage, EmailReceipt
+from plugins.email_smtp.message import build_message
+from plugins.email_smtp.settings import SmtpSettings
+
+
+class SmtpEmail:
+    """An ``EmailProvider``. Failures carry short reasons: never an address, body or secret."""
+
+    def __init__(self, context: ProviderContext[SmtpSettings]) -> None:
+        self.context = context
+        self.settings = context.settings
+
+    async def send_email(self, message: EmailMessage) -> EmailReceipt:
+        mime = build_message(message, from_address=str(self.settings.from_address))
+        if self.settings.mailbox_dir is not None:
+            await asyncio.to_thread(_store, self.settings.mailbox_dir, mime)
+        else:
+            await self._send(mime)
+        return EmailReceipt(message_id=str(mime["Message-ID"]))
+
+    async def _send(self, mime: MimeMessage) -> None:
+        settings = self.settings
+        try:
+            await aiosmtplib.send(
+                mime,
+                hostname=settings.host,
+                port=settings.port,
+                username=settings.username or None,
+                password=settings.password.get_secret_value() if settings.username else None,
+                use_tls=settings.security == "tls",
+                start_tls=settings.security == "starttls",
+                timeout=settings.timeout_seconds,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:  # TimeoutError is an OSError
+            raise failure(exc) from None  # the cause may quote the address: leave it out
+
+
+def failure(exc: aiosmtplib.SMTPException | OSError) -> ProviderError:
+    """What an aiosmtplib error means to the outbox: retry it, or give up."""
+    match exc:
+        case aiosmtplib.SMTPRecipientsRefused(recipients=refused):
+            return _refused("the SMTP server refused the recipient", max(r.code for r in refused))
+        case aiosmtplib.SMTPAuthenticationError(code=code):
+            return _refused("the SMTP server refused the username or password", code)
+        case aiosmtplib.SMTPSenderRefused(code=code):
+            return _refused("the SMTP server refused the sender address", code)
+        case aiosmtplib.SMTPResponseException(code=code):
+            return _refused("the SMTP server refused the message", code)
+        case TimeoutError():
+            return TemporaryFailure("the SMTP server did not answer in time")
+        case ssl.SSLError() | aiosmtplib.SMTPConnectError(__cause__=ssl.SSLError()):
+            return TemporaryFailure(
+                "the TLS handshake with the SMTP server failed: check the security setting "
+                "and the port"
+            )
+        case aiosmtplib.SMTPNotSupported():
+            return PermanentFailure("the SMTP server does not accept non-ASCII addresses")
+        case aiosmtplib.SMTPServerDisconnected() | aiosmtplib.SMTPConnectError():
+            return TemporaryFailure("could not connect to the SMTP server")
+        case aiosmtplib.SMTPException():
+            # STARTTLS or AUTH not offered: retrying cannot help until the settings change
+            return PermanentFailure(
+                "the SMTP server does not offer STARTTLS or login as the settings ask: "
+                "check the security setting"
+            )
+        case _:  # refused, reset, unreachable
+            return TemporaryFailure(f"could not connect to the SMTP server ({type(exc).__name__})")
+
+
+def _refused(reason: str, code: int) -> ProviderError:
+    """SMTP 5xx is final; 4xx (or a garbled reply) may pass later."""
+    if 500 <= code <= 599:
+        return PermanentFailure(f"{reason} ({code})", code=f"smtp_{code}")
+    return TemporaryFailure(f"{reason} ({code})")
+
+
+def _store(directory: str, mime: MimeMessage) -> None:
+    try:
+        mailbox.Maildir(directory, create=True).add(mime)
+    except OSError as exc:
+        raise TemporaryFailure(
+            f"could not write to the development mailbox ({type(exc).__name__})"
+        ) from None
