@@ -101,9 +101,13 @@ def serve(host: str, port: int, in_process_worker: bool | None) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Do one pass and exit (for cron or tests).")
+@click.option("--once", is_flag=True, help="One scan, then the outbox until nothing is due.")
 def worker(once: bool) -> None:
-    """Run background work: session clean-up now; the outbox and reminders as they arrive."""
+    """Run background work: the outbox, reminders, unpaid holds and session clean-up.
+
+    The outbox sends messages, creates video rooms and makes refunds; the periodic scans
+    queue reminders, release unpaid holds and end expired sessions. Several workers may
+    run side by side on PostgreSQL."""
     from core import worker as background
     from core.logs import configure_logging
 
@@ -289,3 +293,99 @@ def plugins_docs(output: Path) -> None:
 
     output.write_text(hook_reference(), encoding="utf-8")
     click.echo(f"Wrote {output}")
+
+
+@main.group()
+def audit() -> None:
+    """The disclosure ledger's tamper evidence."""
+
+
+@audit.command("verify")
+@click.option("--tenant", "slug", help="Only this clinic (default: every clinic).")
+def audit_verify(slug: str | None) -> None:
+    """Check each clinic's ledger chain: reports OK, or the first edited, deleted or moved entry."""
+    from core.audit import verify
+    from tenants.services import list_tenants
+
+    async def check(runtime: Any) -> list[tuple[str, Any]]:
+        async with runtime.database.reading() as db:
+            found = [t for t in await list_tenants(db) if slug in (None, t.slug)]
+        if slug and not found:
+            raise click.ClickException(f"There is no clinic with the slug {slug!r}.")
+        verdicts = []
+        for tenant in found:
+            async with runtime.database.reading(tenant.id) as db:
+                verdicts.append((tenant.slug, await verify(db, tenant.id)))
+        return verdicts
+
+    broken = False
+    for name, verdict in _with_runtime(check):
+        if verdict.ok:
+            click.echo(f"OK      {name}: {verdict.entries} entries, chain intact")
+        else:
+            broken = True
+            click.echo(f"BROKEN  {name}: {verdict.broken.describe()}")
+    if broken:
+        sys.exit(1)
+
+
+@main.group()
+def providers() -> None:
+    """Which plugin serves a clinic for each kind, and its settings."""
+
+
+@providers.command("set")
+@click.option("--tenant", "slug", required=True, help="The clinic's slug.")
+@click.argument("plugin")
+@click.argument("values", nargs=-1)
+def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
+    """Use PLUGIN for its kind at a clinic, with settings as VALUES (NAME=VALUE pairs).
+
+    Every field of the plugin's settings model may be set here, operator-only ones too.
+    Secrets are sealed before they are stored and never printed.
+    """
+    from pydantic import ValidationError
+
+    from core.providers.settings import put_settings
+    from tenants.services import choose_provider, tenant_by_slug
+
+    pairs = dict(v.split("=", 1) for v in values if "=" in v)
+    if len(pairs) != len(values):
+        raise click.UsageError("give settings as NAME=VALUE")
+
+    async def apply(runtime: Any) -> str:
+        manifest = runtime.plugins.manifests.get(plugin)
+        if manifest is None or plugin not in runtime.plugins.factories:
+            known = ", ".join(sorted(runtime.plugins.factories))
+            raise click.ClickException(
+                f"There is no provider plugin {plugin!r}. Installed: {known}"
+            )
+        async with runtime.database.writing() as db:
+            tenant = await tenant_by_slug(db, slug)
+            if tenant is None:
+                raise click.ClickException(f"There is no clinic with the slug {slug!r}.")
+            tenant_id = tenant.id
+        async with runtime.database.writing(tenant_id) as db:
+            try:
+                await put_settings(
+                    runtime.provider_settings,
+                    db,
+                    tenant_id=tenant_id,
+                    plugin=plugin,
+                    model=manifest.settings_model,
+                    values=pairs,
+                )
+            except ValidationError as exc:
+                lines = [
+                    f"  {'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+                    for e in exc.errors(include_input=False, include_url=False)
+                ]
+                raise click.ClickException(
+                    "\n".join([f"{plugin}: settings not valid", *lines])
+                ) from None
+            await db.commit()
+        async with runtime.database.writing() as db:
+            await choose_provider(db, tenant_id, manifest.kind, plugin)
+        return f"{slug}: {manifest.kind} now provided by {plugin} ({len(pairs)} settings stored)"
+
+    click.echo(_with_runtime(apply))

@@ -96,11 +96,11 @@ async def run_due(rt: Runtime, *, limit: int = 20, now: datetime | None = None) 
     return len(jobs)
 
 
-async def drain(rt: Runtime, *, rounds: int = 50) -> int:
+async def drain(rt: Runtime, *, rounds: int = 50, now: datetime | None = None) -> int:
     """Run until nothing is due (tests, `praxis worker --once`). Returns jobs run."""
     total = 0
     for _ in range(rounds):
-        ran = await run_due(rt)
+        ran = await run_due(rt, now=now)
         total += ran
         if not ran:
             break

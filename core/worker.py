@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from datetime import datetime
 
 import structlog
 from sqlalchemy import select
@@ -45,10 +46,12 @@ async def purge_expired_sessions(runtime: Runtime, tenants: list[TenantInfo]) ->
         await db.commit()
 
 
-async def scan_appointments(runtime: Runtime, tenants: list[TenantInfo]) -> tuple[int, int]:
+async def scan_appointments(
+    runtime: Runtime, tenants: list[TenantInfo], *, now: datetime | None = None
+) -> tuple[int, int]:
     """Reminders due and unpaid holds expired, tenant by tenant."""
     reminders = released = 0
-    now = utcnow()
+    now = now or utcnow()
     for tenant in tenants:
         async with runtime.database.writing(tenant.id) as db:
             reminders += await notifications.queue_reminders(db, tenant, now=now)

@@ -21,7 +21,7 @@ from core.config import Settings, load_settings
 from core.runtime import Runtime
 from tests.support import Clinic, make_clinic
 
-pytest_plugins = ["tests.conformance"]
+pytest_plugins = ["tests.conformance", "tests.fakes.fixtures"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-praxis-0123456789"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -50,6 +50,7 @@ def _settings(url: str, var_dir: Path, **overrides: Any) -> Settings:
         "STAFF_MFA_REQUIRED": False,
         "RATE_LIMIT_STORAGE": "memory://",
         "LOG_LEVEL": "WARNING",
+        "PROVIDER_TIMEOUT_SECONDS": 2,
     }
     values.update(overrides)
     return load_settings(**values)
