@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEV := PRAXIS_ENV=development STAFF_MFA_REQUIRED=false LOG_FORMAT=console
 PORT ?= 8000
+DEV := PRAXIS_ENV=development STAFF_MFA_REQUIRED=false LOG_FORMAT=console SITE_PORT=$(PORT)
 
 .PHONY: run test lint typecheck conformance bench docs clean
 

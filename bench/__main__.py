@@ -11,10 +11,16 @@ import sys
 import traceback
 from types import ModuleType
 
-from bench import portal_page, tenant_scale
+from bench import booking_write, ledger_subject_query, portal_page, tenant_scale, webhook_ingest
 from bench.common import ensure_wrk, report
 
-SCENARIOS: dict[str, ModuleType] = {"portal_page": portal_page, "tenant_scale": tenant_scale}
+SCENARIOS: dict[str, ModuleType] = {
+    "portal_page": portal_page,
+    "tenant_scale": tenant_scale,
+    "booking_write": booking_write,
+    "webhook_ingest": webhook_ingest,
+    "ledger_subject_query": ledger_subject_query,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -349,14 +349,18 @@ def wrk(
     script: Path | None = None,
     connections: int = CONNECTIONS,
     check: bool = True,
+    args: Sequence[str] = (),
 ) -> WrkResult:
-    """One wrk run from the load core; with ``check``, any error or non-2xx fails the bench."""
+    """One wrk run from the load core; with ``check``, any error or non-2xx fails the bench.
+    ``args`` go to the script's ``init`` (after ``--``)."""
     argv = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
     if host:
         argv += ["-H", f"Host: {host}"]
     if script:
         argv += ["-s", str(script)]
     argv.append(url)
+    if args:
+        argv += ["--", *args]
     done = subprocess.run(
         pinned(LOAD_CORE, *argv),
         capture_output=True,

@@ -3,6 +3,9 @@
 ours: the whole Praxis app (core.app.create_app), access log on, as ``praxis serve`` runs it.
 bare: a one-route Starlette app rendering the same template with the same context for the
       demo tenant: the floor that templating and uvicorn alone cost.
+store: a bare Starlette app that stores each POST's raw body as one row, in one INSERT and
+      one commit, on the same database through the same engine set-up (core.db.create_engine:
+      pool, WAL, pragmas, BEGIN IMMEDIATE for writes): the floor of any durable write.
 
 Both run under uvicorn with uvloop and httptools, one process, uvicorn's access log off.
 Settings come from the environment (bench.common.Workspace.env).
@@ -13,6 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import uvicorn
@@ -20,9 +26,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from sqlalchemy import Column, LargeBinary, MetaData, Table, Uuid, insert
 
 from core.config import Settings, load_settings
-from core.db import Database, create_engine
+from core.db import WRITE_OPTION, Database, UTCDateTime, create_engine, utcnow
 from core.web.rendering import Templates
 from core.web.routing import page_context
 from tenants.directory import TenantDirectory, TenantInfo
@@ -62,15 +69,53 @@ def bare(settings: Settings) -> Starlette:
     return Starlette(routes=[Route("/", home)])
 
 
+STORED = Table(
+    "bench_stored_bodies",
+    MetaData(),
+    Column("id", Uuid, primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+
+def store(settings: Settings) -> Starlette:
+    engine = create_engine(settings)
+
+    async def stored(request: Request) -> Response:
+        body = await request.body()
+        async with engine.connect() as connection:
+            writer = await connection.execution_options(**{WRITE_OPTION: True})
+            async with writer.begin():
+                row = {"id": uuid.uuid4(), "received_at": utcnow(), "body": body}
+                await writer.execute(insert(STORED), row)
+        return Response(status_code=201)
+
+    async def ready(request: Request) -> Response:
+        return Response("ready")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with engine.begin() as connection:
+            await connection.run_sync(STORED.metadata.create_all)
+        yield
+        await engine.dispose()
+
+    routes = [Route("/", ready), Route("/{path:path}", stored, methods=["POST"])]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+KINDS = {"ours": ours, "bare": bare, "store": store}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.servers")
-    parser.add_argument("kind", choices=("ours", "bare"))
+    parser.add_argument("kind", choices=tuple(KINDS))
     parser.add_argument("--db", type=Path, required=True, help="SQLite database file")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{args.db}"
     settings = load_settings()
-    app = ours(settings) if args.kind == "ours" else bare(settings)
+    app = KINDS[args.kind](settings)
     uvicorn.run(
         app,
         host="127.0.0.1",

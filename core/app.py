@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
-from core import worker
+from core import sandbox, worker
 from core.config import Settings
 from core.logs import configure_logging
 from core.runtime import Runtime, build_runtime
@@ -29,6 +29,7 @@ from core.web.pages import (
     admin,
     consultation,
     ledger,
+    mailbox,
     platform,
     portal,
     setup,
@@ -46,7 +47,7 @@ log = structlog.get_logger("praxis.app")
 STATIC = Path(__file__).parent / "web" / "static"
 
 
-def _routes() -> list[BaseRoute]:
+def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
     """Pages first (the portal's home leads), then one mount for the whole API: a page
     request never tries the API's routes one by one."""
     areas = (
@@ -62,6 +63,7 @@ def _routes() -> list[BaseRoute]:
         setup,
         platform,
         system,
+        mailbox,
     )
     api_routes = [Route("/openapi.json", openapi_endpoint(api), name="openapi"), *api.routes]
     return [
@@ -71,6 +73,7 @@ def _routes() -> list[BaseRoute]:
         Route("/-/brand.css", system.brand_css, name="brand_css"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Mount(PREFIX, app=Router(api_routes, redirect_slashes=False), name="api"),
+        *extra,
     ]
 
 
@@ -107,6 +110,17 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return HTMLResponse(f"<h1>Error {status}</h1>", status_code=status)
 
 
+def _development_routes(settings: Settings) -> list[BaseRoute]:
+    """The sandbox of fake providers and the local mailbox: never outside development."""
+    if not settings.is_development:
+        return []
+    try:
+        return [*sandbox.Sandbox().routes()]
+    except sandbox.SandboxUnavailable as exc:
+        log.warning("sandbox_unavailable", reason=str(exc))
+        return []
+
+
 def create_app(
     settings: Settings,
     *,
@@ -118,6 +132,7 @@ def create_app(
     """Build the app. ``run_worker`` runs background work in process (embedded default)."""
     configure_logging(settings.log_level, settings.log_format)
     rt = runtime or build_runtime(settings, extra_plugins=extra_plugins)
+    development = _development_routes(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -133,7 +148,7 @@ def create_app(
                 await rt.close()
 
     app = Starlette(
-        routes=_routes(),
+        routes=_routes(development),
         middleware=[
             Middleware(
                 EdgeMiddleware,
@@ -141,7 +156,11 @@ def create_app(
                 max_body_bytes=settings.max_body_bytes,
                 access_log=access_log,
             ),
-            Middleware(TenantMiddleware, directory=rt.directory),
+            Middleware(
+                TenantMiddleware,
+                directory=rt.directory,
+                any_host=(sandbox.PREFIX + "/",) if development else (),
+            ),
         ],
         exception_handlers={
             HTTPException: _http_exception,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,10 @@ from core.booking import diary
 from core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
 from core.booking.models import ConsultationMode
 from core.db import utcnow
+from core.payments.models import PaymentAccount
+from core.providers.settings import put_settings
 from core.runtime import Runtime
+from core.sandbox import base_url
 from tenants.onboarding import read_tenant_file
 from tenants.services import save_tenant
 
@@ -72,6 +76,58 @@ CONSULTATIONS = [
 ]
 
 
+DEMO_ACCOUNT = "acct_1SandboxDemoClinic"  # the clinic's connected account in the sandbox
+
+
+def sandbox_settings(rt: Runtime, port: int) -> dict[str, dict[str, Any]]:
+    """Every demo plugin pointed at the development sandbox, with made-up credentials."""
+    return {
+        "payments_stripe": {
+            "secret_key": "sk_test_sandbox_platform_key_0000000000",
+            "webhook_secret": "whsec_sandbox_demo_0000000000000000",
+            "api_base_url": base_url(rt.settings, "stripe", port=port),
+        },
+        "video_whereby": {
+            "api_key": "sandbox-whereby-api-key-demo-clinic",
+            "webhook_secret": "sandbox-whereby-webhook-secret-demo",
+            "api_base_url": base_url(rt.settings, "whereby", port=port) + "/v1",
+        },
+        "sms_twilio": {
+            "account_sid": "AC" + "0123456789abcdef" * 2,
+            "auth_token": "fedcba9876543210" * 2,
+            "from_number": "+447700900000",
+            "api_base_url": base_url(rt.settings, "twilio", port=port),
+        },
+        "email_smtp": {
+            "from_address": "bookings@riverside-health.example",
+            "mailbox_dir": str((Path(rt.settings.var_dir) / "mailbox").resolve()),
+        },
+        "questionnaires": {},
+    }
+
+
+async def _providers(db: AsyncSession, rt: Runtime, tenant_id: Any, port: int) -> None:
+    for plugin, values in sandbox_settings(rt, port).items():
+        model = rt.plugins.manifests[plugin].settings_model
+        await put_settings(
+            rt.provider_settings, db, tenant_id=tenant_id, plugin=plugin, model=model, values=values
+        )
+    account = await db.scalar(
+        select(PaymentAccount).where(PaymentAccount.account_ref == DEMO_ACCOUNT)
+    )
+    if account is None:
+        db.add(
+            PaymentAccount(
+                plugin="payments_stripe",
+                account_ref=DEMO_ACCOUNT,
+                professional_id=None,
+                charges_enabled=True,
+                details_submitted=True,
+            )
+        )
+    await db.commit()
+
+
 async def load_demo(rt: Runtime, *, port: int = 8000) -> list[DemoLogin]:
     """Create what is missing; running it again changes nothing."""
     spec = read_tenant_file(DEMO_FILE)
@@ -95,6 +151,7 @@ async def load_demo(rt: Runtime, *, port: int = 8000) -> list[DemoLogin]:
             )
         if not await _exists(db, PROFESSIONAL["username"]):
             await _demo_professional(db, rt)
+        await _providers(db, rt, tenant.id, port)
     portal = f"http://{spec.slug}.{rt.settings.platform_domain}:{port}"
     platform = f"http://{rt.settings.platform_domain}:{port}/platform"
     return [

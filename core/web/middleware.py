@@ -128,13 +128,19 @@ UNKNOWN_HOST_PAGE = (
 class TenantMiddleware:
     """Resolves the Host to a tenant (or the platform site); unknown hosts get a 404 page."""
 
-    def __init__(self, app: ASGIApp, *, directory: TenantDirectory) -> None:
+    def __init__(
+        self, app: ASGIApp, *, directory: TenantDirectory, any_host: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.directory = directory
+        self.any_host = any_host  # path prefixes served whatever the host (the dev sandbox)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] == "/-/health":
             await self.app(scope, receive, send)  # health checks come from any host
+            return
+        if self.any_host and scope["path"].startswith(self.any_host):
+            await self.app(scope, receive, send)
             return
         site = await self.directory.resolve(_header(scope, b"host") or "")
         if site is None:

@@ -60,7 +60,13 @@ def test_the_example_tenant_loads() -> None:
     assert spec.controller.ico_registration == "ZA123456"
     assert spec.booking.cancellation_window_hours == 24
     assert spec.retention.billing_years == 6
-    assert spec.providers == {}
+    assert spec.providers == {
+        "video": "video_whereby",
+        "payments": "payments_stripe",
+        "sms": "sms_twilio",
+        "email": "email_smtp",
+        "questionnaires": "questionnaires",
+    }
 
 
 def test_a_minimal_file_takes_the_defaults(tmp_path: Path) -> None:

@@ -1,0 +1,150 @@
+"""booking_write: a signed-in consumer books a free time, ours against one bare INSERT.
+
+ours: ``POST /appointments`` on ``bench.localhost`` as the "Book" button on the booking page
+sends it (the form, its CSRF token bound to the session, the session and CSRF cookies),
+through ``core.app.create_app`` as served: session lookup, CSRF, validation, the free-slot
+check, the appointment and its slot holds, the ledger row, the outbox jobs (SMS, email,
+video room), one commit, and the redirect to "My appointments". ``BENCH_BOOKING_VIA=api``
+books through ``POST /api/v1/appointments`` (JSON, ``X-CSRF-Token``) instead.
+
+bare: the ``store`` server (bench.servers) storing each request's body in one INSERT and
+one commit on the same database.
+
+Every request books a time of its own: a precomputed walk over every free start of four
+Professionals' year-long all-day diaries, spread over the days; a response that is not the
+booking's success (a taken time redirects back to the booking page, or answers 409) fails
+the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.clinic import (
+    HORIZON_DAYS,
+    HOST,
+    SLOT_MINUTES,
+    Browser,
+    add_clinic,
+    free_starts,
+    sign_in,
+    spread,
+    today,
+)
+from bench.common import (
+    SECONDS,
+    BenchError,
+    Measurement,
+    Workspace,
+    compare,
+    note,
+    prepare_database,
+    report,
+    servers,
+    workspace,
+)
+from bench.replay import Feed, replay, replay_script, write_lines
+
+NAME = "booking_write"
+TARGET = 0.5
+LINES = ((NAME, TARGET, True),)
+PROFESSIONALS = 4
+CONSUMERS = 16  # each signs in once: under the login limit of 30 a minute per client
+VIA = os.environ.get("BENCH_BOOKING_VIA", "form")
+
+
+def run() -> bool:
+    if VIA not in ("form", "api"):
+        raise BenchError(f"BENCH_BOOKING_VIA is {VIA!r}: use form or api")
+    with workspace() as space:
+        database, _ = prepare_database(space, "booking", tenants=1)
+        clinic = add_clinic(space, database, professionals=PROFESSIONALS, consumers=CONSUMERS)
+        from core.db import utcnow
+
+        now = utcnow()
+        starts = spread(free_starts(today(now), HORIZON_DAYS, now=now), 24 * 60 // SLOT_MINUTES)
+        pros = clinic.professionals
+        specs = [("ours", database, "ours"), ("store", database, "bare")]
+        with servers(space, specs) as (ours, bare):
+            pro = pros[0]
+            page = f"/professionals/{pro}/book?type={clinic.kinds[pro]}"
+            browsers = [sign_in(ours.port, name, page) for name in clinic.consumers]
+
+            def bookings(start: int, stop: int) -> Iterator[Sequence[str]]:
+                for j in range(start, stop):
+                    pro = pros[j % len(pros)]
+                    when = starts[j // len(pros)].isoformat()
+                    yield _request(browsers[j % len(browsers)], pro, clinic.kinds[pro], when)
+
+            feed = Feed(space, "bookings", len(starts) * len(pros), bookings)
+            ours_script, bare_script = _scripts(space)
+            bare_data = space.path / "bare-bookings.tsv"
+            write_lines(bare_data, bookings(0, 20_000))  # the bare server books nothing
+
+            def run_ours(seconds: float = SECONDS) -> Measurement:
+                replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
+                feed.ran(replayed)
+                return replayed.measurement
+
+            def run_bare(seconds: float = SECONDS) -> Measurement:
+                return replay(bare, bare_script, bare_data, seconds=seconds).measurement
+
+            run_ours(2)  # warm-up
+            run_bare(2)
+            ratio = compare("ours", run_ours, "bare", run_bare)
+            note(f"booking via {VIA}: {feed.position} bookings sent of {feed.total} prepared")
+        note(_written(database))
+    return report(NAME, ratio, TARGET)
+
+
+def _request(browser: Browser, pro: object, kind: object, when: str) -> Sequence[str]:
+    fields = {"professional_id": str(pro), "consultation_type_id": str(kind), "starts_at": when}
+    if VIA == "api":
+        return browser.cookie_header, browser.csrf, json.dumps(fields, separators=(",", ":"))
+    return browser.cookie_header, urlencode({"csrf_token": browser.csrf, **fields})
+
+
+def _scripts(space: Workspace) -> tuple[Path, Path]:
+    """ours must answer as a booking does; bare stores the very same requests."""
+    if VIA == "api":
+        path, names, kind = "/api/v1/appointments", ["Cookie", "X-CSRF-Token"], "application/json"
+        status, location = 201, None
+    else:
+        path, names, kind = "/appointments", ["Cookie"], "application/x-www-form-urlencoded"
+        status, location = 303, "/appointments"  # a taken time redirects to the booking page
+    headers = {"Host": HOST, "Content-Type": kind}
+    ours = replay_script(
+        space,
+        "book-ours",
+        method="POST",
+        path=path,
+        headers=headers,
+        line_headers=names,
+        expect_status=status,
+        expect_location=location,
+    )
+    bare = replay_script(
+        space,
+        "book-bare",
+        method="POST",
+        path=path,
+        headers=headers,
+        line_headers=names,
+        expect_status=201,
+    )
+    return ours, bare
+
+
+def _written(database: Path) -> str:
+    """What the runs left behind: one appointment per booking, and what came with it."""
+    with sqlite3.connect(database) as connection:
+        count = {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for table in ("appointments", "slot_holds", "ledger_events", "outbox_jobs")
+        }
+    return ", ".join(f"{n} {table}" for table, n in count.items())
