@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import ledger
 
-Problem = Literal["edited", "missing", "out_of_order", "truncated"]
+Problem = Literal["edited", "missing", "out_of_order", "truncated", "appended"]
 
 MESSAGES: dict[Problem, str] = {
     "edited": "was changed after it was written (its hash no longer matches its content)",
     "missing": "is missing: the entries before and after it are there, so it was deleted",
     "out_of_order": "does not follow the entry before it (entries were moved or removed)",
-    "truncated": "is the last one the chain's head records, but the ledger ends earlier",
+    "truncated": "is missing: the chain's head records more entries than the ledger ends with",
+    "appended": "is past the end the chain's head records: it was added around the ledger",
 }
 
 
@@ -57,6 +58,12 @@ async def verify(db: AsyncSession, tenant_id: uuid.UUID) -> Verdict:
             expected_seq += 1
             count += 1
     head = await ledger.head(db)
-    if head is not None and (head.last_seq != count or head.last_hash != previous):
-        return Verdict(count, Broken(head.last_seq, "truncated"))
+    if head is None:
+        return Verdict(count)
+    if head.last_seq > count:  # entries were removed from the end
+        return Verdict(count, Broken(count + 1, "truncated"))
+    if head.last_seq < count:  # rows were inserted without moving the head
+        return Verdict(head.last_seq, Broken(head.last_seq + 1, "appended"))
+    if head.last_hash != previous:  # the last entry was rewritten, hash and all
+        return Verdict(count - 1, Broken(count, "edited"))
     return Verdict(count)

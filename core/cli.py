@@ -311,7 +311,10 @@ def audit_verify(slug: str | None) -> None:
         async with runtime.database.reading() as db:
             found = [t for t in await list_tenants(db) if slug in (None, t.slug)]
         if slug and not found:
-            raise click.ClickException(f"There is no clinic with the slug {slug!r}.")
+            # A usage error (exit 2): exit 1 means a broken chain to whatever watches this.
+            raise click.BadParameter(
+                f"There is no clinic with the slug {slug!r}.", param_hint="--tenant"
+            )
         verdicts = []
         for tenant in found:
             async with runtime.database.reading(tenant.id) as db:

@@ -168,6 +168,12 @@ def _insert_head_if_missing(db: AsyncSession) -> Any:
     return statement.values(last_seq=0, last_hash=GENESIS)
 
 
+def _locked_head() -> Any:
+    # populate_existing: a head this session loaded earlier may be stale by now; the locked
+    # row is the truth, or the next seq would be one another session already took.
+    return select(LedgerHead).with_for_update().execution_options(populate_existing=True)
+
+
 @dataclass(frozen=True)
 class Appended:
     seq: int
@@ -180,10 +186,10 @@ async def append(db: AsyncSession, entry: Entry, *, now: datetime | None = None)
     The head row is locked first, so concurrent appends for one tenant take turns (on
     SQLite the write transaction already serialises them).
     """
-    head = await db.scalar(select(LedgerHead).with_for_update())
+    head = await db.scalar(_locked_head())
     if head is None:
         await db.execute(_insert_head_if_missing(db))
-        head = await db.scalar(select(LedgerHead).with_for_update())
+        head = await db.scalar(_locked_head())
         assert head is not None
     fields: dict[str, Any] = {
         "recorded_at": (now or utcnow()).astimezone(UTC),

@@ -31,6 +31,12 @@ from tenants.models import Tenant
 
 log = structlog.get_logger("praxis.sandbox")
 PREFIX = "/-/sandbox"
+# The provider's own pages send people back to the clinic's site after a form (pay, join):
+# the platform's form-action 'self' would stop that, so sandbox pages carry a policy of theirs.
+SANDBOX_CSP = (
+    b"default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self' http: https:; "
+    b"frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 PROVIDERS = {"stripe": "payments_stripe", "whereby": "video_whereby", "twilio": "sms_twilio"}
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,4 +142,10 @@ class _Synced:
         if scope["type"] == "http" and time.monotonic() - self._last > self.every:
             self._last = time.monotonic()
             await self.sandbox.sync(scope["app"].state.runtime)
-        await self.app(scope, receive, send)
+
+        async def send_as_provider(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"content-security-policy", SANDBOX_CSP))
+            await send(message)
+
+        await self.app(scope, receive, send_as_provider)

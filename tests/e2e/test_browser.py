@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -54,11 +58,7 @@ def _praxis(*args: str, env: dict[str, str]) -> None:
     subprocess.run([PRAXIS, *args], env=env, check=True, timeout=120)
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`make run`, in miniature: migrate, load the demo, serve; yields the portal URL."""
-    var = tmp_path_factory.mktemp("var")
-    port = _free_port()
+def _env(var: Path, port: int | None = None) -> dict[str, str]:
     env = {
         **os.environ,
         "PRAXIS_ENV": "development",
@@ -66,8 +66,26 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite+aiosqlite:///{var / 'praxis.db'}",
         "STAFF_MFA_REQUIRED": "false",
         "LOG_LEVEL": "WARNING",
+        "WORKER_INTERVAL": "1",  # scans every second: the reminder comes without a long wait
+        "OUTBOX_POLL_SECONDS": "0.2",
     }
+    if port:
+        env["SITE_PORT"] = str(port)
     env.pop("TEST_DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def portal_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="module")
+def portal(portal_var: Path) -> Iterator[str]:
+    """`make run`, in miniature: migrate, load the demo, serve; yields the portal URL."""
+    var = portal_var
+    port = _free_port()
+    env = _env(var, port)
     _praxis("db", "upgrade", env=env)
     _praxis("demo", "--port", str(port), env=env)
     log = (var / "serve.log").open("w")
@@ -92,13 +110,42 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def test_consumer_registers_books_and_sees_the_appointment(portal: str) -> None:
+def _db(portal_var: Path) -> sqlite3.Connection:
+    return sqlite3.connect(portal_var / "praxis.db")
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """How SQLAlchemy stores a UTC datetime in SQLite."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def bring_forward(var: Path, appointment_id: str) -> None:
+    """Pretend it was booked two days ago and starts in five minutes: the reminder is due and
+    the room is open, without waiting a day in a test."""
+    now = datetime.now(UTC)
+    with _db(var) as db:
+        db.execute(
+            "UPDATE appointments SET starts_at = ?, ends_at = ?, confirmed_at = ? WHERE id = ?",
+            (
+                _sqlite_time(now + timedelta(minutes=5)),
+                _sqlite_time(now + timedelta(minutes=35)),
+                _sqlite_time(now - timedelta(days=2)),
+                uuid.UUID(appointment_id).hex,
+            ),
+        )
+
+
+def test_the_whole_journey_in_a_browser(portal: str, portal_var: Path) -> None:
+    """register -> book -> questionnaire -> pay on the sandbox checkout -> confirmation SMS and
+    email -> Whereby room -> reminder -> join -> who received my data -> ledger intact."""
     from playwright.sync_api import expect, sync_playwright
 
+    sandbox = portal.replace("demo.localhost", "127.0.0.1") + "/-/sandbox"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
             page = browser.new_page()
+            page.set_default_timeout(15_000)
             page.goto(portal)
             expect(page.get_by_role("heading", name="Riverside Health Clinic")).to_be_visible()
 
@@ -114,18 +161,86 @@ def test_consumer_registers_books_and_sees_the_appointment(portal: str) -> None:
             page.get_by_role("button", name="Create account").click()
             expect(page.get_by_role("status")).to_contain_text("Your account is ready")
 
+            # Book: a paid video consultation, held while it is paid for.
             page.get_by_role("link", name="Dr Sam Rivera").click()
             page.get_by_role("link", name="See free times for First consultation").click()
-            # a slot on the second day shown, so the minimum notice cannot pass mid-test
             slot = page.locator("section.day").nth(1).get_by_role("button").first
-            slot_time = re.search(r"\d\d:\d\d", slot.inner_text())
-            assert slot_time is not None
             slot.click()
+            expect(page.get_by_role("heading", name="Pay for your appointment")).to_be_visible()
+            appointment_id = re.search(r"/appointments/([0-9a-f-]{36})/pay", page.url).group(1)  # type: ignore[union-attr]
 
-            expect(page).to_have_url(f"{portal}/appointments")
-            expect(page.get_by_role("status")).to_contain_text("is booked")
-            upcoming = page.locator(".appointments").first
-            expect(upcoming).to_contain_text("First consultation with Dr Sam Rivera")
-            expect(upcoming).to_contain_text(slot_time.group(0))
+            # Pay on the provider's hosted page (the sandbox's), never on ours.
+            page.get_by_role("link", name="Continue to the secure payment page").click()
+            expect(page.get_by_text("Sandbox: no real money")).to_be_visible()
+            page.get_by_role("button", name=re.compile("^Pay")).click()
+            expect(page).to_have_url(re.compile(rf"/appointments/{appointment_id}\?paid=1"))
+            _until(page, lambda: "confirmed" in page.locator("main").inner_text())
+
+            # The questionnaire is outstanding until answered.
+            page.get_by_role("link", name="Complete the questionnaire").click()
+            page.get_by_label(re.compile("height", re.I)).fill("181")
+            page.get_by_label(re.compile("weight", re.I)).fill("77.5")
+            page.get_by_label(re.compile("concern", re.I)).fill("Back pain when running.")
+            page.get_by_role("group", name=re.compile("medicine", re.I)).get_by_label("No").check()
+            page.get_by_role("group", name=re.compile("share", re.I)).get_by_label("Yes").check()
+            page.get_by_role("button", name="Save my answers").click()
+            expect(page.get_by_role("status")).to_contain_text("your answers are saved")
+
+            # The confirmation SMS, in the sandbox inbox of the consumer's phone.
+            inbox = browser.new_page()
+            inbox.goto(f"{sandbox}/twilio/inbox/+447911123499")
+            expect(inbox.locator("main")).to_contain_text("paid and confirmed")
+
+            # The confirmation email, in the development mailbox (staff only).
+            staff = browser.new_context().new_page()
+            staff.goto(f"{portal}/login")
+            staff.get_by_label("Username").fill("admin")
+            staff.get_by_label("Password").fill("demo-admin-pass")
+            staff.get_by_role("button", name="Sign in").click()
+            staff.goto(f"{portal}/-/mailbox")
+            expect(staff.locator("main")).to_contain_text("robin@example.org")
+            expect(staff.locator("main")).to_contain_text("paid and confirmed")
+
+            # A day on: the reminder comes, and the room opens.
+            bring_forward(portal_var, appointment_id)
+            _until(inbox, lambda: "reminder" in inbox.locator("main").inner_text())
+            page.goto(f"{portal}/appointments/{appointment_id}")
+            page.get_by_role("link", name="Join the video consultation").click()
+            expect(page.get_by_text(re.compile("Sandbox video room"))).to_be_visible()
+            page.get_by_role("button", name="Join").click()
+
+            # Who received my data: every processor, and the Professional.
+            page.goto(f"{portal}/account/disclosures")
+            table = page.locator("main table")
+            for recipient in (
+                "Stripe Payments Europe",
+                "Twilio Ireland",
+                "Whereby",
+                "Dr Sam Rivera",
+            ):
+                expect(table).to_contain_text(recipient)
+            staff.goto(f"{portal}/admin/ledger?consumer=robin")
+            expect(staff.locator("main table")).to_contain_text("create_meeting".replace("_", " "))
         finally:
             browser.close()
+    audit = subprocess.run(
+        [PRAXIS, "audit", "verify"],
+        env=_env(portal_var),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert audit.stdout.startswith("OK")
+
+
+def _until(page: Any, condition: Any, *, seconds: float = 20) -> None:
+    """Reload until the in-process worker has done its part (webhooks, outbox, scans)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"gave up waiting on {page.url}: {page.locator('main').inner_text()}"
+            )
+        time.sleep(0.3)
+        page.reload()
