@@ -279,6 +279,29 @@ def plugins_list() -> None:
         click.echo(f"{manifest.name:<20} {manifest.kind:<15} {processor}")
 
 
+@plugins.command("check")
+def plugins_check() -> None:
+    """Check each installed plugin's manifest against the disclosure rules of its kind."""
+    from core.plugins import load_plugins
+    from core.providers.conformance import SENT
+
+    loaded = load_plugins()
+    failed = False
+    for name, manifest in loaded.manifests.items():
+        declared = {use.operation: set(use.categories) for use in manifest.data}
+        issues = [] if name in loaded.factories else ["registers no provider"]
+        for operation, categories in SENT[manifest.kind].items():
+            missing = sorted(c.value for c in set(categories) - declared.get(operation, set()))
+            if missing:
+                issues.append(f"declare {', '.join(missing)} for {operation}")
+        if SENT[manifest.kind] and manifest.processor is None:
+            issues.append("name the processor that receives the data")
+        failed = failed or bool(issues)
+        click.echo(f"{name:<20} {'ok' if not issues else 'PROBLEM: ' + '; '.join(issues)}")
+    if failed:
+        sys.exit(1)
+
+
 @plugins.command("docs")
 @click.option(
     "--output",

@@ -16,21 +16,10 @@ from core.errors import ProviderNotReady
 from core.manifest import PluginKind, PluginManifest
 from core.plugins import PluginError, Plugins
 from core.providers.common import ProviderContext
-from core.providers.email import EmailProvider
-from core.providers.payments import PaymentsProvider
-from core.providers.questionnaires import QuestionnaireProvider
+from core.providers.conformance import PROTOCOLS
 from core.providers.settings import SettingsStore
-from core.providers.sms import SmsProvider
-from core.providers.video import VideoProvider
 from tenants.directory import TenantInfo
 
-PROTOCOLS: dict[str, type] = {
-    "video": VideoProvider,
-    "payments": PaymentsProvider,
-    "sms": SmsProvider,
-    "email": EmailProvider,
-    "questionnaires": QuestionnaireProvider,
-}
 KIND_WORDS = {
     "video": "video consultations",
     "payments": "online payment",
