@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import select
 
 from core import jobs
+from core.accounts import password_reset
 from core.db import utcnow
 from core.notifications import services as notifications
 from core.payments import services as payments
@@ -26,7 +27,12 @@ from tenants.directory import TenantInfo
 from tenants.models import Tenant
 
 log = structlog.get_logger("praxis.worker")
-HANDLER_MODULES = (notifications, payments, video)  # importing them registers their handlers
+HANDLER_MODULES = (
+    notifications,
+    payments,
+    password_reset,
+    video,
+)  # importing them registers their handlers
 
 
 async def _tenants(runtime: Runtime) -> list[TenantInfo]:

@@ -129,3 +129,20 @@ class OperatorSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class PasswordReset(TenantScoped, Identified, Base):
+    __tablename__ = "password_resets"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index(None, "tenant_id", "token_hash"),
+        Index(None, "tenant_id", "user_id", "created_at"),
+    )
+
+    user_id: Mapped[uuid.UUID]
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

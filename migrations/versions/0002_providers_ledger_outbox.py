@@ -23,6 +23,7 @@ depends_on = None
 # Tenant-owned tables: row-level security, full rights for the app role.
 TENANT_TABLES = [
     "inbound_sms",
+    "password_resets",
     "intake_questionnaires",
     "intake_responses",
     "ledger_heads",
@@ -44,6 +45,31 @@ PLATFORM_TABLES = ["outbox_jobs"]
 
 
 def upgrade() -> None:
+    op.create_table(
+        "password_resets",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "user_id"],
+            ["users.tenant_id", "users.id"],
+            name=op.f("fk_password_resets_tenant_id_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_password_resets")),
+    )
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_password_resets_tenant_id_token_hash"), ["tenant_id", "token_hash"]
+        )
+        batch_op.create_index(
+            batch_op.f("ix_password_resets_tenant_id_user_id_created_at"),
+            ["tenant_id", "user_id", "created_at"],
+        )
     op.create_table(
         "inbound_sms",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -470,3 +496,4 @@ def downgrade() -> None:
 
     op.drop_table("intake_questionnaires")
     op.drop_table("inbound_sms")
+    op.drop_table("password_resets")

@@ -1,0 +1,125 @@
+"""Forgotten passwords: a single-use link by email, valid for an hour.
+
+Asking never says whether an account exists (the answer is the same either way). The link's
+token is random; only its SHA-256 is stored. The email goes through the clinic's email
+provider via the outbox, so it is retried on failure and recorded in the ledger like any
+other message. Setting a new password ends every session of the account.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import outbox
+from core.accounts.fields import clean_password
+from core.accounts.models import PasswordReset, User
+from core.accounts.passwords import Passwords
+from core.accounts.sessions import UserSessions
+from core.crypto import token_digest
+from core.db import utcnow
+from core.errors import InvalidInput
+from core.jobs import Job, handles
+from tenants.directory import TenantInfo
+
+TOPIC = "accounts.password_reset"
+VALID_FOR = timedelta(hours=1)
+MOST_PER_HOUR = 3  # links sent per account per hour: enough for a typo, too few to spam
+EXPIRED = "This link has expired or was already used. Ask for a new one."
+
+
+async def ask(db: AsyncSession, tenant: TenantInfo, who: str) -> None:
+    """Queue a link for the account with this username or email, if there is one."""
+    who = who.strip()
+    if not who or not tenant.providers.get("email"):
+        return
+    users = await db.scalars(
+        select(User.id).where(
+            User.is_active.is_(True),
+            or_(User.username == who.lower(), func.lower(User.email) == who.lower()),
+        )
+    )
+    for user_id in users:
+        outbox.enqueue(db, tenant.id, TOPIC, {"user_id": str(user_id)})
+
+
+@handles(TOPIC)
+async def send_link(job: Job) -> None:
+    user_id = uuid.UUID(job.payload["user_id"])
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    async with job.writing() as db:
+        user = await db.get(User, (job.tenant.id, user_id))
+        recent = await db.scalar(
+            select(func.count()).where(
+                PasswordReset.user_id == user_id, PasswordReset.created_at > now - VALID_FOR
+            )
+        )
+        if user is None or not user.is_active or (recent or 0) >= MOST_PER_HOUR:
+            return
+        address = user.email
+        # The link must work before the email can arrive: its row commits first.
+        db.add(
+            PasswordReset(
+                user_id=user_id, token_hash=token_digest(token), expires_at=now + VALID_FOR
+            )
+        )
+        await db.commit()
+    link = f"{job.rt.settings.site_url(job.tenant.slug)}/password/reset?token={token}"
+    text = (
+        f"Someone asked to set a new password for your {job.tenant.name} account.\n\n"
+        f"To choose a new password, open this link within the hour:\n{link}\n\n"
+        "If it was not you, ignore this email: your password stays as it is.\n"
+    )
+    await job.providers.send_email(
+        subject_id=user_id,
+        to=address,
+        subject="Set a new password",
+        text=text,
+        about=(),
+        idempotency_key=job.key,
+    )
+
+
+async def _valid(db: AsyncSession, token: str, *, now: datetime) -> PasswordReset | None:
+    if not token or len(token) > 128:
+        return None
+    row = await db.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == token_digest(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+async def check(db: AsyncSession, token: str) -> bool:
+    return await _valid(db, token, now=utcnow()) is not None
+
+
+async def set_password(
+    db: AsyncSession,
+    token: str,
+    password: str,
+    *,
+    passwords: Passwords,
+    sessions: UserSessions,
+) -> None:
+    """Use the link: a new password, the link spent, every session of the account ended."""
+    now = utcnow()
+    row = await _valid(db, token, now=now)
+    if row is None:
+        raise InvalidInput({"token": EXPIRED}, EXPIRED)
+    try:
+        clean = clean_password(password)
+    except ValueError as exc:
+        raise InvalidInput({"password": str(exc)}) from None
+    user = await db.get(User, (row.tenant_id, row.user_id))
+    assert user is not None
+    user.password_hash = passwords.hash(clean)
+    row.used_at = now
+    await sessions.end_all(db, user.id)
+    await db.commit()
