@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 import re
+import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 PluginKind = Literal["video", "payments", "sms", "email", "questionnaires"]
+PLUGIN_KINDS: tuple[PluginKind, ...] = typing.get_args(PluginKind)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 
 

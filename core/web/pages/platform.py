@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import RedirectResponse, Response
 
 from core.errors import NotFound
+from core.manifest import PLUGIN_KINDS
 from core.web.context import Access, Ctx
 from core.web.routing import Pages, redirect, render
 from tenants import services as tenants
+from tenants.directory import TenantInfo
 
 pages = Pages()
 OP = Access.OPERATOR
@@ -35,8 +39,81 @@ async def tenant_detail(ctx: Ctx) -> Response:
         "platform/tenant.html",
         record=tenant,
         domains=domains,
+        providers=await _operator_settings(ctx, TenantInfo.from_row(tenant)),
         platform_domain=ctx.settings.platform_domain,
         title=tenant.name,
+    )
+
+
+async def _operator_settings(
+    ctx: Ctx, tenant: TenantInfo, errors: dict[str, dict[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """The settings only the operator sets (API base URLs, the platform's keys and fees)."""
+    store = ctx.rt.provider_settings
+    shown = []
+    async with ctx.rt.database.reading(tenant.id) as db:
+        for kind in PLUGIN_KINDS:
+            chosen = ctx.rt.registry.chosen(tenant, kind)
+            if chosen is None:
+                continue
+            row = await store.row(db, chosen.name)
+            shown.append(
+                {
+                    "kind": kind,
+                    "plugin": chosen,
+                    "fields": store.form(chosen.settings_model, row, "operator"),
+                    "missing": store.status(chosen.settings_model, row, tenant.id),
+                    "errors": (errors or {}).get(chosen.name, {}),
+                }
+            )
+    return shown
+
+
+@pages.page(
+    "/platform/tenants/{tenant_id:uuid}/providers/{plugin}",
+    methods=["POST"],
+    site="platform",
+    access=OP,
+)
+async def operator_settings(ctx: Ctx) -> Response:
+    # Read outside the request's write transaction: the settings are written in the tenant's.
+    async with ctx.rt.database.reading() as db:
+        row = await tenants.tenant_by_id(db, ctx.request.path_params["tenant_id"])
+        domains = await tenants.domains_of(db, row.id) if row else []
+    if row is None:
+        raise NotFound("We could not find that tenant.")
+    tenant = TenantInfo.from_row(row)
+    plugin = str(ctx.request.path_params["plugin"])
+    manifest = ctx.rt.plugins.manifests.get(plugin)
+    if manifest is None or ctx.rt.registry.chosen(tenant, manifest.kind) is not manifest:
+        raise NotFound("This clinic does not use that plugin.")
+    submitted = {k: v for k, v in ctx.form.items() if k != "csrf_token"}
+    async with ctx.rt.database.writing(tenant.id) as db:
+        errors = await ctx.rt.provider_settings.save(
+            db,
+            tenant_id=tenant.id,
+            plugin=plugin,
+            model=manifest.settings_model,
+            audience="operator",
+            submitted=submitted,
+            actor_id=None,
+        )
+        if not errors:
+            await db.commit()
+    if errors:
+        return render(
+            ctx,
+            "platform/tenant.html",
+            status=422,
+            record=row,
+            domains=await tenants.domains_of(ctx.db, tenant.id),
+            providers=await _operator_settings(ctx, tenant, {plugin: errors}),
+            platform_domain=ctx.settings.platform_domain,
+            title=tenant.name,
+            summary="Please correct the settings marked below; nothing was saved.",
+        )
+    return redirect(
+        ctx, f"/platform/tenants/{tenant.id}", notice=f"{manifest.title}: settings saved."
     )
 
 
