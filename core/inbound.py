@@ -42,7 +42,10 @@ async def ingest(
         built = await rt.providers(tenant).built(manifest.kind)
     except ProviderNotReady:
         raise NotFound("Not found.") from None  # without settings nothing can be verified
-    event = built.provider.parse_webhook(request)  # verifies the signature first
+    parse = getattr(built.provider, "parse_webhook", None)
+    if parse is None:
+        raise NotFound("Not found.")  # a plugin that takes no webhooks (questionnaires, email)
+    event = parse(request)  # verifies the signature first
     reply: WebhookReply = getattr(built.provider, "webhook_reply", WebhookReply())
     if event is None:
         return reply  # a kind of event the platform does not use

@@ -7,6 +7,7 @@ calling a provider (the facade writes the ledger in transactions of its own).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -77,7 +78,7 @@ class Job:
 
     async def done(self, db: AsyncSession) -> None:
         """Mark the job done in ``db``'s transaction, so it commits with the job's effect."""
-        await outbox.finish(db, self.id, now=utcnow())
+        await outbox.finish(db, self.id, now=utcnow(), attempt=self.attempt)
         self.finished = True
 
 
@@ -88,11 +89,22 @@ async def _tenant(rt: Runtime, tenant_id: uuid.UUID) -> TenantInfo | None:
 
 
 async def run_due(rt: Runtime, *, limit: int = 20, now: datetime | None = None) -> int:
-    """Claim and run up to ``limit`` due jobs, one after another. Returns how many ran."""
+    """Claim up to ``limit`` due jobs and run them one after another. Returns how many it
+    claimed (0: nothing was due).
+
+    ``now`` (tests, a worker catching up) is the clock for the whole run: what is due, and
+    when a failed job is due again."""
     async with rt.database.writing() as db:
         jobs = await outbox.claim(db, now=now or utcnow(), limit=limit, policy=rt.retry_policy)
-    for job in jobs:
-        await run_one(rt, job)
+    claimed_at = time.monotonic()
+    lease = rt.retry_policy.lease.total_seconds()
+    for done, job in enumerate(jobs):
+        if time.monotonic() - claimed_at >= lease:
+            # The rest of the batch may be another worker's by now: starting them here could
+            # send twice. They stay claimed until their lease ends, then run again.
+            log.warning("job_batch_outlived_its_lease", left=len(jobs) - done)
+            break
+        await run_one(rt, job, now=now)
     return len(jobs)
 
 
@@ -107,14 +119,15 @@ async def drain(rt: Runtime, *, rounds: int = 50, now: datetime | None = None) -
     return total
 
 
-async def run_one(rt: Runtime, row: OutboxJob) -> None:
+async def run_one(rt: Runtime, row: OutboxJob, *, now: datetime | None = None) -> None:
+    """Run one claimed job and settle it; ``now`` defaults to the time it settles."""
     handler = HANDLERS.get(row.topic)
     tenant = await _tenant(rt, row.tenant_id)
     if handler is None or tenant is None:
         why = "no handler for this kind of job" if handler is None else "the clinic is not active"
-        await _settle(rt, row, dead=why)
+        await _settle(rt, row, dead=why, now=now)
         return
-    job = Job(rt, tenant, row.id, row.topic, dict(row.payload), row.attempts)
+    job = Job(rt, tenant, row.id, row.topic, dict(row.payload), row.attempts, now=now or utcnow())
     bound = structlog.contextvars.bound_contextvars(
         job_id=str(row.id), topic=row.topic, tenant_id=str(row.tenant_id)
     )
@@ -122,16 +135,16 @@ async def run_one(rt: Runtime, row: OutboxJob) -> None:
         try:
             await handler(job)
         except TemporaryFailure as exc:
-            await _settle(rt, row, retry=exc.reason, retry_after=exc.retry_after)
+            await _settle(rt, row, retry=exc.reason, retry_after=exc.retry_after, now=now)
         except (PermanentFailure, ServiceError) as exc:
             reason = exc.reason if isinstance(exc, PermanentFailure) else exc.message
-            await _settle(rt, row, dead=reason)
+            await _settle(rt, row, dead=reason, now=now)
         except Exception as exc:  # a bug: keep the job for staff rather than loop on it
             log.exception("job_failed")
-            await _settle(rt, row, dead=f"unexpected error ({type(exc).__name__})")
+            await _settle(rt, row, dead=f"unexpected error ({type(exc).__name__})", now=now)
         else:
             if not job.finished:
-                await _settle(rt, row)
+                await _settle(rt, row, now=now)
 
 
 async def _settle(
@@ -141,8 +154,10 @@ async def _settle(
     retry: str | None = None,
     retry_after: float | None = None,
     dead: str | None = None,
+    now: datetime | None = None,
 ) -> None:
-    now = utcnow()
+    """Record the outcome, unless the lease ran out and another worker has the job now."""
+    now = now or utcnow()
     async with rt.database.writing() as db:
         if retry is not None:
             again = await outbox.retry_later(
@@ -150,8 +165,8 @@ async def _settle(
             )
             log.info("job_retry" if again else "job_dead", attempts=row.attempts, reason=retry)
         elif dead is not None:
-            await outbox.dead_letter(db, row.id, dead, now=now)
+            await outbox.dead_letter(db, row.id, dead, now=now, attempt=row.attempts)
             log.warning("job_dead", attempts=row.attempts, reason=dead)
         else:
-            await outbox.finish(db, row.id, now=now)
+            await outbox.finish(db, row.id, now=now, attempt=row.attempts)
         await db.commit()

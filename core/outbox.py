@@ -140,11 +140,25 @@ async def claim(
     return jobs
 
 
-async def finish(db: AsyncSession, job_id: uuid.UUID, *, now: datetime) -> None:
+def _held(job_id: uuid.UUID, attempt: int | None) -> Any:
+    """The job, if it is still the claim ``attempt`` made: a worker whose lease expired (and
+    whose job another worker claimed since) must not undo what that worker did."""
+    if attempt is None:
+        return OutboxJob.id == job_id
+    return and_(
+        OutboxJob.id == job_id,
+        OutboxJob.status == JobStatus.RUNNING.value,
+        OutboxJob.attempts == attempt,
+    )
+
+
+async def finish(
+    db: AsyncSession, job_id: uuid.UUID, *, now: datetime, attempt: int | None = None
+) -> None:
     """Mark done, in whatever transaction the caller commits (with the job's effect)."""
     await db.execute(
         update(OutboxJob)
-        .where(OutboxJob.id == job_id)
+        .where(_held(job_id, attempt))
         .values(status=JobStatus.DONE.value, finished_at=now, locked_until=None, last_error="")
     )
 
@@ -158,13 +172,15 @@ async def retry_later(
     policy: RetryPolicy,
     retry_after: float | None = None,
 ) -> bool:
-    """Schedule another attempt, or dead-letter after the last one. True if it will retry."""
+    """Schedule another attempt of the claimed ``job``, or dead-letter it after the last one.
+    True if it will retry."""
     if job.attempts >= policy.max_attempts:
-        await dead_letter(db, job.id, f"gave up after {job.attempts} attempts: {reason}", now=now)
+        reason = f"gave up after {job.attempts} attempts: {reason}"
+        await dead_letter(db, job.id, reason, now=now, attempt=job.attempts)
         return False
     await db.execute(
         update(OutboxJob)
-        .where(OutboxJob.id == job.id)
+        .where(_held(job.id, job.attempts))
         .values(
             status=JobStatus.PENDING.value,
             run_after=now + policy.delay(job.attempts, at_least=retry_after),
@@ -175,10 +191,12 @@ async def retry_later(
     return True
 
 
-async def dead_letter(db: AsyncSession, job_id: uuid.UUID, reason: str, *, now: datetime) -> None:
+async def dead_letter(
+    db: AsyncSession, job_id: uuid.UUID, reason: str, *, now: datetime, attempt: int | None = None
+) -> None:
     await db.execute(
         update(OutboxJob)
-        .where(OutboxJob.id == job_id)
+        .where(_held(job_id, attempt))
         .values(
             status=JobStatus.DEAD.value, finished_at=now, locked_until=None, last_error=reason[:300]
         )
@@ -198,7 +216,12 @@ async def dead_letters(
 
 
 async def retry_dead(db: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID) -> bool:
-    """Staff asked to try a dead job again: back to pending, attempts from zero."""
+    """Staff asked to try a dead job again: back to pending with a fresh set of attempts.
+
+    The count restarts at one, not zero: the next run is a retry, so a provider without
+    idempotency keys looks for what an earlier attempt may have done (a text sent whose
+    answer was lost) before it acts again.
+    """
     result = await db.execute(
         update(OutboxJob)
         .where(
@@ -206,6 +229,6 @@ async def retry_dead(db: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID) 
             OutboxJob.tenant_id == tenant_id,
             OutboxJob.status == JobStatus.DEAD.value,
         )
-        .values(status=JobStatus.PENDING.value, attempts=0, run_after=utcnow(), finished_at=None)
+        .values(status=JobStatus.PENDING.value, attempts=1, run_after=utcnow(), finished_at=None)
     )
     return bool(getattr(result, "rowcount", 0))

@@ -91,6 +91,11 @@ def _input_kind(info: FieldInfo) -> tuple[InputKind, tuple[str, ...]]:
     return "text", ()
 
 
+def _default(info: FieldInfo) -> Any:
+    """What an unsaved field shows: its default, or nothing when it has none."""
+    return None if info.is_required() else info.get_default(call_default_factory=True)
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return ""
@@ -129,14 +134,14 @@ class SettingsStore:
         typed: dict[str, str] | None = None,
     ) -> list[FormField]:
         values = dict(row.values) if row else {}
-        secrets_set = set(row.secrets) if row else set()
+        secrets_set = self._secrets_set(row)
         shown = []
         for name, info in fields_for(model, audience).items():
             kind, choices = _input_kind(info)
             if typed is not None and kind != "secret":
                 value = typed.get(name, "")
             else:
-                value = "" if kind == "secret" else _shown(values.get(name, info.default))
+                value = "" if kind == "secret" else _shown(values.get(name, _default(info)))
             shown.append(
                 FormField(
                     name=name,
@@ -150,6 +155,18 @@ class SettingsStore:
                 )
             )
         return shown
+
+    def _secrets_set(self, row: ProviderSetting | None) -> set[str]:
+        """The secrets stored for the row's own tenant and plugin (one sealed elsewhere and
+        copied here opens nowhere: it is as good as unset, so the form must not say stored)."""
+        if row is None:
+            return set()
+        purpose = self._purpose(row.tenant_id, row.plugin)
+        return {
+            name
+            for name, sealed in row.secrets.items()
+            if self.keyring.unseal(purpose, str(sealed)) is not None
+        }
 
     def status(
         self, model: type[BaseModel], row: ProviderSetting | None, tenant_id: uuid.UUID

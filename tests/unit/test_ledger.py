@@ -174,12 +174,13 @@ async def test_a_session_that_appends_again_after_others_did_continues_the_chain
     tenant = await make_tenant(rt, "alpha")
     async with rt.database.writing(tenant.id) as db:
         await ledger.append(db, entry(1))
+        shown = await ledger.head(db)  # e.g. a page that shows how long the ledger is
         await db.commit()
         await append(rt, tenant.id, 2)  # another request, meanwhile
-        # The head this session loaded before is stale now; the lock must read it afresh.
+        # The head this session holds is stale now; the lock must read it afresh.
         appended = await ledger.append(db, entry(3))
         await db.commit()
-    assert appended.seq == 3
+    assert shown is not None and appended.seq == 3
     assert [e.seq for e in await chain(rt, tenant.id)] == [1, 2, 3]
     assert (await verdict(rt, tenant.id)).ok
 
@@ -271,7 +272,7 @@ async def test_an_entry_added_past_the_head_is_found(rt: Runtime, settings: Sett
     tenant = await make_tenant(rt, "alpha")
     await append(rt, tenant.id, 1, 2)
     events = await chain(rt, tenant.id)
-    forged = {c: getattr(events[-1], c) for c in EVENTS.columns.keys()}
+    forged = {c: getattr(events[-1], c) for c in EVENTS.columns.keys()}  # noqa: SIM118
     forged.update(seq=3, prev_hash=events[-1].hash, purpose="forged")
     forged["hash"] = ledger.event_hash(tenant.id, forged["prev_hash"], forged)
     async with as_owner(settings) as conn:  # a well-formed row, written around append()
@@ -280,9 +281,7 @@ async def test_an_entry_added_past_the_head_is_found(rt: Runtime, settings: Sett
 
 
 @P20
-async def test_the_apps_role_cannot_update_or_delete_ledger_rows(
-    rt: Runtime, backend: str
-) -> None:
+async def test_the_apps_role_cannot_update_or_delete_ledger_rows(rt: Runtime, backend: str) -> None:
     if backend != "postgresql":
         pytest.skip("SQLite has no roles; the grants are PostgreSQL's")
     tenant = await make_tenant(rt, "alpha")
