@@ -58,8 +58,8 @@ async def verify(db: AsyncSession, tenant_id: uuid.UUID) -> Verdict:
             expected_seq += 1
             count += 1
     head = await ledger.head(db)
-    if head is None:
-        return Verdict(count)
+    if head is None:  # entries without the head that chains them: it was removed
+        return Verdict(count, Broken(count, "truncated")) if count else Verdict(0)
     if head.last_seq > count:  # entries were removed from the end
         return Verdict(count, Broken(count + 1, "truncated"))
     if head.last_seq < count:  # rows were inserted without moving the head

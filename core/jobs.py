@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import outbox
 from core.db import utcnow
 from core.errors import ServiceError
+from core.logs import where_it_failed
 from core.outbox import OutboxJob
 from core.providers.common import PermanentFailure, TemporaryFailure
 from core.providers.facade import Facade
@@ -140,7 +141,7 @@ async def run_one(rt: Runtime, row: OutboxJob, *, now: datetime | None = None) -
             reason = exc.reason if isinstance(exc, PermanentFailure) else exc.message
             await _settle(rt, row, dead=reason, now=now)
         except Exception as exc:  # a bug: keep the job for staff rather than loop on it
-            log.exception("job_failed")
+            log.error("job_failed", **where_it_failed(exc))
             await _settle(rt, row, dead=f"unexpected error ({type(exc).__name__})", now=now)
         else:
             if not job.finished:

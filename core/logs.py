@@ -79,3 +79,16 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         logger_factory=_stdout_logger,
         cache_logger_on_first_use=True,  # the access log writes a line per request
     )
+
+
+def where_it_failed(exc: BaseException) -> dict[str, str]:
+    """An error for the logs without its message or traceback text (they can quote personal
+    data): its type and the innermost place it was raised, as module:line."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    place = ""
+    if frame is not None:
+        code = frame.tb_frame.f_code
+        place = f"{code.co_filename.rsplit('/', 1)[-1]}:{frame.tb_lineno} in {code.co_name}"
+    return {"error": type(exc).__name__, "at": place}

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
 
+RETRY_AFTER_MOST = 24 * 3600.0  # a provider's Retry-After longer than this is not believed
+
 
 class JobStatus(enum.StrEnum):
     PENDING = "pending"
@@ -67,11 +69,12 @@ class RetryPolicy:
     lease: timedelta = timedelta(minutes=5)  # a claimed job runs again if not finished by then
 
     def delay(self, attempts: int, *, at_least: float | None = None) -> timedelta:
-        """Capped exponential backoff with full jitter (never below half the step)."""
+        """Capped exponential backoff with full jitter (never below half the step). A wait
+        the provider asked for (Retry-After) is honoured beyond the cap, up to a day."""
         step = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempts - 1))
         seconds = step * random.uniform(0.5, 1.0)
         if at_least is not None:
-            seconds = max(seconds, min(at_least, self.cap.total_seconds()))
+            seconds = max(seconds, min(at_least, RETRY_AFTER_MOST))
         return timedelta(seconds=seconds)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from core import jobs
 from core.accounts import password_reset
 from core.db import utcnow
+from core.logs import where_it_failed
 from core.notifications import services as notifications
 from core.payments import services as payments
 from core.runtime import Runtime
@@ -91,8 +92,8 @@ async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
                 await run_scans(runtime)
                 next_scan = time.monotonic() + interval
             ran = await jobs.run_due(runtime)
-        except Exception:  # a failed pass is logged and tried again next time
-            log.exception("worker_pass_failed")
+        except Exception as exc:  # a failed pass is logged and tried again next time
+            log.error("worker_pass_failed", **where_it_failed(exc))
         if ran:
             continue  # more may be due: do not sleep between full batches
         with contextlib.suppress(TimeoutError):

@@ -96,7 +96,7 @@ def differences(conn: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
-APPEND_ONLY = {"ledger_events"}
+APPEND_ONLY = {"ledger_events", "ledger_heads"}  # no UPDATE/DELETE; the head: no DELETE
 HEAD = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
 
 
@@ -236,6 +236,22 @@ if "postgresql" in BACKENDS:
             "SELECT": True,
             "INSERT": True,
             "UPDATE": False,
+            "DELETE": False,
+            "TRUNCATE": False,
+        }
+
+        def head_rights(conn: Connection) -> dict[str, bool]:
+            return {
+                privilege: conn.execute(
+                    text("SELECT has_table_privilege(:r, 'ledger_heads', :p)"),
+                    {"r": role, "p": privilege},
+                ).scalar_one()
+                for privilege in ("UPDATE", "DELETE", "TRUNCATE")
+            }
+
+        # The head moves with each entry, but the app can never remove it (and so hide a cut).
+        assert inspect_db(postgres_url, head_rights) == {
+            "UPDATE": True,
             "DELETE": False,
             "TRUNCATE": False,
         }

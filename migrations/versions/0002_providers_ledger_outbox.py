@@ -26,7 +26,6 @@ TENANT_TABLES = [
     "password_resets",
     "intake_questionnaires",
     "intake_responses",
-    "ledger_heads",
     "payment_accounts",
     "payment_refunds",
     "payments",
@@ -40,6 +39,8 @@ TENANT_TABLES = [
 ]
 # Append-only: the app role may read and add, never change or remove (tamper evidence).
 APPEND_ONLY = ["ledger_events"]
+# The chain's head moves with each entry but is never removed by the app.
+NEVER_DELETED = ["ledger_heads"]
 # Workers claim jobs across tenants; each job then runs inside its tenant's context.
 PLATFORM_TABLES = ["outbox_jobs"]
 
@@ -439,9 +440,10 @@ def upgrade() -> None:
             unique=False,
         )
 
-    isolate_tenants(TENANT_TABLES + APPEND_ONLY)
+    isolate_tenants(TENANT_TABLES + APPEND_ONLY + NEVER_DELETED)
     grant_tables(TENANT_TABLES + PLATFORM_TABLES)
     grant_tables(APPEND_ONLY, "SELECT, INSERT")
+    grant_tables(NEVER_DELETED, "SELECT, INSERT, UPDATE")
 
 
 def downgrade() -> None:

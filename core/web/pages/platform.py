@@ -106,7 +106,7 @@ async def operator_settings(ctx: Ctx) -> Response:
             "platform/tenant.html",
             status=422,
             record=row,
-            domains=await tenants.domains_of(ctx.db, tenant.id),
+            domains=domains,
             providers=await _operator_settings(ctx, tenant, {plugin: errors}),
             platform_domain=ctx.settings.platform_domain,
             title=tenant.name,
