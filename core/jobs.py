@@ -56,6 +56,7 @@ class Job:
     payload: dict[str, Any]
     attempt: int
     now: datetime = field(default_factory=utcnow)
+    created_at: datetime | None = None  # when the job was written: nothing it did is older
     finished: bool = False
 
     @property
@@ -128,7 +129,16 @@ async def run_one(rt: Runtime, row: OutboxJob, *, now: datetime | None = None) -
         why = "no handler for this kind of job" if handler is None else "the clinic is not active"
         await _settle(rt, row, dead=why, now=now)
         return
-    job = Job(rt, tenant, row.id, row.topic, dict(row.payload), row.attempts, now=now or utcnow())
+    job = Job(
+        rt,
+        tenant,
+        row.id,
+        row.topic,
+        dict(row.payload),
+        row.attempts,
+        now=now or utcnow(),
+        created_at=row.created_at,
+    )
     bound = structlog.contextvars.bound_contextvars(
         job_id=str(row.id), topic=row.topic, tenant_id=str(row.tenant_id)
     )

@@ -36,6 +36,13 @@ from tenants.directory import TenantInfo
 FIELD_PREFIX = "answer."  # form fields are "answer.<linkId>"
 ENGAGED = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
 ACCESS_PURPOSE = "prepare for and provide the booked consultation"
+# What every tenant's questionnaire must ask (P03), by linkId, as the default does.
+ESSENTIAL_QUESTIONS = {
+    "height": "the consumer's height",
+    "weight": "the consumer's weight",
+    "concerns": "the consumer's concerns",
+    SHARING_CONSENT: "consent to share the answers with the Professional booked",
+}
 ACCESS_BASIS = "health care (UK GDPR Art. 9(2)(h)), shared with the consumer's explicit consent"
 
 
@@ -59,7 +66,8 @@ async def current(rt: Runtime, tenant: TenantInfo) -> Intake:
         async with rt.database.writing(tenant.id) as db:
             row = await _active(db)
             if row is None:
-                row = _new_row(provider.default_questionnaire(), provider, actor=None)
+                resource = provider.default_questionnaire()
+                row = _new_row(resource, provider.read_questionnaire(resource), actor=None)
                 db.add(row)
                 await db.commit()
     return Intake(row, provider.read_questionnaire(row.resource), provider)
@@ -71,9 +79,8 @@ async def _active(db: AsyncSession) -> IntakeQuestionnaire | None:
 
 
 def _new_row(
-    resource: dict[str, Any], provider: QuestionnaireProvider, *, actor: uuid.UUID | None
+    resource: dict[str, Any], form: IntakeForm, *, actor: uuid.UUID | None
 ) -> IntakeQuestionnaire:
-    form = provider.read_questionnaire(resource)
     return IntakeQuestionnaire(
         id=uuid.uuid4(),
         resource=resource,
@@ -98,14 +105,39 @@ async def replace_questionnaire(
         raise InvalidInput({"resource": "Paste one FHIR Questionnaire resource (a JSON object)."})
     provider = await rt.providers(tenant).questionnaires()
     try:
-        row = _new_row(resource, provider, actor=actor.id)
+        form = provider.read_questionnaire(resource)
     except InvalidQuestionnaire as exc:
         raise InvalidInput({"resource": "; ".join(exc.problems)}) from None
+    problems = essentials_missing(form)
+    if problems:
+        raise InvalidInput({"resource": " ".join(problems)})
+    row = _new_row(resource, form, actor=actor.id)
     async with rt.database.writing(tenant.id) as db:
         await db.execute(update(IntakeQuestionnaire).values(active=False))
         db.add(row)
         await db.commit()
-    return provider.read_questionnaire(resource)
+    return form
+
+
+def essentials_missing(form: IntakeForm) -> list[str]:
+    """What a tenant's questionnaire lacks of what every one must ask (P03), and of the
+    consent without which no Professional could ever read the answers (P04); one sentence
+    per problem."""
+    by_link = {q.link_id: q for q in form.questions}
+    problems = []
+    for link, words in ESSENTIAL_QUESTIONS.items():
+        question = by_link.get(link)
+        if question is None:
+            problems.append(
+                f"Every intake questionnaire must ask for {words}: "
+                f'add a question with linkId "{link}".'
+            )
+        elif not question.required or question.enable_when:
+            problems.append(
+                f'The "{link}" question ({words}) must be required and asked of everyone '
+                "(no enableWhen)."
+            )
+    return problems
 
 
 async def outstanding(

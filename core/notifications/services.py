@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from core import ledger, outbox
-from core.accounts.models import User
+from core.accounts.models import Role, User
 from core.booking.models import Appointment, AppointmentStatus
 from core.db import utcnow
 from core.jobs import Job, handles
@@ -105,10 +105,23 @@ async def opt_in(db: AsyncSession, tenant: TenantInfo, phone: str, *, now: datet
     await _consent_event(db, tenant, phone, "sms_opt_in", "reply START", now=now)
 
 
+async def _person_with(db: AsyncSession, phone: str) -> uuid.UUID | None:
+    """The account this number belongs to, for the ledger's "about whom" (None: unknown).
+    Texts go to consumers, so a consumer's account comes before a staff one sharing it."""
+    staff_last = case((User.role == Role.CONSUMER.value, 0), else_=1)
+    found: uuid.UUID | None = await db.scalar(
+        select(User.id)
+        .where(User.phone == phone)
+        .order_by(staff_last, User.created_at, User.id)
+        .limit(1)
+    )
+    return found
+
+
 async def _consent_event(
     db: AsyncSession, tenant: TenantInfo, phone: str, operation: str, source: str, *, now: datetime
 ) -> None:
-    subject = await db.scalar(select(User.id).where(User.phone == phone).limit(1))
+    subject = await _person_with(db, phone)
     await ledger.append(
         db,
         Entry(
@@ -139,7 +152,8 @@ async def send_sms(job: Job) -> None:
             )
             if inbound is None:
                 return
-            phone, subject_id, appointment_id = inbound.phone, None, None
+            phone, appointment_id = inbound.phone, None
+            subject_id = await _person_with(db, phone)  # whose number is disclosed, if known
             body = sms_text(
                 "help", Facts(job.tenant.name, "", "", job.tenant.controller.dpo_contact)
             )
@@ -251,12 +265,17 @@ async def apply_status(
 
 
 def keyword(body: str) -> str:
-    word = body.strip().split(maxsplit=1)[0].upper().strip(".!") if body.strip() else ""
-    if word in STOP_WORDS:
+    """STOP counts as a message's first word (better one text too few than one too many);
+    START and HELP only as the whole message, so "Yes, see you then" subscribes no one."""
+    words = body.upper().split()
+    if not words:
+        return "other"
+    if words[0].strip(".!,") in STOP_WORDS:
         return "stop"
-    if word in START_WORDS:
+    whole = " ".join(words).strip(".!, ")
+    if whole in START_WORDS:
         return "start"
-    if word in HELP_WORDS:
+    if whole in HELP_WORDS:
         return "help"
     return "other"
 

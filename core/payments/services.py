@@ -35,6 +35,7 @@ from tenants.directory import TenantInfo
 
 REFUND_TOPIC = "payments.refund"
 EXPIRE_TOPIC = "payments.expire_checkout"
+_REFUND_WORDS = {"canceled": RefundStatus.FAILED.value}  # the provider's word, in ours
 HOLD_MARGIN = timedelta(minutes=5)  # the time stays held a little past the checkout's expiry
 
 
@@ -276,12 +277,7 @@ async def apply_event(
             account.updated_at = now
         return
     if event.type == "refund_updated":
-        row = await db.scalar(
-            select(PaymentRefund).where(PaymentRefund.refund_ref == event.refund_id)
-        )
-        if row is not None and event.refund_status:
-            row.status = event.refund_status
-            row.updated_at = now
+        await _refund_updated(db, tenant, event, now=now)
         return
     payment = await db.scalar(
         select(Payment).where(Payment.plugin == plugin, Payment.checkout_ref == event.checkout_id)
@@ -299,6 +295,26 @@ async def apply_event(
             and appointment.status == AppointmentStatus.AWAITING_PAYMENT.value
         ):
             await release(db, appointment, now=now)
+
+
+async def _refund_updated(
+    db: AsyncSession, tenant: TenantInfo, event: PaymentEvent, *, now: datetime
+) -> None:
+    """A refund settles later: one that finally fails gives the payment its money back."""
+    row = await db.scalar(select(PaymentRefund).where(PaymentRefund.refund_ref == event.refund_id))
+    if row is None or not event.refund_status:
+        return
+    status = _REFUND_WORDS.get(event.refund_status, event.refund_status)[:16]
+    counted = row.status in (RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value)
+    if status == RefundStatus.FAILED.value and counted:
+        payment = await db.get(Payment, (tenant.id, row.payment_id))
+        if payment is not None:  # it was counted as refunded when it was asked for
+            payment.refunded_minor = max(payment.refunded_minor - row.amount_minor, 0)
+            payment.status = (
+                PaymentStatus.PARTIALLY_REFUNDED if payment.refunded_minor else PaymentStatus.PAID
+            ).value
+    row.status = status
+    row.updated_at = now
 
 
 async def _paid(

@@ -23,6 +23,7 @@ from core.errors import InvalidInput
 from core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
 from core.manifest import DataCategory
 
+MANUAL = "manual"  # the operation of every disclosure staff enter by hand
 CATEGORY_WORDS = {
     "name": "your name",
     "email": "your email address",
@@ -58,14 +59,23 @@ def _outcome(event: LedgerEvent, closed: dict[int, LedgerEvent]) -> str:
     return "delivered" if closing.status == Status.SUCCEEDED.value else "failed"
 
 
-async def history(db: AsyncSession, subject_id: uuid.UUID, *, limit: int = 500) -> list[Disclosure]:
-    """Disclosures of and accesses to one person's data, newest first."""
+async def history(
+    db: AsyncSession, subject_id: uuid.UUID, *, limit: int = 500, since: datetime | None = None
+) -> list[Disclosure]:
+    """Disclosures of and accesses to one person's data, newest first.
+
+    With ``since`` (when the person's account was made), disclosures staff recorded about
+    every consumer at once (the sale of the business) are theirs too: their data went.
+    """
     events = await ledger.subject_events(
         db,
         subject_id,
         kinds=(EventKind.DISCLOSURE, EventKind.ACCESS, EventKind.EXPORT),
         limit=limit,
     )
+    if since is not None:
+        everyone = await _about_everyone(db, since, limit)
+        events = sorted([*events, *everyone], key=lambda e: e.seq, reverse=True)[:limit]
     closed = {e.attempt_seq: e for e in events if e.attempt_seq is not None}
     return [
         Disclosure(
@@ -82,6 +92,22 @@ async def history(db: AsyncSession, subject_id: uuid.UUID, *, limit: int = 500) 
         for e in events
         if e.attempt_seq is None  # outcomes are folded into their attempt
     ]
+
+
+async def _about_everyone(db: AsyncSession, since: datetime, limit: int) -> list[LedgerEvent]:
+    """Manual disclosures that named no one, i.e. concerned every consumer, from ``since``."""
+    query = (
+        select(LedgerEvent)
+        .where(
+            LedgerEvent.kind == EventKind.DISCLOSURE.value,
+            LedgerEvent.operation == MANUAL,
+            LedgerEvent.subject_id.is_(None),
+            LedgerEvent.recorded_at >= since,
+        )
+        .order_by(LedgerEvent.seq.desc())
+        .limit(limit)
+    )
+    return list((await db.scalars(query)).all())
 
 
 class ManualDisclosure(BaseModel):
@@ -124,7 +150,7 @@ async def record_manual(db: AsyncSession, form: ManualDisclosure, *, actor: User
             status=Status.RECORDED,
             recipient=form.recipient,
             recipient_kind=RecipientKind(form.recipient_kind),
-            operation="manual",
+            operation=MANUAL,
             categories=[c.value for c in form.categories],
             purpose=form.purpose,
             legal_basis=form.legal_basis,

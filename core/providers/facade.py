@@ -13,7 +13,7 @@ ledger in transactions of its own (SQLite allows one writer at a time).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -61,12 +61,13 @@ class Facade:
         self,
         kind: PluginKind,
         operation: str,
-        categories: Sequence[DataCategory],
+        request: Any,
         *,
         subject_id: uuid.UUID | None,
         correlation_id: str,
-        call: Callable[[Any], Awaitable[T]],
-    ) -> T:
+    ) -> Any:
+        """Call the provider's method named ``operation`` with ``request``, recorded around."""
+        categories: Sequence[DataCategory] = request.categories
         built = await self.built(kind)
         manifest = built.manifest
         use = _declared(manifest, operation, categories)
@@ -76,7 +77,7 @@ class Facade:
                 manifest, operation, categories, use, Status.ATTEMPTED, subject_id, correlation_id
             )
         try:
-            result = await call(built.provider)
+            result = await getattr(built.provider, operation)(request)
         except Exception as exc:
             failure = _as_provider_error(exc)
             if attempt is not None:
@@ -156,24 +157,19 @@ class Facade:
         request = video.MeetingRequest(
             idempotency_key=idempotency_key, attempt=attempt, ends_at=ends_at, is_locked=True
         )
-        return await self._call(
+        meeting: video.Meeting = await self._call(
             "video",
             "create_meeting",
-            request.categories,
+            request,
             subject_id=subject_id,
             correlation_id=idempotency_key,
-            call=lambda p: p.create_meeting(request),
         )
+        return meeting
 
     async def delete_meeting(self, *, meeting_id: str, idempotency_key: str) -> None:
         request = video.MeetingDeletion(meeting_id=meeting_id, idempotency_key=idempotency_key)
         await self._call(
-            "video",
-            "delete_meeting",
-            request.categories,
-            subject_id=None,
-            correlation_id=idempotency_key,
-            call=lambda p: p.delete_meeting(request),
+            "video", "delete_meeting", request, subject_id=None, correlation_id=idempotency_key
         )
 
     # --- payments ----------------------------------------------------------------------------
@@ -182,14 +178,10 @@ class Facade:
         self, *, idempotency_key: str, country: str
     ) -> payments.ConnectedAccount:
         request = payments.AccountRequest(idempotency_key=idempotency_key, country=country)
-        return await self._call(
-            "payments",
-            "create_account",
-            request.categories,
-            subject_id=None,
-            correlation_id=idempotency_key,
-            call=lambda p: p.create_account(request),
+        account: payments.ConnectedAccount = await self._call(
+            "payments", "create_account", request, subject_id=None, correlation_id=idempotency_key
         )
+        return account
 
     async def onboarding_link(
         self, *, account_id: str, return_url: str, refresh_url: str
@@ -197,36 +189,27 @@ class Facade:
         request = payments.OnboardingRequest(
             account_id=account_id, return_url=return_url, refresh_url=refresh_url
         )
-        return await self._call(
-            "payments",
-            "onboarding_link",
-            request.categories,
-            subject_id=None,
-            correlation_id=account_id,
-            call=lambda p: p.onboarding_link(request),
+        link: payments.OnboardingLink = await self._call(
+            "payments", "onboarding_link", request, subject_id=None, correlation_id=account_id
         )
+        return link
 
     async def create_checkout(
         self, *, subject_id: uuid.UUID, request: payments.CheckoutRequest
     ) -> payments.Checkout:
-        return await self._call(
+        checkout: payments.Checkout = await self._call(
             "payments",
             "create_checkout",
-            request.categories,
+            request,
             subject_id=subject_id,
             correlation_id=request.idempotency_key,
-            call=lambda p: p.create_checkout(request),
         )
+        return checkout
 
     async def expire_checkout(self, *, account_id: str, checkout_id: str) -> None:
         request = payments.CheckoutExpiry(account_id=account_id, checkout_id=checkout_id)
         await self._call(
-            "payments",
-            "expire_checkout",
-            request.categories,
-            subject_id=None,
-            correlation_id=checkout_id,
-            call=lambda p: p.expire_checkout(request),
+            "payments", "expire_checkout", request, subject_id=None, correlation_id=checkout_id
         )
 
     async def refund(
@@ -244,14 +227,10 @@ class Facade:
             payment_id=payment_id,
             amount_minor=amount_minor,
         )
-        return await self._call(
-            "payments",
-            "refund",
-            request.categories,
-            subject_id=subject_id,
-            correlation_id=idempotency_key,
-            call=lambda p: p.refund(request),
+        refund: payments.Refund = await self._call(
+            "payments", "refund", request, subject_id=subject_id, correlation_id=idempotency_key
         )
+        return refund
 
     # --- sms and email -----------------------------------------------------------------------
 
@@ -264,6 +243,7 @@ class Facade:
         about: tuple[DataCategory, ...],
         idempotency_key: str,
         attempt: int,
+        first_attempt_at: datetime | None = None,
     ) -> sms.SmsReceipt:
         built = await self.built("sms")
         callback = webhook_url(self.registry.settings, self.tenant, built.manifest.name) + "/status"
@@ -274,15 +254,12 @@ class Facade:
             body=body,
             about=about,
             status_callback_url=callback,
+            first_attempt_at=first_attempt_at,
         )
-        return await self._call(
-            "sms",
-            "send_message",
-            message.categories,
-            subject_id=subject_id,
-            correlation_id=idempotency_key,
-            call=lambda p: p.send_message(message),
+        receipt: sms.SmsReceipt = await self._call(
+            "sms", "send_message", message, subject_id=subject_id, correlation_id=idempotency_key
         )
+        return receipt
 
     async def send_email(
         self,
@@ -305,14 +282,10 @@ class Facade:
             reply_to=reply_to,
             tenant_slug=self.tenant.slug,
         )
-        return await self._call(
-            "email",
-            "send_email",
-            message.categories,
-            subject_id=subject_id,
-            correlation_id=idempotency_key,
-            call=lambda p: p.send_email(message),
+        receipt: email.EmailReceipt = await self._call(
+            "email", "send_email", message, subject_id=subject_id, correlation_id=idempotency_key
         )
+        return receipt
 
     # --- questionnaires (answers never leave the platform) ------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core.manifest import DataCategory
@@ -17,6 +18,7 @@ class SmsMessage:
     body: str
     about: tuple[DataCategory, ...]  # what the body tells about the person, e.g. APPOINTMENT
     status_callback_url: str | None = None
+    first_attempt_at: datetime | None = None  # when the job first ran: retries look no earlier
 
     @property
     def categories(self) -> tuple[DataCategory, ...]:

@@ -63,7 +63,8 @@ class TwilioSms:
 
     async def _sent_before(self, message: SmsMessage) -> TwilioMessage | None:
         """The message an earlier attempt created, if its answer was lost on the way back."""
-        since = datetime.now(UTC) - RETRY_LOOKBACK
+        # Nothing this job sent can be older than the job; without its date, a fixed window.
+        since = message.first_attempt_at or datetime.now(UTC) - RETRY_LOOKBACK
         for candidate in await self._messages.sent_to(message.to, limit=RETRY_LOOKUP_LIMIT):
             if (
                 candidate.direction == "outbound-api"

@@ -126,9 +126,7 @@ async def open_checkout(client: httpx.AsyncClient, appointment_id: uuid.UUID) ->
     return found.group(2)
 
 
-async def pay(
-    client: httpx.AsyncClient, providers: Providers, appointment_id: uuid.UUID
-) -> str:
+async def pay(client: httpx.AsyncClient, providers: Providers, appointment_id: uuid.UUID) -> str:
     """Pay on the hosted page and deliver Stripe's signed webhook; the session id."""
     session_id = await open_checkout(client, appointment_id)
     providers.stripe.pay(session_id)

@@ -67,4 +67,3 @@ async def test_a_provider_without_the_protocol_methods_is_named(tmp_path: Path) 
     assert unregistered == [
         "video_whereby registers no provider (implement praxis_register_providers)"
     ]
-

@@ -160,12 +160,15 @@ def test_backoff_is_jittered_between_half_and_all_of_the_step() -> None:
         assert max(delays) - min(delays) > step / 4  # spread out, so retries do not stampede
 
 
-def test_backoff_honours_retry_after_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backoff_honours_retry_after_beyond_the_cap_up_to_a_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(outbox, "random", SimpleNamespace(uniform=lambda low, high: high))
     policy = RetryPolicy(base=timedelta(seconds=15), cap=timedelta(hours=1))
     assert policy.delay(1, at_least=120).total_seconds() == 120
     assert policy.delay(4, at_least=5).total_seconds() == 120  # the backoff is longer
-    assert policy.delay(1, at_least=86_400).total_seconds() == 3600
+    assert policy.delay(1, at_least=7200).total_seconds() == 7200  # the provider asked for it
+    assert policy.delay(1, at_least=10 * 86_400).total_seconds() == 86_400  # not believed
 
 
 # --- what a handler's outcome does to its job ----------------------------------------------

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.responses import Response, StreamingResponse
@@ -51,7 +52,7 @@ COLUMNS = (
 
 @pages.page("/account/disclosures", access=Access.CONSUMER)
 async def my_disclosures(ctx: Ctx) -> Response:
-    found = await disclosures.history(ctx.db, ctx.me.id)
+    found = await disclosures.history(ctx.db, ctx.me.id, since=ctx.me.created_at)
     return render(
         ctx,
         "account/disclosures.html",
@@ -104,7 +105,7 @@ async def browse(ctx: Ctx) -> Response:
     events = await ledger.browse(
         ctx.db, where, before_seq=int(before) if before.isdigit() else None, limit=PAGE
     )
-    query = "&".join(f"{k}={v}" for k, v in shown.items() if v)
+    query = urlencode({k: v for k, v in shown.items() if v})  # "A&B Ltd" stays one value
     return render(
         ctx,
         "admin/ledger.html",
@@ -126,10 +127,18 @@ def _row(event: LedgerEvent) -> dict[str, Any]:
 
 
 async def _rows(ctx: Ctx) -> AsyncIterator[dict[str, Any]]:
+    """Every matching row, read when the download is sent: after the page's own session has
+    closed, so in a session (and one consistent snapshot) of its own."""
     where, _ = await _filter(ctx)
-    async for batch in ledger.batches(ctx.db, where):
-        for event in batch:
-            yield _row(event)
+    rt, tenant_id = ctx.rt, ctx.tenant.id
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async with rt.database.reading(tenant_id) as db:
+            async for batch in ledger.batches(db, where):
+                for event in batch:
+                    yield _row(event)
+
+    return rows()
 
 
 def _download(body: AsyncIterator[str], media_type: str, name: str) -> Response:
@@ -142,11 +151,13 @@ def _download(body: AsyncIterator[str], media_type: str, name: str) -> Response:
 
 @pages.page("/admin/ledger.csv", access=ADMIN)
 async def export_csv(ctx: Ctx) -> Response:
+    found = await _rows(ctx)
+
     async def lines() -> AsyncIterator[str]:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        async for row in _rows(ctx):
+        async for row in found:
             writer.writerow([_cell(row[c]) for c in COLUMNS])
             yield out.getvalue()
             out.seek(0)
@@ -158,10 +169,13 @@ async def export_csv(ctx: Ctx) -> Response:
 
 @pages.page("/admin/ledger.json", access=ADMIN)
 async def export_json(ctx: Ctx) -> Response:
+    found = await _rows(ctx)
+    slug = ctx.tenant.slug
+
     async def chunks() -> AsyncIterator[str]:
-        yield '{"tenant": ' + json.dumps(ctx.tenant.slug) + ', "events": ['
+        yield '{"tenant": ' + json.dumps(slug) + ', "events": ['
         first = True
-        async for row in _rows(ctx):
+        async for row in found:
             yield ("" if first else ",") + json.dumps(row)
             first = False
         yield "]}"
@@ -177,6 +191,7 @@ def _cell(value: Any) -> Any:
 
 
 def _manual_page(ctx: Ctx, **extra: Any) -> Response:
+    extra.setdefault("checked", [])  # the first time, no category is ticked
     return render(
         ctx,
         "admin/ledger_new.html",
@@ -193,6 +208,14 @@ async def manual_form(ctx: Ctx) -> Response:
     return _manual_page(ctx)
 
 
+def _by_field(errors: dict[str, str]) -> dict[str, str]:
+    """One message per form field: "categories.1" (the second box ticked) is "categories"."""
+    folded: dict[str, str] = {}
+    for name, message in errors.items():
+        folded.setdefault(name.split(".", 1)[0], message)
+    return folded
+
+
 @pages.page("/admin/ledger/new", methods=["POST"], access=ADMIN)
 async def manual_record(ctx: Ctx) -> Response:
     raw: dict[str, Any] = dict(ctx.form)
@@ -205,7 +228,7 @@ async def manual_record(ctx: Ctx) -> Response:
     except InvalidInput as exc:
         return _manual_page(
             ctx,
-            errors=exc.fields,
+            errors=_by_field(exc.fields),
             summary=exc.message,
             values=values,
             checked=raw["categories"],

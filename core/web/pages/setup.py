@@ -103,7 +103,9 @@ async def save_settings(ctx: Ctx) -> Response:
         actor_id=ctx.me.id,
     )
     if errors:
-        await ctx.db.rollback()
+        # Nothing was written (the store refuses before changing anything), and the request
+        # ends without a commit. A rollback here would expire the signed-in user the page
+        # still renders (a 500 instead of the form with its errors).
         return await _providers_page(ctx, errors={kind: errors}, typed={kind: submitted})
     await ctx.db.commit()
     return redirect(ctx, "/admin/providers", notice=f"{chosen.title}: settings saved.")
