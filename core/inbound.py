@@ -35,11 +35,9 @@ async def ingest(
     rt: Runtime, tenant: TenantInfo, plugin: str, request: WebhookRequest
 ) -> WebhookReply:
     """Verify, store once, apply. Raises NotFound (no such endpoint) or WebhookRejected."""
-    manifest = rt.plugins.manifests.get(plugin)
-    if manifest is None or rt.registry.chosen(tenant, manifest.kind) is not manifest:
-        raise NotFound("Not found.")
     try:
-        built = await rt.providers(tenant).built(manifest.kind)
+        async with rt.database.reading(tenant.id) as db:
+            built = await rt.registry.build_used(db, tenant, plugin)
     except ProviderNotReady:
         raise NotFound("Not found.") from None  # without settings nothing can be verified
     parse = getattr(built.provider, "parse_webhook", None)

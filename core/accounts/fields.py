@@ -123,7 +123,8 @@ def field_messages(exc: ValidationError) -> dict[str, str]:
     """One plain-language message per field; never echoes what was typed."""
     fields: dict[str, str] = {}
     for error in exc.errors(include_input=False, include_url=False):
-        name = ".".join(str(p) for p in error["loc"]) or "__all__"
+        # A list item's error belongs to its list's field ("categories.1" -> "categories").
+        name = ".".join(str(p) for p in error["loc"] if not isinstance(p, int)) or "__all__"
         if name in fields:
             continue
         if error["type"] == "value_error":

@@ -176,6 +176,7 @@ async def send_sms(job: Job) -> None:
             about=about,
             idempotency_key=job.key,
             attempt=job.attempt,
+            first_attempt_at=job.created_at,
         )
     except PermanentFailure as exc:
         if exc.code != PermanentFailure.OPTED_OUT:

@@ -279,8 +279,11 @@ async def apply_event(
     if event.type == "refund_updated":
         await _refund_updated(db, tenant, event, now=now)
         return
+    # Locked: an "expired" and a "completed" for one checkout handled at once take turns.
     payment = await db.scalar(
-        select(Payment).where(Payment.plugin == plugin, Payment.checkout_ref == event.checkout_id)
+        select(Payment)
+        .where(Payment.plugin == plugin, Payment.checkout_ref == event.checkout_id)
+        .with_for_update()
     )
     if payment is None or payment.account_ref != event.account_id:
         return  # not ours: another tenant's, or a checkout this platform did not make

@@ -65,6 +65,23 @@ class Registry:
         manifest = self.chosen(tenant, kind)
         if manifest is None:
             raise ProviderNotReady(f"{tenant.name} has not set up {KIND_WORDS[kind]}.")
+        return await self._build(db, tenant, manifest)
+
+    async def build_used(self, db: AsyncSession, tenant: TenantInfo, plugin: str) -> Built:
+        """A plugin the tenant uses now or used before (its settings are kept): late webhooks
+        from a provider the clinic has since switched away from still count, STOP above all."""
+        manifest = self.plugins.manifests.get(plugin)
+        if manifest is None or plugin not in self.plugins.factories:
+            raise ProviderNotReady("There is no such provider here.")
+        if (
+            self.chosen(tenant, manifest.kind) is not manifest
+            and await self.store.row(db, plugin) is None
+        ):
+            raise ProviderNotReady(f"{tenant.name} has never used {manifest.title}.")
+        return await self._build(db, tenant, manifest)
+
+    async def _build(self, db: AsyncSession, tenant: TenantInfo, manifest: PluginManifest) -> Built:
+        kind = manifest.kind
         row = await self.store.row(db, manifest.name)
         key = (tenant.id, manifest.name, row.version if row else 0)
         found = self._built.get(key)

@@ -220,3 +220,19 @@ async def test_the_reminder_window_is_the_clinics_choice(
     assert len(sent) == (1 if hours else 0)
     subjects = [m["Subject"] for m in providers.mails()]
     assert sum("Reminder" in s for s in subjects) == (1 if hours else 0)
+
+
+async def test_a_stop_reply_counts_after_the_clinic_switched_sms_away_from_twilio(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    """A reply to an old text still arrives from the old provider: STOP must not be lost."""
+    from tests.fakes.fixtures import use_providers
+
+    await use_providers(rt, clinic.tenant.id, {"sms": ""})  # SMS off
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=f"http://{clinic.host}"
+    )
+    await text_the_clinic(client, providers, "STOP")
+    assert await opted_out(rt, clinic) == {CONSUMER_PHONE: "reply STOP"}
+    never_used = await client.post("/-/plugins/payments_nowhere/webhook", content=b"{}")
+    assert never_used.status_code == 404
