@@ -9,6 +9,7 @@ same tenant id is set for row-level security at the start of each transaction.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -228,6 +229,14 @@ def _filter_core(state: ORMExecuteState, tenant_id: uuid.UUID) -> None:
         raise UnfilterableStatement("a tenant table was used without its ORM entity")
 
 
+@functools.lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: uuid.UUID) -> Any:
+    """One option per tenant, reused: building it anew for every statement costs ~50 µs."""
+    return with_loader_criteria(
+        TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+    )
+
+
 @event.listens_for(PraxisSession, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
     """Every statement through a session stays inside the session's tenant, or raises.
@@ -251,13 +260,7 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update:
         _guard_writes(state, tenant_id)
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantScoped,
-                lambda cls: cls.tenant_id == tenant_id,
-                include_aliases=True,
-            )
-        )
+        state.statement = state.statement.options(_tenant_criteria(tenant_id))
 
 
 @event.listens_for(PraxisSession, "before_flush")

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from core import ledger
-from core.accounts.models import Professional, User
+from core.accounts.models import Professional, ProfessionalStatus, User
 from core.accounts.professionals import approved_professional
 from core.booking.confirmation import confirm
 from core.booking.forms import BookingRequest
@@ -145,8 +145,7 @@ async def book(
     In the same transaction: the disclosure to the Professional in the ledger, and either
     the confirmation's jobs (free) or a hold until the consumer has paid.
     """
-    pro = await approved_professional(db, request.professional_id)
-    kind = await bookable_type(db, request.professional_id, request.consultation_type_id)
+    pro, kind = await _bookable(db, request.professional_id, request.consultation_type_id)
     day = request.starts_at.astimezone(tenant.zone).date()
     if request.starts_at not in await _free(db, tenant, kind, day, day, now=now):
         raise Conflict("That time is not available. Please choose one of the times shown.")
@@ -175,13 +174,35 @@ async def book(
                 SlotHold(professional_id=kind.professional_id, starts_at=unit, appointment_id=a_id)
                 for unit in hold_units(start, end)
             )
+            if not paying:  # confirmed before the INSERT (no UPDATE after), its jobs undone with it
+                confirm(db, tenant, appointment, now=now, paid=False)
     except IntegrityError:
         raise Conflict(SLOT_TAKEN) from None
     await ledger.append(db, _engaged(pro, consumer), now=now)
-    if not paying:
-        confirm(db, tenant, appointment, now=now, paid=False)
     await db.commit()
     return appointment
+
+
+async def _bookable(
+    db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID
+) -> tuple[Professional, ConsultationType]:
+    """The approved Professional and their active consultation type, in one query."""
+    found = (
+        await db.execute(
+            select(Professional, ConsultationType)
+            .join(ConsultationType, ConsultationType.professional_id == Professional.id)
+            .where(
+                Professional.id == professional_id,
+                Professional.status == ProfessionalStatus.APPROVED.value,
+                ConsultationType.id == type_id,
+                ConsultationType.active.is_(True),
+            )
+        )
+    ).first()
+    if found is None:
+        await approved_professional(db, professional_id)  # says which one is missing
+        raise NotFound("We could not find that consultation type.")
+    return found[0], found[1]
 
 
 def _engaged(pro: Professional, consumer: User) -> Entry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -41,7 +42,12 @@ def webhook_url(settings: Settings, tenant: TenantInfo, plugin: str) -> str:
 
 
 class Registry:
-    """Builds providers on demand; an instance is reused until its settings change."""
+    """Builds providers on demand; an instance is reused until its settings change.
+
+    Whether they changed is checked at most every TENANT_CACHE_TTL seconds (a settings read
+    per webhook or message would be most of its cost); a change made in this process is seen
+    at once (``forget``), one made elsewhere within that time.
+    """
 
     def __init__(
         self, plugins: Plugins, store: SettingsStore, http: httpx.AsyncClient, settings: Settings
@@ -51,6 +57,12 @@ class Registry:
         self.http = http
         self.settings = settings
         self._built: OrderedDict[tuple[uuid.UUID, str, int], Built] = OrderedDict()
+        self._checked: dict[tuple[uuid.UUID, str], tuple[float, Built]] = {}
+
+    def forget(self, tenant_id: uuid.UUID) -> None:
+        """This process changed the tenant's settings: check them on next use."""
+        for key in [k for k in self._checked if k[0] == tenant_id]:
+            del self._checked[key]
 
     def chosen(self, tenant: TenantInfo, kind: PluginKind) -> PluginManifest | None:
         """The plugin the tenant chose for this kind, if it is installed and usable."""
@@ -81,6 +93,19 @@ class Registry:
         return await self._build(db, tenant, manifest)
 
     async def _build(self, db: AsyncSession, tenant: TenantInfo, manifest: PluginManifest) -> Built:
+        recent = self._checked.get((tenant.id, manifest.name))
+        if (
+            recent is not None
+            and time.monotonic() - recent[0] < self.settings.tenant_cache_ttl_seconds
+        ):
+            return recent[1]
+        built = await self._load(db, tenant, manifest)
+        if len(self._checked) >= _CACHED:
+            self._checked.clear()
+        self._checked[(tenant.id, manifest.name)] = (time.monotonic(), built)
+        return built
+
+    async def _load(self, db: AsyncSession, tenant: TenantInfo, manifest: PluginManifest) -> Built:
         kind = manifest.kind
         row = await self.store.row(db, manifest.name)
         key = (tenant.id, manifest.name, row.version if row else 0)

@@ -63,8 +63,10 @@ class TwilioSms:
 
     async def _sent_before(self, message: SmsMessage) -> TwilioMessage | None:
         """The message an earlier attempt created, if its answer was lost on the way back."""
-        # Nothing this job sent can be older than the job; without its date, a fixed window.
-        since = message.first_attempt_at or datetime.now(UTC) - RETRY_LOOKBACK
+        # Nothing this job sent is older than the job (Twilio's dates have whole seconds, so a
+        # second's margin); without the job's date, a fixed window.
+        first = message.first_attempt_at
+        since = first - timedelta(seconds=1) if first else datetime.now(UTC) - RETRY_LOOKBACK
         for candidate in await self._messages.sent_to(message.to, limit=RETRY_LOOKUP_LIMIT):
             if (
                 candidate.direction == "outbound-api"

@@ -290,3 +290,21 @@ async def test_another_clinics_admin_neither_sees_nor_changes_these_settings(
             assert "This form has expired" in answer.text
     assert await stored(rt, clinic, "sms_twilio") == before
     assert rt.registry.chosen(await _tenant(rt, clinic), "sms") is not None
+
+
+async def test_saved_settings_take_effect_on_the_next_message_at_once(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    """The provider built from the old settings is not reused after the clinic saves new ones."""
+    before = await rt.providers(providers.tenant).built("sms")
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    saved = await post_form(
+        admin,
+        SMS_SETTINGS,
+        {"account_sid": TWILIO_SID, "auth_token": "", "from_number": "+447700900124"},
+        page="/admin/providers",
+    )
+    assert saved.status_code == 303, saved.text
+    after = await rt.providers(providers.tenant).built("sms")
+    assert after is not before
+    assert await rt.providers(providers.tenant).built("sms") is after  # and then reused

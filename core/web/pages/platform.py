@@ -100,6 +100,7 @@ async def operator_settings(ctx: Ctx) -> Response:
         )
         if not errors:
             await db.commit()
+            ctx.rt.registry.forget(tenant.id)
     if errors:
         return render(
             ctx,

@@ -108,6 +108,7 @@ async def save_settings(ctx: Ctx) -> Response:
         # still renders (a 500 instead of the form with its errors).
         return await _providers_page(ctx, errors={kind: errors}, typed={kind: submitted})
     await ctx.db.commit()
+    ctx.rt.registry.forget(ctx.tenant.id)
     return redirect(ctx, "/admin/providers", notice=f"{chosen.title}: settings saved.")
 
 
