@@ -144,7 +144,7 @@ def _written(database: Path) -> str:
     """What the runs left behind: one appointment per booking, and what came with it."""
     with sqlite3.connect(database) as connection:
         count = {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("appointments", "slot_holds", "ledger_events", "outbox_jobs")
         }
     return ", ".join(f"{n} {table}" for table, n in count.items())

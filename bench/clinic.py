@@ -32,6 +32,7 @@ TIMEZONE = "Europe/London"
 SLOT_MINUTES = 15
 HORIZON_DAYS = 365
 NOTICE_HOURS = 2
+PRICE = "45.00"  # GBP, of the paid consultation
 PASSWORD = "bench-consumer-passphrase"
 STRIPE_WEBHOOK_SECRET = "whsec_bench_signing_secret_0123456789abcdef"
 STRIPE_ACCOUNT = "acct_1BenchClinic0000"
@@ -48,8 +49,9 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @dataclass(frozen=True)
 class BenchClinic:
     tenant_id: uuid.UUID
-    professionals: list[uuid.UUID]  # each with one free SLOT_MINUTES video consultation
-    kinds: dict[uuid.UUID, uuid.UUID]  # Professional -> that consultation type
+    professionals: list[uuid.UUID]
+    kinds: dict[uuid.UUID, uuid.UUID]  # Professional -> their free SLOT_MINUTES video call
+    paid_kinds: dict[uuid.UUID, uuid.UUID]  # Professional -> the same length at PRICE
     consumers: list[str]  # usernames, all with PASSWORD
     consumer_ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
@@ -109,15 +111,15 @@ async def _add_clinic(
     try:
         tenant_id = await _tenant(rt)
         await _providers(rt, space, tenant_id)
-        pros, kinds = {}, {}
+        kinds, paid = {}, {}
         for n in range(professionals):
-            pro_id, kind_id = await _professional(rt, tenant_id, f"bench.pro{n:02d}")
-            pros[pro_id], kinds[pro_id] = n, kind_id
+            pro_id, free, priced = await _professional(rt, tenant_id, f"bench.pro{n:02d}")
+            kinds[pro_id], paid[pro_id] = free, priced
         names = [f"bench.consumer{n:03d}" for n in range(consumers)]
         ids = {name: await _consumer(rt, tenant_id, name) for name in names}
     finally:
         await rt.close()
-    return BenchClinic(tenant_id, list(pros), kinds, names, ids)
+    return BenchClinic(tenant_id, list(kinds), kinds, paid, names, ids)
 
 
 async def _tenant(rt: Any) -> uuid.UUID:
@@ -188,7 +190,9 @@ def _person(username: str, **extra: str) -> dict[str, str]:
     }
 
 
-async def _professional(rt: Any, tenant_id: uuid.UUID, username: str) -> tuple[uuid.UUID, uuid.UUID]:
+async def _professional(
+    rt: Any, tenant_id: uuid.UUID, username: str
+) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     from core.accounts import registration
     from core.accounts.forms import ProfessionalRegistration
     from core.accounts.models import ProfessionalStatus
@@ -208,14 +212,13 @@ async def _professional(rt: Any, tenant_id: uuid.UUID, username: str) -> tuple[u
         for weekday in range(7):  # all day, every day: the latest grid time ends the day
             hours = WeeklyHoursForm(weekday=weekday, starts_at=time(0), ends_at=time(23, 55))
             await diary.add_weekly_hours(db, profile, hours)
-        kind = ConsultationTypeForm(
-            name="Check-in call",
-            duration_minutes=SLOT_MINUTES,
-            price="0",
-            mode=ConsultationMode.VIDEO,
-        )
-        added = await diary.add_consultation_type(db, profile, kind)
-        return profile.id, added.id
+        added = []
+        for name, price in (("Check-in call", "0"), ("Consultation", PRICE)):
+            kind = ConsultationTypeForm(
+                name=name, duration_minutes=SLOT_MINUTES, price=price, mode=ConsultationMode.VIDEO
+            )
+            added.append((await diary.add_consultation_type(db, profile, kind)).id)
+        return profile.id, added[0], added[1]
 
 
 async def _consumer(rt: Any, tenant_id: uuid.UUID, username: str) -> uuid.UUID:

@@ -350,10 +350,14 @@ def wrk(
     connections: int = CONNECTIONS,
     check: bool = True,
     args: Sequence[str] = (),
+    timeout: float | None = None,
 ) -> WrkResult:
     """One wrk run from the load core; with ``check``, any error or non-2xx fails the bench.
-    ``args`` go to the script's ``init`` (after ``--``)."""
+    ``args`` go to the script's ``init`` (after ``--``); ``timeout`` replaces wrk's 2 s
+    limit on one response."""
     argv = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    if timeout:
+        argv.append(f"--timeout={timeout:g}s")
     if host:
         argv += ["-H", f"Host: {host}"]
     if script:
@@ -365,7 +369,7 @@ def wrk(
         pinned(LOAD_CORE, *argv),
         capture_output=True,
         text=True,
-        timeout=seconds + 60,
+        timeout=seconds + (timeout or 0) + 60,
         check=False,
     )
     output = done.stdout + done.stderr

@@ -25,6 +25,9 @@ from bench.common import (
 )
 
 EXHAUSTED = "/-/bench/exhausted"  # no such page: a 404 that wrk counts as an error
+# A write may wait this long for SQLite's write lock (busy_timeout) before it fails: under
+# 32 concurrent writers a slow answer is the database taking turns, and still counted.
+RESPONSE_TIMEOUT = 10.0
 _SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 _COUNTS = re.compile(r"replay sent=(\d+) bad=(\d+) exhausted=(\d+) first_bad=(\S*)")
 
@@ -147,7 +150,14 @@ class Replayed:
 def replay(server: Server, script: Path, data: Path, *, seconds: float) -> Replayed:
     """One measured run of ``script`` over ``data``; any unexpected answer fails the bench."""
     before = cpu_seconds(server.pid)
-    result = wrk(server.url, seconds=seconds, script=script, args=[str(data)], check=False)
+    result = wrk(
+        server.url,
+        seconds=seconds,
+        script=script,
+        args=[str(data)],
+        check=False,
+        timeout=RESPONSE_TIMEOUT,
+    )
     spent = cpu_seconds(server.pid) - before
     counts = _COUNTS.search(result.output)
     if counts is None:

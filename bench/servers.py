@@ -22,11 +22,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import Column, LargeBinary, MetaData, Table, Uuid, insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-from sqlalchemy import Column, LargeBinary, MetaData, Table, Uuid, insert
 
 from core.config import Settings, load_settings
 from core.db import WRITE_OPTION, Database, UTCDateTime, create_engine, utcnow

@@ -1,0 +1,260 @@
+"""webhook_ingest: signed Stripe webhooks into a clinic, ours against storing the raw body.
+
+ours: ``POST /-/plugins/payments_stripe/webhook`` on ``bench.localhost`` through
+``core.app.create_app`` as served: the tenant's provider built from its stored settings,
+the Stripe-Signature verified on the raw body (HMAC-SHA256, 300 s tolerance), the event
+read, stored once in ``webhook_events`` and applied in the same transaction, answered 200.
+
+The event (``BENCH_WEBHOOK_EVENT``):
+  checkout (default)  ``checkout.session.completed``, paid, for one of many open checkouts
+                      made beforehand: the payment becomes paid, its appointment booked,
+                      and the confirmation's outbox jobs (SMS, email, video room) are
+                      written: what every paid booking sends, once.
+  account             ``account.updated`` for the clinic's connected account: one row read
+                      and updated (the lightest effect there is).
+
+bare: the ``store`` server (bench.servers) storing each raw body in one INSERT and commit.
+
+Every request carries its own event id and a signature made just before its run, so no
+delivery is a replay and none is older than the tolerance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.clinic import (
+    HOST,
+    SLOT_MINUTES,
+    STRIPE_ACCOUNT,
+    STRIPE_WEBHOOK_SECRET,
+    BenchClinic,
+    add_clinic,
+)
+from bench.common import (
+    SECONDS,
+    BenchError,
+    Measurement,
+    compare,
+    note,
+    prepare_database,
+    report,
+    servers,
+    workspace,
+)
+from bench.replay import Feed, replay, replay_script, write_lines
+
+NAME = "webhook_ingest"
+TARGET = 0.8
+LINES = ((NAME, TARGET, True),)
+EVENT = os.environ.get("BENCH_WEBHOOK_EVENT", "checkout")
+PATH = "/-/plugins/payments_stripe/webhook"
+CHECKOUTS = 40_000  # open checkouts made beforehand, one per checkout.session.completed
+AMOUNT = 4500  # pence: the clinic's paid consultation
+
+
+def run() -> bool:
+    if EVENT not in ("checkout", "account"):
+        raise BenchError(f"BENCH_WEBHOOK_EVENT is {EVENT!r}: use checkout or account")
+    with workspace() as space:
+        database, _ = prepare_database(space, "webhooks", tenants=1)
+        clinic = add_clinic(space, database, professionals=4, consumers=8)
+        checkouts = _open_checkouts(database, clinic) if EVENT == "checkout" else []
+        make = _events(checkouts)
+        total = len(checkouts) if EVENT == "checkout" else 10**9
+        feed = Feed(space, "webhooks", total, make)
+        headers = {"Host": HOST, "Content-Type": "application/json"}
+        common: dict[str, Any] = {"method": "POST", "path": PATH, "headers": headers}
+        names = ["Stripe-Signature"]
+        ours_script = replay_script(
+            space, "hook-ours", **common, line_headers=names, expect_status=200
+        )
+        bare_script = replay_script(
+            space, "hook-bare", **common, line_headers=names, expect_status=201
+        )
+        bare_data = space.path / "bare-webhooks.tsv"
+        write_lines(bare_data, make(0, 20_000))  # the bare server verifies nothing
+        specs = [("ours", database, "ours"), ("store", database, "bare")]
+        with servers(space, specs) as (ours, bare):
+
+            def run_ours(seconds: float = SECONDS) -> Measurement:
+                replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
+                feed.ran(replayed)
+                return replayed.measurement
+
+            def run_bare(seconds: float = SECONDS) -> Measurement:
+                return replay(bare, bare_script, bare_data, seconds=seconds).measurement
+
+            run_ours(2)  # warm-up
+            run_bare(2)
+            ratio = compare("ours", run_ours, "bare", run_bare)
+        note(f"{EVENT} events: {feed.position} sent; {_applied(database)}")
+    return report(NAME, ratio, TARGET)
+
+
+def sign(body: str, at: int) -> str:
+    """Stripe's scheme: HMAC-SHA256 of "<t>.<body>" under the endpoint's signing secret."""
+    digest = hmac.new(STRIPE_WEBHOOK_SECRET.encode(), f"{at}.{body}".encode(), hashlib.sha256)
+    return f"t={at},v1={digest.hexdigest()}"
+
+
+def _events(checkouts: Sequence[tuple[str, str]]) -> Any:
+    def make(start: int, stop: int) -> Iterator[Sequence[str]]:
+        at = int(time.time())  # signed now: the run starts within the tolerance
+        for n in range(start, stop):
+            event = _checkout_event(*checkouts[n], at) if checkouts else _account_event(at)
+            body = json.dumps(event, separators=(",", ":"))
+            yield sign(body, at), body
+
+    return make
+
+
+def _envelope(kind: str, item: dict[str, Any], at: int) -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "account": STRIPE_ACCOUNT,
+        "api_version": "2024-06-20",
+        "created": at,
+        "data": {"object": item},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": kind,
+    }
+
+
+def _checkout_event(checkout_id: str, appointment_id: str, at: int) -> dict[str, Any]:
+    base = f"http://{HOST}/appointments/{appointment_id}"
+    session = {
+        "id": checkout_id,
+        "object": "checkout.session",
+        "amount_subtotal": AMOUNT,
+        "amount_total": AMOUNT,
+        "client_reference_id": appointment_id,
+        "created": at - 60,
+        "currency": "gbp",
+        "customer_details": {"email": "consumer@bench.example", "name": None},
+        "expires_at": at + 1740,
+        "livemode": False,
+        "metadata": {"reference": appointment_id},
+        "mode": "payment",
+        "payment_intent": f"pi_{checkout_id[8:32]}",
+        "payment_method_types": ["card"],
+        "payment_status": "paid",
+        "status": "complete",
+        "success_url": f"{base}?paid=1",
+        "cancel_url": base,
+    }
+    return _envelope("checkout.session.completed", session, at)
+
+
+def _account_event(at: int) -> dict[str, Any]:
+    account = {
+        "id": STRIPE_ACCOUNT,
+        "object": "account",
+        "business_type": "company",
+        "charges_enabled": True,
+        "country": "GB",
+        "default_currency": "gbp",
+        "details_submitted": True,
+        "payouts_enabled": True,
+        "type": "standard",
+    }
+    return _envelope("account.updated", account, at)
+
+
+def _open_checkouts(database: Path, clinic: BenchClinic) -> list[tuple[str, str]]:
+    """Appointments awaiting payment, their slot holds and open checkouts, as booking and
+    ``payments.checkout_url`` leave them, bulk-inserted in one transaction (Core INSERTs
+    of the models' own tables, so every value is stored as the app stores it)."""
+    from sqlalchemy import create_engine, insert
+
+    from core.booking.models import Appointment, AppointmentStatus, SlotHold
+    from core.payments.models import Payment, PaymentStatus
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    first = now.replace(minute=0, second=0) + timedelta(days=1)
+    length = timedelta(minutes=SLOT_MINUTES)
+    pros = clinic.professionals
+    consumers = list(clinic.consumer_ids.values())
+    appointments, holds, payments, refs = [], [], [], []
+    for n in range(CHECKOUTS):
+        pro = pros[n % len(pros)]
+        starts = first + (n // len(pros)) * length
+        a_id, consumer = uuid.uuid4(), consumers[n % len(consumers)]
+        appointments.append(
+            {
+                "tenant_id": clinic.tenant_id,
+                "id": a_id,
+                "professional_id": pro,
+                "consumer_id": consumer,
+                "consultation_type_id": clinic.paid_kinds[pro],
+                "starts_at": starts,
+                "ends_at": starts + length,
+                "status": AppointmentStatus.AWAITING_PAYMENT.value,
+                "mode": "video",
+                "price_minor": AMOUNT,
+                "currency": "GBP",
+                "created_at": now,
+                "hold_expires_at": now + timedelta(minutes=35),
+            }
+        )
+        holds.extend(
+            {
+                "tenant_id": clinic.tenant_id,
+                "professional_id": pro,
+                "starts_at": starts + timedelta(minutes=5 * k),
+                "appointment_id": a_id,
+            }
+            for k in range(SLOT_MINUTES // 5)
+        )
+        checkout = f"cs_test_{uuid.uuid4().hex}{uuid.uuid4().hex[:24]}"
+        payments.append(
+            {
+                "tenant_id": clinic.tenant_id,
+                "id": uuid.uuid4(),
+                "appointment_id": a_id,
+                "consumer_id": consumer,
+                "plugin": "payments_stripe",
+                "account_ref": STRIPE_ACCOUNT,
+                "checkout_ref": checkout,
+                "checkout_url": f"https://checkout.stripe.com/c/pay/{checkout}",
+                "amount_minor": AMOUNT,
+                "currency": "GBP",
+                "status": PaymentStatus.OPEN.value,
+                "created_at": now,
+                "expires_at": now + timedelta(minutes=30),
+            }
+        )
+        refs.append((checkout, str(a_id)))
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        with engine.begin() as connection:
+            for model, rows in (
+                (Appointment, appointments),
+                (SlotHold, holds),
+                (Payment, payments),
+            ):
+                connection.execute(insert(model.__table__), rows)  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    return refs
+
+
+def _applied(database: Path) -> str:
+    with sqlite3.connect(database) as connection:
+        events = connection.execute("SELECT count(*) FROM webhook_events").fetchone()[0]
+        paid = connection.execute("SELECT count(*) FROM payments WHERE status = 'paid'")
+        jobs = connection.execute("SELECT count(*) FROM outbox_jobs").fetchone()[0]
+        return f"{events} webhook_events, {paid.fetchone()[0]} payments paid, {jobs} outbox_jobs"
