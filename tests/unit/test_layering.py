@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PLUGIN_API = ("core.hookspecs", "core.providers")
+# The public plugin API; the facade, registry and stored settings are the platform's own.
+PUBLIC_PROVIDER_MODULES = ("common", "video", "payments", "sms", "email", "questionnaires")
+PLUGIN_API = (
+    "core.hookspecs",
+    "core.providers.conformance",
+    *(f"core.providers.{name}" for name in PUBLIC_PROVIDER_MODULES),
+)
 
 
 def modules(folder: str) -> list[Path]:
@@ -109,19 +115,38 @@ def test_there_is_something_to_check() -> None:
 # --- the arrows ------------------------------------------------------------------------------
 
 
-def test_plugins_import_only_the_public_plugin_api() -> None:
+def plugin_import_problems(path: Path, name: str) -> list[str]:
+    own = name.split(".")[:2]
     found = []
-    for path in modules("plugins"):
-        own = module_name(path).split(".")[:2]
-        for line, name in imports(path):
-            first = name.split(".")[0]
-            if first in {"core", "tenants", "migrations"} and not any(
-                within(name, api) for api in PLUGIN_API
-            ):
-                found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
-            elif first == "plugins" and name.split(".")[:2] != own:
-                found.append(f"{path.relative_to(ROOT)}:{line} imports another plugin: {name}")
+    for line, imported in imports(path, name):
+        first = imported.split(".")[0]
+        if first in {"core", "tenants", "migrations"} and not any(
+            within(imported, api) for api in PLUGIN_API
+        ):
+            found.append(f"{path.name}:{line} imports {imported}")
+        elif first == "plugins" and imported.split(".")[:2] != own:
+            found.append(f"{path.name}:{line} imports another plugin: {imported}")
+    return found
+
+
+def test_plugins_import_only_the_public_plugin_api() -> None:
+    found = [
+        p for path in modules("plugins") for p in plugin_import_problems(path, module_name(path))
+    ]
     assert found == []
+
+
+def test_a_plugin_importing_the_facade_or_a_model_would_be_caught(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from core.providers.facade import Facade\nimport core.booking.models\n"
+        "from core.providers.sms import SmsMessage\n",
+        encoding="utf-8",
+    )
+    problems = plugin_import_problems(sample, "plugins.sample.sample")
+    assert any("core.providers.facade" in p for p in problems)
+    assert any("core.booking.models" in p for p in problems)
+    assert not any("core.providers.sms" in p for p in problems)
 
 
 @pytest.mark.parametrize("forbidden", ["sqlalchemy", "starlette.requests", "alembic"])
@@ -166,4 +191,19 @@ def test_nothing_uses_base_http_middleware() -> None:
                     found.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
             if path != Path(__file__) and "BaseHTTPMiddleware" in text:
                 found.append(f"{path.relative_to(ROOT)} mentions BaseHTTPMiddleware")
+    assert found == []
+
+
+def test_the_public_provider_modules_import_nothing_of_the_platform() -> None:
+    """What plugins import must not drag in sessions, models or the web layer."""
+    found = []
+    for name in (*PUBLIC_PROVIDER_MODULES, "conformance"):
+        path = ROOT / "core" / "providers" / f"{name}.py"
+        for line, imported in imports(path):
+            first = imported.split(".")[0]
+            if first in {"sqlalchemy", "starlette", "tenants"} or (
+                first == "core"
+                and not any(within(imported, api) for api in (*PLUGIN_API, "core.manifest"))
+            ):
+                found.append(f"core/providers/{name}.py:{line} imports {imported}")
     assert found == []
