@@ -225,7 +225,8 @@ async def test_answers_are_encrypted_at_rest_with_a_wrapped_tenant_key(
         await owner.dispose()
     assert len(rows) == 1 and len(keys) == 1
     sealed, wrapped = rows[0][1], keys[0][1]
-    for plain in ("172.5", "Trouble sleeping", "spring", "concerns", "height", "68"):
+    # Long or unencodable strings only: a two-digit number turns up in random base64 by chance.
+    for plain in ("172.5", "Trouble sleeping", "spring", "concerns", "height"):
         assert plain not in sealed, plain
     assert str(sealed).startswith("gAAAA")  # a Fernet token
 
