@@ -14,6 +14,12 @@ Every request books a time of its own: a precomputed walk over every free start 
 Professionals' year-long all-day diaries, spread over the days; a response that is not the
 booking's success (a taken time redirects back to the booking page, or answers 409) fails
 the run.
+
+Two lines: ``booking_write`` with both servers on one temp SQLite file, and
+``booking_write_postgresql`` with each on a fresh database of its own on the PostgreSQL
+server at 127.0.0.1:5432 (bench.postgres; skipped if it does not answer), ours connecting
+as the app does (``SET ROLE praxis_app``, row-level security, ``app.tenant_id`` per
+transaction).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench import postgres
 from bench.clinic import (
     HORIZON_DAYS,
     HOST,
@@ -39,20 +46,22 @@ from bench.clinic import (
 from bench.common import (
     SECONDS,
     BenchError,
+    Location,
     Measurement,
     Workspace,
     compare,
+    guarded,
     note,
     prepare_database,
-    report,
     servers,
     workspace,
 )
 from bench.replay import Feed, replay, replay_script, write_lines
 
 NAME = "booking_write"
+POSTGRES = f"{NAME}_postgresql"
 TARGET = 0.5
-LINES = ((NAME, TARGET, True),)
+LINES = ((NAME, TARGET, True), (POSTGRES, TARGET, True))
 PROFESSIONALS = 4
 CONSUMERS = 16  # each signs in once: under the login limit of 30 a minute per client
 VIA = os.environ.get("BENCH_BOOKING_VIA", "form")
@@ -61,45 +70,74 @@ VIA = os.environ.get("BENCH_BOOKING_VIA", "form")
 def run() -> bool:
     if VIA not in ("form", "api"):
         raise BenchError(f"BENCH_BOOKING_VIA is {VIA!r}: use form or api")
+    passed = guarded(NAME, TARGET, _sqlite)
+    unreachable = postgres.unreachable()
+    if unreachable is not None:
+        postgres.skipped(POSTGRES, unreachable)
+        return passed
+    return guarded(POSTGRES, TARGET, _postgres) and passed
+
+
+def _sqlite() -> float:
+    """Both servers on one SQLite file in a temp directory."""
     with workspace() as space:
         database, _ = prepare_database(space, "booking", tenants=1)
-        clinic = add_clinic(space, database, professionals=PROFESSIONALS, consumers=CONSUMERS)
-        from core.db import utcnow
+        return _measure(space, database, database)
 
-        now = utcnow()
-        starts = spread(free_starts(today(now), HORIZON_DAYS, now=now), 24 * 60 // SLOT_MINUTES)
-        pros = clinic.professionals
-        specs = [("ours", database, "ours"), ("store", database, "bare")]
-        with servers(space, specs) as (ours, bare):
-            pro = pros[0]
-            page = f"/professionals/{pro}/book?type={clinic.kinds[pro]}"
-            browsers = [sign_in(ours.port, name, page) for name in clinic.consumers]
 
-            def bookings(start: int, stop: int) -> Iterator[Sequence[str]]:
-                for j in range(start, stop):
-                    pro = pros[j % len(pros)]
-                    when = starts[j // len(pros)].isoformat()
-                    yield _request(browsers[j % len(browsers)], pro, clinic.kinds[pro], when)
+def _postgres() -> float:
+    """Each server on a fresh database of its own on the same PostgreSQL server, both
+    migrated alike; ours connects as the app does (the app role, row-level security)."""
+    names = postgres.names("booking_ours", "booking_bare")
+    with workspace() as space, postgres.databases(list(names.values())):
+        ours_url, bare_url = (postgres.url(name) for name in names.values())
+        database, _ = prepare_database(space, "booking", tenants=1, url=ours_url)
+        postgres.migrate(space, bare_url)
+        return _measure(space, database, bare_url, label="postgresql ")
 
-            feed = Feed(space, "bookings", len(starts) * len(pros), bookings)
-            ours_script, bare_script = _scripts(space)
-            bare_data = space.path / "bare-bookings.tsv"
-            write_lines(bare_data, bookings(0, 20_000))  # the bare server books nothing
 
-            def run_ours(seconds: float = SECONDS) -> Measurement:
-                replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
-                feed.ran(replayed)
-                return replayed.measurement
+def _measure(
+    space: Workspace, database: Location, bare_database: Location, label: str = ""
+) -> float:
+    """Seed the bench clinic into ``database``, then pair ours on it with store on
+    ``bare_database`` (which may be the same)."""
+    clinic = add_clinic(space, database, professionals=PROFESSIONALS, consumers=CONSUMERS)
+    from core.db import utcnow
 
-            def run_bare(seconds: float = SECONDS) -> Measurement:
-                return replay(bare, bare_script, bare_data, seconds=seconds).measurement
+    now = utcnow()
+    starts = spread(free_starts(today(now), HORIZON_DAYS, now=now), 24 * 60 // SLOT_MINUTES)
+    pros = clinic.professionals
+    specs = [("ours", database, "ours"), ("store", bare_database, "bare")]
+    with servers(space, specs) as (ours, bare):
+        pro = pros[0]
+        page = f"/professionals/{pro}/book?type={clinic.kinds[pro]}"
+        browsers = [sign_in(ours.port, name, page) for name in clinic.consumers]
 
-            run_ours(2)  # warm-up
-            run_bare(2)
-            ratio = compare("ours", run_ours, "bare", run_bare)
-            note(f"booking via {VIA}: {feed.position} bookings sent of {feed.total} prepared")
-        note(_written(database))
-    return report(NAME, ratio, TARGET)
+        def bookings(start: int, stop: int) -> Iterator[Sequence[str]]:
+            for j in range(start, stop):
+                pro = pros[j % len(pros)]
+                when = starts[j // len(pros)].isoformat()
+                yield _request(browsers[j % len(browsers)], pro, clinic.kinds[pro], when)
+
+        feed = Feed(space, "bookings", len(starts) * len(pros), bookings)
+        ours_script, bare_script = _scripts(space)
+        bare_data = space.path / "bare-bookings.tsv"
+        write_lines(bare_data, bookings(0, 20_000))  # the bare server books nothing
+
+        def run_ours(seconds: float = SECONDS) -> Measurement:
+            replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
+            feed.ran(replayed)
+            return replayed.measurement
+
+        def run_bare(seconds: float = SECONDS) -> Measurement:
+            return replay(bare, bare_script, bare_data, seconds=seconds).measurement
+
+        run_ours(2)  # warm-up
+        run_bare(2)
+        ratio = compare(f"{label}ours", run_ours, f"{label}bare", run_bare)
+        note(f"booking via {VIA}: {feed.position} bookings sent of {feed.total} prepared")
+    note(f"{label}written: {_written(database)}")
+    return ratio
 
 
 def _request(browser: Browser, pro: object, kind: object, when: str) -> Sequence[str]:
@@ -140,11 +178,13 @@ def _scripts(space: Workspace) -> tuple[Path, Path]:
     return ours, bare
 
 
-def _written(database: Path) -> str:
+def _written(database: Location) -> str:
     """What the runs left behind: one appointment per booking, and what came with it."""
-    with sqlite3.connect(database) as connection:
-        count = {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("appointments", "slot_holds", "ledger_events", "outbox_jobs")
-        }
+    tables = ("appointments", "slot_holds", "ledger_events", "outbox_jobs")
+    queries = {table: f"SELECT count(*) FROM {table}" for table in tables}
+    if isinstance(database, str):
+        count = postgres.count(database, queries)
+    else:
+        with sqlite3.connect(database) as connection:
+            count = {t: connection.execute(q).fetchone()[0] for t, q in queries.items()}
     return ", ".join(f"{n} {table}" for table, n in count.items())

@@ -19,12 +19,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from bench.common import PLATFORM_DOMAIN, BenchError, Workspace, sqlite_url
+from bench.common import PLATFORM_DOMAIN, BenchError, Location, Workspace, settings_for
 
 SLUG = "bench"
 HOST = f"{SLUG}.{PLATFORM_DOMAIN}"
@@ -56,18 +55,6 @@ class BenchClinic:
     consumer_ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
-def settings_for(space: Workspace, database: Path) -> Any:
-    from core.config import load_settings
-
-    return load_settings(
-        env="test",
-        var_dir=space.path / "var",
-        database_url=sqlite_url(database),
-        secret_key=space.secret,
-        platform_domain=PLATFORM_DOMAIN,
-    )
-
-
 def plugin_settings(space: Workspace) -> dict[str, dict[str, Any]]:
     return {
         "payments_stripe": {
@@ -94,9 +81,11 @@ def plugin_settings(space: Workspace) -> dict[str, dict[str, Any]]:
 
 
 def add_clinic(
-    space: Workspace, database: Path, *, professionals: int, consumers: int
+    space: Workspace, database: Location, *, professionals: int, consumers: int
 ) -> BenchClinic:
-    """Add the bench clinic to a migrated database (outside an event loop)."""
+    """Add the bench clinic to a migrated database (outside an event loop), through the
+    services onboarding uses, in sessions of ``core.runtime`` on the database's URL (on
+    PostgreSQL as the app role, under row-level security)."""
     settings = settings_for(space, database)
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         return asyncio.run(_add_clinic(space, settings, professionals, consumers))

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CORE = "0"
@@ -44,6 +44,10 @@ class BenchError(RuntimeError):
     """The measurement itself went wrong (a server did not start, wrk saw errors)."""
 
 
+# Where a scenario's data lives: a SQLite file, or a PostgreSQL database's URL (bench.postgres).
+Location: TypeAlias = Path | str
+
+
 # Reporting -----------------------------------------------------------------------------
 
 
@@ -54,6 +58,22 @@ def report(name: str, ratio: float, target: float, *, higher_is_better: bool = T
     verdict = "PASS" if passed else "FAIL"
     print(f"{name} ratio={ratio:.2f} target{sign}{target:g} {verdict}", flush=True)
     return passed
+
+
+def guarded(
+    name: str, target: float, measure: Callable[[], float], *, higher_is_better: bool = True
+) -> bool:
+    """Report ``measure()``'s ratio as ``name``; if measuring raises, the traceback goes to
+    stderr and the line fails, so a scenario's other lines (another backend) still run."""
+    import traceback
+
+    try:
+        ratio = measure()
+    except Exception:
+        traceback.print_exc()
+        report(name, 0.0, target, higher_is_better=higher_is_better)
+        return False
+    return report(name, ratio, target, higher_is_better=higher_is_better)
 
 
 def note(message: str) -> None:
@@ -115,14 +135,15 @@ class Workspace:
     path: Path
     secret: str
 
-    def env(self, database: Path) -> dict[str, str]:
-        """The environment of a server: test settings, long tenant cache, JSON access log."""
-        env = dict(os.environ)
+    def env(self, database: Location) -> dict[str, str]:
+        """The environment of a server: test settings, long tenant cache, JSON access log.
+        On PostgreSQL the app role is the default one (``DATABASE_ROLE`` unset)."""
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_ROLE"}
         env.update(
             {
                 "PRAXIS_ENV": "test",
                 "PRAXIS_VAR_DIR": str(self.path / "var"),
-                "DATABASE_URL": sqlite_url(database),
+                "DATABASE_URL": database_url(database),
                 "SECRET_KEY": self.secret,
                 "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
                 "TENANT_CACHE_TTL": CACHE_TTL,
@@ -142,6 +163,25 @@ def workspace() -> Iterator[Workspace]:
 
 def sqlite_url(database: Path) -> str:
     return f"sqlite+aiosqlite:///{database}"
+
+
+def database_url(database: Location) -> str:
+    """A SQLite file's URL; a URL (PostgreSQL) as it is."""
+    return database if isinstance(database, str) else sqlite_url(database)
+
+
+def settings_for(space: Workspace, database: Location) -> Any:
+    """The settings the bench sets a database up with (migrations, demo, bench clinic):
+    on PostgreSQL the default app role, so row-level security applies as in the app."""
+    from core.config import load_settings
+
+    return load_settings(
+        env="test",
+        var_dir=space.path / "var",
+        database_url=database_url(database),
+        secret_key=space.secret,
+        platform_domain=PLATFORM_DOMAIN,
+    )
 
 
 def tenant_row(slug: str) -> dict[str, Any]:
@@ -166,20 +206,16 @@ def tenant_row(slug: str) -> dict[str, Any]:
     return {"id": uuid.uuid4(), "status": "active", **_columns(spec)}
 
 
-def prepare_database(space: Workspace, name: str, tenants: int) -> tuple[Path, list[str]]:
-    """Migrate a fresh SQLite database, load the demo clinic, then bulk-insert more tenants
-    up to ``tenants`` in all. Returns the database file and every tenant's slug."""
+def prepare_database(
+    space: Workspace, name: str, tenants: int, *, url: str | None = None
+) -> tuple[Location, list[str]]:
+    """Migrate a fresh database (a SQLite file in the workspace, or the empty PostgreSQL
+    database at ``url``), load the demo clinic, then bulk-insert more tenants up to
+    ``tenants`` in all. Returns where the database is and every tenant's slug."""
     from core import migrate
-    from core.config import load_settings
 
-    database = space.path / f"{name}.db"
-    settings = load_settings(
-        env="test",
-        var_dir=space.path / "var",
-        database_url=sqlite_url(database),
-        secret_key=space.secret,
-        platform_domain=PLATFORM_DOMAIN,
-    )
+    database: Location = url if url is not None else space.path / f"{name}.db"
+    settings = settings_for(space, database)
     extra = [f"clinic-{i:05d}" for i in range(1, tenants)]
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # no setup logs
         migrate.upgrade(settings)
@@ -215,7 +251,7 @@ async def _populate(settings: Any, slugs: Sequence[str]) -> None:
 class Server:
     """``python -m bench.servers KIND`` on 127.0.0.1, pinned to the server core."""
 
-    def __init__(self, space: Workspace, kind: str, database: Path, label: str) -> None:
+    def __init__(self, space: Workspace, kind: str, database: Location, label: str) -> None:
         self.kind = kind
         self.label = label
         self.port = free_port()
@@ -223,7 +259,7 @@ class Server:
         self._log_path = space.path / f"{label}.stderr"
         self._log: IO[bytes] = open(self._log_path, "wb")  # noqa: SIM115 - closed in stop()
         argv = [sys.executable, "-m", "bench.servers", kind]
-        argv += ["--db", str(database), "--port", str(self.port)]
+        argv += ["--db", str(database), "--port", str(self.port)]  # a file or a URL
         self.process = subprocess.Popen(
             pinned(SERVER_CORE, *argv),
             cwd=ROOT,
@@ -272,7 +308,7 @@ class Server:
 
 @contextlib.contextmanager
 def servers(
-    space: Workspace, specs: Sequence[tuple[str, Path, str]], host: str = DEMO_HOST
+    space: Workspace, specs: Sequence[tuple[str, Location, str]], host: str = DEMO_HOST
 ) -> Iterator[list[Server]]:
     """Start each (kind, database, label) server, wait until each answers, always stop them."""
     started: list[Server] = []

@@ -21,17 +21,16 @@ import asyncio
 import contextlib
 import os
 import random
-import secrets
 import sqlite3
 import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ledger_rows
+from bench import ledger_rows, postgres
 from bench.common import (
     PLATFORM_DOMAIN,
     BenchError,
@@ -49,15 +48,14 @@ TARGET = 1.5
 LINES = ((SQLITE, TARGET, False), (POSTGRES, TARGET, False))
 BIG, SMALL = 1_000_000, 10_000
 CALLS = int(os.environ.get("BENCH_LEDGER_CALLS", "1000"))  # per database, after a warm-up
-PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
 
 def run() -> bool:
     with workspace() as space:
         passed = report(SQLITE, _sqlite(space), TARGET, higher_is_better=False)
-        reachable = asyncio.run(_postgres_reachable())
-        if reachable is not None:
-            print(f"{POSTGRES} SKIPPED: PostgreSQL is not reachable ({reachable})", flush=True)
+        unreachable = postgres.unreachable()
+        if unreachable is not None:
+            postgres.skipped(POSTGRES, unreachable)
             return passed
         ratio = _postgres(space)
         return report(POSTGRES, ratio, TARGET, higher_is_better=False) and passed
@@ -70,6 +68,7 @@ def _sqlite(space: Workspace) -> float:
     databases = {}
     for label, total in (("big", BIG), ("small", SMALL)):
         database, _ = prepare_database(space, f"ledger_{label}", tenants=1)
+        assert isinstance(database, Path)  # a SQLite file
         started = time.monotonic()
         tenant_id = _fill_sqlite(database, total)
         note(f"sqlite {label}: {total:,} ledger rows in {time.monotonic() - started:.1f} s")
@@ -121,69 +120,19 @@ def _fill_sqlite(database: Path, total: int) -> uuid.UUID:
 # PostgreSQL ------------------------------------------------------------------------------
 
 
-async def _postgres_reachable() -> str | None:
-    """None if the server answers, else why not."""
-    import asyncpg
-
-    try:
-        connection = await asyncpg.connect(
-            host="127.0.0.1", port=5432, user="postgres", database="postgres", timeout=3
-        )
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        return f"127.0.0.1:5432: {type(exc).__name__}: {exc}"
-    await connection.close()
-    return None
-
-
 def _postgres(space: Workspace) -> float:
-    suffix = f"{os.getpid()}_{secrets.token_hex(3)}"
-    names = {label: f"praxis_bench_{suffix}_{label}" for label in ("big", "small")}
-    with _databases(list(names.values())):
+    names = postgres.names("big", "small")
+    with postgres.databases(list(names.values())):
         databases = {}
         for label, total in (("big", BIG), ("small", SMALL)):
-            url = f"{PG_SERVER}/{names[label]}"
-            _migrate(space, url)
+            url = postgres.url(names[label])
+            postgres.migrate(space, url)
             started = time.monotonic()
             tenant_id = asyncio.run(_fill_postgres(names[label], total))
             took = time.monotonic() - started
             note(f"postgresql {label}: {total:,} ledger rows in {took:.1f} s ({names[label]})")
             databases[label] = (url, tenant_id)
         return asyncio.run(_compare(space, databases))
-
-
-@contextlib.contextmanager
-def _databases(names: list[str]) -> Iterator[None]:
-    """Databases of the bench's own, always dropped (never ``test`` or anyone else's)."""
-    assert all(name.startswith("praxis_bench_") for name in names)
-
-    async def each(statement: str) -> None:
-        import asyncpg
-
-        connection = await asyncpg.connect(
-            host="127.0.0.1", port=5432, user="postgres", database="postgres", timeout=10
-        )
-        try:
-            for name in names:
-                await connection.execute(statement.format(name=name))
-        finally:
-            await connection.close()
-
-    asyncio.run(each('CREATE DATABASE "{name}"'))
-    try:
-        yield
-    finally:
-        asyncio.run(each('DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def _migrate(space: Workspace, url: str) -> None:
-    from core import migrate
-    from core.config import load_settings
-
-    settings = load_settings(
-        env="test", var_dir=space.path / "var", database_url=url, secret_key=space.secret
-    )
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        migrate.upgrade(settings)
 
 
 async def _fill_postgres(database: str, total: int) -> uuid.UUID:
@@ -199,14 +148,14 @@ async def _fill_postgres(database: str, total: int) -> uuid.UUID:
     now = datetime.now(UTC)
     tenant = {**tenant_row("ledger"), "created_at": now, "updated_at": now}
     tenant_id: uuid.UUID = tenant["id"]
-    engine = create_async_engine(f"{PG_SERVER}/{database}")
+    engine = create_async_engine(postgres.url(database))
     try:
         async with engine.begin() as owner:
             await owner.execute(insert(Tenant.__table__), tenant)  # type: ignore[arg-type]
     finally:
         await engine.dispose()
     connection = await asyncpg.connect(
-        host="127.0.0.1", port=5432, user="postgres", database=database, timeout=10
+        host=postgres.HOST, port=postgres.PORT, user=postgres.USER, database=database, timeout=10
     )
     try:
         indexes = await connection.fetch(  # the secondary ones: made again after the load

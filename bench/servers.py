@@ -4,8 +4,11 @@ ours: the whole Praxis app (core.app.create_app), access log on, as ``praxis ser
 bare: a one-route Starlette app rendering the same template with the same context for the
       demo tenant: the floor that templating and uvicorn alone cost.
 store: a bare Starlette app that stores each POST's raw body as one row, in one INSERT and
-      one commit, on the same database through the same engine set-up (core.db.create_engine:
-      pool, WAL, pragmas, BEGIN IMMEDIATE for writes): the floor of any durable write.
+      one commit, through the same engine set-up (core.db.create_engine: pool, WAL, pragmas,
+      BEGIN IMMEDIATE for writes on SQLite; the pool and its pre-ping on PostgreSQL, where it
+      connects as the tables' owner, without the app role): the floor of any durable write.
+
+``--db`` is a SQLite file, or a database URL (PostgreSQL: bench.postgres).
 
 Both run under uvicorn with uvloop and httptools, one process, uvicorn's access log off.
 Settings come from the environment (bench.common.Workspace.env).
@@ -79,6 +82,8 @@ STORED = Table(
 
 
 def store(settings: Settings) -> Starlette:
+    if settings.is_postgres:  # its table is its own: no app role, no row-level security
+        settings = settings.model_copy(update={"database_role": ""})
     engine = create_engine(settings)
 
     async def stored(request: Request) -> Response:
@@ -110,10 +115,11 @@ KINDS = {"ours": ours, "bare": bare, "store": store}
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.servers")
     parser.add_argument("kind", choices=tuple(KINDS))
-    parser.add_argument("--db", type=Path, required=True, help="SQLite database file")
+    parser.add_argument("--db", required=True, help="SQLite database file, or database URL")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{args.db}"
+    url = args.db if "://" in args.db else f"sqlite+aiosqlite:///{Path(args.db)}"
+    os.environ["DATABASE_URL"] = url
     settings = load_settings()
     app = KINDS[args.kind](settings)
     uvicorn.run(

@@ -17,10 +17,17 @@ bare: the ``store`` server (bench.servers) storing each raw body in one INSERT a
 
 Every request carries its own event id and a signature made just before its run, so no
 delivery is a replay and none is older than the tolerance.
+
+Two lines: ``webhook_ingest`` with both servers on one temp SQLite file, and
+``webhook_ingest_postgresql`` with each on a fresh database of its own on the PostgreSQL
+server at 127.0.0.1:5432 (bench.postgres; skipped if it does not answer), ours connecting
+as the app does (``SET ROLE praxis_app``, row-level security, ``app.tenant_id`` per
+transaction).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -30,9 +37,9 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from bench import postgres
 from bench.clinic import (
     HOST,
     SLOT_MINUTES,
@@ -44,19 +51,22 @@ from bench.clinic import (
 from bench.common import (
     SECONDS,
     BenchError,
+    Location,
     Measurement,
+    Workspace,
     compare,
+    guarded,
     note,
     prepare_database,
-    report,
     servers,
     workspace,
 )
 from bench.replay import Feed, replay, replay_script, write_lines
 
 NAME = "webhook_ingest"
+POSTGRES = f"{NAME}_postgresql"
 TARGET = 0.8
-LINES = ((NAME, TARGET, True),)
+LINES = ((NAME, TARGET, True), (POSTGRES, TARGET, True))
 EVENT = os.environ.get("BENCH_WEBHOOK_EVENT", "checkout")
 PATH = "/-/plugins/payments_stripe/webhook"
 CHECKOUTS = 40_000  # open checkouts made beforehand, one per checkout.session.completed
@@ -66,40 +76,65 @@ AMOUNT = 4500  # pence: the clinic's paid consultation
 def run() -> bool:
     if EVENT not in ("checkout", "account"):
         raise BenchError(f"BENCH_WEBHOOK_EVENT is {EVENT!r}: use checkout or account")
+    passed = guarded(NAME, TARGET, _sqlite)
+    unreachable = postgres.unreachable()
+    if unreachable is not None:
+        postgres.skipped(POSTGRES, unreachable)
+        return passed
+    return guarded(POSTGRES, TARGET, _postgres) and passed
+
+
+def _sqlite() -> float:
+    """Both servers on one SQLite file in a temp directory."""
     with workspace() as space:
         database, _ = prepare_database(space, "webhooks", tenants=1)
-        clinic = add_clinic(space, database, professionals=4, consumers=8)
-        checkouts = _open_checkouts(database, clinic) if EVENT == "checkout" else []
-        make = _events(checkouts)
-        total = len(checkouts) if EVENT == "checkout" else 10**9
-        feed = Feed(space, "webhooks", total, make)
-        headers = {"Host": HOST, "Content-Type": "application/json"}
-        common: dict[str, Any] = {"method": "POST", "path": PATH, "headers": headers}
-        names = ["Stripe-Signature"]
-        ours_script = replay_script(
-            space, "hook-ours", **common, line_headers=names, expect_status=200
-        )
-        bare_script = replay_script(
-            space, "hook-bare", **common, line_headers=names, expect_status=201
-        )
-        bare_data = space.path / "bare-webhooks.tsv"
-        write_lines(bare_data, make(0, 20_000))  # the bare server verifies nothing
-        specs = [("ours", database, "ours"), ("store", database, "bare")]
-        with servers(space, specs) as (ours, bare):
+        return _measure(space, database, database)
 
-            def run_ours(seconds: float = SECONDS) -> Measurement:
-                replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
-                feed.ran(replayed)
-                return replayed.measurement
 
-            def run_bare(seconds: float = SECONDS) -> Measurement:
-                return replay(bare, bare_script, bare_data, seconds=seconds).measurement
+def _postgres() -> float:
+    """Each server on a fresh database of its own on the same PostgreSQL server, both
+    migrated alike; ours connects as the app does (the app role, row-level security)."""
+    names = postgres.names("webhooks_ours", "webhooks_bare")
+    with workspace() as space, postgres.databases(list(names.values())):
+        ours_url, bare_url = (postgres.url(name) for name in names.values())
+        database, _ = prepare_database(space, "webhooks", tenants=1, url=ours_url)
+        postgres.migrate(space, bare_url)
+        return _measure(space, database, bare_url, label="postgresql ")
 
-            run_ours(2)  # warm-up
-            run_bare(2)
-            ratio = compare("ours", run_ours, "bare", run_bare)
-        note(f"{EVENT} events: {feed.position} sent; {_applied(database)}")
-    return report(NAME, ratio, TARGET)
+
+def _measure(
+    space: Workspace, database: Location, bare_database: Location, label: str = ""
+) -> float:
+    """Seed the bench clinic and its open checkouts into ``database``, then pair ours on
+    it with store on ``bare_database`` (which may be the same)."""
+    clinic = add_clinic(space, database, professionals=4, consumers=8)
+    checkouts = _open_checkouts(database, clinic) if EVENT == "checkout" else []
+    make = _events(checkouts)
+    total = len(checkouts) if EVENT == "checkout" else 10**9
+    feed = Feed(space, "webhooks", total, make)
+    headers = {"Host": HOST, "Content-Type": "application/json"}
+    common: dict[str, Any] = {"method": "POST", "path": PATH, "headers": headers}
+    names = ["Stripe-Signature"]
+    ours_script = replay_script(space, "hook-ours", **common, line_headers=names, expect_status=200)
+    bare_script = replay_script(space, "hook-bare", **common, line_headers=names, expect_status=201)
+    bare_data = space.path / "bare-webhooks.tsv"
+    write_lines(bare_data, make(0, 20_000))  # the bare server verifies nothing
+    specs = [("ours", database, "ours"), ("store", bare_database, "bare")]
+    with servers(space, specs) as (ours, bare):
+
+        def run_ours(seconds: float = SECONDS) -> Measurement:
+            replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
+            feed.ran(replayed)
+            return replayed.measurement
+
+        def run_bare(seconds: float = SECONDS) -> Measurement:
+            return replay(bare, bare_script, bare_data, seconds=seconds).measurement
+
+        run_ours(2)  # warm-up
+        run_bare(2)
+        ratio = compare(f"{label}ours", run_ours, f"{label}bare", run_bare)
+    note(f"{label}{EVENT} events: {feed.position} sent; {_applied(database)}")
+    return ratio
 
 
 def sign(body: str, at: int) -> str:
@@ -174,7 +209,7 @@ def _account_event(at: int) -> dict[str, Any]:
     return _envelope("account.updated", account, at)
 
 
-def _open_checkouts(database: Path, clinic: BenchClinic) -> list[tuple[str, str]]:
+def _open_checkouts(database: Location, clinic: BenchClinic) -> list[tuple[str, str]]:
     """Appointments awaiting payment, their slot holds and open checkouts, as booking and
     ``payments.checkout_url`` leave them, bulk-inserted in one transaction (Core INSERTs
     of the models' own tables, so every value is stored as the app stores it)."""
@@ -238,23 +273,44 @@ def _open_checkouts(database: Path, clinic: BenchClinic) -> list[tuple[str, str]
             }
         )
         refs.append((checkout, str(a_id)))
+    tables = [(Appointment, appointments), (SlotHold, holds), (Payment, payments)]
+    if isinstance(database, str):
+        asyncio.run(_insert_postgres(database, tables))
+        return refs
     engine = create_engine(f"sqlite:///{database}")
     try:
         with engine.begin() as connection:
-            for model, rows in (
-                (Appointment, appointments),
-                (SlotHold, holds),
-                (Payment, payments),
-            ):
+            for model, rows in tables:
                 connection.execute(insert(model.__table__), rows)  # type: ignore[arg-type]
     finally:
         engine.dispose()
     return refs
 
 
-def _applied(database: Path) -> str:
-    with sqlite3.connect(database) as connection:
-        events = connection.execute("SELECT count(*) FROM webhook_events").fetchone()[0]
-        paid = connection.execute("SELECT count(*) FROM payments WHERE status = 'paid'")
-        jobs = connection.execute("SELECT count(*) FROM outbox_jobs").fetchone()[0]
-        return f"{events} webhook_events, {paid.fetchone()[0]} payments paid, {jobs} outbox_jobs"
+async def _insert_postgres(url: str, tables: list[tuple[Any, list[dict[str, Any]]]]) -> None:
+    """The same Core INSERTs on PostgreSQL, as the tables' owner (as a migration or a
+    restore writes; row-level security binds the app role, not the owner)."""
+    from sqlalchemy import insert
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for model, rows in tables:
+                await connection.execute(insert(model.__table__), rows)
+    finally:
+        await engine.dispose()
+
+
+def _applied(database: Location) -> str:
+    queries = {
+        "webhook_events": "SELECT count(*) FROM webhook_events",
+        "payments paid": "SELECT count(*) FROM payments WHERE status = 'paid'",
+        "outbox_jobs": "SELECT count(*) FROM outbox_jobs",
+    }
+    if isinstance(database, str):
+        count = postgres.count(database, queries)
+    else:
+        with sqlite3.connect(database) as connection:
+            count = {k: connection.execute(q).fetchone()[0] for k, q in queries.items()}
+    return ", ".join(f"{n} {what}" for what, n in count.items())

@@ -278,9 +278,9 @@ def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
 
 
 @event.listens_for(PraxisSession, "after_begin")
-def _set_rls_tenant(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
-    if connection.dialect.name != "postgresql":
-        return
+def _set_rls_tenant(session: Session, tx: SessionTransaction, connection: Connection) -> None:
+    if connection.dialect.name != "postgresql" or tx.nested:
+        return  # a savepoint is inside a transaction that already has its tenant set
     tenant_id = session_tenant(session)
     connection.execute(
         text("SELECT set_config('app.tenant_id', :tenant, true)"),
@@ -298,7 +298,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: on asyncpg it costs three round trips per checkout. Connections are
+            # recycled instead, and one a restart broke is dropped when it first fails.
+            pool_recycle=1800,
         )
         if settings.database_role:
             _set_role_on_connect(engine, settings.database_role)

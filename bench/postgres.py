@@ -1,0 +1,109 @@
+"""The bench's own PostgreSQL databases on 127.0.0.1:5432 (user ``postgres``, trust).
+
+Every database the bench makes is named ``praxis_bench_<pid>_<random>_<label>``, created
+on entering ``databases`` and always dropped on leaving it, whatever happened; no other
+database on the server (``test``, ``postgres``, the test runs' ones) is ever touched.
+Scenarios run their PostgreSQL lines only if ``unreachable()`` says nothing, and print
+``<line> SKIPPED: ...`` otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from bench.common import Workspace
+
+HOST, PORT, USER = "127.0.0.1", 5432, "postgres"
+SERVER = f"postgresql+asyncpg://{USER}@{HOST}:{PORT}"  # + "/<database>"
+PREFIX = "praxis_bench_"
+
+
+async def _connect(database: str, wait: float = 10) -> Any:
+    import asyncpg
+
+    return await asyncpg.connect(host=HOST, port=PORT, user=USER, database=database, timeout=wait)
+
+
+async def _unreachable() -> str | None:
+    import asyncpg
+
+    try:
+        connection = await _connect("postgres", wait=3)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        return f"{HOST}:{PORT}: {type(exc).__name__}: {exc}"
+    await connection.close()
+    return None
+
+
+def unreachable() -> str | None:
+    """None if the server answers as ``postgres``, else why not (call outside a loop)."""
+    return asyncio.run(_unreachable())
+
+
+def skipped(line: str, why: str) -> None:
+    print(f"{line} SKIPPED: PostgreSQL is not reachable ({why})", flush=True)
+
+
+def names(*labels: str) -> dict[str, str]:
+    """Fresh database names of the bench's own, one per label."""
+    suffix = f"{os.getpid()}_{secrets.token_hex(3)}"
+    return {label: f"{PREFIX}{suffix}_{label}" for label in labels}
+
+
+def url(database: str) -> str:
+    return f"{SERVER}/{database}"
+
+
+def database_name(database_url: str) -> str:
+    return database_url.rsplit("/", 1)[1]
+
+
+@contextlib.contextmanager
+def databases(created: Sequence[str]) -> Iterator[None]:
+    """Create the databases, and always drop them (never ``test`` or anyone else's)."""
+    if not all(name.startswith(PREFIX) for name in created):
+        raise ValueError(f"the bench makes only {PREFIX}* databases: {created}")
+
+    async def each(statement: str) -> None:
+        connection = await _connect("postgres")
+        try:
+            for name in created:
+                await connection.execute(statement.format(name=name))
+        finally:
+            await connection.close()
+
+    asyncio.run(each('CREATE DATABASE "{name}"'))
+    try:
+        yield
+    finally:
+        asyncio.run(each('DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def migrate(space: Workspace, database_url: str) -> None:
+    """``core.migrate.upgrade`` as the tables' owner; it also makes the app role."""
+    from core import migrate as migrations
+    from core.config import load_settings
+
+    settings = load_settings(
+        env="test", var_dir=space.path / "var", database_url=database_url, secret_key=space.secret
+    )
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        migrations.upgrade(settings)
+
+
+def count(database_url: str, queries: Mapping[str, str]) -> dict[str, int]:
+    """Each query's single number, read as the owner (row-level security does not apply)."""
+
+    async def each() -> dict[str, int]:
+        connection = await _connect(database_name(database_url))
+        try:
+            return {label: int(await connection.fetchval(sql)) for label, sql in queries.items()}
+        finally:
+            await connection.close()
+
+    return asyncio.run(each())
