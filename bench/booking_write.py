@@ -50,11 +50,9 @@ from bench.common import (
     Measurement,
     Workspace,
     compare,
-    guarded,
     note,
     prepare_database,
     servers,
-    workspace,
 )
 from bench.replay import Feed, replay, replay_script, write_lines
 
@@ -70,35 +68,12 @@ VIA = os.environ.get("BENCH_BOOKING_VIA", "form")
 def run() -> bool:
     if VIA not in ("form", "api"):
         raise BenchError(f"BENCH_BOOKING_VIA is {VIA!r}: use form or api")
-    passed = guarded(NAME, TARGET, _sqlite)
-    unreachable = postgres.unreachable()
-    if unreachable is not None:
-        postgres.skipped(POSTGRES, unreachable)
-        return passed
-    return guarded(POSTGRES, TARGET, _postgres) and passed
+    return postgres.on_both_backends(
+        (NAME, POSTGRES), TARGET, "booking", prepare_database, _measure
+    )
 
 
-def _sqlite() -> float:
-    """Both servers on one SQLite file in a temp directory."""
-    with workspace() as space:
-        database, _ = prepare_database(space, "booking", tenants=1)
-        return _measure(space, database, database)
-
-
-def _postgres() -> float:
-    """Each server on a fresh database of its own on the same PostgreSQL server, both
-    migrated alike; ours connects as the app does (the app role, row-level security)."""
-    names = postgres.names("booking_ours", "booking_bare")
-    with workspace() as space, postgres.databases(list(names.values())):
-        ours_url, bare_url = (postgres.url(name) for name in names.values())
-        database, _ = prepare_database(space, "booking", tenants=1, url=ours_url)
-        postgres.migrate(space, bare_url)
-        return _measure(space, database, bare_url, label="postgresql ")
-
-
-def _measure(
-    space: Workspace, database: Location, bare_database: Location, label: str = ""
-) -> float:
+def _measure(space: Workspace, database: Location, bare_database: Location, label: str) -> float:
     """Seed the bench clinic into ``database``, then pair ours on it with store on
     ``bare_database`` (which may be the same)."""
     clinic = add_clinic(space, database, professionals=PROFESSIONALS, consumers=CONSUMERS)

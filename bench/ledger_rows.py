@@ -22,28 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-COLUMNS = (
-    "tenant_id",
-    "seq",
-    "recorded_at",
-    "kind",
-    "status",
-    "subject_id",
-    "actor_id",
-    "recipient",
-    "recipient_kind",
-    "recipient_id",
-    "plugin",
-    "operation",
-    "categories",
-    "purpose",
-    "legal_basis",
-    "correlation_id",
-    "reason",
-    "attempt_seq",
-    "prev_hash",
-    "hash",
-)
+from core.ledger import LedgerEvent
+
+# The table's own columns, in its order: the generated tuples follow it.
+COLUMNS = tuple(column.name for column in LedgerEvent.__table__.columns)
 PROBES = 200
 PROBE_EVENTS = 25
 FILLER_SUBJECTS = 10_000

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from bench.common import Workspace
@@ -107,3 +107,39 @@ def count(database_url: str, queries: Mapping[str, str]) -> dict[str, int]:
             await connection.close()
 
     return asyncio.run(each())
+
+
+Measure = Callable[[Workspace, Any, Any, str], float]
+
+
+def on_both_backends(
+    lines: tuple[str, str],
+    target: float,
+    prefix: str,
+    prepare: Callable[..., Any],
+    measure: Measure,
+) -> bool:
+    """A write scenario on SQLite (both servers on one temp file), then on PostgreSQL (each
+    server on a fresh database of its own, migrated alike; ours as the app role). Each
+    backend's line stands on its own: one that raises fails only itself."""
+    from bench.common import guarded, workspace
+
+    def sqlite() -> float:
+        with workspace() as space:
+            database, _ = prepare(space, prefix, tenants=1)
+            return measure(space, database, database, "")
+
+    def on_postgres() -> float:
+        created = names(f"{prefix}_ours", f"{prefix}_bare")
+        with workspace() as space, databases(list(created.values())):
+            ours_url, bare_url = (url(name) for name in created.values())
+            database, _ = prepare(space, prefix, tenants=1, url=ours_url)
+            migrate(space, bare_url)
+            return measure(space, database, bare_url, "postgresql ")
+
+    passed = guarded(lines[0], target, sqlite)
+    why = unreachable()
+    if why is not None:
+        skipped(lines[1], why)
+        return passed
+    return guarded(lines[1], target, on_postgres) and passed

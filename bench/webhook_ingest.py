@@ -55,11 +55,9 @@ from bench.common import (
     Measurement,
     Workspace,
     compare,
-    guarded,
     note,
     prepare_database,
     servers,
-    workspace,
 )
 from bench.replay import Feed, replay, replay_script, write_lines
 
@@ -76,35 +74,12 @@ AMOUNT = 4500  # pence: the clinic's paid consultation
 def run() -> bool:
     if EVENT not in ("checkout", "account"):
         raise BenchError(f"BENCH_WEBHOOK_EVENT is {EVENT!r}: use checkout or account")
-    passed = guarded(NAME, TARGET, _sqlite)
-    unreachable = postgres.unreachable()
-    if unreachable is not None:
-        postgres.skipped(POSTGRES, unreachable)
-        return passed
-    return guarded(POSTGRES, TARGET, _postgres) and passed
+    return postgres.on_both_backends(
+        (NAME, POSTGRES), TARGET, "webhooks", prepare_database, _measure
+    )
 
 
-def _sqlite() -> float:
-    """Both servers on one SQLite file in a temp directory."""
-    with workspace() as space:
-        database, _ = prepare_database(space, "webhooks", tenants=1)
-        return _measure(space, database, database)
-
-
-def _postgres() -> float:
-    """Each server on a fresh database of its own on the same PostgreSQL server, both
-    migrated alike; ours connects as the app does (the app role, row-level security)."""
-    names = postgres.names("webhooks_ours", "webhooks_bare")
-    with workspace() as space, postgres.databases(list(names.values())):
-        ours_url, bare_url = (postgres.url(name) for name in names.values())
-        database, _ = prepare_database(space, "webhooks", tenants=1, url=ours_url)
-        postgres.migrate(space, bare_url)
-        return _measure(space, database, bare_url, label="postgresql ")
-
-
-def _measure(
-    space: Workspace, database: Location, bare_database: Location, label: str = ""
-) -> float:
+def _measure(space: Workspace, database: Location, bare_database: Location, label: str) -> float:
     """Seed the bench clinic and its open checkouts into ``database``, then pair ours on
     it with store on ``bare_database`` (which may be the same)."""
     clinic = add_clinic(space, database, professionals=4, consumers=8)
