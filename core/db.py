@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, event, select, text
+from sqlalchemy import JSON, DateTime, MetaData, String, Table, event, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -95,6 +95,11 @@ class Identified:
     """A random UUID id, second in the key after tenant_id: (tenant_id, id)."""
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, sort_order=-90)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for writing rows without the unit of work on a hot path."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 def tenant_tables() -> list[str]:

@@ -19,11 +19,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, select
+from sqlalchemy import BigInteger, Index, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, TenantScoped, utcnow
+from core.db import (
+    Base,
+    TenantContextMissing,
+    TenantScoped,
+    session_tenant,
+    table_of,
+    utcnow,
+)
+from core.statements import TENANT, run
 
 GENESIS = "0" * 64  # the hash "before" a tenant's first event
 
@@ -168,10 +176,20 @@ def _insert_head_if_missing(db: AsyncSession) -> Any:
     return statement.values(last_seq=0, last_hash=GENESIS)
 
 
-def _locked_head() -> Any:
-    # populate_existing: a head this session loaded earlier may be stale by now; the locked
-    # row is the truth, or the next seq would be one another session already took.
-    return select(LedgerHead).with_for_update().execution_options(populate_existing=True)
+# Columns only, straight from the locked row: an entity loaded earlier in the session could
+# be stale by now, and the next seq would be one another session already took.
+_HEADS = table_of(LedgerHead)
+_LOCKED_HEAD = (
+    select(_HEADS.c.last_seq, _HEADS.c.last_hash)
+    .where(_HEADS.c.tenant_id == TENANT)
+    .with_for_update()
+)
+_ADD_EVENT = insert(table_of(LedgerEvent))
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.tenant_id == TENANT)
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("digest"))
+)
 
 
 @dataclass(frozen=True)
@@ -184,13 +202,16 @@ async def append(db: AsyncSession, entry: Entry, *, now: datetime | None = None)
     """Add ``entry`` at the end of the session's tenant chain, in the caller's transaction.
 
     The head row is locked first, so concurrent appends for one tenant take turns (on
-    SQLite the write transaction already serialises them).
+    SQLite the write transaction already serialises them). Three statements, no
+    unit-of-work: the lock, the event and the head move on at once.
     """
-    head = await db.scalar(_locked_head())
+    tenant_id = session_tenant(db.sync_session)
+    if tenant_id is None:
+        raise TenantContextMissing("a ledger event was appended without a tenant")
+    head = (await run(db, _LOCKED_HEAD)).first()
     if head is None:
         await db.execute(_insert_head_if_missing(db))
-        head = await db.scalar(_locked_head())
-        assert head is not None
+        head = (await run(db, _LOCKED_HEAD)).one()
     fields: dict[str, Any] = {
         "recorded_at": (now or utcnow()).astimezone(UTC),
         "kind": entry.kind.value,
@@ -210,11 +231,10 @@ async def append(db: AsyncSession, entry: Entry, *, now: datetime | None = None)
         "attempt_seq": entry.attempt_seq,
     }
     prev_hash = head.last_hash
-    digest = event_hash(head.tenant_id, prev_hash, fields)
+    digest = event_hash(tenant_id, prev_hash, fields)
     seq = head.last_seq + 1
-    db.add(LedgerEvent(seq=seq, prev_hash=prev_hash, hash=digest, **fields))
-    head.last_seq = seq
-    head.last_hash = digest
+    await run(db, _ADD_EVENT, {"seq": seq, "prev_hash": prev_hash, "hash": digest, **fields})
+    await run(db, _MOVE_HEAD, {"seq": seq, "digest": digest})
     return Appended(seq, digest)
 
 

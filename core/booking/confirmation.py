@@ -4,6 +4,7 @@ jobs in the same transaction as the confirmation itself."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -11,20 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.booking.models import Appointment, AppointmentStatus, SlotHold
 from core.booking.slots import hold_units
-from core.notifications.services import queue_appointment_messages
-from core.video.services import queue_meeting
+from core.notifications.services import appointment_message_jobs
+from core.video.services import meeting_jobs
 from tenants.directory import TenantInfo
 
 
 def confirm(
-    db: AsyncSession, tenant: TenantInfo, appointment: Appointment, *, now: datetime, paid: bool
-) -> None:
+    tenant: TenantInfo, appointment: Appointment, *, now: datetime, paid: bool
+) -> list[dict[str, Any]]:
+    """Mark the appointment booked; returns its jobs (messages, the video room) for the
+    caller to write in the same transaction (``outbox.add_jobs``)."""
     appointment.status = AppointmentStatus.BOOKED.value
     appointment.confirmed_at = now
     appointment.hold_expires_at = None
     template = "payment_confirmed" if paid else "booking_confirmed"
-    queue_appointment_messages(db, tenant, appointment.id, template)
-    queue_meeting(db, tenant, appointment)
+    jobs = appointment_message_jobs(tenant, appointment.id, template)
+    return jobs + meeting_jobs(tenant, appointment)
 
 
 async def release(db: AsyncSession, appointment: Appointment, *, now: datetime) -> None:

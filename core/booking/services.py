@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from core import ledger
+from core import ledger, outbox
 from core.accounts.models import Professional, ProfessionalStatus, User
 from core.accounts.professionals import approved_professional
 from core.booking.confirmation import confirm
@@ -29,19 +30,20 @@ from core.booking.models import (
     WeeklyAvailability,
 )
 from core.booking.slots import DayChange, Interval, free_slots, hold_units
-from core.db import utcnow
+from core.db import table_of, utcnow
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.ledger import Entry, EventKind, RecipientKind, Status
 from core.manifest import DataCategory
 from core.money import money
 from core.notifications.services import queue_appointment_messages
 from core.payments.services import hold_until, settle_cancellation, takes_payment
+from core.statements import TENANT, run
 from core.video.services import queue_deletion
 from tenants.directory import TenantInfo
 
 MAX_DAYS_PER_QUERY = 31
 LIVE = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
-SLOT_TAKEN = "That time has just been booked by someone else. Please choose another time."
+SLOT_TAKEN = "That time is not available: it has just been booked. Please choose another time."
 
 
 async def bookable_type(
@@ -59,36 +61,89 @@ async def bookable_type(
     return kind
 
 
+_PROFESSIONALS = table_of(Professional)
+_TYPES = table_of(ConsultationType)
+_WEEKLY = table_of(WeeklyAvailability)
+_EXCEPTIONS = table_of(AvailabilityException)
+_APPOINTMENTS = table_of(Appointment)
+_HOLDS = table_of(SlotHold)
+_COLUMNS = tuple(column.key for column in _APPOINTMENTS.c)
+
+# The hot path's statements, built once (core.statements): booking runs each of them.
+_WEEKLY_HOURS = select(_WEEKLY.c.weekday, _WEEKLY.c.starts_at, _WEEKLY.c.ends_at).where(
+    _WEEKLY.c.tenant_id == TENANT, _WEEKLY.c.professional_id == bindparam("professional_id")
+)
+_DAY_CHANGES = select(
+    _EXCEPTIONS.c.on_date,
+    _EXCEPTIONS.c.starts_at,
+    _EXCEPTIONS.c.ends_at,
+    _EXCEPTIONS.c.available,
+).where(
+    _EXCEPTIONS.c.tenant_id == TENANT,
+    _EXCEPTIONS.c.professional_id == bindparam("professional_id"),
+    _EXCEPTIONS.c.on_date.between(bindparam("first_day"), bindparam("last_day")),
+)
+_HELD = select(_HOLDS.c.starts_at).where(
+    _HOLDS.c.tenant_id == TENANT,
+    _HOLDS.c.professional_id == bindparam("professional_id"),
+    _HOLDS.c.starts_at >= bindparam("start"),
+    _HOLDS.c.starts_at < bindparam("end"),
+)
+_BOOKABLE = (
+    select(
+        _TYPES.c.professional_id,
+        _PROFESSIONALS.c.display_name,
+        _TYPES.c.id,
+        _TYPES.c.duration_minutes,
+        _TYPES.c.price_minor,
+        _TYPES.c.currency,
+        _TYPES.c.mode,
+    )
+    .join_from(_TYPES, _PROFESSIONALS, _PROFESSIONALS.c.id == _TYPES.c.professional_id)
+    .where(
+        _TYPES.c.tenant_id == TENANT,
+        _PROFESSIONALS.c.tenant_id == TENANT,
+        _TYPES.c.id == bindparam("type_id"),
+        _TYPES.c.professional_id == bindparam("professional_id"),
+        _TYPES.c.active.is_(True),
+        _PROFESSIONALS.c.status == ProfessionalStatus.APPROVED.value,
+    )
+)
+_ADD_APPOINTMENT = insert(_APPOINTMENTS)
+_ADD_HOLDS = insert(_HOLDS)
+
+
+@dataclass(frozen=True)
+class Bookable:
+    """What booking needs of an approved Professional's active consultation type."""
+
+    professional_id: uuid.UUID
+    professional_name: str
+    id: uuid.UUID
+    duration_minutes: int
+    price_minor: int
+    currency: str
+    mode: str
+
+
 async def _diary(
     db: AsyncSession, professional_id: uuid.UUID, first_day: date, last_day: date
 ) -> tuple[dict[int, list[Interval]], list[DayChange]]:
     weekly: dict[int, list[Interval]] = defaultdict(list)
-    rules = await db.scalars(
-        select(WeeklyAvailability).where(WeeklyAvailability.professional_id == professional_id)
-    )
-    for rule in rules:
-        weekly[rule.weekday].append((rule.starts_at, rule.ends_at))
-    changes = await db.scalars(
-        select(AvailabilityException).where(
-            AvailabilityException.professional_id == professional_id,
-            AvailabilityException.on_date.between(first_day, last_day),
-        )
-    )
-    dated = [DayChange(c.on_date, c.starts_at, c.ends_at, c.available) for c in changes]
-    return weekly, dated
+    for weekday, starts_at, ends_at in await run(
+        db, _WEEKLY_HOURS, {"professional_id": professional_id}
+    ):
+        weekly[weekday].append((starts_at, ends_at))
+    between = {"professional_id": professional_id, "first_day": first_day, "last_day": last_day}
+    changes = await run(db, _DAY_CHANGES, between)
+    return weekly, [DayChange(*change) for change in changes]
 
 
 async def _held(
     db: AsyncSession, professional_id: uuid.UUID, start: datetime, end: datetime
 ) -> set[datetime]:
-    rows = await db.scalars(
-        select(SlotHold.starts_at).where(
-            SlotHold.professional_id == professional_id,
-            SlotHold.starts_at >= start,
-            SlotHold.starts_at < end,
-        )
-    )
-    return set(rows)
+    rows = await run(db, _HELD, {"professional_id": professional_id, "start": start, "end": end})
+    return {starts_at for (starts_at,) in rows}
 
 
 async def slots(
@@ -108,19 +163,23 @@ async def slots(
         raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
     await approved_professional(db, professional_id)
     kind = await bookable_type(db, professional_id, type_id)
-    return await _free(db, tenant, kind, first_day, last_day, now=now)
+    return await _free(
+        db, tenant, kind.professional_id, kind.duration_minutes, first_day, last_day, now=now
+    )
 
 
 async def _free(
     db: AsyncSession,
     tenant: TenantInfo,
-    kind: ConsultationType,
+    professional_id: uuid.UUID,
+    duration_minutes: int,
     first_day: date,
     last_day: date,
     *,
     now: datetime,
+    with_holds: bool = True,
 ) -> list[datetime]:
-    weekly, changes = await _diary(db, kind.professional_id, first_day, last_day)
+    weekly, changes = await _diary(db, professional_id, first_day, last_day)
     zone = tenant.zone
     window_start = datetime.combine(first_day, datetime.min.time(), zone) - timedelta(days=1)
     window_end = datetime.combine(last_day, datetime.min.time(), zone) + timedelta(days=2)
@@ -130,8 +189,8 @@ async def _free(
         last_day=last_day,
         weekly=weekly,
         changes=changes,
-        duration=timedelta(minutes=kind.duration_minutes),
-        held=await _held(db, kind.professional_id, window_start, window_end),
+        duration=timedelta(minutes=duration_minutes),
+        held=await _held(db, professional_id, window_start, window_end) if with_holds else set(),
         earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
         latest=now + timedelta(days=tenant.booking.horizon_days),
     )
@@ -145,74 +204,71 @@ async def book(
     In the same transaction: the disclosure to the Professional in the ledger, and either
     the confirmation's jobs (free) or a hold until the consumer has paid.
     """
-    pro, kind = await _bookable(db, request.professional_id, request.consultation_type_id)
+    kind = await _bookable(db, request.professional_id, request.consultation_type_id)
     day = request.starts_at.astimezone(tenant.zone).date()
-    if request.starts_at not in await _free(db, tenant, kind, day, day, now=now):
+    # The diary's hours only: a time someone holds already fails on the slot-hold key below.
+    free = await _free(
+        db, tenant, kind.professional_id, kind.duration_minutes, day, day, now=now, with_holds=False
+    )
+    if request.starts_at not in free:
         raise Conflict("That time is not available. Please choose one of the times shown.")
     start = request.starts_at.astimezone(UTC)
     end = start + timedelta(minutes=kind.duration_minutes)
     paying = takes_payment(tenant, kind.price_minor)
-    a_id = uuid.uuid4()
     appointment = Appointment(
-        id=a_id,
-        professional_id=request.professional_id,
+        tenant_id=tenant.id,
+        id=uuid.uuid4(),
+        professional_id=kind.professional_id,
         consumer_id=consumer.id,
         consultation_type_id=kind.id,
         starts_at=start,
         ends_at=end,
-        status=(AppointmentStatus.AWAITING_PAYMENT if paying else AppointmentStatus.BOOKED).value,
+        status=AppointmentStatus.AWAITING_PAYMENT.value,
         mode=kind.mode,
         price_minor=kind.price_minor,
         currency=kind.currency,
         created_at=now,
         hold_expires_at=hold_until(tenant, now) if paying else None,
     )
-    try:
-        async with db.begin_nested():  # a lost race undoes only these rows, nothing is expired
-            db.add(appointment)
-            db.add_all(
-                SlotHold(professional_id=kind.professional_id, starts_at=unit, appointment_id=a_id)
-                for unit in hold_units(start, end)
-            )
-            if not paying:  # confirmed before the INSERT (no UPDATE after), its jobs undone with it
-                confirm(db, tenant, appointment, now=now, paid=False)
+    jobs = [] if paying else confirm(tenant, appointment, now=now, paid=False)
+    holds = [
+        {
+            "professional_id": kind.professional_id,
+            "starts_at": unit,
+            "appointment_id": appointment.id,
+        }
+        for unit in hold_units(start, end)
+    ]
+    try:  # rows, not unit-of-work objects: this is the hottest write there is
+        await run(db, _ADD_APPOINTMENT, {c: getattr(appointment, c) for c in _COLUMNS})
+        await run(db, _ADD_HOLDS, holds)
     except IntegrityError:
+        await db.rollback()  # nothing else was written yet
         raise Conflict(SLOT_TAKEN) from None
-    await ledger.append(db, _engaged(pro, consumer), now=now)
+    await outbox.add_jobs(db, jobs)
+    await ledger.append(db, _engaged(kind, consumer), now=now)
     await db.commit()
     return appointment
 
 
-async def _bookable(
-    db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID
-) -> tuple[Professional, ConsultationType]:
+async def _bookable(db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID) -> Bookable:
     """The approved Professional and their active consultation type, in one query."""
-    found = (
-        await db.execute(
-            select(Professional, ConsultationType)
-            .join(ConsultationType, ConsultationType.professional_id == Professional.id)
-            .where(
-                Professional.id == professional_id,
-                Professional.status == ProfessionalStatus.APPROVED.value,
-                ConsultationType.id == type_id,
-                ConsultationType.active.is_(True),
-            )
-        )
-    ).first()
+    ids = {"professional_id": professional_id, "type_id": type_id}
+    found = (await run(db, _BOOKABLE, ids)).first()
     if found is None:
         await approved_professional(db, professional_id)  # says which one is missing
         raise NotFound("We could not find that consultation type.")
-    return found[0], found[1]
+    return Bookable(*found)
 
 
-def _engaged(pro: Professional, consumer: User) -> Entry:
+def _engaged(kind: Bookable, consumer: User) -> Entry:
     """Booking shows the consumer's name and booking to the Professional they chose (P19)."""
     return Entry(
         kind=EventKind.DISCLOSURE,
         status=Status.RECORDED,
-        recipient=pro.display_name,
+        recipient=kind.professional_name,
         recipient_kind=RecipientKind.PROFESSIONAL,
-        recipient_id=pro.id,
+        recipient_id=kind.professional_id,
         operation="booking",
         categories=[DataCategory.NAME.value, DataCategory.APPOINTMENT.value],
         purpose="arrange and provide the booked consultation",

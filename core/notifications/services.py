@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from babel.dates import format_datetime
 from sqlalchemy import case, delete, select
@@ -36,15 +37,21 @@ HELP_WORDS = frozenset({"HELP", "INFO"})
 ABOUT_APPOINTMENT = (DataCategory.APPOINTMENT,)
 
 
+def appointment_message_jobs(
+    tenant: TenantInfo, appointment_id: uuid.UUID, template: str, **extra: str
+) -> list[dict[str, Any]]:
+    """SMS and email about an appointment, one job for each channel the clinic has chosen."""
+    payload = {"template": template, "appointment_id": str(appointment_id), **extra}
+    topics = [
+        t for kind, t in (("sms", SMS_TOPIC), ("email", EMAIL_TOPIC)) if tenant.providers.get(kind)
+    ]
+    return [outbox.job_row(tenant.id, topic, payload) for topic in topics]
+
+
 def queue_appointment_messages(
     db: AsyncSession, tenant: TenantInfo, appointment_id: uuid.UUID, template: str, **extra: str
 ) -> None:
-    """SMS and email about an appointment, for each channel the clinic has chosen."""
-    payload = {"template": template, "appointment_id": str(appointment_id), **extra}
-    if tenant.providers.get("sms"):
-        outbox.enqueue(db, tenant.id, SMS_TOPIC, payload)
-    if tenant.providers.get("email"):
-        outbox.enqueue(db, tenant.id, EMAIL_TOPIC, payload)
+    outbox.stage(db, appointment_message_jobs(tenant, appointment_id, template, **extra))
 
 
 def _when(tenant: TenantInfo, moment: datetime) -> str:

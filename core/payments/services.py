@@ -339,7 +339,7 @@ async def _paid(
     awaiting = appointment.status == AppointmentStatus.AWAITING_PAYMENT.value
     released = appointment.status == AppointmentStatus.RELEASED.value
     if awaiting or (released and await hold_again(db, appointment)):
-        confirm(db, tenant, appointment, now=now, paid=True)
+        await outbox.add_jobs(db, confirm(tenant, appointment, now=now, paid=True))
     elif appointment.status != AppointmentStatus.BOOKED.value:
         # Paid for a time that is gone (cancelled, or re-booked by someone else): all back.
         queue_refund(db, tenant, payment, payment.amount_minor, "paid after the time was released")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +30,11 @@ _SEAL = "video-room-url"
 Role = Literal["consumer", "host"]
 
 
-def queue_meeting(db: AsyncSession, tenant: TenantInfo, appointment: Appointment) -> None:
+def meeting_jobs(tenant: TenantInfo, appointment: Appointment) -> list[dict[str, Any]]:
+    """The room to create for a confirmed appointment, if it is by video and video is on."""
     if appointment.mode == ConsultationMode.VIDEO.value and tenant.providers.get("video"):
-        outbox.enqueue(db, tenant.id, CREATE_TOPIC, {"appointment_id": str(appointment.id)})
+        return [outbox.job_row(tenant.id, CREATE_TOPIC, {"appointment_id": str(appointment.id)})]
+    return []
 
 
 def queue_deletion(db: AsyncSession, tenant: TenantInfo, appointment: Appointment) -> None:
