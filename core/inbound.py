@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
+from core.db import table_of, utcnow
 from core.errors import NotFound, ProviderNotReady
 from core.notifications import services as notifications
 from core.payments import services as payments
@@ -24,11 +25,13 @@ from core.providers.payments import PaymentEvent
 from core.providers.sms import SmsInbound, SmsStatusUpdate
 from core.providers.video import AttendanceEvent
 from core.runtime import Runtime
+from core.statements import run
 from core.video import services as video
 from core.webhooks import WebhookEvent
 from tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.webhooks")
+_SEEN = insert(table_of(WebhookEvent))
 
 
 async def ingest(
@@ -48,17 +51,15 @@ async def ingest(
     if event is None:
         return reply  # a kind of event the platform does not use
     now = utcnow()
+    seen = {
+        "plugin": plugin,
+        "event_id": event.event_id[:200],
+        "event_type": type(event).__name__,
+        "received_at": now,
+    }
     async with rt.database.writing(tenant.id) as db:
-        db.add(
-            WebhookEvent(
-                plugin=plugin,
-                event_id=event.event_id[:200],
-                event_type=type(event).__name__,
-                received_at=now,
-            )
-        )
         try:
-            await db.flush()
+            await run(db, _SEEN, seen)
         except IntegrityError:
             await db.rollback()
             log.info("webhook_replayed", plugin=plugin)

@@ -14,9 +14,17 @@ from __future__ import annotations
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, Column, CursorResult, Executable, Insert, bindparam
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    CompoundSelect,
+    CursorResult,
+    Executable,
+    Insert,
+    bindparam,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, ClauseElement
@@ -59,6 +67,10 @@ def _narrowed_tables(statement: Any) -> set[str]:
 def check(statement: Executable) -> None:
     """Raise unless every tenant table the statement reaches is narrowed to ``TENANT``
     (an INSERT may reach only the table it writes)."""
+    if isinstance(statement, CompoundSelect):  # UNION and the like: each part on its own
+        for part in statement.selects:
+            check(cast(Executable, part))
+        return
     tables = set(_tenant_tables_in(statement))
     if isinstance(statement, Insert):
         if statement._select_names is not None or tables - {statement.table.name}:

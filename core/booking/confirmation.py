@@ -3,6 +3,7 @@ jobs in the same transaction as the confirmation itself."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -17,17 +18,24 @@ from core.video.services import meeting_jobs
 from tenants.directory import TenantInfo
 
 
+def confirmation_jobs(
+    tenant: TenantInfo, appointment_id: uuid.UUID, mode: str, *, paid: bool
+) -> list[dict[str, Any]]:
+    """What a confirmed booking sets off: messages and the video room, as outbox rows."""
+    template = "payment_confirmed" if paid else "booking_confirmed"
+    jobs = appointment_message_jobs(tenant, appointment_id, template)
+    return jobs + meeting_jobs(tenant, appointment_id, mode)
+
+
 def confirm(
     tenant: TenantInfo, appointment: Appointment, *, now: datetime, paid: bool
 ) -> list[dict[str, Any]]:
-    """Mark the appointment booked; returns its jobs (messages, the video room) for the
-    caller to write in the same transaction (``outbox.add_jobs``)."""
+    """Mark the appointment booked; returns its jobs for the caller to write in the same
+    transaction (``outbox.add_jobs``)."""
     appointment.status = AppointmentStatus.BOOKED.value
     appointment.confirmed_at = now
     appointment.hold_expires_at = None
-    template = "payment_confirmed" if paid else "booking_confirmed"
-    jobs = appointment_message_jobs(tenant, appointment.id, template)
-    return jobs + meeting_jobs(tenant, appointment)
+    return confirmation_jobs(tenant, appointment.id, appointment.mode, paid=paid)
 
 
 async def release(db: AsyncSession, appointment: Appointment, *, now: datetime) -> None:

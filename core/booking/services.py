@@ -11,7 +11,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -70,18 +81,30 @@ _HOLDS = table_of(SlotHold)
 _COLUMNS = tuple(column.key for column in _APPOINTMENTS.c)
 
 # The hot path's statements, built once (core.statements): booking runs each of them.
-_WEEKLY_HOURS = select(_WEEKLY.c.weekday, _WEEKLY.c.starts_at, _WEEKLY.c.ends_at).where(
-    _WEEKLY.c.tenant_id == TENANT, _WEEKLY.c.professional_id == bindparam("professional_id")
-)
-_DAY_CHANGES = select(
-    _EXCEPTIONS.c.on_date,
-    _EXCEPTIONS.c.starts_at,
-    _EXCEPTIONS.c.ends_at,
-    _EXCEPTIONS.c.available,
-).where(
-    _EXCEPTIONS.c.tenant_id == TENANT,
-    _EXCEPTIONS.c.professional_id == bindparam("professional_id"),
-    _EXCEPTIONS.c.on_date.between(bindparam("first_day"), bindparam("last_day")),
+# One round trip for the diary of a day: its weekly hours and its dated changes together.
+_DIARY = union_all(
+    select(
+        literal(True).label("weekly"),
+        _WEEKLY.c.weekday,
+        cast(null(), Date).label("on_date"),
+        _WEEKLY.c.starts_at,
+        _WEEKLY.c.ends_at,
+        cast(null(), Boolean).label("available"),
+    ).where(
+        _WEEKLY.c.tenant_id == TENANT, _WEEKLY.c.professional_id == bindparam("professional_id")
+    ),
+    select(
+        literal(False),
+        null(),
+        _EXCEPTIONS.c.on_date,
+        _EXCEPTIONS.c.starts_at,
+        _EXCEPTIONS.c.ends_at,
+        _EXCEPTIONS.c.available,
+    ).where(
+        _EXCEPTIONS.c.tenant_id == TENANT,
+        _EXCEPTIONS.c.professional_id == bindparam("professional_id"),
+        _EXCEPTIONS.c.on_date.between(bindparam("first_day"), bindparam("last_day")),
+    ),
 )
 _HELD = select(_HOLDS.c.starts_at).where(
     _HOLDS.c.tenant_id == TENANT,
@@ -130,13 +153,14 @@ async def _diary(
     db: AsyncSession, professional_id: uuid.UUID, first_day: date, last_day: date
 ) -> tuple[dict[int, list[Interval]], list[DayChange]]:
     weekly: dict[int, list[Interval]] = defaultdict(list)
-    for weekday, starts_at, ends_at in await run(
-        db, _WEEKLY_HOURS, {"professional_id": professional_id}
-    ):
-        weekly[weekday].append((starts_at, ends_at))
+    changes: list[DayChange] = []
     between = {"professional_id": professional_id, "first_day": first_day, "last_day": last_day}
-    changes = await run(db, _DAY_CHANGES, between)
-    return weekly, [DayChange(*change) for change in changes]
+    for row in await run(db, _DIARY, between):
+        if row.weekly:
+            weekly[row.weekday].append((row.starts_at, row.ends_at))
+        else:
+            changes.append(DayChange(row.on_date, row.starts_at, row.ends_at, row.available))
+    return weekly, changes
 
 
 async def _held(

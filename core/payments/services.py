@@ -11,15 +11,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from core import outbox
 from core.accounts.models import User
-from core.booking.confirmation import confirm, hold_again, release
+from core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
 from core.booking.models import Appointment, AppointmentStatus
-from core.db import utcnow
+from core.db import table_of, utcnow
 from core.errors import Conflict, NotFound, ProviderNotReady
 from core.jobs import Job, handles
 from core.payments.models import (
@@ -31,12 +31,44 @@ from core.payments.models import (
 )
 from core.providers.payments import CheckoutRequest, PaymentEvent
 from core.runtime import Runtime
+from core.statements import TENANT, run
 from tenants.directory import TenantInfo
 
 REFUND_TOPIC = "payments.refund"
 EXPIRE_TOPIC = "payments.expire_checkout"
 _REFUND_WORDS = {"canceled": RefundStatus.FAILED.value}  # the provider's word, in ours
 HOLD_MARGIN = timedelta(minutes=5)  # the time stays held a little past the checkout's expiry
+
+_PAYMENTS = table_of(Payment)
+_APPOINTMENTS = table_of(Appointment)
+_PAY_OPEN_CHECKOUT = (
+    update(_PAYMENTS)
+    .where(
+        _PAYMENTS.c.tenant_id == TENANT,
+        _PAYMENTS.c.plugin == bindparam("by_plugin"),
+        _PAYMENTS.c.checkout_ref == bindparam("checkout"),
+        _PAYMENTS.c.account_ref == bindparam("account"),
+        _PAYMENTS.c.status == PaymentStatus.OPEN.value,
+    )
+    .values(
+        status=PaymentStatus.PAID.value,
+        payment_ref=bindparam("new_payment_ref"),
+        paid_at=bindparam("new_paid_at"),
+    )
+    .returning(_PAYMENTS.c.id, _PAYMENTS.c.appointment_id)
+)
+_CONFIRM_HELD = (
+    update(_APPOINTMENTS)
+    .where(
+        _APPOINTMENTS.c.tenant_id == TENANT,
+        _APPOINTMENTS.c.id == bindparam("appointment"),
+        _APPOINTMENTS.c.status == AppointmentStatus.AWAITING_PAYMENT.value,
+    )
+    .values(
+        status=AppointmentStatus.BOOKED.value, confirmed_at=bindparam("at"), hold_expires_at=None
+    )
+    .returning(_APPOINTMENTS.c.mode)
+)
 
 
 def takes_payment(tenant: TenantInfo, price_minor: int) -> bool:
@@ -279,6 +311,8 @@ async def apply_event(
     if event.type == "refund_updated":
         await _refund_updated(db, tenant, event, now=now)
         return
+    if event.type == "checkout_paid" and await _paid_in_time(db, tenant, plugin, event, now=now):
+        return
     # Locked: an "expired" and a "completed" for one checkout handled at once take turns.
     payment = await db.scalar(
         select(Payment)
@@ -334,8 +368,18 @@ async def _paid(
     payment.status = PaymentStatus.PAID.value
     payment.payment_ref = event.payment_id
     payment.paid_at = event.occurred_at
-    if appointment is None:
-        return
+    if appointment is not None:
+        await _paid_for(db, tenant, payment, appointment, now=now)
+
+
+async def _paid_for(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    payment: Payment,
+    appointment: Appointment,
+    *,
+    now: datetime,
+) -> None:
     awaiting = appointment.status == AppointmentStatus.AWAITING_PAYMENT.value
     released = appointment.status == AppointmentStatus.RELEASED.value
     if awaiting or (released and await hold_again(db, appointment)):
@@ -343,6 +387,34 @@ async def _paid(
     elif appointment.status != AppointmentStatus.BOOKED.value:
         # Paid for a time that is gone (cancelled, or re-booked by someone else): all back.
         queue_refund(db, tenant, payment, payment.amount_minor, "paid after the time was released")
+
+
+async def _paid_in_time(
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: PaymentEvent, *, now: datetime
+) -> bool:
+    """The usual case, in two statements: an open checkout is paid while its time is held.
+    False, with nothing changed, if it is anything else (the general path decides)."""
+    checkout = {
+        "by_plugin": plugin,
+        "checkout": event.checkout_id,
+        "account": event.account_id,
+        "new_payment_ref": event.payment_id,
+        "new_paid_at": event.occurred_at,
+    }
+    paid = (await run(db, _PAY_OPEN_CHECKOUT, checkout)).first()
+    if paid is None:
+        return False
+    held = {"appointment": paid.appointment_id, "at": now}
+    confirmed = (await run(db, _CONFIRM_HELD, held)).first()
+    if confirmed is not None:
+        jobs = confirmation_jobs(tenant, paid.appointment_id, confirmed.mode, paid=True)
+        await outbox.add_jobs(db, jobs)
+        return True
+    payment = await db.get(Payment, (tenant.id, paid.id))  # paid, but the time is not held
+    appointment = await db.get(Appointment, (tenant.id, paid.appointment_id))
+    if payment is not None and appointment is not None:
+        await _paid_for(db, tenant, payment, appointment, now=now)
+    return True
 
 
 async def release_unpaid(db: AsyncSession, tenant: TenantInfo, *, now: datetime) -> int:

@@ -30,10 +30,10 @@ _SEAL = "video-room-url"
 Role = Literal["consumer", "host"]
 
 
-def meeting_jobs(tenant: TenantInfo, appointment: Appointment) -> list[dict[str, Any]]:
+def meeting_jobs(tenant: TenantInfo, appointment_id: uuid.UUID, mode: str) -> list[dict[str, Any]]:
     """The room to create for a confirmed appointment, if it is by video and video is on."""
-    if appointment.mode == ConsultationMode.VIDEO.value and tenant.providers.get("video"):
-        return [outbox.job_row(tenant.id, CREATE_TOPIC, {"appointment_id": str(appointment.id)})]
+    if mode == ConsultationMode.VIDEO.value and tenant.providers.get("video"):
+        return [outbox.job_row(tenant.id, CREATE_TOPIC, {"appointment_id": str(appointment_id)})]
     return []
 
 

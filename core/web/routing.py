@@ -142,6 +142,7 @@ class Pages:
         second_factor_step: bool = False,
         enrolment_step: bool = False,
         name: str | None = None,
+        one_transaction: bool = False,
     ) -> Callable[[Page], Page]:
         def register(handler: Page) -> Page:
             async def endpoint(request: Request) -> Response:
@@ -152,6 +153,7 @@ class Pages:
                     access=access,
                     second_factor_step=second_factor_step,
                     enrolment_step=enrolment_step,
+                    one_transaction=one_transaction,
                 )
 
             entry = PageEntry(path, tuple(methods), site, name or handler.__name__, endpoint)
@@ -196,9 +198,10 @@ async def _run_page(
     access: Access,
     second_factor_step: bool,
     enrolment_step: bool,
+    one_transaction: bool,
 ) -> Response:
     try:
-        async with request_context(request, site) as ctx:
+        async with request_context(request, site, one_transaction=one_transaction) as ctx:
             try:
                 if request.method == "POST":
                     ctx.form = await _read_form(request)

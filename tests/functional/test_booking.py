@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from core.booking.models import Appointment, SlotHold
+from core.db import utcnow
 from core.runtime import Runtime
 from tests.conftest import client_for
+from tests.functional.test_auth import COOKIE, session_row, set_session
 from tests.support import (
     Clinic,
     api_login,
@@ -82,6 +84,32 @@ async def test_booking_a_taken_time_says_so_and_changes_nothing(
     assert "/book?type=" in second.headers["location"]
     page = await client.get(second.headers["location"])
     assert "That time is not available" in page.text
+    assert await count_rows(rt, clinic, Appointment) == 1
+
+
+@pytest.mark.parametrize("via", ["form", "api"])
+async def test_booking_notes_the_sessions_activity_in_the_same_transaction(
+    client: httpx.AsyncClient, clinic: Clinic, rt: Runtime, via: str
+) -> None:
+    """The booking looks the session up inside its own write (one_transaction): an idle
+    session's activity is noted there, not in a second writer SQLite would make wait."""
+    await login(client, clinic.consumer.username)
+    token = client.cookies[COOKIE]
+    start = await first_free_slot(client, clinic)
+    page = await client.get("/")  # every request notes activity, so read the tokens first
+    headers = {"X-CSRF-Token": (await client.get("/api/v1/me")).json()["csrf_token"]}
+    form = {"csrf_token": csrf_in(page.text), **booking_form(clinic, start)}
+    await set_session(rt, clinic, token, last_seen_at=utcnow() - timedelta(minutes=5))
+    before = utcnow()
+    if via == "form":
+        response = await client.post("/appointments", data=form)
+        assert response.status_code == 303 and response.headers["location"] == "/appointments"
+    else:
+        fields = booking_form(clinic, start)
+        response = await client.post("/api/v1/appointments", json=fields, headers=headers)
+        assert response.status_code == 201, response.text
+    row = await session_row(rt, clinic, token)
+    assert row is not None and row.last_seen_at >= before - timedelta(seconds=1)
     assert await count_rows(rt, clinic, Appointment) == 1
 
 

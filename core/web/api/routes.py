@@ -255,6 +255,7 @@ async def appointments(ctx: Ctx) -> tuple[int, BaseModel]:
     status=201,
     access=CONSUMER,
     errors=(409,),
+    one_transaction=True,
 )
 async def book(ctx: Ctx, body: BookingRequest) -> tuple[int, BaseModel]:
     booked = await booking.book(ctx.db, ctx.tenant, ctx.me, body, now=ctx.now)

@@ -56,6 +56,7 @@ class Operation:
     errors: tuple[int, ...]
     query: tuple[QueryParam, ...] = ()
     enrolment_step: bool = False  # staff who must still set up two-step may use it
+    one_transaction: bool = False  # the sign-in lookup runs in the write (context.py)
 
 
 def error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
@@ -102,6 +103,7 @@ class ApiTable:
         errors: Sequence[int] = (),
         query: Sequence[QueryParam] = (),
         enrolment_step: bool = False,
+        one_transaction: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             op = Operation(
@@ -116,6 +118,7 @@ class ApiTable:
                 errors=tuple(sorted({*errors, *_implied_errors(access, body, method)})),
                 query=tuple(query),
                 enrolment_step=enrolment_step,
+                one_transaction=one_transaction,
             )
             self.operations.append(op)
 
@@ -141,7 +144,7 @@ def _implied_errors(access: Access, body: type[BaseModel] | None, method: str) -
 
 async def _run(request: Request, handler: Handler, op: Operation) -> Response:
     try:
-        async with request_context(request, "tenant") as ctx:
+        async with request_context(request, "tenant", one_transaction=op.one_transaction) as ctx:
             try:
                 response = await _call(ctx, handler, op)
             except tuple(_REFUSALS) as exc:

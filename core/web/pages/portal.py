@@ -91,7 +91,9 @@ async def free_times(ctx: Ctx) -> Response:
     )
 
 
-@pages.page("/appointments", methods=["POST"], access=Access.CONSUMER, name="book")
+@pages.page(
+    "/appointments", methods=["POST"], access=Access.CONSUMER, name="book", one_transaction=True
+)
 async def book(ctx: Ctx) -> Response:
     try:
         request = parse(BookingRequest, ctx.form, region=ctx.region)
