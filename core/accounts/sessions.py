@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Operator, OperatorSession, User, UserSession
@@ -54,6 +54,12 @@ class _SessionStore(Generic[Row, Owner]):
 
     def __init__(self, policy: SessionPolicy) -> None:
         self.policy = policy
+        # Built once: every signed-in request runs it, and building it cost a tenth of it.
+        self._lookup: Any = (
+            select(self.row_model, self.owner_model)
+            .join(self.owner_model, self._join())
+            .where(self.row_model.token_hash == bindparam("digest"))
+        )
 
     def _owner_column(self) -> Any:
         raise NotImplementedError
@@ -77,12 +83,7 @@ class _SessionStore(Generic[Row, Owner]):
         return token
 
     async def load(self, db: AsyncSession, token: str) -> Signed[Row, Owner] | None:
-        query = (
-            select(self.row_model, self.owner_model)
-            .join(self.owner_model, self._join())
-            .where(self.row_model.token_hash == token_digest(token))
-        )
-        found = (await db.execute(query)).first()
+        found = (await db.execute(self._lookup, {"digest": token_digest(token)})).first()
         if found is None:
             return None
         row, owner = found
