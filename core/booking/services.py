@@ -7,48 +7,29 @@ transaction as the booking or cancellation that causes them.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    bindparam,
-    cast,
-    delete,
-    insert,
-    literal,
-    null,
-    select,
-    union_all,
-)
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from core import ledger, outbox
-from core.accounts.models import Professional, ProfessionalStatus, User
+from core.accounts.models import Professional, User
 from core.accounts.professionals import approved_professional
+from core.booking import rows
 from core.booking.confirmation import confirm
 from core.booking.forms import BookingRequest
-from core.booking.models import (
-    Appointment,
-    AppointmentStatus,
-    AvailabilityException,
-    ConsultationType,
-    SlotHold,
-    WeeklyAvailability,
-)
-from core.booking.slots import DayChange, Interval, free_slots, hold_units
-from core.db import table_of, utcnow
+from core.booking.models import Appointment, AppointmentStatus, ConsultationType, SlotHold
+from core.booking.rows import Bookable
+from core.booking.slots import free_slots, hold_units
+from core.db import utcnow
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.ledger import Entry, EventKind, RecipientKind, Status
 from core.manifest import DataCategory
 from core.money import money
 from core.notifications.services import queue_appointment_messages
 from core.payments.services import hold_until, settle_cancellation, takes_payment
-from core.statements import TENANT, run
 from core.video.services import queue_deletion
 from tenants.directory import TenantInfo
 
@@ -70,104 +51,6 @@ async def bookable_type(
     if kind is None:
         raise NotFound("We could not find that consultation type.")
     return kind
-
-
-_PROFESSIONALS = table_of(Professional)
-_TYPES = table_of(ConsultationType)
-_WEEKLY = table_of(WeeklyAvailability)
-_EXCEPTIONS = table_of(AvailabilityException)
-_APPOINTMENTS = table_of(Appointment)
-_HOLDS = table_of(SlotHold)
-_COLUMNS = tuple(column.key for column in _APPOINTMENTS.c)
-
-# The hot path's statements, built once (core.statements): booking runs each of them.
-# One round trip for the diary of a day: its weekly hours and its dated changes together.
-_DIARY = union_all(
-    select(
-        literal(True).label("weekly"),
-        _WEEKLY.c.weekday,
-        cast(null(), Date).label("on_date"),
-        _WEEKLY.c.starts_at,
-        _WEEKLY.c.ends_at,
-        cast(null(), Boolean).label("available"),
-    ).where(
-        _WEEKLY.c.tenant_id == TENANT, _WEEKLY.c.professional_id == bindparam("professional_id")
-    ),
-    select(
-        literal(False),
-        null(),
-        _EXCEPTIONS.c.on_date,
-        _EXCEPTIONS.c.starts_at,
-        _EXCEPTIONS.c.ends_at,
-        _EXCEPTIONS.c.available,
-    ).where(
-        _EXCEPTIONS.c.tenant_id == TENANT,
-        _EXCEPTIONS.c.professional_id == bindparam("professional_id"),
-        _EXCEPTIONS.c.on_date.between(bindparam("first_day"), bindparam("last_day")),
-    ),
-)
-_HELD = select(_HOLDS.c.starts_at).where(
-    _HOLDS.c.tenant_id == TENANT,
-    _HOLDS.c.professional_id == bindparam("professional_id"),
-    _HOLDS.c.starts_at >= bindparam("start"),
-    _HOLDS.c.starts_at < bindparam("end"),
-)
-_BOOKABLE = (
-    select(
-        _TYPES.c.professional_id,
-        _PROFESSIONALS.c.display_name,
-        _TYPES.c.id,
-        _TYPES.c.duration_minutes,
-        _TYPES.c.price_minor,
-        _TYPES.c.currency,
-        _TYPES.c.mode,
-    )
-    .join_from(_TYPES, _PROFESSIONALS, _PROFESSIONALS.c.id == _TYPES.c.professional_id)
-    .where(
-        _TYPES.c.tenant_id == TENANT,
-        _PROFESSIONALS.c.tenant_id == TENANT,
-        _TYPES.c.id == bindparam("type_id"),
-        _TYPES.c.professional_id == bindparam("professional_id"),
-        _TYPES.c.active.is_(True),
-        _PROFESSIONALS.c.status == ProfessionalStatus.APPROVED.value,
-    )
-)
-_ADD_APPOINTMENT = insert(_APPOINTMENTS)
-_ADD_HOLDS = insert(_HOLDS)
-
-
-@dataclass(frozen=True)
-class Bookable:
-    """What booking needs of an approved Professional's active consultation type."""
-
-    professional_id: uuid.UUID
-    professional_name: str
-    id: uuid.UUID
-    duration_minutes: int
-    price_minor: int
-    currency: str
-    mode: str
-
-
-async def _diary(
-    db: AsyncSession, professional_id: uuid.UUID, first_day: date, last_day: date
-) -> tuple[dict[int, list[Interval]], list[DayChange]]:
-    weekly: dict[int, list[Interval]] = defaultdict(list)
-    changes: list[DayChange] = []
-    between = {"professional_id": professional_id, "first_day": first_day, "last_day": last_day}
-    for row in await run(db, _DIARY, between):
-        if row.weekly:
-            weekly[row.weekday].append((row.starts_at, row.ends_at))
-        else:
-            changes.append(DayChange(row.on_date, row.starts_at, row.ends_at, row.available))
-    return weekly, changes
-
-
-async def _held(
-    db: AsyncSession, professional_id: uuid.UUID, start: datetime, end: datetime
-) -> set[datetime]:
-    rows = await run(db, _HELD, {"professional_id": professional_id, "start": start, "end": end})
-    return {starts_at for (starts_at,) in rows}
 
 
 async def slots(
@@ -203,7 +86,7 @@ async def _free(
     now: datetime,
     with_holds: bool = True,
 ) -> list[datetime]:
-    weekly, changes = await _diary(db, professional_id, first_day, last_day)
+    weekly, changes = await rows.diary(db, professional_id, first_day, last_day)
     zone = tenant.zone
     window_start = datetime.combine(first_day, datetime.min.time(), zone) - timedelta(days=1)
     window_end = datetime.combine(last_day, datetime.min.time(), zone) + timedelta(days=2)
@@ -214,7 +97,9 @@ async def _free(
         weekly=weekly,
         changes=changes,
         duration=timedelta(minutes=duration_minutes),
-        held=await _held(db, professional_id, window_start, window_end) if with_holds else set(),
+        held=await rows.held(db, professional_id, window_start, window_end)
+        if with_holds
+        else set(),
         earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
         latest=now + timedelta(days=tenant.booking.horizon_days),
     )
@@ -263,9 +148,8 @@ async def book(
         }
         for unit in hold_units(start, end)
     ]
-    try:  # rows, not unit-of-work objects: this is the hottest write there is
-        await run(db, _ADD_APPOINTMENT, {c: getattr(appointment, c) for c in _COLUMNS})
-        await run(db, _ADD_HOLDS, holds)
+    try:
+        await rows.add_appointment(db, appointment, holds)
     except IntegrityError:
         await db.rollback()  # nothing else was written yet
         raise Conflict(SLOT_TAKEN) from None
@@ -277,12 +161,11 @@ async def book(
 
 async def _bookable(db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID) -> Bookable:
     """The approved Professional and their active consultation type, in one query."""
-    ids = {"professional_id": professional_id, "type_id": type_id}
-    found = (await run(db, _BOOKABLE, ids)).first()
+    found = await rows.bookable(db, professional_id, type_id)
     if found is None:
         await approved_professional(db, professional_id)  # says which one is missing
         raise NotFound("We could not find that consultation type.")
-    return Bookable(*found)
+    return found
 
 
 def _engaged(kind: Bookable, consumer: User) -> Entry:

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -19,9 +19,10 @@ from core import outbox
 from core.accounts.models import User
 from core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
 from core.booking.models import Appointment, AppointmentStatus
-from core.db import table_of, utcnow
+from core.db import utcnow
 from core.errors import Conflict, NotFound, ProviderNotReady
 from core.jobs import Job, handles
+from core.payments import rows
 from core.payments.models import (
     Payment,
     PaymentAccount,
@@ -31,44 +32,12 @@ from core.payments.models import (
 )
 from core.providers.payments import CheckoutRequest, PaymentEvent
 from core.runtime import Runtime
-from core.statements import TENANT, run
 from tenants.directory import TenantInfo
 
 REFUND_TOPIC = "payments.refund"
 EXPIRE_TOPIC = "payments.expire_checkout"
 _REFUND_WORDS = {"canceled": RefundStatus.FAILED.value}  # the provider's word, in ours
 HOLD_MARGIN = timedelta(minutes=5)  # the time stays held a little past the checkout's expiry
-
-_PAYMENTS = table_of(Payment)
-_APPOINTMENTS = table_of(Appointment)
-_PAY_OPEN_CHECKOUT = (
-    update(_PAYMENTS)
-    .where(
-        _PAYMENTS.c.tenant_id == TENANT,
-        _PAYMENTS.c.plugin == bindparam("by_plugin"),
-        _PAYMENTS.c.checkout_ref == bindparam("checkout"),
-        _PAYMENTS.c.account_ref == bindparam("account"),
-        _PAYMENTS.c.status == PaymentStatus.OPEN.value,
-    )
-    .values(
-        status=PaymentStatus.PAID.value,
-        payment_ref=bindparam("new_payment_ref"),
-        paid_at=bindparam("new_paid_at"),
-    )
-    .returning(_PAYMENTS.c.id, _PAYMENTS.c.appointment_id)
-)
-_CONFIRM_HELD = (
-    update(_APPOINTMENTS)
-    .where(
-        _APPOINTMENTS.c.tenant_id == TENANT,
-        _APPOINTMENTS.c.id == bindparam("appointment"),
-        _APPOINTMENTS.c.status == AppointmentStatus.AWAITING_PAYMENT.value,
-    )
-    .values(
-        status=AppointmentStatus.BOOKED.value, confirmed_at=bindparam("at"), hold_expires_at=None
-    )
-    .returning(_APPOINTMENTS.c.mode)
-)
 
 
 def takes_payment(tenant: TenantInfo, price_minor: int) -> bool:
@@ -394,21 +363,12 @@ async def _paid_in_time(
 ) -> bool:
     """The usual case, in two statements: an open checkout is paid while its time is held.
     False, with nothing changed, if it is anything else (the general path decides)."""
-    checkout = {
-        "by_plugin": plugin,
-        "checkout": event.checkout_id,
-        "account": event.account_id,
-        "new_payment_ref": event.payment_id,
-        "new_paid_at": event.occurred_at,
-    }
-    paid = (await run(db, _PAY_OPEN_CHECKOUT, checkout)).first()
+    paid = await rows.mark_paid(db, plugin, event)
     if paid is None:
         return False
-    held = {"appointment": paid.appointment_id, "at": now}
-    confirmed = (await run(db, _CONFIRM_HELD, held)).first()
-    if confirmed is not None:
-        jobs = confirmation_jobs(tenant, paid.appointment_id, confirmed.mode, paid=True)
-        await outbox.add_jobs(db, jobs)
+    mode = await rows.confirm_held(db, paid.appointment_id, now=now)
+    if mode is not None:
+        await outbox.add_jobs(db, confirmation_jobs(tenant, paid.appointment_id, mode, paid=True))
         return True
     payment = await db.get(Payment, (tenant.id, paid.id))  # paid, but the time is not held
     appointment = await db.get(Appointment, (tenant.id, paid.appointment_id))

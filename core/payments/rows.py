@@ -1,0 +1,76 @@
+"""The hot path of a paid checkout, in prebuilt statements (core.statements): every paid
+booking sends this webhook once, and in the usual case it is two UPDATEs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.booking.models import Appointment, AppointmentStatus
+from core.db import table_of
+from core.payments.models import Payment, PaymentStatus
+from core.providers.payments import PaymentEvent
+from core.statements import TENANT, run
+
+_PAYMENTS = table_of(Payment)
+_APPOINTMENTS = table_of(Appointment)
+_PAY_OPEN_CHECKOUT = (
+    update(_PAYMENTS)
+    .where(
+        _PAYMENTS.c.tenant_id == TENANT,
+        _PAYMENTS.c.plugin == bindparam("by_plugin"),
+        _PAYMENTS.c.checkout_ref == bindparam("checkout"),
+        _PAYMENTS.c.account_ref == bindparam("account"),
+        _PAYMENTS.c.status == PaymentStatus.OPEN.value,
+    )
+    .values(
+        status=PaymentStatus.PAID.value,
+        payment_ref=bindparam("new_payment_ref"),
+        paid_at=bindparam("new_paid_at"),
+    )
+    .returning(_PAYMENTS.c.id, _PAYMENTS.c.appointment_id)
+)
+_CONFIRM_HELD = (
+    update(_APPOINTMENTS)
+    .where(
+        _APPOINTMENTS.c.tenant_id == TENANT,
+        _APPOINTMENTS.c.id == bindparam("appointment"),
+        _APPOINTMENTS.c.status == AppointmentStatus.AWAITING_PAYMENT.value,
+    )
+    .values(
+        status=AppointmentStatus.BOOKED.value, confirmed_at=bindparam("at"), hold_expires_at=None
+    )
+    .returning(_APPOINTMENTS.c.mode)
+)
+
+
+@dataclass(frozen=True)
+class Paid:
+    id: uuid.UUID
+    appointment_id: uuid.UUID
+
+
+async def mark_paid(db: AsyncSession, plugin: str, event: PaymentEvent) -> Paid | None:
+    """The open checkout on this clinic's account becomes paid; None if there is none
+    (settled before, expired first, or not this clinic's): nothing was changed then."""
+    checkout = {
+        "by_plugin": plugin,
+        "checkout": event.checkout_id,
+        "account": event.account_id,
+        "new_payment_ref": event.payment_id,
+        "new_paid_at": event.occurred_at,
+    }
+    found = (await run(db, _PAY_OPEN_CHECKOUT, checkout)).first()
+    return Paid(*found) if found is not None else None
+
+
+async def confirm_held(db: AsyncSession, appointment_id: uuid.UUID, *, now: datetime) -> str | None:
+    """The appointment still held for its payment becomes booked: its mode, or None if the
+    time is no longer held for it."""
+    held = {"appointment": appointment_id, "at": now}
+    found = (await run(db, _CONFIRM_HELD, held)).first()
+    return str(found.mode) if found is not None else None
