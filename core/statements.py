@@ -3,10 +3,11 @@
 The ORM filter in ``core.db`` gives every statement its tenant option anew on each
 execution, and rebuilding and re-keying the statement costs more than the database's own
 work on a booking or a webhook. A statement run here is built once, at import, with
-``tenant_id = :current_tenant_id`` (``TENANT``) on every tenant table it reads or changes, at the
-top of its WHERE clause. ``run`` checks that once per statement, binds the session's own
-tenant every time and fills it into the rows an INSERT writes, so a forgotten or foreign
-tenant fails closed here as it does through the ORM.
+``tenant_id = :current_tenant_id`` (``TENANT``) on every tenant table it reads or changes,
+at the top of its WHERE clause. ``run`` checks that once per statement, binds the session's
+own tenant every time and fills it into the rows an INSERT writes (which it is given, never
+written into the statement), so a forgotten or foreign tenant fails closed here as it does
+through the ORM.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import (
     CursorResult,
     Executable,
     Insert,
+    Update,
     bindparam,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,9 +75,14 @@ def check(statement: Executable) -> None:
         return
     tables = set(_tenant_tables_in(statement))
     if isinstance(statement, Insert):
-        if statement._select_names is not None or tables - {statement.table.name}:
+        inline = statement._values or statement._multi_values
+        if inline or statement._select_names is not None or tables - {statement.table.name}:
             raise UnfilterableStatement("an INSERT here writes rows given to it, nothing else")
         return
+    if isinstance(statement, Update) and any(
+        getattr(column, "key", column) == COLUMN for column in statement._values or {}
+    ):
+        raise UnfilterableStatement("an UPDATE may not move rows to another tenant")
     missing = tables - _narrowed_tables(statement)
     if missing:
         raise UnfilterableStatement(f"not narrowed to the tenant: {', '.join(sorted(missing))}")

@@ -56,6 +56,11 @@ RENAME = update(USERS).where(USERS.c.tenant_id == TENANT).values(full_name=bindp
         ),
         pytest.param(update(USERS).values(full_name="X"), id="update everyone"),
         pytest.param(
+            update(USERS).where(USERS.c.tenant_id == TENANT).values(tenant_id=uuid.uuid4()),
+            id="update moving rows to another tenant",
+        ),
+        pytest.param(insert(USERS).values(tenant_id=uuid.uuid4()), id="insert with inline values"),
+        pytest.param(
             insert(WEEKLY).from_select(
                 ["tenant_id", "id", "professional_id", "weekday", "starts_at", "ends_at"],
                 select(WEEKLY).where(WEEKLY.c.tenant_id == TENANT),
