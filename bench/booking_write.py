@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
@@ -44,17 +43,14 @@ from bench.clinic import (
     today,
 )
 from bench.common import (
-    SECONDS,
     BenchError,
     Location,
-    Measurement,
     Workspace,
-    compare,
     note,
     prepare_database,
     servers,
 )
-from bench.replay import Feed, replay, replay_script, write_lines
+from bench.replay import Feed, paired, replay_script, write_lines
 
 NAME = "booking_write"
 POSTGRES = f"{NAME}_postgresql"
@@ -98,18 +94,7 @@ def _measure(space: Workspace, database: Location, bare_database: Location, labe
         ours_script, bare_script = _scripts(space)
         bare_data = space.path / "bare-bookings.tsv"
         write_lines(bare_data, bookings(0, 20_000))  # the bare server books nothing
-
-        def run_ours(seconds: float = SECONDS) -> Measurement:
-            replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
-            feed.ran(replayed)
-            return replayed.measurement
-
-        def run_bare(seconds: float = SECONDS) -> Measurement:
-            return replay(bare, bare_script, bare_data, seconds=seconds).measurement
-
-        run_ours(2)  # warm-up
-        run_bare(2)
-        ratio = compare(f"{label}ours", run_ours, f"{label}bare", run_bare)
+        ratio = paired(label, ours, ours_script, feed, bare, bare_script, bare_data)
         note(f"booking via {VIA}: {feed.position} bookings sent of {feed.total} prepared")
     note(f"{label}written: {_written(database)}")
     return ratio
@@ -156,10 +141,4 @@ def _scripts(space: Workspace) -> tuple[Path, Path]:
 def _written(database: Location) -> str:
     """What the runs left behind: one appointment per booking, and what came with it."""
     tables = ("appointments", "slot_holds", "ledger_events", "outbox_jobs")
-    queries = {table: f"SELECT count(*) FROM {table}" for table in tables}
-    if isinstance(database, str):
-        count = postgres.count(database, queries)
-    else:
-        with sqlite3.connect(database) as connection:
-            count = {t: connection.execute(q).fetchone()[0] for t, q in queries.items()}
-    return ", ".join(f"{n} {table}" for table, n in count.items())
+    return postgres.counted(database, {t: f"SELECT count(*) FROM {t}" for t in tables})

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -107,6 +108,17 @@ def count(database_url: str, queries: Mapping[str, str]) -> dict[str, int]:
             await connection.close()
 
     return asyncio.run(each())
+
+
+def counted(database: Any, queries: Mapping[str, str]) -> str:
+    """ "12 appointments, 36 slot_holds": each query's number on either backend (a SQLite
+    file, or a database URL here)."""
+    if isinstance(database, str):
+        found = count(database, queries)
+    else:
+        with sqlite3.connect(database) as connection:
+            found = {k: int(connection.execute(q).fetchone()[0]) for k, q in queries.items()}
+    return ", ".join(f"{n} {what}" for what, n in found.items())
 
 
 Measure = Callable[[Workspace, Any, Any, str], float]

@@ -16,10 +16,12 @@ from pathlib import Path
 
 from bench.common import (
     CONNECTIONS,
+    SECONDS,
     BenchError,
     Measurement,
     Server,
     Workspace,
+    compare,
     cpu_seconds,
     wrk,
 )
@@ -223,3 +225,28 @@ class Feed:
         measured = replayed.measurement
         self.position += replayed.sent
         self.fastest = max(self.fastest, measured.requests / measured.wall_seconds)
+
+
+def paired(
+    label: str,
+    ours: Server,
+    ours_script: Path,
+    feed: Feed,
+    bare: Server,
+    bare_script: Path,
+    bare_data: Path,
+) -> float:
+    """The paired rounds of a write scenario: ours replays one-use requests from ``feed``,
+    the bare server the same fixed file every round (it stores, so repeats are harmless)."""
+
+    def run_ours(seconds: float = SECONDS) -> Measurement:
+        replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
+        feed.ran(replayed)
+        return replayed.measurement
+
+    def run_bare(seconds: float = SECONDS) -> Measurement:
+        return replay(bare, bare_script, bare_data, seconds=seconds).measurement
+
+    run_ours(2)  # warm-up
+    run_bare(2)
+    return compare(f"{label}ours", run_ours, f"{label}bare", run_bare)

@@ -32,7 +32,6 @@ import hashlib
 import hmac
 import json
 import os
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -49,17 +48,14 @@ from bench.clinic import (
     add_clinic,
 )
 from bench.common import (
-    SECONDS,
     BenchError,
     Location,
-    Measurement,
     Workspace,
-    compare,
     note,
     prepare_database,
     servers,
 )
-from bench.replay import Feed, replay, replay_script, write_lines
+from bench.replay import Feed, paired, replay_script, write_lines
 
 NAME = "webhook_ingest"
 POSTGRES = f"{NAME}_postgresql"
@@ -96,18 +92,7 @@ def _measure(space: Workspace, database: Location, bare_database: Location, labe
     write_lines(bare_data, make(0, 20_000))  # the bare server verifies nothing
     specs = [("ours", database, "ours"), ("store", bare_database, "bare")]
     with servers(space, specs) as (ours, bare):
-
-        def run_ours(seconds: float = SECONDS) -> Measurement:
-            replayed = replay(ours, ours_script, feed.next_file(seconds), seconds=seconds)
-            feed.ran(replayed)
-            return replayed.measurement
-
-        def run_bare(seconds: float = SECONDS) -> Measurement:
-            return replay(bare, bare_script, bare_data, seconds=seconds).measurement
-
-        run_ours(2)  # warm-up
-        run_bare(2)
-        ratio = compare(f"{label}ours", run_ours, f"{label}bare", run_bare)
+        ratio = paired(label, ours, ours_script, feed, bare, bare_script, bare_data)
     note(f"{label}{EVENT} events: {feed.position} sent; {_applied(database)}")
     return ratio
 
@@ -283,9 +268,4 @@ def _applied(database: Location) -> str:
         "payments paid": "SELECT count(*) FROM payments WHERE status = 'paid'",
         "outbox_jobs": "SELECT count(*) FROM outbox_jobs",
     }
-    if isinstance(database, str):
-        count = postgres.count(database, queries)
-    else:
-        with sqlite3.connect(database) as connection:
-            count = {k: connection.execute(q).fetchone()[0] for k, q in queries.items()}
-    return ", ".join(f"{n} {what}" for what, n in count.items())
+    return postgres.counted(database, queries)

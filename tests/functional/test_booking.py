@@ -87,6 +87,7 @@ async def test_booking_a_taken_time_says_so_and_changes_nothing(
     assert await count_rows(rt, clinic, Appointment) == 1
 
 
+@pytest.mark.promise("P24")
 @pytest.mark.parametrize("via", ["form", "api"])
 async def test_booking_notes_the_sessions_activity_in_the_same_transaction(
     client: httpx.AsyncClient, clinic: Clinic, rt: Runtime, via: str

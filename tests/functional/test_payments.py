@@ -333,61 +333,6 @@ async def test_a_stale_unpaid_hold_is_released_by_the_scan(
     assert "not booked" in (await consumer.get(f"/appointments/{appointment_id}")).text
 
 
-async def _released(rt: Runtime, clinic: Clinic, consumer: Any) -> tuple[Any, str, Any]:
-    """A paid booking whose hold the scan ended while the consumer was still paying."""
-    appointment_id = await book(consumer, clinic, days_ahead=2)
-    session_id = await open_checkout(consumer, appointment_id)
-    held = await appointment(rt, clinic, appointment_id)
-    later = held.hold_expires_at + timedelta(seconds=1)
-    assert await scan_appointments(rt, [clinic.tenant], now=later) == (0, 1)
-    assert (await appointment(rt, clinic, appointment_id)).status == "released"
-    return appointment_id, session_id, held.starts_at
-
-
-async def test_a_payment_after_its_hold_ended_takes_the_time_back_while_it_is_free(
-    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
-) -> None:
-    consumer = await signed_in(app, clinic, clinic.consumer.username)
-    appointment_id, session_id, _ = await _released(rt, clinic, consumer)
-    providers.stripe.pay(session_id)  # the provider's page was still open
-    await providers.deliver_new(consumer, "stripe")
-    booked = await appointment(rt, clinic, appointment_id)
-    assert booked.status == "booked" and booked.confirmed_at is not None
-    (payment,) = await payments_of(rt, clinic, appointment_id)
-    assert payment.status == "paid"
-    assert await refunds(rt, clinic) == []
-    topics = [j.topic for j in await jobs(rt, clinic)]
-    assert {"notify.sms", "notify.email", "video.create_meeting"} <= set(topics)
-    again = await post_form(
-        consumer,
-        "/appointments",
-        {
-            "professional_id": str(booked.professional_id),
-            "consultation_type_id": str(booked.consultation_type_id),
-            "starts_at": booked.starts_at.isoformat(),
-        },
-        page=f"/professionals/{booked.professional_id}/book?type={booked.consultation_type_id}",
-    )
-    assert "/book?type=" in again.headers["location"]  # the time is held again
-
-
-async def test_a_payment_for_a_time_booked_meanwhile_is_refunded_in_full(
-    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
-) -> None:
-    consumer = await signed_in(app, clinic, clinic.consumer.username)
-    appointment_id, session_id, starts_at = await _released(rt, clinic, consumer)
-    rebooked = await book(consumer, clinic, days_ahead=2)  # the freed time, taken again
-    assert (await appointment(rt, clinic, rebooked)).starts_at == starts_at
-    providers.stripe.pay(session_id)
-    await providers.deliver_new(consumer, "stripe")
-    assert (await appointment(rt, clinic, appointment_id)).status == "released"
-    (payment,) = await payments_of(rt, clinic, appointment_id)
-    assert payment.status == "paid"
-    (refund,) = await refunds(rt, clinic)
-    assert refund.payment_id == payment.id and refund.amount_minor == payment.amount_minor
-    assert refund.reason == "paid after the time was released"
-
-
 # --- no card data (P09), the clinic's own account (P10) -----------------------------------------
 
 
