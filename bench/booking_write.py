@@ -73,7 +73,7 @@ def _measure(space: Workspace, database: Location, bare_database: Location, labe
     """Seed the bench clinic into ``database``, then pair ours on it with store on
     ``bare_database`` (which may be the same)."""
     clinic = add_clinic(space, database, professionals=PROFESSIONALS, consumers=CONSUMERS)
-    from core.db import utcnow
+    from praxis.core.db import utcnow
 
     now = utcnow()
     starts = spread(free_starts(today(now), HORIZON_DAYS, now=now), 24 * 60 // SLOT_MINUTES)

@@ -94,7 +94,7 @@ def add_clinic(
 async def _add_clinic(
     space: Workspace, settings: Any, professionals: int, consumers: int
 ) -> BenchClinic:
-    from core.runtime import build_runtime
+    from praxis.core.runtime import build_runtime
 
     rt = build_runtime(settings)
     try:
@@ -112,8 +112,8 @@ async def _add_clinic(
 
 
 async def _tenant(rt: Any) -> uuid.UUID:
-    from tenants.schema import TenantSpec
-    from tenants.services import save_tenant
+    from praxis.tenants.schema import TenantSpec
+    from praxis.tenants.services import save_tenant
 
     spec = TenantSpec.model_validate(
         {
@@ -137,9 +137,9 @@ async def _tenant(rt: Any) -> uuid.UUID:
 
 
 async def _providers(rt: Any, space: Workspace, tenant_id: uuid.UUID) -> None:
-    from core.db import utcnow
-    from core.payments.models import PaymentAccount
-    from core.providers.settings import put_settings
+    from praxis.core.db import utcnow
+    from praxis.core.payments.models import PaymentAccount
+    from praxis.core.providers.settings import put_settings
 
     async with rt.database.writing(tenant_id) as db:
         for plugin, values in plugin_settings(space).items():
@@ -182,13 +182,13 @@ def _person(username: str, **extra: str) -> dict[str, str]:
 async def _professional(
     rt: Any, tenant_id: uuid.UUID, username: str
 ) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
-    from core.accounts import registration
-    from core.accounts.forms import ProfessionalRegistration
-    from core.accounts.models import ProfessionalStatus
-    from core.booking import diary
-    from core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
-    from core.booking.models import ConsultationMode
-    from core.db import utcnow
+    from praxis.core.accounts import registration
+    from praxis.core.accounts.forms import ProfessionalRegistration
+    from praxis.core.accounts.models import ProfessionalStatus
+    from praxis.core.booking import diary
+    from praxis.core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
+    from praxis.core.booking.models import ConsultationMode
+    from praxis.core.db import utcnow
 
     form = ProfessionalRegistration.model_validate(
         _person(username, qualifications="MBBS", field_of_practice="General practice")
@@ -211,8 +211,8 @@ async def _professional(
 
 
 async def _consumer(rt: Any, tenant_id: uuid.UUID, username: str) -> uuid.UUID:
-    from core.accounts import registration
-    from core.accounts.forms import ConsumerRegistration
+    from praxis.core.accounts import registration
+    from praxis.core.accounts.forms import ConsumerRegistration
 
     form = ConsumerRegistration.model_validate(_person(username))
     async with rt.database.writing(tenant_id) as db:
@@ -224,7 +224,7 @@ async def _consumer(rt: Any, tenant_id: uuid.UUID, username: str) -> uuid.UUID:
 def free_starts(first_day: date, days: int, *, now: datetime) -> list[datetime]:
     """Every free start (UTC) of an empty all-day diary, as the booking service computes it
     (``core.booking.slots.free_slots``, daylight-saving days included), day by day."""
-    from core.booking.slots import free_slots
+    from praxis.core.booking.slots import free_slots
 
     zone = ZoneInfo(TIMEZONE)
     weekly = {weekday: [(time(0), time(23, 55))] for weekday in range(7)}

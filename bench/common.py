@@ -173,7 +173,7 @@ def database_url(database: Location) -> str:
 def settings_for(space: Workspace, database: Location) -> Any:
     """The settings the bench sets a database up with (migrations, demo, bench clinic):
     on PostgreSQL the default app role, so row-level security applies as in the app."""
-    from core.config import load_settings
+    from praxis.core.config import load_settings
 
     return load_settings(
         env="test",
@@ -186,8 +186,8 @@ def settings_for(space: Workspace, database: Location) -> Any:
 
 def tenant_row(slug: str) -> dict[str, Any]:
     """A tenant shaped like onboarding makes it (tenants.services._columns of a TenantSpec)."""
-    from tenants.schema import TenantSpec
-    from tenants.services import _columns
+    from praxis.tenants.schema import TenantSpec
+    from praxis.tenants.services import _columns
 
     spec = TenantSpec.model_validate(
         {
@@ -212,7 +212,7 @@ def prepare_database(
     """Migrate a fresh database (a SQLite file in the workspace, or the empty PostgreSQL
     database at ``url``), load the demo clinic, then bulk-insert more tenants up to
     ``tenants`` in all. Returns where the database is and every tenant's slug."""
-    from core import migrate
+    from praxis.core import migrate
 
     database: Location = url if url is not None else space.path / f"{name}.db"
     settings = settings_for(space, database)
@@ -226,10 +226,10 @@ def prepare_database(
 async def _populate(settings: Any, slugs: Sequence[str]) -> None:
     from sqlalchemy import insert
 
-    from core.db import Base, utcnow
-    from core.demo import load_demo
-    from core.runtime import build_runtime
-    from tenants.models import Tenant
+    from praxis.core.db import Base, utcnow
+    from praxis.core.demo import load_demo
+    from praxis.core.runtime import build_runtime
+    from praxis.tenants.models import Tenant
 
     runtime = build_runtime(settings)
     try:

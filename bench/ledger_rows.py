@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.ledger import LedgerEvent
+from praxis.core.ledger import LedgerEvent
 
 # The table's own columns, in its order: the generated tuples follow it.
 COLUMNS = tuple(column.name for column in LedgerEvent.__table__.columns)

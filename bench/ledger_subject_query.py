@@ -143,7 +143,7 @@ async def _fill_postgres(database: str, total: int) -> uuid.UUID:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from bench.common import tenant_row
-    from tenants.models import Tenant
+    from praxis.tenants.models import Tenant
 
     now = datetime.now(UTC)
     tenant = {**tenant_row("ledger"), "created_at": now, "updated_at": now}
@@ -218,7 +218,7 @@ async def _compare(space: Workspace, databases: dict[str, tuple[str, uuid.UUID]]
 
 
 async def _history(database: Any, tenant_id: uuid.UUID, subject: uuid.UUID) -> tuple[float, int]:
-    from core.privacy.disclosures import history
+    from praxis.core.privacy.disclosures import history
 
     started = time.perf_counter()
     async with database.reading(tenant_id) as db:
@@ -231,8 +231,8 @@ async def _runtimes(
     space: Workspace, databases: dict[str, tuple[str, uuid.UUID]]
 ) -> AsyncIterator[dict[str, tuple[Any, uuid.UUID]]]:
     """Each database as the app opens it: the engine and sessions of core.runtime."""
-    from core.config import load_settings
-    from core.runtime import build_runtime
+    from praxis.core.config import load_settings
+    from praxis.core.runtime import build_runtime
 
     runtimes = []
     try:

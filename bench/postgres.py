@@ -87,8 +87,8 @@ def databases(created: Sequence[str]) -> Iterator[None]:
 
 def migrate(space: Workspace, database_url: str) -> None:
     """``core.migrate.upgrade`` as the tables' owner; it also makes the app role."""
-    from core import migrate as migrations
-    from core.config import load_settings
+    from praxis.core import migrate as migrations
+    from praxis.core.config import load_settings
 
     settings = load_settings(
         env="test", var_dir=space.path / "var", database_url=database_url, secret_key=space.secret

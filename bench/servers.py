@@ -31,18 +31,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from core.config import Settings, load_settings
-from core.db import WRITE_OPTION, Database, UTCDateTime, create_engine, utcnow
-from core.web.rendering import Templates
-from core.web.routing import page_context
-from tenants.directory import TenantDirectory, TenantInfo
+from praxis.core.config import Settings, load_settings
+from praxis.core.db import WRITE_OPTION, Database, UTCDateTime, create_engine, utcnow
+from praxis.core.web.rendering import Templates
+from praxis.core.web.routing import page_context
+from praxis.tenants.directory import TenantDirectory, TenantInfo
 
 DEMO_HOST = "demo.localhost"
 TEMPLATE = "portal/home.html"
 
 
 def ours(settings: Settings) -> Starlette:
-    from core.app import create_app
+    from praxis.core.app import create_app
 
     return create_app(settings, run_worker=False)  # background work would add noise
 

@@ -175,8 +175,8 @@ def _open_checkouts(database: Location, clinic: BenchClinic) -> list[tuple[str, 
     of the models' own tables, so every value is stored as the app stores it)."""
     from sqlalchemy import create_engine, insert
 
-    from core.booking.models import Appointment, AppointmentStatus, SlotHold
-    from core.payments.models import Payment, PaymentStatus
+    from praxis.core.booking.models import Appointment, AppointmentStatus, SlotHold
+    from praxis.core.payments.models import Payment, PaymentStatus
 
     now = datetime.now(UTC).replace(microsecond=0)
     first = now.replace(minute=0, second=0) + timedelta(days=1)

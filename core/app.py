@@ -16,15 +16,15 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
-from core import sandbox, worker
-from core.config import Settings
-from core.logs import configure_logging
-from core.runtime import Runtime, build_runtime
-from core.web.api.openapi import openapi_endpoint
-from core.web.api.routes import api
-from core.web.api.table import PREFIX, error
-from core.web.middleware import EdgeMiddleware, TenantMiddleware
-from core.web.pages import (
+from praxis.core import sandbox, worker
+from praxis.core.config import Settings
+from praxis.core.logs import configure_logging
+from praxis.core.runtime import Runtime, build_runtime
+from praxis.core.web.api.openapi import openapi_endpoint
+from praxis.core.web.api.routes import api
+from praxis.core.web.api.table import PREFIX, error
+from praxis.core.web.middleware import EdgeMiddleware, TenantMiddleware
+from praxis.core.web.pages import (
     account,
     admin,
     consultation,
@@ -41,8 +41,8 @@ from core.web.pages import (
     webhooks,
     workspace,
 )
-from core.web.rendering import Templates
-from core.web.routing import build_routes, not_found
+from praxis.core.web.rendering import Templates
+from praxis.core.web.routing import build_routes, not_found
 
 log = structlog.get_logger("praxis.app")
 STATIC = Path(__file__).parent / "web" / "static"

@@ -8,7 +8,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import ledger
+from praxis.core import ledger
 
 Problem = Literal["edited", "missing", "out_of_order", "truncated", "appended"]
 

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.exc import DBAPIError
 
-from core.config import ConfigError, Settings, load_settings
-from core.errors import InvalidInput
+from praxis.core.config import ConfigError, Settings, load_settings
+from praxis.core.errors import InvalidInput
 
 T = TypeVar("T")
 NO_SCHEMA = ("no such table", "does not exist")
@@ -45,7 +45,7 @@ def _database_errors() -> Iterator[None]:
 
 
 def _with_runtime(work: Callable[[Any], Awaitable[T]]) -> T:
-    from core.runtime import build_runtime
+    from praxis.core.runtime import build_runtime
 
     async def run() -> T:
         runtime = build_runtime(_settings())
@@ -79,7 +79,7 @@ def serve(host: str, port: int, in_process_worker: bool | None) -> None:
     """Serve the web application with uvicorn (uvloop and httptools)."""
     import uvicorn
 
-    from core.app import create_app
+    from praxis.core.app import create_app
 
     settings = _settings()
     run_worker = (not settings.is_postgres) if in_process_worker is None else in_process_worker
@@ -108,8 +108,8 @@ def worker(once: bool) -> None:
     The outbox sends messages, creates video rooms and makes refunds; the periodic scans
     queue reminders, release unpaid holds and end expired sessions. Several workers may
     run side by side on PostgreSQL."""
-    from core import worker as background
-    from core.logs import configure_logging
+    from praxis.core import worker as background
+    from praxis.core.logs import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -132,7 +132,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: the latest)."""
-    from core import migrate
+    from praxis.core import migrate
 
     settings = _settings()
     with _database_errors():
@@ -144,7 +144,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION ('base' removes every table)."""
-    from core import migrate
+    from praxis.core import migrate
 
     settings = _settings()
     with _database_errors():
@@ -162,8 +162,8 @@ def tenants() -> None:
 @click.option("--update", is_flag=True, help="Bring an existing tenant in line with the file.")
 def tenants_add(file: Path, update: bool) -> None:
     """Onboard a clinic from a TOML FILE (see tenants/examples/demo.toml)."""
-    from tenants.onboarding import TenantFileError, read_tenant_file
-    from tenants.services import TenantConflict, save_tenant
+    from praxis.tenants.onboarding import TenantFileError, read_tenant_file
+    from praxis.tenants.services import TenantConflict, save_tenant
 
     try:
         spec = read_tenant_file(file)
@@ -187,7 +187,7 @@ def tenants_add(file: Path, update: bool) -> None:
 @tenants.command("list")
 def tenants_list() -> None:
     """List every tenant: slug, name, status."""
-    from tenants.services import list_tenants
+    from praxis.tenants.services import list_tenants
 
     async def listing(runtime: Any) -> list[Any]:
         async with runtime.database.reading() as session:
@@ -224,7 +224,7 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(role: str, slug: str | None, password_stdin: bool, **fields: Any) -> None:
     """Create an account. The password is asked for (or read with --password-stdin)."""
-    from core.accounts.provisioning import create_account
+    from praxis.core.accounts.provisioning import create_account
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -253,7 +253,7 @@ def _option_for(field: str) -> str:
 @click.option("--port", default=8000, show_default=True, help="Port the URLs should show.")
 def demo(port: int) -> None:
     """Load the demo clinic and its demo accounts (development only; idempotent)."""
-    from core.demo import load_demo
+    from praxis.core.demo import load_demo
 
     settings = _settings()
     if settings.env == "production":
@@ -272,7 +272,7 @@ def plugins() -> None:
 @plugins.command("list")
 def plugins_list() -> None:
     """Every installed plugin: name, kind, processor."""
-    from core.plugins import load_plugins
+    from praxis.core.plugins import load_plugins
 
     for manifest in load_plugins().manifests.values():
         processor = manifest.processor.legal_name if manifest.processor else "(stays on platform)"
@@ -282,8 +282,8 @@ def plugins_list() -> None:
 @plugins.command("check")
 def plugins_check() -> None:
     """Check each installed plugin's manifest against the disclosure rules of its kind."""
-    from core.plugins import load_plugins
-    from core.providers.conformance import SENT
+    from praxis.core.plugins import load_plugins
+    from praxis.core.providers.conformance import SENT
 
     loaded = load_plugins()
     failed = False
@@ -312,7 +312,7 @@ def plugins_check() -> None:
 )
 def plugins_docs(output: Path) -> None:
     """Write the hook reference (docs/hooks.md) from core/hookspecs.py."""
-    from core.hookdocs import hook_reference
+    from praxis.core.hookdocs import hook_reference
 
     output.write_text(hook_reference(), encoding="utf-8")
     click.echo(f"Wrote {output}")
@@ -327,8 +327,8 @@ def audit() -> None:
 @click.option("--tenant", "slug", help="Only this clinic (default: every clinic).")
 def audit_verify(slug: str | None) -> None:
     """Check each clinic's ledger chain: reports OK, or the first edited, deleted or moved entry."""
-    from core.audit import verify
-    from tenants.services import list_tenants
+    from praxis.core.audit import verify
+    from praxis.tenants.services import list_tenants
 
     async def check(runtime: Any) -> list[tuple[str, Any]]:
         async with runtime.database.reading() as db:
@@ -372,8 +372,8 @@ def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
     """
     from pydantic import ValidationError
 
-    from core.providers.settings import put_settings
-    from tenants.services import choose_provider, tenant_by_slug
+    from praxis.core.providers.settings import put_settings
+    from praxis.tenants.services import choose_provider, tenant_by_slug
 
     pairs = dict(v.split("=", 1) for v in values if "=" in v)
     if len(pairs) != len(values):

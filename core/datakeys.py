@@ -16,8 +16,8 @@ from sqlalchemy import Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.crypto import Keyring
-from core.db import Base, TenantScoped, utcnow
+from praxis.core.crypto import Keyring
+from praxis.core.db import Base, TenantScoped, utcnow
 
 _PURPOSE = "tenant-data-key"
 _CACHED = 512

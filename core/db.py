@@ -35,7 +35,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.types import TypeDecorator
 
-from core.config import Settings
+from praxis.core.config import Settings
 
 WRITE_OPTION = "praxis_write"
 PLATFORM_SCOPE = "platform_scope"

@@ -10,19 +10,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts import registration
-from core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
-from core.accounts.models import Operator, Professional, ProfessionalStatus, User
-from core.booking import diary
-from core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
-from core.booking.models import ConsultationMode
-from core.db import utcnow
-from core.payments.models import PaymentAccount
-from core.providers.settings import put_settings
-from core.runtime import Runtime
-from core.sandbox import base_url
-from tenants.onboarding import read_tenant_file
-from tenants.services import save_tenant
+from praxis.core.accounts import registration
+from praxis.core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
+from praxis.core.accounts.models import Operator, Professional, ProfessionalStatus, User
+from praxis.core.booking import diary
+from praxis.core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
+from praxis.core.booking.models import ConsultationMode
+from praxis.core.db import utcnow
+from praxis.core.payments.models import PaymentAccount
+from praxis.core.providers.settings import put_settings
+from praxis.core.runtime import Runtime
+from praxis.core.sandbox import base_url
+from praxis.tenants.onboarding import read_tenant_file
+from praxis.tenants.services import save_tenant
 
 DEMO_FILE = Path(__file__).parent.parent / "tenants" / "examples" / "demo.toml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from core import hookspecs
+from praxis.core import hookspecs
 
 HEADER = """# Hook reference
 

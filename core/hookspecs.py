@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pluggy
 
-from core.manifest import DataCategory, DataUse, NoSettings, PluginManifest, Processor
-from core.providers.common import ProviderContext, ProviderFactory
+from praxis.core.manifest import DataCategory, DataUse, NoSettings, PluginManifest, Processor
+from praxis.core.providers.common import ProviderContext, ProviderFactory
 
 hookspec = pluggy.HookspecMarker("praxis")
 hookimpl = pluggy.HookimplMarker("praxis")
@@ -78,8 +78,8 @@ def praxis_register_providers() -> ProviderFactory:  # type: ignore[empty-body]
 
     Example::
 
-        from core.providers.common import ProviderContext, WebhookReply
-        from core.providers.sms import SmsMessage, SmsReceipt
+        from praxis.core.providers.common import ProviderContext, WebhookReply
+        from praxis.core.providers.sms import SmsMessage, SmsReceipt
 
         class ExampleSms:
             webhook_reply = WebhookReply()

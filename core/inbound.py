@@ -16,19 +16,19 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import table_of, utcnow
-from core.errors import NotFound, ProviderNotReady
-from core.notifications import services as notifications
-from core.payments import services as payments
-from core.providers.common import WebhookReply, WebhookRequest
-from core.providers.payments import PaymentEvent
-from core.providers.sms import SmsInbound, SmsStatusUpdate
-from core.providers.video import AttendanceEvent
-from core.runtime import Runtime
-from core.statements import run
-from core.video import services as video
-from core.webhooks import WebhookEvent
-from tenants.directory import TenantInfo
+from praxis.core.db import table_of, utcnow
+from praxis.core.errors import NotFound, ProviderNotReady
+from praxis.core.notifications import services as notifications
+from praxis.core.payments import services as payments
+from praxis.core.providers.common import WebhookReply, WebhookRequest
+from praxis.core.providers.payments import PaymentEvent
+from praxis.core.providers.sms import SmsInbound, SmsStatusUpdate
+from praxis.core.providers.video import AttendanceEvent
+from praxis.core.runtime import Runtime
+from praxis.core.statements import run
+from praxis.core.video import services as video
+from praxis.core.webhooks import WebhookEvent
+from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.webhooks")
 _SEEN = insert(table_of(WebhookEvent))

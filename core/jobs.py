@@ -18,16 +18,16 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
-from core.db import utcnow
-from core.errors import ServiceError
-from core.logs import where_it_failed
-from core.outbox import OutboxJob
-from core.providers.common import PermanentFailure, TemporaryFailure
-from core.providers.facade import Facade
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
-from tenants.models import Tenant
+from praxis.core import outbox
+from praxis.core.db import utcnow
+from praxis.core.errors import ServiceError
+from praxis.core.logs import where_it_failed
+from praxis.core.outbox import OutboxJob
+from praxis.core.providers.common import PermanentFailure, TemporaryFailure
+from praxis.core.providers.facade import Facade
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
 
 log = structlog.get_logger("praxis.jobs")
 

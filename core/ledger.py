@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, Index, String, bindparam, insert, select, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import (
+from praxis.core.db import (
     Base,
     TenantContextMissing,
     TenantScoped,
@@ -31,7 +31,7 @@ from core.db import (
     table_of,
     utcnow,
 )
-from core.statements import TENANT, run
+from praxis.core.statements import TENANT, run
 
 GENESIS = "0" * 64  # the hash "before" a tenant's first event
 

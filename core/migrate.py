@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-import migrations
-from core.config import Settings
+from praxis import migrations
+from praxis.core.config import Settings
 
 SCRIPTS = Path(migrations.__file__).parent
 

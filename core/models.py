@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from core import datakeys, ledger, outbox, webhooks
-from core.accounts import models as accounts
-from core.booking import models as booking
-from core.intake import models as intake
-from core.notifications import models as notifications
-from core.payments import models as payments
-from core.providers import settings as provider_settings
-from core.video import models as video
-from tenants import models as tenants
+from praxis.core import datakeys, ledger, outbox, webhooks
+from praxis.core.accounts import models as accounts
+from praxis.core.booking import models as booking
+from praxis.core.intake import models as intake
+from praxis.core.notifications import models as notifications
+from praxis.core.payments import models as payments
+from praxis.core.providers import settings as provider_settings
+from praxis.core.video import models as video
+from praxis.tenants import models as tenants
 
 __all__ = [
     "accounts",

@@ -34,8 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, table_of, utcnow
-from core.statements import run
+from praxis.core.db import Base, table_of, utcnow
+from praxis.core.statements import run
 
 RETRY_AFTER_MOST = 24 * 3600.0  # a provider's Retry-After longer than this is not believed
 

@@ -10,10 +10,10 @@ from importlib.metadata import EntryPoint, entry_points
 import pluggy
 from pydantic import ValidationError
 
-from core import hookspecs
-from core.hookdocs import hook_names
-from core.manifest import PluginManifest
-from core.providers.common import ProviderFactory
+from praxis.core import hookspecs
+from praxis.core.hookdocs import hook_names
+from praxis.core.manifest import PluginManifest
+from praxis.core.providers.common import ProviderFactory
 
 ENTRY_POINT_GROUP = "praxis"
 _HOOK_PREFIX = "praxis_"

@@ -8,20 +8,20 @@ from datetime import timedelta
 
 import httpx
 
-from core.accounts.mfa import Authenticator
-from core.accounts.passwords import Passwords
-from core.accounts.sessions import OperatorSessions, SessionPolicy, UserSessions
-from core.accounts.throttle import LoginThrottle
-from core.config import Settings
-from core.crypto import Keyring
-from core.datakeys import DataKeys
-from core.db import Database, create_engine
-from core.outbox import RetryPolicy
-from core.plugins import Plugins, load_plugins
-from core.providers.facade import Facade
-from core.providers.registry import Registry
-from core.providers.settings import SettingsStore
-from tenants.directory import TenantDirectory, TenantInfo
+from praxis.core.accounts.mfa import Authenticator
+from praxis.core.accounts.passwords import Passwords
+from praxis.core.accounts.sessions import OperatorSessions, SessionPolicy, UserSessions
+from praxis.core.accounts.throttle import LoginThrottle
+from praxis.core.config import Settings
+from praxis.core.crypto import Keyring
+from praxis.core.datakeys import DataKeys
+from praxis.core.db import Database, create_engine
+from praxis.core.outbox import RetryPolicy
+from praxis.core.plugins import Plugins, load_plugins
+from praxis.core.providers.facade import Facade
+from praxis.core.providers.registry import Registry
+from praxis.core.providers.settings import SettingsStore
+from praxis.tenants.directory import TenantDirectory, TenantInfo
 
 
 @dataclass

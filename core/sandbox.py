@@ -23,11 +23,11 @@ import structlog
 from sqlalchemy import select
 from starlette.routing import Mount
 
-from core.payments.models import PaymentAccount
-from core.providers.registry import webhook_url
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
-from tenants.models import Tenant
+from praxis.core.payments.models import PaymentAccount
+from praxis.core.providers.registry import webhook_url
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
 
 log = structlog.get_logger("praxis.sandbox")
 PREFIX = "/-/sandbox"

@@ -31,7 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, ClauseElement
 
-from core.db import TenantContextMissing, UnfilterableStatement, _tenant_tables_in, session_tenant
+from praxis.core.db import (
+    TenantContextMissing,
+    UnfilterableStatement,
+    _tenant_tables_in,
+    session_tenant,
+)
 
 TENANT_KEY = "current_tenant_id"  # not "tenant_id": an UPDATE may not bind a column's name
 TENANT: BindParameter[Any] = bindparam(TENANT_KEY)  # each tenant table's tenant_id = this

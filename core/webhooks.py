@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, TenantScoped, utcnow
+from praxis.core.db import Base, TenantScoped, utcnow
 
 
 class WebhookEvent(TenantScoped, Base):

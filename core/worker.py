@@ -16,16 +16,16 @@ from datetime import datetime
 import structlog
 from sqlalchemy import select
 
-from core import jobs
-from core.accounts import password_reset
-from core.db import utcnow
-from core.logs import where_it_failed
-from core.notifications import services as notifications
-from core.payments import services as payments
-from core.runtime import Runtime
-from core.video import services as video
-from tenants.directory import TenantInfo
-from tenants.models import Tenant
+from praxis.core import jobs
+from praxis.core.accounts import password_reset
+from praxis.core.db import utcnow
+from praxis.core.logs import where_it_failed
+from praxis.core.notifications import services as notifications
+from praxis.core.payments import services as payments
+from praxis.core.runtime import Runtime
+from praxis.core.video import services as video
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
 
 log = structlog.get_logger("praxis.worker")
 HANDLER_MODULES = (

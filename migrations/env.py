@@ -10,8 +10,8 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import core.models  # noqa: F401  (every model registers its table on Base.metadata)
-from core.db import Base, UTCDateTime
+import praxis.core.models  # noqa: F401  (every model registers its table on Base.metadata)
+from praxis.core.db import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

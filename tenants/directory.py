@@ -21,9 +21,9 @@ from typing import Any, Final, TypeVar
 
 from sqlalchemy import select
 
-from core.db import Database
-from tenants.models import Tenant, TenantDomain
-from tenants.schema import BookingPolicy, Branding, Controller, Retention
+from praxis.core.db import Database
+from praxis.tenants.models import Tenant, TenantDomain
+from praxis.tenants.schema import BookingPolicy, Branding, Controller, Retention
 
 _Policy = TypeVar("_Policy", BookingPolicy, Retention)
 

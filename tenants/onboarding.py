@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tenants.schema import TenantSpec, template_syntax_problems
+from praxis.tenants.schema import TenantSpec, template_syntax_problems
 
 
 class TenantFileError(ValueError):

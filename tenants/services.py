@@ -8,9 +8,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
-from tenants.models import Tenant, TenantDomain
-from tenants.schema import TenantSpec
+from praxis.core.db import utcnow
+from praxis.tenants.models import Tenant, TenantDomain
+from praxis.tenants.schema import TenantSpec
 
 Outcome = Literal["created", "updated", "unchanged"]
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core import migrate
-from core.app import create_app
-from core.config import Settings, load_settings
-from core.runtime import Runtime
+from praxis.core import migrate
+from praxis.core.app import create_app
+from praxis.core.config import Settings, load_settings
+from praxis.core.runtime import Runtime
 from tests.support import Clinic, make_clinic
 
 pytest_plugins = ["tests.conformance", "tests.fakes.fixtures"]
@@ -58,8 +58,8 @@ def _settings(url: str, var_dir: Path, **overrides: Any) -> Settings:
 
 async def empty_tables(url: str) -> None:
     """Start each test from empty tables, as the owner (row-level security does not apply)."""
-    import core.models  # noqa: F401  (every table)
-    from core.db import Base
+    import praxis.core.models  # noqa: F401  (every table)
+    from praxis.core.db import Base
 
     engine = create_async_engine(url)
     names = [t.name for t in reversed(Base.metadata.sorted_tables)]

@@ -11,16 +11,16 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from core.accounts import registration
-from core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
-from core.accounts.models import ProfessionalStatus
-from core.booking import diary
-from core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
-from core.booking.models import ConsultationMode
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
-from tenants.schema import TenantSpec
-from tenants.services import save_tenant
+from praxis.core.accounts import registration
+from praxis.core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
+from praxis.core.accounts.models import ProfessionalStatus
+from praxis.core.booking import diary
+from praxis.core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
+from praxis.core.booking.models import ConsultationMode
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.schema import TenantSpec
+from praxis.tenants.services import save_tenant
 
 PASSWORD = "correct-horse-battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -13,9 +13,9 @@ import pytest
 import structlog
 from click.testing import CliRunner, Result
 
-from core.accounts.passwords import Passwords
-from core.cli import main
-from core.hookdocs import hook_reference
+from praxis.core.accounts.passwords import Passwords
+from praxis.core.cli import main
+from praxis.core.hookdocs import hook_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "tenants" / "examples" / "demo.toml"
@@ -36,7 +36,7 @@ ico_registration = "ZA123456"
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same argon2id, test-sized cost: each command otherwise spends ~0.25 s per hash."""
-    monkeypatch.setattr("core.runtime.Passwords", lambda cheap=False: Passwords(cheap=True))
+    monkeypatch.setattr("praxis.core.runtime.Passwords", lambda cheap=False: Passwords(cheap=True))
 
 
 @pytest.fixture(autouse=True)

@@ -23,11 +23,11 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import core.models  # noqa: F401  (every table on Base.metadata)
-from core import migrate
-from core.config import Settings, load_settings
-from core.db import Base, tenant_tables
-from migrations.security import app_role
+import praxis.core.models  # noqa: F401  (every table on Base.metadata)
+from praxis.core import migrate
+from praxis.core.config import Settings, load_settings
+from praxis.core.db import Base, tenant_tables
+from praxis.migrations.security import app_role
 
 SECRET = "migration-test-secret-key-long-enough-0123456789"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

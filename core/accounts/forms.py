@@ -6,7 +6,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from core.accounts.fields import AsTyped, Email, Line, Password, Phone, Postcode, Text, Username
+from praxis.core.accounts.fields import (
+    AsTyped,
+    Email,
+    Line,
+    Password,
+    Phone,
+    Postcode,
+    Text,
+    Username,
+)
 
 
 class _Form(BaseModel):

@@ -9,7 +9,7 @@ import uuid
 import pyotp
 import segno
 
-from core.crypto import Keyring
+from praxis.core.crypto import Keyring
 
 _PURPOSE = "totp-secret"
 _STEP = 30

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, TenantScoped, utcnow
 
 
 class Role(enum.StrEnum):

@@ -15,16 +15,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
-from core.accounts.fields import clean_password
-from core.accounts.models import PasswordReset, User
-from core.accounts.passwords import Passwords
-from core.accounts.sessions import UserSessions
-from core.crypto import token_digest
-from core.db import utcnow
-from core.errors import InvalidInput
-from core.jobs import Job, handles
-from tenants.directory import TenantInfo
+from praxis.core import outbox
+from praxis.core.accounts.fields import clean_password
+from praxis.core.accounts.models import PasswordReset, User
+from praxis.core.accounts.passwords import Passwords
+from praxis.core.accounts.sessions import UserSessions
+from praxis.core.crypto import token_digest
+from praxis.core.db import utcnow
+from praxis.core.errors import InvalidInput
+from praxis.core.jobs import Job, handles
+from praxis.tenants.directory import TenantInfo
 
 TOPIC = "accounts.password_reset"
 VALID_FOR = timedelta(hours=1)

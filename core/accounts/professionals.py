@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from core.accounts.models import Professional, ProfessionalStatus, User
-from core.db import utcnow
-from core.errors import Conflict, NotFound
+from praxis.core.accounts.models import Professional, ProfessionalStatus, User
+from praxis.core.db import utcnow
+from praxis.core.errors import Conflict, NotFound
 
 
 async def approved_professionals(db: AsyncSession) -> list[Professional]:

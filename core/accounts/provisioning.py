@@ -6,15 +6,21 @@ from typing import Any
 
 from babel import Locale
 
-from core.accounts import registration
-from core.accounts.fields import clean_email, clean_line, clean_password, clean_username, parse
-from core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
-from core.accounts.models import ProfessionalStatus
-from core.db import utcnow
-from core.errors import InvalidInput
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
-from tenants.services import tenant_by_slug
+from praxis.core.accounts import registration
+from praxis.core.accounts.fields import (
+    clean_email,
+    clean_line,
+    clean_password,
+    clean_username,
+    parse,
+)
+from praxis.core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
+from praxis.core.accounts.models import ProfessionalStatus
+from praxis.core.db import utcnow
+from praxis.core.errors import InvalidInput
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.services import tenant_by_slug
 
 
 async def create_account(

@@ -8,15 +8,15 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.forms import (
+from praxis.core.accounts.forms import (
     ConsumerRegistration,
     PersonDetails,
     ProfessionalRegistration,
     StaffAccount,
 )
-from core.accounts.models import Operator, Professional, ProfessionalStatus, Role, User
-from core.accounts.passwords import Passwords
-from core.errors import InvalidInput
+from praxis.core.accounts.models import Operator, Professional, ProfessionalStatus, Role, User
+from praxis.core.accounts.passwords import Passwords
+from praxis.core.errors import InvalidInput
 
 USERNAME_TAKEN = "That username is taken; choose another."
 

@@ -15,9 +15,9 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import Operator, OperatorSession, User, UserSession
-from core.crypto import token_digest
-from core.db import utcnow
+from praxis.core.accounts.models import Operator, OperatorSession, User, UserSession
+from praxis.core.crypto import token_digest
+from praxis.core.db import utcnow
 
 # Writing last_seen on every request would turn reads into writes; a minute is precise enough.
 TOUCH_AFTER = timedelta(seconds=60)

@@ -10,12 +10,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core.accounts.mfa import Authenticator
-from core.accounts.models import Operator, User
-from core.accounts.passwords import Passwords
-from core.accounts.throttle import LoginThrottle
-from core.db import utcnow
-from core.errors import InvalidInput, ServiceError, TooManyAttempts
+from praxis.core.accounts.mfa import Authenticator
+from praxis.core.accounts.models import Operator, User
+from praxis.core.accounts.passwords import Passwords
+from praxis.core.accounts.throttle import LoginThrottle
+from praxis.core.db import utcnow
+from praxis.core.errors import InvalidInput, ServiceError, TooManyAttempts
 
 Account = TypeVar("Account", User, Operator)
 

@@ -11,11 +11,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.booking.models import Appointment, AppointmentStatus, SlotHold
-from core.booking.slots import hold_units
-from core.notifications.services import appointment_message_jobs
-from core.video.services import meeting_jobs
-from tenants.directory import TenantInfo
+from praxis.core.booking.models import Appointment, AppointmentStatus, SlotHold
+from praxis.core.booking.slots import hold_units
+from praxis.core.notifications.services import appointment_message_jobs
+from praxis.core.video.services import meeting_jobs
+from praxis.tenants.directory import TenantInfo
 
 
 def confirmation_jobs(

@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import Professional
-from core.booking.forms import ConsultationTypeForm, DayChangeForm, WeeklyHoursForm
-from core.booking.models import AvailabilityException, ConsultationType, WeeklyAvailability
-from core.errors import InvalidInput, NotFound
+from praxis.core.accounts.models import Professional
+from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm, WeeklyHoursForm
+from praxis.core.booking.models import AvailabilityException, ConsultationType, WeeklyAvailability
+from praxis.core.errors import InvalidInput, NotFound
 
 
 async def consultation_types(

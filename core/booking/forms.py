@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from core.accounts.fields import Line
-from core.booking.models import HOLD_MINUTES, ConsultationMode
+from praxis.core.accounts.fields import Line
+from praxis.core.booking.models import HOLD_MINUTES, ConsultationMode
 
 
 def _blank_is_none(value: Any) -> Any:

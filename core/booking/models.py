@@ -14,8 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.accounts.models import Professional, User
-from core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.accounts.models import Professional, User
+from praxis.core.db import Base, Identified, TenantScoped, utcnow
 
 # Appointments occupy the diary in units of this many minutes; see SlotHold.
 HOLD_MINUTES = 5

@@ -16,17 +16,17 @@ from typing import Any
 from sqlalchemy import Boolean, Date, bindparam, cast, insert, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import Professional, ProfessionalStatus
-from core.booking.models import (
+from praxis.core.accounts.models import Professional, ProfessionalStatus
+from praxis.core.booking.models import (
     Appointment,
     AvailabilityException,
     ConsultationType,
     SlotHold,
     WeeklyAvailability,
 )
-from core.booking.slots import DayChange, Interval
-from core.db import table_of
-from core.statements import TENANT, run
+from praxis.core.booking.slots import DayChange, Interval
+from praxis.core.db import table_of
+from praxis.core.statements import TENANT, run
 
 _PROFESSIONALS = table_of(Professional)
 _TYPES = table_of(ConsultationType)

@@ -14,24 +14,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from core import ledger, outbox
-from core.accounts.models import Professional, User
-from core.accounts.professionals import approved_professional
-from core.booking import rows
-from core.booking.confirmation import confirm
-from core.booking.forms import BookingRequest
-from core.booking.models import Appointment, AppointmentStatus, ConsultationType, SlotHold
-from core.booking.rows import Bookable
-from core.booking.slots import free_slots, hold_units
-from core.db import utcnow
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.ledger import Entry, EventKind, RecipientKind, Status
-from core.manifest import DataCategory
-from core.money import money
-from core.notifications.services import queue_appointment_messages
-from core.payments.services import hold_until, settle_cancellation, takes_payment
-from core.video.services import queue_deletion
-from tenants.directory import TenantInfo
+from praxis.core import ledger, outbox
+from praxis.core.accounts.models import Professional, User
+from praxis.core.accounts.professionals import approved_professional
+from praxis.core.booking import rows
+from praxis.core.booking.confirmation import confirm
+from praxis.core.booking.forms import BookingRequest
+from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationType, SlotHold
+from praxis.core.booking.rows import Bookable
+from praxis.core.booking.slots import free_slots, hold_units
+from praxis.core.db import utcnow
+from praxis.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
+from praxis.core.manifest import DataCategory
+from praxis.core.money import money
+from praxis.core.notifications.services import queue_appointment_messages
+from praxis.core.payments.services import hold_until, settle_cancellation, takes_payment
+from praxis.core.video.services import queue_deletion
+from praxis.tenants.directory import TenantInfo
 
 MAX_DAYS_PER_QUERY = 31
 LIVE = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)

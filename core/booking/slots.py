@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.booking.models import HOLD_MINUTES
+from praxis.core.booking.models import HOLD_MINUTES
 
 HOLD = timedelta(minutes=HOLD_MINUTES)
 Interval = tuple[time, time]

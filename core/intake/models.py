@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, TenantScoped, utcnow
 
 
 class IntakeQuestionnaire(TenantScoped, Identified, Base):

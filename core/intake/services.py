@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import ledger
-from core.accounts.models import Professional, User
-from core.booking.models import Appointment, AppointmentStatus
-from core.db import utcnow
-from core.errors import InvalidInput, NotAllowed, NotFound
-from core.intake.models import IntakeQuestionnaire, IntakeResponse
-from core.ledger import Entry, EventKind, RecipientKind, Status
-from core.manifest import DataCategory
-from core.providers.questionnaires import (
+from praxis.core import ledger
+from praxis.core.accounts.models import Professional, User
+from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.db import utcnow
+from praxis.core.errors import InvalidInput, NotAllowed, NotFound
+from praxis.core.intake.models import IntakeQuestionnaire, IntakeResponse
+from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
+from praxis.core.manifest import DataCategory
+from praxis.core.providers.questionnaires import (
     SHARING_CONSENT,
     Answers,
     IntakeForm,
@@ -30,8 +30,8 @@ from core.providers.questionnaires import (
     InvalidQuestionnaire,
     QuestionnaireProvider,
 )
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
 
 FIELD_PREFIX = "answer."  # form fields are "answer.<linkId>"
 ENGAGED = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)

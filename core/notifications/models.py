@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, TenantScoped, utcnow
 
 
 class SmsOptOut(TenantScoped, Base):

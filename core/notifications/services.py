@@ -16,18 +16,18 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from core import ledger, outbox
-from core.accounts.models import Role, User
-from core.booking.models import Appointment, AppointmentStatus
-from core.db import utcnow
-from core.jobs import Job, handles
-from core.ledger import Entry, EventKind, RecipientKind, Status
-from core.manifest import DataCategory
-from core.notifications.messages import Facts, email_text, sms_text
-from core.notifications.models import InboundSms, SentMessage, SmsOptOut
-from core.providers.common import PermanentFailure
-from core.providers.sms import SmsInbound, SmsStatusUpdate
-from tenants.directory import TenantInfo
+from praxis.core import ledger, outbox
+from praxis.core.accounts.models import Role, User
+from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.db import utcnow
+from praxis.core.jobs import Job, handles
+from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
+from praxis.core.manifest import DataCategory
+from praxis.core.notifications.messages import Facts, email_text, sms_text
+from praxis.core.notifications.models import InboundSms, SentMessage, SmsOptOut
+from praxis.core.providers.common import PermanentFailure
+from praxis.core.providers.sms import SmsInbound, SmsStatusUpdate
+from praxis.tenants.directory import TenantInfo
 
 SMS_TOPIC = "notify.sms"
 EMAIL_TOPIC = "notify.email"

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, TenantScoped, utcnow
 
 
 class PaymentStatus(enum.StrEnum):

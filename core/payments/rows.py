@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.booking.models import Appointment, AppointmentStatus
-from core.db import table_of
-from core.payments.models import Payment, PaymentStatus
-from core.providers.payments import PaymentEvent
-from core.statements import TENANT, run
+from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.db import table_of
+from praxis.core.payments.models import Payment, PaymentStatus
+from praxis.core.providers.payments import PaymentEvent
+from praxis.core.statements import TENANT, run
 
 _PAYMENTS = table_of(Payment)
 _APPOINTMENTS = table_of(Appointment)

@@ -15,24 +15,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from core import outbox
-from core.accounts.models import User
-from core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
-from core.booking.models import Appointment, AppointmentStatus
-from core.db import utcnow
-from core.errors import Conflict, NotFound, ProviderNotReady
-from core.jobs import Job, handles
-from core.payments import rows
-from core.payments.models import (
+from praxis.core import outbox
+from praxis.core.accounts.models import User
+from praxis.core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
+from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.db import utcnow
+from praxis.core.errors import Conflict, NotFound, ProviderNotReady
+from praxis.core.jobs import Job, handles
+from praxis.core.payments import rows
+from praxis.core.payments.models import (
     Payment,
     PaymentAccount,
     PaymentRefund,
     PaymentStatus,
     RefundStatus,
 )
-from core.providers.payments import CheckoutRequest, PaymentEvent
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
+from praxis.core.providers.payments import CheckoutRequest, PaymentEvent
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
 
 REFUND_TOPIC = "payments.refund"
 EXPIRE_TOPIC = "payments.expire_checkout"

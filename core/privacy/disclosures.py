@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import ledger
-from core.accounts.fields import Line
-from core.accounts.models import Role, User
-from core.errors import InvalidInput
-from core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
-from core.manifest import DataCategory
+from praxis.core import ledger
+from praxis.core.accounts.fields import Line
+from praxis.core.accounts.models import Role, User
+from praxis.core.errors import InvalidInput
+from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
+from praxis.core.manifest import DataCategory
 
 MANUAL = "manual"  # the operation of every disclosure staff enter by hand
 CATEGORY_WORDS = {

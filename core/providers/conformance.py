@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from core.manifest import DataCategory, PluginManifest
-from core.providers.common import ProviderContext, ProviderFactory
-from core.providers.email import EmailProvider
-from core.providers.payments import PaymentsProvider
-from core.providers.questionnaires import QuestionnaireProvider
-from core.providers.sms import SmsProvider
-from core.providers.video import VideoProvider
+from praxis.core.manifest import DataCategory, PluginManifest
+from praxis.core.providers.common import ProviderContext, ProviderFactory
+from praxis.core.providers.email import EmailProvider
+from praxis.core.providers.payments import PaymentsProvider
+from praxis.core.providers.questionnaires import QuestionnaireProvider
+from praxis.core.providers.sms import SmsProvider
+from praxis.core.providers.video import VideoProvider
 
 PROTOCOLS: dict[str, type] = {
     "video": VideoProvider,

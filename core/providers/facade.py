@@ -20,15 +20,15 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 
-from core import ledger
-from core.db import Database
-from core.errors import ProviderNotReady
-from core.ledger import Entry, EventKind, RecipientKind, Status
-from core.manifest import DataCategory, PluginKind, PluginManifest
-from core.providers import email, payments, questionnaires, sms, video
-from core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
-from core.providers.registry import Built, Registry, webhook_url
-from tenants.directory import TenantInfo
+from praxis.core import ledger
+from praxis.core.db import Database
+from praxis.core.errors import ProviderNotReady
+from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
+from praxis.core.manifest import DataCategory, PluginKind, PluginManifest
+from praxis.core.providers import email, payments, questionnaires, sms, video
+from praxis.core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
+from praxis.core.providers.registry import Built, Registry, webhook_url
+from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.providers")
 T = TypeVar("T")

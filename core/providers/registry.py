@@ -12,14 +12,14 @@ import httpx
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.config import Settings
-from core.errors import ProviderNotReady
-from core.manifest import PluginKind, PluginManifest
-from core.plugins import PluginError, Plugins
-from core.providers.common import ProviderContext
-from core.providers.conformance import PROTOCOLS
-from core.providers.settings import SettingsStore
-from tenants.directory import TenantInfo
+from praxis.core.config import Settings
+from praxis.core.errors import ProviderNotReady
+from praxis.core.manifest import PluginKind, PluginManifest
+from praxis.core.plugins import PluginError, Plugins
+from praxis.core.providers.common import ProviderContext
+from praxis.core.providers.conformance import PROTOCOLS
+from praxis.core.providers.settings import SettingsStore
+from praxis.tenants.directory import TenantInfo
 
 KIND_WORDS = {
     "video": "video consultations",

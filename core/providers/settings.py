@@ -22,9 +22,9 @@ from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.crypto import Keyring
-from core.db import Base, TenantScoped, utcnow
-from core.providers.common import OPERATOR_ONLY
+from praxis.core.crypto import Keyring
+from praxis.core.db import Base, TenantScoped, utcnow
+from praxis.core.providers.common import OPERATOR_ONLY
 
 Audience = Literal["clinic", "operator"]
 InputKind = Literal["text", "secret", "number", "checkbox", "select", "url"]

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from core.manifest import DataCategory
-from core.providers.common import WebhookReply, WebhookRequest
+from praxis.core.manifest import DataCategory
+from praxis.core.providers.common import WebhookReply, WebhookRequest
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKeyConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, TenantScoped, utcnow
 
 
 class VideoMeeting(TenantScoped, Base):

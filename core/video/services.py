@@ -11,14 +11,14 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
-from core.booking.models import Appointment, AppointmentStatus, ConsultationMode
-from core.crypto import Keyring
-from core.db import utcnow
-from core.jobs import Job, handles
-from core.providers.video import AttendanceEvent
-from core.video.models import Attendance, VideoMeeting
-from tenants.directory import TenantInfo
+from praxis.core import outbox
+from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationMode
+from praxis.core.crypto import Keyring
+from praxis.core.db import utcnow
+from praxis.core.jobs import Job, handles
+from praxis.core.providers.video import AttendanceEvent
+from praxis.core.video.models import Attendance, VideoMeeting
+from praxis.tenants.directory import TenantInfo
 
 CREATE_TOPIC = "video.create_meeting"
 DELETE_TOPIC = "video.delete_meeting"

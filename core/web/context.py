@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.accounts.models import Operator, Role, User
-from core.accounts.sessions import Signed
-from core.config import Settings
-from core.crypto import token_digest
-from core.db import enter_write_mode, utcnow
-from core.runtime import Runtime
-from tenants.directory import PlatformSite, Site, TenantInfo
+from praxis.core.accounts.models import Operator, Role, User
+from praxis.core.accounts.sessions import Signed
+from praxis.core.config import Settings
+from praxis.core.crypto import token_digest
+from praxis.core.db import enter_write_mode, utcnow
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import PlatformSite, Site, TenantInfo
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SiteKind = Literal["tenant", "platform"]

@@ -10,8 +10,8 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.logs import AccessLog
-from tenants.directory import TenantDirectory
+from praxis.core.logs import AccessLog
+from praxis.tenants.directory import TenantDirectory
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 

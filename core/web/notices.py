@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core.web.context import NOTICE_COOKIE, Ctx
+from praxis.core.web.context import NOTICE_COOKIE, Ctx
 
 _PURPOSE = "notice"
 

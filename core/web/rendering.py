@@ -13,8 +13,8 @@ import jinja2
 from babel.dates import format_date, format_datetime, format_time
 from jinja2.sandbox import SandboxedEnvironment
 
-from core.money import money
-from tenants.directory import TenantInfo
+from praxis.core.money import money
+from praxis.tenants.directory import TenantInfo
 
 TEMPLATES = Path(__file__).parent / "templates"
 _OVERRIDE_ENVS = 256

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from core.errors import InvalidInput, ServiceError
-from core.web.context import (
+from praxis.core.errors import InvalidInput, ServiceError
+from praxis.core.web.context import (
     Access,
     CsrfRejected,
     Ctx,
@@ -30,9 +30,9 @@ from core.web.context import (
     authorise,
     request_context,
 )
-from core.web.notices import read_notice, set_notice
-from core.web.rendering import Clock
-from tenants.directory import TenantInfo
+from praxis.core.web.notices import read_notice, set_notice
+from praxis.core.web.rendering import Clock
+from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.web")
 Page = Callable[[Ctx], Awaitable[Response]]

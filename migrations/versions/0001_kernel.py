@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.security import create_app_role, grant_tables, isolate_tenants, revoke_schema
+from praxis.migrations.security import create_app_role, grant_tables, isolate_tenants, revoke_schema
 
 revision = "0001"
 down_revision = None

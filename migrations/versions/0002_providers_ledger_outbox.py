@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.security import grant_tables, isolate_tenants
+from praxis.migrations.security import grant_tables, isolate_tenants
 
 revision = "0002"
 down_revision = "0001"

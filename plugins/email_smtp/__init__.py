@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.hookspecs import (
+from praxis.core.hookspecs import (
     DataCategory,
     DataUse,
     PluginManifest,
@@ -10,8 +10,8 @@ from core.hookspecs import (
     ProviderFactory,
     hookimpl,
 )
-from plugins.email_smtp.provider import SmtpEmail
-from plugins.email_smtp.settings import SmtpSettings
+from praxis.plugins.email_smtp.provider import SmtpEmail
+from praxis.plugins.email_smtp.settings import SmtpSettings
 
 __all__ = ["SmtpEmail", "SmtpSettings"]
 

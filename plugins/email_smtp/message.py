@@ -10,8 +10,8 @@ from email.utils import format_datetime
 
 from email_validator import EmailNotValidError, validate_email
 
-from core.providers.common import PermanentFailure
-from core.providers.email import EmailMessage
+from praxis.core.providers.common import PermanentFailure
+from praxis.core.providers.email import EmailMessage
 
 TENANT_HEADER = "X-Praxis-Tenant"
 

@@ -9,15 +9,15 @@ from email.message import EmailMessage as MimeMessage
 
 import aiosmtplib
 
-from core.providers.common import (
+from praxis.core.providers.common import (
     PermanentFailure,
     ProviderContext,
     ProviderError,
     TemporaryFailure,
 )
-from core.providers.email import EmailMessage, EmailReceipt
-from plugins.email_smtp.message import build_message
-from plugins.email_smtp.settings import SmtpSettings
+from praxis.core.providers.email import EmailMessage, EmailReceipt
+from praxis.plugins.email_smtp.message import build_message
+from praxis.plugins.email_smtp.settings import SmtpSettings
 
 
 class SmtpEmail:

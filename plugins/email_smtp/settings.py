@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
-from core.providers.common import OPERATOR_ONLY
+from praxis.core.providers.common import OPERATOR_ONLY
 
 
 class SmtpSettings(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.hookspecs import (
+from praxis.core.hookspecs import (
     DataCategory,
     DataUse,
     PluginManifest,
@@ -10,8 +10,8 @@ from core.hookspecs import (
     ProviderFactory,
     hookimpl,
 )
-from plugins.payments_stripe.provider import StripePayments
-from plugins.payments_stripe.settings import StripeSettings
+from praxis.plugins.payments_stripe.provider import StripePayments
+from praxis.plugins.payments_stripe.settings import StripeSettings
 
 __all__ = ["StripePayments", "StripeSettings"]
 

@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 import stripe
 
-from core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
+from praxis.core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
 
 
 @contextmanager

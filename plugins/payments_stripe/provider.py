@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Literal
 
 import stripe
 
-from core.providers.common import (
+from praxis.core.providers.common import (
     PermanentFailure,
     ProviderContext,
     WebhookReply,
     WebhookRequest,
 )
-from core.providers.payments import (
+from praxis.core.providers.payments import (
     AccountRequest,
     Checkout,
     CheckoutExpiry,
@@ -26,10 +26,10 @@ from core.providers.payments import (
     Refund,
     RefundRequest,
 )
-from plugins.payments_stripe.errors import failure, stripe_errors
-from plugins.payments_stripe.settings import StripeSettings
-from plugins.payments_stripe.transport import PlatformHttpClient
-from plugins.payments_stripe.webhooks import payment_event, verified_event
+from praxis.plugins.payments_stripe.errors import failure, stripe_errors
+from praxis.plugins.payments_stripe.settings import StripeSettings
+from praxis.plugins.payments_stripe.transport import PlatformHttpClient
+from praxis.plugins.payments_stripe.webhooks import payment_event, verified_event
 
 if TYPE_CHECKING:
     from stripe.params.checkout import SessionCreateParams

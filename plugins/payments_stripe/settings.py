@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 
-from core.providers.common import OPERATOR_ONLY
+from praxis.core.providers.common import OPERATOR_ONLY
 
 
 class StripeSettings(BaseModel):

@@ -9,8 +9,8 @@ from typing import Any
 
 import stripe
 
-from core.providers.common import WebhookRejected
-from core.providers.payments import PaymentEvent, PaymentEventType
+from praxis.core.providers.common import WebhookRejected
+from praxis.core.providers.payments import PaymentEvent, PaymentEventType
 
 TOLERANCE_SECONDS = 300  # Stripe's own default: older signatures may be replays
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.hookspecs import DataCategory, DataUse, PluginManifest, ProviderFactory, hookimpl
-from plugins.questionnaires.provider import IntakeQuestionnaires
+from praxis.core.hookspecs import DataCategory, DataUse, PluginManifest, ProviderFactory, hookimpl
+from praxis.plugins.questionnaires.provider import IntakeQuestionnaires
 
 __all__ = ["IntakeQuestionnaires"]
 

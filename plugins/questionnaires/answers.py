@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from core.providers.questionnaires import (
+from praxis.core.providers.questionnaires import (
     Answers,
     AnswerValue,
     Condition,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from core.providers.questionnaires import SHARING_CONSENT
+from praxis.core.providers.questionnaires import SHARING_CONSENT
 
 DEFAULT_URL = "https://praxis.example/fhir/Questionnaire/intake"
 DEFAULT_VERSION = "1.0.0"

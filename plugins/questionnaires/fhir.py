@@ -9,7 +9,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
-from core.providers.questionnaires import InvalidQuestionnaire
+from praxis.core.providers.questionnaires import InvalidQuestionnaire
 
 # pydantic's wording where it is cryptic for someone editing JSON by hand
 _PLAIN = {

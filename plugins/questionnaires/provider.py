@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from core.providers.common import ProviderContext
-from core.providers.questionnaires import Answers, IntakeForm, Question, ReadAnswers
-from plugins.questionnaires.answers import is_enabled, read_answers
-from plugins.questionnaires.default import default_questionnaire
-from plugins.questionnaires.reading import read_questionnaire
-from plugins.questionnaires.response import to_response
+from praxis.core.providers.common import ProviderContext
+from praxis.core.providers.questionnaires import Answers, IntakeForm, Question, ReadAnswers
+from praxis.plugins.questionnaires.answers import is_enabled, read_answers
+from praxis.plugins.questionnaires.default import default_questionnaire
+from praxis.plugins.questionnaires.reading import read_questionnaire
+from praxis.plugins.questionnaires.response import to_response
 
 
 class IntakeQuestionnaires:

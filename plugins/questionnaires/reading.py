@@ -19,7 +19,7 @@ from fhir.resources.R4B.questionnaire import (
     QuestionnaireItemEnableWhen,
 )
 
-from core.providers.questionnaires import (
+from praxis.core.providers.questionnaires import (
     SHARING_CONSENT,
     AnswerValue,
     Condition,
@@ -30,7 +30,7 @@ from core.providers.questionnaires import (
     Question,
     QuestionType,
 )
-from plugins.questionnaires.fhir import parse_questionnaire
+from praxis.plugins.questionnaires.fhir import parse_questionnaire
 
 Behavior = Literal["all", "any"]
 Gate = tuple[tuple[Condition, ...], Behavior]  # enableWhen conditions, and how they combine

@@ -8,16 +8,16 @@ from typing import Any
 
 from fhir.resources.R4B.questionnaire import QuestionnaireItem
 
-from core.providers.questionnaires import (
+from praxis.core.providers.questionnaires import (
     Answers,
     AnswerValue,
     IntakeForm,
     InvalidAnswers,
     Question,
 )
-from plugins.questionnaires.answers import is_enabled
-from plugins.questionnaires.fhir import checked_response, parse_questionnaire
-from plugins.questionnaires.reading import link_id, read_form
+from praxis.plugins.questionnaires.answers import is_enabled
+from praxis.plugins.questionnaires.fhir import checked_response, parse_questionnaire
+from praxis.plugins.questionnaires.reading import link_id, read_form
 
 
 def to_response(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.hookspecs import (
+from praxis.core.hookspecs import (
     DataCategory,
     DataUse,
     PluginManifest,
@@ -10,8 +10,8 @@ from core.hookspecs import (
     ProviderFactory,
     hookimpl,
 )
-from plugins.sms_twilio.provider import TwilioSms
-from plugins.sms_twilio.settings import TwilioSettings
+from praxis.plugins.sms_twilio.provider import TwilioSms
+from praxis.plugins.sms_twilio.settings import TwilioSettings
 
 __all__ = ["TwilioSettings", "TwilioSms", "praxis_manifest", "praxis_register_providers"]
 

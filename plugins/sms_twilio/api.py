@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from plugins.sms_twilio.errors import SdkFailure, provider_error
-from plugins.sms_twilio.settings import MESSAGING_SERVICE_SID
-from plugins.sms_twilio.transport import HttpxTwilioClient
+from praxis.plugins.sms_twilio.errors import SdkFailure, provider_error
+from praxis.plugins.sms_twilio.settings import MESSAGING_SERVICE_SID
+from praxis.plugins.sms_twilio.transport import HttpxTwilioClient
 
 # A non-empty mapping, so the SDK reads no TWILIO_EDGE / TWILIO_REGION from the environment.
 _NO_ENVIRONMENT = {"TWILIO_EDGE": "", "TWILIO_REGION": ""}

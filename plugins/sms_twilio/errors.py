@@ -14,7 +14,7 @@ from twilio.base.exceptions import (  # type: ignore[import-untyped]
     TwilioServiceException,
 )
 
-from core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
+from praxis.core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
 
 UNSUBSCRIBED_RECIPIENT = 21610
 AUTHENTICATE = 20003

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.providers.common import ProviderContext, WebhookReply, WebhookRequest
-from core.providers.sms import SmsInbound, SmsMessage, SmsReceipt, SmsStatusUpdate
-from plugins.sms_twilio.api import Sender, TwilioMessage, TwilioMessages
-from plugins.sms_twilio.settings import TwilioSettings
-from plugins.sms_twilio.webhooks import (
+from praxis.core.providers.common import ProviderContext, WebhookReply, WebhookRequest
+from praxis.core.providers.sms import SmsInbound, SmsMessage, SmsReceipt, SmsStatusUpdate
+from praxis.plugins.sms_twilio.api import Sender, TwilioMessage, TwilioMessages
+from praxis.plugins.sms_twilio.settings import TwilioSettings
+from praxis.plugins.sms_twilio.webhooks import (
     EMPTY_TWIML,
     inbound_message,
     status_update,

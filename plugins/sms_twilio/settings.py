@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
 
-from core.providers.common import OPERATOR_ONLY
+from praxis.core.providers.common import OPERATOR_ONLY
 
 MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs
 
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from core.providers.common import WebhookRejected, WebhookRequest
-from core.providers.sms import SmsInbound, SmsStatusUpdate
-from plugins.sms_twilio.errors import UNSUBSCRIBED_RECIPIENT
+from praxis.core.providers.common import WebhookRejected, WebhookRequest
+from praxis.core.providers.sms import SmsInbound, SmsStatusUpdate
+from praxis.plugins.sms_twilio.errors import UNSUBSCRIBED_RECIPIENT
 
 SIGNATURE_HEADER = "x-twilio-signature"
 # Present when a Webhooks Rule has Twilio sign with a SharedKey instead of the Auth Token.

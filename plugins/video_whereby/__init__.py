@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.hookspecs import (
+from praxis.core.hookspecs import (
     DataCategory,
     DataUse,
     PluginManifest,

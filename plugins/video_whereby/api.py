@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import AwareDatetime, BaseModel, Field
 
-from core.providers.common import PermanentFailure, TemporaryFailure
+from praxis.core.providers.common import PermanentFailure, TemporaryFailure
 
 from .settings import WherebySettings
 

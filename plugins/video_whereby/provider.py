@@ -6,14 +6,14 @@ import hashlib
 from contextlib import aclosing
 from datetime import UTC, datetime
 
-from core.providers.common import (
+from praxis.core.providers.common import (
     PermanentFailure,
     ProviderContext,
     TemporaryFailure,
     WebhookReply,
     WebhookRequest,
 )
-from core.providers.video import AttendanceEvent, Meeting, MeetingDeletion, MeetingRequest
+from praxis.core.providers.video import AttendanceEvent, Meeting, MeetingDeletion, MeetingRequest
 
 from .api import WherebyApi, WherebyMeeting
 from .settings import WherebySettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, HttpUrl, SecretStr
 
-from core.providers.common import OPERATOR_ONLY
+from praxis.core.providers.common import OPERATOR_ONLY
 
 
 class WherebySettings(BaseModel):

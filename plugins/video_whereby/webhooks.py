@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from core.providers.common import WebhookRejected
-from core.providers.video import AttendanceEvent, AttendanceRole, AttendanceType
+from praxis.core.providers.common import WebhookRejected
+from praxis.core.providers.video import AttendanceEvent, AttendanceRole, AttendanceType
 
 TOLERANCE_SECONDS = 300  # older (or newer) signatures may be replays
 

@@ -21,13 +21,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.db import utcnow
-from core.jobs import drain
-from core.payments.models import PaymentAccount
-from core.providers.settings import put_settings
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
-from tenants.models import Tenant
+from praxis.core.db import utcnow
+from praxis.core.jobs import drain
+from praxis.core.payments.models import PaymentAccount
+from praxis.core.providers.settings import put_settings
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
 from tests.fakes.harness import Delivery, RunningFake, start
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.twilio import FakeTwilio

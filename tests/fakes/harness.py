@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
-from core.providers.common import WebhookRequest
+from praxis.core.providers.common import WebhookRequest
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core import ledger
-from core.booking.models import Appointment
-from core.db import utcnow
-from core.ledger import LedgerEvent
-from core.outbox import OutboxJob
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
-from tenants.models import Tenant
+from praxis.core import ledger
+from praxis.core.booking.models import Appointment
+from praxis.core.db import utcnow
+from praxis.core.ledger import LedgerEvent
+from praxis.core.outbox import OutboxJob
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
 from tests.conftest import client_for
 from tests.fakes.fixtures import Providers
 from tests.support import Clinic, login, post_form
@@ -41,7 +41,7 @@ _CHECKOUT = re.compile(r'href="(http://127\.0\.0\.1:\d+/checkout/(cs_test_\w+))"
 
 def travel_to(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     """Pages see ``moment`` as now (room links, cancellation windows)."""
-    monkeypatch.setattr("core.web.context.utcnow", lambda: moment)
+    monkeypatch.setattr("praxis.core.web.context.utcnow", lambda: moment)
 
 
 async def signed_in(app: Any, clinic: Clinic, username: str) -> httpx.AsyncClient:

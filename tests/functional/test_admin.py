@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.accounts.models import Professional
-from core.runtime import Runtime
+from praxis.core.accounts.models import Professional
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.support import (
     Clinic,

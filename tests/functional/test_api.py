@@ -17,10 +17,10 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
-from core.accounts.mfa import Authenticator
-from core.accounts.models import User
-from core.db import utcnow
-from core.runtime import Runtime
+from praxis.core.accounts.mfa import Authenticator
+from praxis.core.accounts.models import User
+from praxis.core.db import utcnow
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.support import (
     PASSWORD,
@@ -518,7 +518,7 @@ async def test_slots_refuse_bad_queries(client: httpx.AsyncClient, clinic: Clini
 async def test_slots_of_an_unknown_or_foreign_consultation(
     client: httpx.AsyncClient, rt: Runtime, clinic: Clinic
 ) -> None:
-    from core.booking import diary
+    from praxis.core.booking import diary
 
     async with rt.database.reading(clinic.tenant.id) as db:
         pending_kinds = await diary.consultation_types(db, clinic.pending_professional_id)

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from core.accounts.models import OperatorSession, User, UserSession
-from core.accounts.signin import WRONG_CREDENTIALS
-from core.app import create_app
-from core.config import Settings
-from core.crypto import token_digest
-from core.db import utcnow
-from core.runtime import Runtime
+from praxis.core.accounts.models import OperatorSession, User, UserSession
+from praxis.core.accounts.signin import WRONG_CREDENTIALS
+from praxis.core.app import create_app
+from praxis.core.config import Settings
+from praxis.core.crypto import token_digest
+from praxis.core.db import utcnow
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.support import (
     PASSWORD,

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.booking.models import Appointment, SlotHold
-from core.db import utcnow
-from core.runtime import Runtime
+from praxis.core.booking.models import Appointment, SlotHold
+from praxis.core.db import utcnow
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.test_auth import COOKIE, session_row, set_session
 from tests.support import (

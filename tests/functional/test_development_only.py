@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.config import Settings
+from praxis.core.config import Settings
 from tests.conftest import client_for
 from tests.support import Clinic, login
 

@@ -13,18 +13,18 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core import jobs, outbox
-from core.db import utcnow
-from core.jobs import Job
-from core.ledger import LedgerEvent
-from core.notifications.models import SentMessage
-from core.outbox import OutboxJob
-from core.payments.models import Payment, PaymentRefund
-from core.payments.services import REFUND_TOPIC
-from core.providers.facade import Facade
-from core.runtime import Runtime
-from core.video.models import VideoMeeting
-from core.video.services import CREATE_TOPIC
+from praxis.core import jobs, outbox
+from praxis.core.db import utcnow
+from praxis.core.jobs import Job
+from praxis.core.ledger import LedgerEvent
+from praxis.core.notifications.models import SentMessage
+from praxis.core.outbox import OutboxJob
+from praxis.core.payments.models import Payment, PaymentRefund
+from praxis.core.payments.services import REFUND_TOPIC
+from praxis.core.providers.facade import Facade
+from praxis.core.runtime import Runtime
+from praxis.core.video.models import VideoMeeting
+from praxis.core.video.services import CREATE_TOPIC
 from tests.conftest import client_for
 from tests.fakes.fixtures import Providers
 from tests.functional.flows import CONSUMER_PHONE, book_and_pay, events

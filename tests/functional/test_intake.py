@@ -15,13 +15,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.accounts.models import Professional
-from core.crypto import Keyring
-from core.datakeys import _PURPOSE as DATA_KEY_PURPOSE
-from core.errors import NotAllowed
-from core.intake import services as intake
-from core.intake.models import IntakeQuestionnaire, IntakeResponse
-from core.runtime import Runtime
+from praxis.core.accounts.models import Professional
+from praxis.core.crypto import Keyring
+from praxis.core.datakeys import _PURPOSE as DATA_KEY_PURPOSE
+from praxis.core.errors import NotAllowed
+from praxis.core.intake import services as intake
+from praxis.core.intake.models import IntakeQuestionnaire, IntakeResponse
+from praxis.core.runtime import Runtime
 from tests.conftest import TEST_SECRET, client_for
 from tests.fakes.fixtures import Providers
 from tests.functional.flows import (

@@ -14,14 +14,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core import audit, ledger
-from core.booking.models import Appointment
-from core.db import utcnow
-from core.ledger import EventKind
-from core.payments.models import Payment
-from core.runtime import Runtime
-from core.video.models import VideoMeeting
-from core.worker import scan_appointments
+from praxis.core import audit, ledger
+from praxis.core.booking.models import Appointment
+from praxis.core.db import utcnow
+from praxis.core.ledger import EventKind
+from praxis.core.payments.models import Payment
+from praxis.core.runtime import Runtime
+from praxis.core.video.models import VideoMeeting
+from praxis.core.worker import scan_appointments
 from tests.conftest import client_for
 from tests.fakes.fixtures import CLINIC_NUMBER, Providers
 from tests.support import Clinic, login, person_fields, post_form
@@ -37,7 +37,7 @@ ANSWERS = {
 
 def travel_to(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     """Pages see this as now (the room link only opens near the start)."""
-    monkeypatch.setattr("core.web.context.utcnow", lambda: moment)
+    monkeypatch.setattr("praxis.core.web.context.utcnow", lambda: moment)
 
 
 async def register(client: httpx.AsyncClient, username: str) -> None:

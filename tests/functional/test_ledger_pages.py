@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from core import ledger
-from core.db import utcnow
-from core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
-from core.runtime import Runtime
-from core.web.pages.ledger import COLUMNS
+from praxis.core import ledger
+from praxis.core.db import utcnow
+from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
+from praxis.core.runtime import Runtime
+from praxis.core.web.pages.ledger import COLUMNS
 from tests.fakes.fixtures import Providers
 from tests.functional.flows import book_and_pay, events, signed_in
 from tests.functional.test_pages_quality import check_page

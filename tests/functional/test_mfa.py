@@ -14,10 +14,10 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from core.accounts.models import Operator, User, UserSession
-from core.accounts.signin import WRONG_CODE
-from core.crypto import token_digest
-from core.runtime import Runtime
+from praxis.core.accounts.models import Operator, User, UserSession
+from praxis.core.accounts.signin import WRONG_CODE
+from praxis.core.crypto import token_digest
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.support import PASSWORD, Clinic, Person, csrf_in, login, make_operator, post_form
 

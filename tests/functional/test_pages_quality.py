@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.app import create_app
-from core.config import Settings
+from praxis.core.app import create_app
+from praxis.core.config import Settings
 from tests.conftest import client_for
 from tests.support import Clinic, login, make_operator, person_fields, post_form
 
@@ -142,7 +142,7 @@ async def test_oversized_requests_are_refused_before_anything_changes(
 ) -> None:
     from sqlalchemy import func, select
 
-    from core.accounts.models import User
+    from praxis.core.accounts.models import User
 
     page = await client.get("/register")
     huge = person_fields("bigbody", full_name="x" * 10_000)

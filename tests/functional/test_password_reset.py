@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from core import ledger
-from core.accounts.models import PasswordReset
-from core.db import utcnow
-from core.outbox import OutboxJob
-from core.runtime import Runtime
+from praxis.core import ledger
+from praxis.core.accounts.models import PasswordReset
+from praxis.core.db import utcnow
+from praxis.core.outbox import OutboxJob
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.fakes.fixtures import Providers
 from tests.support import PASSWORD, Clinic, csrf_in, post_form

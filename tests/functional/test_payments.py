@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, inspect, select
 
-import core.models  # noqa: F401  (every table in Base.metadata)
-from core.booking.models import Appointment
-from core.db import Base, utcnow
-from core.jobs import Job
-from core.payments.models import Payment, PaymentAccount, PaymentRefund
-from core.payments.services import EXPIRE_TOPIC, REFUND_TOPIC
-from core.providers.common import TemporaryFailure
-from core.providers.settings import put_settings
-from core.runtime import Runtime
-from core.worker import scan_appointments
+import praxis.core.models  # noqa: F401  (every table in Base.metadata)
+from praxis.core.booking.models import Appointment
+from praxis.core.db import Base, utcnow
+from praxis.core.jobs import Job
+from praxis.core.payments.models import Payment, PaymentAccount, PaymentRefund
+from praxis.core.payments.services import EXPIRE_TOPIC, REFUND_TOPIC
+from praxis.core.providers.common import TemporaryFailure
+from praxis.core.providers.settings import put_settings
+from praxis.core.runtime import Runtime
+from praxis.core.worker import scan_appointments
 from tests.fakes.fixtures import (
     STRIPE_KEY,
     STRIPE_WEBHOOK_SECRET,

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.runtime import Runtime
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.support import Clinic, login, make_operator, make_tenant, post_form
 

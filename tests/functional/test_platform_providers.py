@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.runtime import Runtime
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.fakes.fixtures import STRIPE_KEY, Providers
 from tests.support import Clinic, csrf_in, login, make_operator

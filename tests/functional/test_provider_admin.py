@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from core.providers.settings import ProviderSetting
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
-from tenants.models import Tenant
+from praxis.core.providers.settings import ProviderSetting
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
 from tests.conftest import client_for
 from tests.fakes.fixtures import (
     CLINIC_NUMBER,

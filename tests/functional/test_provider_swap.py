@@ -24,13 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.app import create_app
-from core.config import Settings
-from core.notifications.services import SMS_TOPIC
-from core.runtime import Runtime
-from core.worker import scan_appointments
-from tenants.directory import TenantInfo
-from tenants.models import Tenant
+from praxis.core.app import create_app
+from praxis.core.config import Settings
+from praxis.core.notifications.services import SMS_TOPIC
+from praxis.core.runtime import Runtime
+from praxis.core.worker import scan_appointments
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
 from tests.fakes.fixtures import Providers
 from tests.fakes.harness import RunningFake, start
 from tests.functional.flows import (

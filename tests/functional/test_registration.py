@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from core.accounts.models import User, UserSession
-from core.crypto import token_digest
-from core.runtime import Runtime
+from praxis.core.accounts.models import User, UserSession
+from praxis.core.crypto import token_digest
+from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.support import PASSWORD, Clinic, csrf_in, login, person_fields, post_form
 
@@ -451,7 +451,7 @@ async def test_production_hashing_is_memory_hard(rt: Runtime) -> None:
     """The test suite hashes cheaply; the real cost parameters are argon2id's, memory-hard."""
     from argon2 import extract_parameters
 
-    from core.accounts.passwords import Passwords
+    from praxis.core.accounts.passwords import Passwords
 
     stored = Passwords().hash(PASSWORD)
     params = extract_parameters(stored)

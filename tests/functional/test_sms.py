@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.ledger import LedgerEvent
-from core.notifications.models import SmsOptOut
-from core.notifications.services import SMS_TOPIC
-from core.runtime import Runtime
-from core.worker import scan_appointments
+from praxis.core.ledger import LedgerEvent
+from praxis.core.notifications.models import SmsOptOut
+from praxis.core.notifications.services import SMS_TOPIC
+from praxis.core.runtime import Runtime
+from praxis.core.worker import scan_appointments
 from tests.fakes.fixtures import CLINIC_NUMBER, Providers
 from tests.functional.flows import (
     CONSUMER_PHONE,

@@ -25,14 +25,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.accounts.models import Professional, User
-from core.booking import diary
-from core.booking.forms import ConsultationTypeForm, DayChangeForm
-from core.booking.models import Appointment, AvailabilityException, ConsultationType
-from core.booking.models import WeeklyAvailability as Weekly
-from core.db import tenant_tables
-from core.runtime import Runtime
-from tenants.services import save_tenant, set_domain_verified
+from praxis.core.accounts.models import Professional, User
+from praxis.core.booking import diary
+from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm
+from praxis.core.booking.models import Appointment, AvailabilityException, ConsultationType
+from praxis.core.booking.models import WeeklyAvailability as Weekly
+from praxis.core.db import tenant_tables
+from praxis.core.runtime import Runtime
+from praxis.tenants.services import save_tenant, set_domain_verified
 from tests.conftest import client_for
 from tests.support import (
     PASSWORD,

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from core.runtime import Runtime
-from core.video.models import Attendance, VideoMeeting
-from core.video.services import CREATE_TOPIC, DELETE_TOPIC
+from praxis.core.runtime import Runtime
+from praxis.core.video.models import Attendance, VideoMeeting
+from praxis.core.video.services import CREATE_TOPIC, DELETE_TOPIC
 from tests.fakes.fixtures import WHEREBY_SECRET, Providers
 from tests.fakes.whereby import FakeMeeting, iso, sign
 from tests.functional.flows import (

@@ -18,16 +18,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.booking.models import Appointment
-from core.db import utcnow
-from core.ledger import LedgerEvent
-from core.notifications.models import SentMessage
-from core.payments.models import Payment, PaymentRefund
-from core.payments.services import REFUND_TOPIC
-from core.runtime import Runtime
-from core.video.models import Attendance
-from core.webhooks import WebhookEvent
-from core.worker import scan_appointments
+from praxis.core.booking.models import Appointment
+from praxis.core.db import utcnow
+from praxis.core.ledger import LedgerEvent
+from praxis.core.notifications.models import SentMessage
+from praxis.core.payments.models import Payment, PaymentRefund
+from praxis.core.payments.services import REFUND_TOPIC
+from praxis.core.runtime import Runtime
+from praxis.core.video.models import Attendance
+from praxis.core.webhooks import WebhookEvent
+from praxis.core.worker import scan_appointments
 from tests.conftest import client_for
 from tests.fakes.fixtures import STRIPE_WEBHOOK_SECRET, WHEREBY_SECRET, Providers, use_providers
 from tests.fakes.harness import Delivery

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.booking.models import AvailabilityException, ConsultationType, WeeklyAvailability
-from core.runtime import Runtime
+from praxis.core.booking.models import AvailabilityException, ConsultationType, WeeklyAvailability
+from praxis.core.runtime import Runtime
 from tests.support import Clinic, count_rows, login, post_form
 
 

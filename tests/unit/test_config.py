@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.config import ConfigError, Settings, load_settings
+from praxis.core.config import ConfigError, Settings, load_settings
 
 GOOD_SECRET = "s" * 32
 SETTINGS_ENV = (

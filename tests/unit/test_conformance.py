@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.manifest import DataCategory, DataUse
-from core.plugins import load_plugins
-from core.providers.conformance import problems
+from praxis.core.manifest import DataCategory, DataUse
+from praxis.core.plugins import load_plugins
+from praxis.core.providers.conformance import problems
 from tests.fakes.fixtures import plugin_settings
 
 PLUGINS = load_plugins()

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, update
 
-import tenants.directory as directory_module
-from core.runtime import Runtime
-from tenants.directory import PLATFORM, TenantDirectory, TenantInfo, normalise_host
-from tenants.models import Tenant
-from tenants.services import set_domain_verified
+import praxis.tenants.directory as directory_module
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import PLATFORM, TenantDirectory, TenantInfo, normalise_host
+from praxis.tenants.models import Tenant
+from praxis.tenants.services import set_domain_verified
 from tests.support import make_tenant, tenant_spec
 
 

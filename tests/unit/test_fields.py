@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from core.accounts.fields import (
+from praxis.core.accounts.fields import (
     PASSWORD_MIN,
     Email,
     Line,
@@ -21,9 +21,9 @@ from core.accounts.fields import (
     field_messages,
     parse,
 )
-from core.accounts.forms import ConsumerRegistration
-from core.booking.forms import ConsultationTypeForm, DayChangeForm, WeeklyHoursForm
-from core.errors import InvalidInput
+from praxis.core.accounts.forms import ConsumerRegistration
+from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm, WeeklyHoursForm
+from praxis.core.errors import InvalidInput
 
 
 class Person(BaseModel):

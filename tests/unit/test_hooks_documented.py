@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core import hookspecs
-from core.hookdocs import HEADER, hook_names, hook_reference
-from core.plugins import load_plugins
+from praxis.core import hookspecs
+from praxis.core.hookdocs import HEADER, hook_names, hook_reference
+from praxis.core.plugins import load_plugins
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS_MD = ROOT / "docs" / "hooks.md"

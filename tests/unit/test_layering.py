@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # The public plugin API; the facade, registry and stored settings are the platform's own.
 PUBLIC_PROVIDER_MODULES = ("common", "video", "payments", "sms", "email", "questionnaires")
 PLUGIN_API = (
-    "core.hookspecs",
-    "core.providers.conformance",
-    *(f"core.providers.{name}" for name in PUBLIC_PROVIDER_MODULES),
+    "praxis.core.hookspecs",
+    "praxis.core.providers.conformance",
+    *(f"praxis.core.providers.{name}" for name in PUBLIC_PROVIDER_MODULES),
 )
 
 
@@ -32,6 +32,8 @@ def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
+    if parts[0] in ("core", "tenants", "plugins", "migrations"):
+        parts.insert(0, "praxis")  # installed under the praxis package (README, Packaging)
     return ".".join(parts)
 
 
@@ -82,25 +84,25 @@ def violations(folder: str, forbidden: tuple[str, ...]) -> list[str]:
 def test_the_checker_reads_every_kind_of_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     source = (
-        "import core.web.routing\n"
-        "from core.db import Base\n"
+        "import praxis.core.web.routing\n"
+        "from praxis.core.db import Base\n"
         "from ..web import context\n"
         "from . import slots\n"
         "def later():\n"
         "    from sqlalchemy import select\n"
-        "    importlib.import_module('tenants.models')\n"
+        "    importlib.import_module('praxis.tenants.models')\n"
     )
     sample.write_text(source, encoding="utf-8")
-    names = {name for _, name in imports(sample, "core.booking.sample")}
+    names = {name for _, name in imports(sample, "praxis.core.booking.sample")}
     assert {
-        "core.web.routing",
-        "core.db",
-        "core.db.Base",
-        "core.web",
-        "core.web.context",
-        "core.booking.slots",
+        "praxis.core.web.routing",
+        "praxis.core.db",
+        "praxis.core.db.Base",
+        "praxis.core.web",
+        "praxis.core.web.context",
+        "praxis.core.booking.slots",
         "sqlalchemy",
-        "tenants.models",
+        "praxis.tenants.models",
     } <= names
 
 
@@ -116,15 +118,17 @@ def test_there_is_something_to_check() -> None:
 
 
 def plugin_import_problems(path: Path, name: str) -> list[str]:
-    own = name.split(".")[:2]
+    own = name.split(".")[:3]
     found = []
     for line, imported in imports(path, name):
         first = imported.split(".")[0]
-        if first in {"core", "tenants", "migrations"} and not any(
-            within(imported, api) for api in PLUGIN_API
+        if (
+            first == "praxis"
+            and imported.split(".")[1] in {"core", "tenants", "migrations"}
+            and not any(within(imported, api) for api in PLUGIN_API)
         ):
             found.append(f"{path.name}:{line} imports {imported}")
-        elif first == "plugins" and imported.split(".")[:2] != own:
+        elif imported.startswith("praxis.plugins.") and imported.split(".")[:3] != own:
             found.append(f"{path.name}:{line} imports another plugin: {imported}")
     return found
 
@@ -139,14 +143,14 @@ def test_plugins_import_only_the_public_plugin_api() -> None:
 def test_a_plugin_importing_the_facade_or_a_model_would_be_caught(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "from core.providers.facade import Facade\nimport core.booking.models\n"
-        "from core.providers.sms import SmsMessage\n",
+        "from praxis.core.providers.facade import Facade\nimport praxis.core.booking.models\n"
+        "from praxis.core.providers.sms import SmsMessage\n",
         encoding="utf-8",
     )
-    problems = plugin_import_problems(sample, "plugins.sample.sample")
-    assert any("core.providers.facade" in p for p in problems)
-    assert any("core.booking.models" in p for p in problems)
-    assert not any("core.providers.sms" in p for p in problems)
+    problems = plugin_import_problems(sample, "praxis.plugins.sample.sample")
+    assert any("praxis.core.providers.facade" in p for p in problems)
+    assert any("praxis.core.booking.models" in p for p in problems)
+    assert not any("praxis.core.providers.sms" in p for p in problems)
 
 
 @pytest.mark.parametrize("forbidden", ["sqlalchemy", "starlette.requests", "alembic"])
@@ -156,11 +160,19 @@ def test_plugins_never_touch_the_database_or_requests(forbidden: str) -> None:
 
 @pytest.mark.parametrize("folder", ["core/accounts", "core/booking"])
 def test_services_never_import_the_web_layer(folder: str) -> None:
-    assert violations(folder, ("core.web", "starlette", "core.app", "core.cli")) == []
+    assert (
+        violations(folder, ("praxis.core.web", "starlette", "praxis.core.app", "praxis.core.cli"))
+        == []
+    )
 
 
 def test_tenants_never_imports_the_web_layer() -> None:
-    assert violations("tenants", ("core.web", "starlette", "core.app", "core.cli")) == []
+    assert (
+        violations(
+            "tenants", ("praxis.core.web", "starlette", "praxis.core.app", "praxis.core.cli")
+        )
+        == []
+    )
 
 
 def test_the_kernel_below_the_services_never_reaches_up() -> None:
@@ -171,14 +183,22 @@ def test_the_kernel_below_the_services_never_reaches_up() -> None:
         for line, name in imports(path):
             if any(
                 within(name, up)
-                for up in ("core.web", "core.accounts", "core.booking", "tenants", "plugins")
+                for up in (
+                    "praxis.core.web",
+                    "praxis.core.accounts",
+                    "praxis.core.booking",
+                    "praxis.tenants",
+                    "praxis.plugins",
+                )
             ):
                 found.append(f"{relative}:{line} imports {name}")
     assert found == []
 
 
 def test_the_public_plugin_api_exposes_no_internals() -> None:
-    assert violations("core/hookspecs.py", ("core.db", "sqlalchemy", "core.web")) == []
+    assert (
+        violations("core/hookspecs.py", ("praxis.core.db", "sqlalchemy", "praxis.core.web")) == []
+    )
 
 
 def test_nothing_uses_base_http_middleware() -> None:
@@ -201,9 +221,15 @@ def test_the_public_provider_modules_import_nothing_of_the_platform() -> None:
         path = ROOT / "core" / "providers" / f"{name}.py"
         for line, imported in imports(path):
             first = imported.split(".")[0]
-            if first in {"sqlalchemy", "starlette", "tenants"} or (
-                first == "core"
-                and not any(within(imported, api) for api in (*PLUGIN_API, "core.manifest"))
+            if (
+                first in {"sqlalchemy", "starlette"}
+                or within(imported, "praxis.tenants")
+                or (
+                    within(imported, "praxis.core")
+                    and not any(
+                        within(imported, api) for api in (*PLUGIN_API, "praxis.core.manifest")
+                    )
+                )
             ):
                 found.append(f"core/providers/{name}.py:{line} imports {imported}")
     assert found == []

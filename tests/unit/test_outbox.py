@@ -14,14 +14,14 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from core import jobs, outbox
-from core.db import utcnow
-from core.errors import Conflict
-from core.jobs import Handler, Job
-from core.outbox import JobStatus, OutboxJob, RetryPolicy
-from core.providers.common import PermanentFailure, TemporaryFailure
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
+from praxis.core import jobs, outbox
+from praxis.core.db import utcnow
+from praxis.core.errors import Conflict
+from praxis.core.jobs import Handler, Job
+from praxis.core.outbox import JobStatus, OutboxJob, RetryPolicy
+from praxis.core.providers.common import PermanentFailure, TemporaryFailure
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
 from tests.conftest import BACKENDS
 from tests.support import make_tenant
 

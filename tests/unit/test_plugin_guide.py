@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.plugins import load_plugins
-from core.providers.conformance import problems
+from praxis.core.plugins import load_plugins
+from praxis.core.providers.conformance import problems
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 BLOCK = re.compile(r"```python\n# praxis_sms_example/(\w+)\.py\n(.*?)```", re.DOTALL)

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from pydantic import BaseModel, SecretStr, ValidationError
 
-import core.plugins
-from core.app import create_app
-from core.config import Settings, load_settings
-from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
-from core.plugins import ENTRY_POINT_GROUP, PluginError, load_plugins
+import praxis.core.plugins
+from praxis.core.app import create_app
+from praxis.core.config import Settings, load_settings
+from praxis.core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+from praxis.core.plugins import ENTRY_POINT_GROUP, PluginError, load_plugins
 from tests.conftest import client_for
 from tests.support import Clinic, login, make_clinic, make_operator
 
@@ -237,15 +237,15 @@ def test_a_third_party_plugin_cannot_take_a_built_in_name() -> None:
 
 
 def test_the_same_plugin_twice_fails_clearly() -> None:
-    import plugins.video_whereby
+    import praxis.plugins.video_whereby
 
-    message = failure(plugins.video_whereby, entry_points=True)
+    message = failure(praxis.plugins.video_whereby, entry_points=True)
     assert "registered twice" in message
 
 
 def test_an_entry_point_that_cannot_be_imported_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     broken = EntryPoint(name="video_gone", value="praxis_no_such_module", group="praxis")
-    monkeypatch.setattr(core.plugins, "_entry_points", lambda: [broken])
+    monkeypatch.setattr(praxis.core.plugins, "_entry_points", lambda: [broken])
     message = failure(entry_points=True)
     assert message.startswith("plugin video_gone (praxis_no_such_module): cannot be loaded: ")
     assert "No module named 'praxis_no_such_module'" in message

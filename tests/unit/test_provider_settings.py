@@ -15,22 +15,22 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.config import Settings
-from core.errors import ProviderNotReady
-from core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
-from core.plugins import load_plugins
-from core.providers.common import (
+from praxis.core.config import Settings
+from praxis.core.errors import ProviderNotReady
+from praxis.core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+from praxis.core.plugins import load_plugins
+from praxis.core.providers.common import (
     OPERATOR_ONLY,
     ProviderContext,
     ProviderFactory,
     WebhookReply,
     WebhookRequest,
 )
-from core.providers.registry import Registry
-from core.providers.settings import Audience, ProviderSetting, SettingsStore, fields_for
-from core.providers.sms import SmsMessage, SmsReceipt
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
+from praxis.core.providers.registry import Registry
+from praxis.core.providers.settings import Audience, ProviderSetting, SettingsStore, fields_for
+from praxis.core.providers.sms import SmsMessage, SmsReceipt
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
 from tests.conftest import client_for
 from tests.fakes.fixtures import TWILIO_SID, TWILIO_TOKEN, use_providers
 from tests.support import Clinic, login, make_tenant

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.booking.slots import (
+from praxis.core.booking.slots import (
     DayChange,
     Interval,
     free_slots,

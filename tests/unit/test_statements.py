@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
-from core.accounts.models import Professional, User
-from core.booking.models import WeeklyAvailability
-from core.db import TenantContextMissing, UnfilterableStatement, table_of
-from core.runtime import Runtime
-from core.statements import TENANT, check, run
+from praxis.core.accounts.models import Professional, User
+from praxis.core.booking.models import WeeklyAvailability
+from praxis.core.db import TenantContextMissing, UnfilterableStatement, table_of
+from praxis.core.runtime import Runtime
+from praxis.core.statements import TENANT, check, run
 from tests.support import Clinic
 from tests.unit.test_tenant_filter import A_USERNAMES, b_untouched, user_row
 

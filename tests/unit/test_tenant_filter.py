@@ -13,11 +13,11 @@ from sqlalchemy import delete, exists, func, insert, select, text, union_all, up
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
-from core.accounts.models import Professional, User, UserSession
-from core.booking.models import WeeklyAvailability
-from core.db import TenantContextMissing, UnfilterableStatement, utcnow
-from core.runtime import Runtime
-from tenants.models import Tenant
+from praxis.core.accounts.models import Professional, User, UserSession
+from praxis.core.booking.models import WeeklyAvailability
+from praxis.core.db import TenantContextMissing, UnfilterableStatement, utcnow
+from praxis.core.runtime import Runtime
+from praxis.tenants.models import Tenant
 from tests.support import Clinic
 
 P27 = pytest.mark.promise("P27")

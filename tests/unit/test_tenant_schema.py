@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tenants.onboarding import TenantFileError, read_tenant_file
-from tenants.schema import RESERVED_SLUGS, TenantSpec
+from praxis.tenants.onboarding import TenantFileError, read_tenant_file
+from praxis.tenants.schema import RESERVED_SLUGS, TenantSpec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "tenants" / "examples" / "demo.toml"
 

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.web.api.schemas import ErrorOut
-from core.web.api.table import PREFIX, ApiTable, Operation
-from core.web.context import SESSION_COOKIE, Access, Cookies
+from praxis.core.web.api.schemas import ErrorOut
+from praxis.core.web.api.table import PREFIX, ApiTable, Operation
+from praxis.core.web.context import SESSION_COOKIE, Access, Cookies
 
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
 _REF = "#/components/schemas/{model}"

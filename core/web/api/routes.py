@@ -8,23 +8,23 @@ from datetime import date, timedelta
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
-from core.accounts import registration
-from core.accounts.fields import parse
-from core.accounts.forms import ConsumerRegistration, SecondFactor
-from core.accounts.models import User
-from core.accounts.professionals import approved_professional, approved_professionals
-from core.accounts.signin import (
+from praxis.core.accounts import registration
+from praxis.core.accounts.fields import parse
+from praxis.core.accounts.forms import ConsumerRegistration, SecondFactor
+from praxis.core.accounts.models import User
+from praxis.core.accounts.professionals import approved_professional, approved_professionals
+from praxis.core.accounts.signin import (
     WrongCredentials,
     check_second_factor,
     needs_second_factor,
     sign_in,
 )
-from core.booking import diary
-from core.booking import services as booking
-from core.booking.forms import BookingRequest
-from core.booking.models import ConsultationType
-from core.errors import InvalidInput
-from core.web.api.schemas import (
+from praxis.core.booking import diary
+from praxis.core.booking import services as booking
+from praxis.core.booking.forms import BookingRequest
+from praxis.core.booking.models import ConsultationType
+from praxis.core.errors import InvalidInput
+from praxis.core.web.api.schemas import (
     AppointmentList,
     AppointmentOut,
     ConsultationTypeOut,
@@ -37,8 +37,8 @@ from core.web.api.schemas import (
     Slot,
     SlotList,
 )
-from core.web.api.table import ApiTable, QueryParam, error
-from core.web.context import Access, Ctx
+from praxis.core.web.api.table import ApiTable, QueryParam, error
+from praxis.core.web.context import Access, Ctx
 
 api = ApiTable()
 CONSUMER = Access.CONSUMER

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.accounts.models import Professional, User
-from core.booking.models import Appointment, ConsultationType
+from praxis.core.accounts.models import Professional, User
+from praxis.core.booking.models import Appointment, ConsultationType
 
 
 class _Out(BaseModel):

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.accounts.fields import parse
-from core.errors import ServiceError, TooManyAttempts
-from core.web.context import (
+from praxis.core.accounts.fields import parse
+from praxis.core.errors import ServiceError, TooManyAttempts
+from praxis.core.web.context import (
     SAFE_METHODS,
     Access,
     CsrfRejected,

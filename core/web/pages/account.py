@@ -6,13 +6,13 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core.accounts.fields import parse
-from core.accounts.forms import SecondFactor
-from core.accounts.models import Operator, User
-from core.accounts.signin import begin_enrolment, confirm_enrolment
-from core.errors import InvalidInput
-from core.web.context import Access, Ctx
-from core.web.routing import SITES, Pages, redirect, render
+from praxis.core.accounts.fields import parse
+from praxis.core.accounts.forms import SecondFactor
+from praxis.core.accounts.models import Operator, User
+from praxis.core.accounts.signin import begin_enrolment, confirm_enrolment
+from praxis.core.errors import InvalidInput
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import SITES, Pages, redirect, render
 
 pages = Pages()
 

@@ -8,12 +8,12 @@ from datetime import datetime, time
 
 from starlette.responses import Response
 
-from core.accounts import professionals as directory
-from core.accounts.models import ProfessionalStatus
-from core.booking import services as booking
-from core.web.context import Access, Ctx
-from core.web.rendering import Clock
-from core.web.routing import Pages, redirect, render
+from praxis.core.accounts import professionals as directory
+from praxis.core.accounts.models import ProfessionalStatus
+from praxis.core.booking import services as booking
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.rendering import Clock
+from praxis.core.web.routing import Pages, redirect, render
 
 pages = Pages()
 ADMIN = Access.CLINIC_ADMIN

@@ -9,16 +9,16 @@ import uuid
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
-from core.accounts.models import Professional
-from core.accounts.professionals import profile_of
-from core.booking import services as booking
-from core.booking.models import Appointment
-from core.errors import NotAllowed, NotFound
-from core.intake import services as intake
-from core.video import services as video
-from core.video.models import VideoMeeting
-from core.web.context import Access, Ctx
-from core.web.routing import Pages, redirect, render
+from praxis.core.accounts.models import Professional
+from praxis.core.accounts.professionals import profile_of
+from praxis.core.booking import services as booking
+from praxis.core.booking.models import Appointment
+from praxis.core.errors import NotAllowed, NotFound
+from praxis.core.intake import services as intake
+from praxis.core.video import services as video
+from praxis.core.video.models import VideoMeeting
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import Pages, redirect, render
 
 pages = Pages()
 PRO = Access.PROFESSIONAL

@@ -15,15 +15,15 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from starlette.responses import Response, StreamingResponse
 
-from core import ledger
-from core.accounts.fields import parse
-from core.accounts.models import Role, User
-from core.errors import InvalidInput
-from core.ledger import EventKind, LedgerEvent, LedgerFilter
-from core.manifest import DataCategory
-from core.privacy import disclosures
-from core.web.context import Access, Ctx
-from core.web.routing import Pages, redirect, render
+from praxis.core import ledger
+from praxis.core.accounts.fields import parse
+from praxis.core.accounts.models import Role, User
+from praxis.core.errors import InvalidInput
+from praxis.core.ledger import EventKind, LedgerEvent, LedgerFilter
+from praxis.core.manifest import DataCategory
+from praxis.core.privacy import disclosures
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import Pages, redirect, render
 
 pages = Pages()
 ADMIN = Access.CLINIC_ADMIN

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from starlette.responses import Response
 
-from core.web.context import Access, Ctx
-from core.web.routing import Pages, not_found, render
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import Pages, not_found, render
 
 pages = Pages()
 SHOWN = 100

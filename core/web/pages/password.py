@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core.accounts import password_reset
-from core.errors import InvalidInput
-from core.web.context import Ctx
-from core.web.routing import Pages, redirect, render
+from praxis.core.accounts import password_reset
+from praxis.core.errors import InvalidInput
+from praxis.core.web.context import Ctx
+from praxis.core.web.routing import Pages, redirect, render
 
 pages = Pages()
 SENT = (

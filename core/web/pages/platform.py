@@ -6,12 +6,12 @@ from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
-from core.errors import NotFound
-from core.manifest import PLUGIN_KINDS
-from core.web.context import Access, Ctx
-from core.web.routing import Pages, redirect, render
-from tenants import services as tenants
-from tenants.directory import TenantInfo
+from praxis.core.errors import NotFound
+from praxis.core.manifest import PLUGIN_KINDS
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import Pages, redirect, render
+from praxis.tenants import services as tenants
+from praxis.tenants.directory import TenantInfo
 
 pages = Pages()
 OP = Access.OPERATOR

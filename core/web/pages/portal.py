@@ -8,16 +8,16 @@ from itertools import groupby
 
 from starlette.responses import Response
 
-from core.accounts.fields import parse
-from core.accounts.professionals import approved_professional, approved_professionals
-from core.booking import diary
-from core.booking import services as booking
-from core.booking.forms import BookingRequest
-from core.booking.models import AppointmentStatus
-from core.errors import Conflict, InvalidInput
-from core.web.context import Access, Ctx
-from core.web.rendering import Clock
-from core.web.routing import Pages, redirect, render
+from praxis.core.accounts.fields import parse
+from praxis.core.accounts.professionals import approved_professional, approved_professionals
+from praxis.core.booking import diary
+from praxis.core.booking import services as booking
+from praxis.core.booking.forms import BookingRequest
+from praxis.core.booking.models import AppointmentStatus
+from praxis.core.errors import Conflict, InvalidInput
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.rendering import Clock
+from praxis.core.web.routing import Pages, redirect, render
 
 pages = Pages()
 DAYS_SHOWN = 7

@@ -9,17 +9,17 @@ from typing import Any, get_args
 
 from starlette.responses import Response
 
-from core import outbox
-from core.errors import InvalidInput, NotFound, ProviderNotReady
-from core.intake import services as intake
-from core.manifest import PluginKind
-from core.payments import services as payments
-from core.payments.models import PaymentAccount
-from core.providers.common import ProviderError
-from core.providers.registry import KIND_WORDS, webhook_url
-from core.web.context import Access, Ctx
-from core.web.routing import Pages, error_page, redirect, render
-from tenants.services import choose_provider
+from praxis.core import outbox
+from praxis.core.errors import InvalidInput, NotFound, ProviderNotReady
+from praxis.core.intake import services as intake
+from praxis.core.manifest import PluginKind
+from praxis.core.payments import services as payments
+from praxis.core.payments.models import PaymentAccount
+from praxis.core.providers.common import ProviderError
+from praxis.core.providers.registry import KIND_WORDS, webhook_url
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import Pages, error_page, redirect, render
+from praxis.tenants.services import choose_provider
 
 pages = Pages()
 ADMIN = Access.CLINIC_ADMIN

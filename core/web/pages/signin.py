@@ -7,13 +7,18 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from core.accounts.fields import parse
-from core.accounts.forms import Login, SecondFactor
-from core.accounts.models import Operator, Role, User
-from core.accounts.signin import WrongCredentials, check_second_factor, needs_second_factor, sign_in
-from core.errors import InvalidInput, TooManyAttempts
-from core.web.context import Ctx, needs_enrolment
-from core.web.routing import SITES, Pages, form_error, redirect, render, safe_next
+from praxis.core.accounts.fields import parse
+from praxis.core.accounts.forms import Login, SecondFactor
+from praxis.core.accounts.models import Operator, Role, User
+from praxis.core.accounts.signin import (
+    WrongCredentials,
+    check_second_factor,
+    needs_second_factor,
+    sign_in,
+)
+from praxis.core.errors import InvalidInput, TooManyAttempts
+from praxis.core.web.context import Ctx, needs_enrolment
+from praxis.core.web.routing import SITES, Pages, form_error, redirect, render, safe_next
 
 pages = Pages()
 

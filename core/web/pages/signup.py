@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core.accounts import registration
-from core.accounts.fields import parse
-from core.accounts.forms import ConsumerRegistration, ProfessionalRegistration
-from core.accounts.models import User
-from core.errors import InvalidInput
-from core.web.context import Ctx
-from core.web.routing import Pages, form_error, redirect, render, safe_next
+from praxis.core.accounts import registration
+from praxis.core.accounts.fields import parse
+from praxis.core.accounts.forms import ConsumerRegistration, ProfessionalRegistration
+from praxis.core.accounts.models import User
+from praxis.core.errors import InvalidInput
+from praxis.core.web.context import Ctx
+from praxis.core.web.routing import Pages, form_error, redirect, render, safe_next
 
 pages = Pages()
 

@@ -6,12 +6,12 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.accounts.models import Role
-from core.runtime import Runtime
-from core.web.api.table import error
-from core.web.context import Ctx
-from core.web.routing import Pages
-from tenants.directory import TenantInfo
+from praxis.core.accounts.models import Role
+from praxis.core.runtime import Runtime
+from praxis.core.web.api.table import error
+from praxis.core.web.context import Ctx
+from praxis.core.web.routing import Pages
+from praxis.tenants.directory import TenantInfo
 
 pages = Pages()
 

@@ -7,16 +7,16 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from core.booking import services as booking
-from core.booking.models import Appointment, AppointmentStatus
-from core.errors import InvalidInput, ProviderNotReady
-from core.intake import services as intake
-from core.payments import services as payments
-from core.providers.common import ProviderError
-from core.providers.questionnaires import Question
-from core.video import services as video
-from core.web.context import Access, Ctx
-from core.web.routing import Pages, error_page, redirect, render
+from praxis.core.booking import services as booking
+from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.errors import InvalidInput, ProviderNotReady
+from praxis.core.intake import services as intake
+from praxis.core.payments import services as payments
+from praxis.core.providers.common import ProviderError
+from praxis.core.providers.questionnaires import Question
+from praxis.core.video import services as video
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import Pages, error_page, redirect, render
 
 pages = Pages()
 CONSUMER = Access.CONSUMER

@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from core.db import utcnow
-from core.errors import NotFound
-from core.inbound import ingest
-from core.providers.common import WebhookRejected, WebhookRequest
-from core.runtime import Runtime
-from tenants.directory import TenantInfo
+from praxis.core.db import utcnow
+from praxis.core.errors import NotFound
+from praxis.core.inbound import ingest
+from praxis.core.providers.common import WebhookRejected, WebhookRequest
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.webhooks")
 _TOPIC = re.compile(r"^[a-z0-9_-]{0,32}$")

@@ -7,15 +7,15 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core.accounts.fields import parse
-from core.accounts.models import Professional
-from core.accounts.professionals import profile_of
-from core.booking import diary
-from core.booking import services as booking
-from core.booking.forms import ConsultationTypeForm, DayChangeForm, WeeklyHoursForm
-from core.errors import InvalidInput, NotFound
-from core.web.context import Access, Ctx
-from core.web.routing import Pages, redirect, render
+from praxis.core.accounts.fields import parse
+from praxis.core.accounts.models import Professional
+from praxis.core.accounts.professionals import profile_of
+from praxis.core.booking import diary
+from praxis.core.booking import services as booking
+from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm, WeeklyHoursForm
+from praxis.core.errors import InvalidInput, NotFound
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.routing import Pages, redirect, render
 
 pages = Pages()
 PRO = Access.PROFESSIONAL

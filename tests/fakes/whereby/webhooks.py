@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from core.providers.common import WebhookRequest
+from praxis.core.providers.common import WebhookRequest
 from tests.fakes.harness import Delivery
 from tests.fakes.whereby.meetings import FakeMeeting, Participant, iso
 

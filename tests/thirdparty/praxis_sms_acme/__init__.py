@@ -7,7 +7,7 @@ whom; the platform records every message in the clinic's ledger, so no code here
 
 from __future__ import annotations
 
-from core.hookspecs import (
+from praxis.core.hookspecs import (
     DataCategory,
     DataUse,
     PluginManifest,

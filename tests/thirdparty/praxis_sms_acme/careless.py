@@ -3,7 +3,7 @@ appointment. The platform must refuse to send through it rather than log less th
 
 from __future__ import annotations
 
-from core.hookspecs import DataCategory, DataUse, PluginManifest, ProviderFactory, hookimpl
+from praxis.core.hookspecs import DataCategory, DataUse, PluginManifest, ProviderFactory, hookimpl
 from praxis_sms_acme import PROCESSOR
 from praxis_sms_acme.provider import AcmeSms
 from praxis_sms_acme.settings import AcmeSettings

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-from core.providers.common import (
+from praxis.core.providers.common import (
     PermanentFailure,
     ProviderContext,
     TemporaryFailure,
     WebhookReply,
     WebhookRequest,
 )
-from core.providers.sms import SmsInbound, SmsMessage, SmsReceipt, SmsStatusUpdate
+from praxis.core.providers.sms import SmsInbound, SmsMessage, SmsReceipt, SmsStatusUpdate
 from praxis_sms_acme.settings import AcmeSettings
 
 

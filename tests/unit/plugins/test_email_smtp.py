@@ -18,11 +18,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from pydantic import SecretStr, ValidationError
 
-import plugins.email_smtp as email_smtp
-from core.hookspecs import DataCategory
-from core.providers.common import PermanentFailure, ProviderContext, TemporaryFailure
-from core.providers.email import EmailMessage, EmailProvider, EmailReceipt
-from plugins.email_smtp import SmtpEmail, SmtpSettings
+import praxis.plugins.email_smtp as email_smtp
+from praxis.core.hookspecs import DataCategory
+from praxis.core.providers.common import PermanentFailure, ProviderContext, TemporaryFailure
+from praxis.core.providers.email import EmailMessage, EmailProvider, EmailReceipt
+from praxis.plugins.email_smtp import SmtpEmail, SmtpSettings
 
 SENDER_NAME = 'Clinique d\'Été, "Paris"'
 SUBJECT = "Votre rendez-vous est confirmé ✓"

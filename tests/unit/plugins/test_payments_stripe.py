@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from core.providers.common import (
+from praxis.core.providers.common import (
     PermanentFailure,
     ProviderContext,
     TemporaryFailure,
@@ -22,7 +22,7 @@ from core.providers.common import (
     WebhookReply,
     WebhookRequest,
 )
-from core.providers.payments import (
+from praxis.core.providers.payments import (
     AccountRequest,
     Checkout,
     CheckoutExpiry,
@@ -31,9 +31,9 @@ from core.providers.payments import (
     PaymentsProvider,
     RefundRequest,
 )
-from plugins import payments_stripe
-from plugins.payments_stripe import StripePayments, StripeSettings
-from plugins.payments_stripe.provider import application_fee
+from praxis.plugins import payments_stripe
+from praxis.plugins.payments_stripe import StripePayments, StripeSettings
+from praxis.plugins.payments_stripe.provider import application_fee
 from tests.fakes import harness
 from tests.fakes.harness import Delivery
 from tests.fakes.stripe import FakeStripe

@@ -13,10 +13,10 @@ import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-import plugins.questionnaires as questionnaires
-from core.hookspecs import NoSettings
-from core.providers.common import ProviderContext
-from core.providers.questionnaires import (
+import praxis.plugins.questionnaires as questionnaires
+from praxis.core.hookspecs import NoSettings
+from praxis.core.providers.common import ProviderContext
+from praxis.core.providers.questionnaires import (
     SHARING_CONSENT,
     Answers,
     Condition,
@@ -27,7 +27,7 @@ from core.providers.questionnaires import (
     Question,
     QuestionnaireProvider,
 )
-from plugins.questionnaires import IntakeQuestionnaires
+from praxis.plugins.questionnaires import IntakeQuestionnaires
 
 ACTIVITY = "https://alpha.example/fhir/CodeSystem/activity"
 AUTHORED = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)

@@ -22,9 +22,9 @@ from starlette.routing import Mount, Route
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-import plugins.sms_twilio as sms_twilio
-from core.hookspecs import DataCategory
-from core.providers.common import (
+import praxis.plugins.sms_twilio as sms_twilio
+from praxis.core.hookspecs import DataCategory
+from praxis.core.providers.common import (
     OPERATOR_ONLY,
     PermanentFailure,
     ProviderContext,
@@ -32,9 +32,9 @@ from core.providers.common import (
     WebhookRejected,
     WebhookRequest,
 )
-from core.providers.sms import SmsInbound, SmsMessage, SmsProvider, SmsStatusUpdate
-from plugins.sms_twilio import TwilioSettings, TwilioSms
-from plugins.sms_twilio.transport import HttpxTwilioClient, retry_after_seconds
+from praxis.core.providers.sms import SmsInbound, SmsMessage, SmsProvider, SmsStatusUpdate
+from praxis.plugins.sms_twilio import TwilioSettings, TwilioSms
+from praxis.plugins.sms_twilio.transport import HttpxTwilioClient, retry_after_seconds
 from tests.fakes import harness
 from tests.fakes.harness import Delivery
 from tests.fakes.twilio import FakeTwilio

@@ -19,17 +19,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-import plugins.video_whereby as plugin
-from core.providers.common import (
+import praxis.plugins.video_whereby as plugin
+from praxis.core.providers.common import (
     PermanentFailure,
     ProviderContext,
     TemporaryFailure,
     WebhookRejected,
     WebhookReply,
 )
-from core.providers.video import MeetingDeletion, MeetingRequest, VideoProvider
-from plugins.video_whereby import WherebySettings, WherebyVideo
-from plugins.video_whereby.provider import room_name_prefix
+from praxis.core.providers.video import MeetingDeletion, MeetingRequest, VideoProvider
+from praxis.plugins.video_whereby import WherebySettings, WherebyVideo
+from praxis.plugins.video_whereby.provider import room_name_prefix
 from tests.fakes.harness import Delivery, start
 from tests.fakes.whereby import FakeWhereby, sign, webhook_request
 
@@ -151,7 +151,7 @@ async def test_a_meeting_is_a_locked_room_with_a_host_url(
 async def test_a_retry_after_a_lost_answer_finds_the_same_room(
     fake: FakeWhereby, url: str, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("plugins.video_whereby.api._PAGE_SIZE", 2)  # make the cursor matter
+    monkeypatch.setattr("praxis.plugins.video_whereby.api._PAGE_SIZE", 2)  # make the cursor matter
     provider = video(http, url)
     for other in ("job-a", "job-b", "job-c"):
         await provider.create_meeting(job(other))
