@@ -139,7 +139,7 @@ async def _tenant(rt: Any) -> uuid.UUID:
 async def _providers(rt: Any, space: Workspace, tenant_id: uuid.UUID) -> None:
     from praxis.core.db import utcnow
     from praxis.core.payments.models import PaymentAccount
-    from praxis.core.providers.settings import put_settings
+    from praxis.core.plugins.settings import put_settings
 
     async with rt.database.writing(tenant_id) as db:
         for plugin, values in plugin_settings(space).items():

@@ -1,7 +1,7 @@
 """ledger_subject_query: one person's disclosure history with 1,000,000 ledger rows vs 10,000.
 
 What is timed is the consumer's "Who received my data" page's query as the page runs it:
-a tenant session from ``Runtime.database``, ``core.privacy.disclosures.history`` (the
+a tenant session from ``Runtime.database``, ``praxis.core.ledger.history`` (the
 index range of ``core.ledger.subject_events`` on (tenant, subject, seq), outcomes folded
 into their attempts), the session closed. Two databases, each migrated with
 ``core.migrate.upgrade``: the same tenant's ledger has 1,000,000 rows in one and 10,000 in
@@ -218,7 +218,7 @@ async def _compare(space: Workspace, databases: dict[str, tuple[str, uuid.UUID]]
 
 
 async def _history(database: Any, tenant_id: uuid.UUID, subject: uuid.UUID) -> tuple[float, int]:
-    from praxis.core.privacy.disclosures import history
+    from praxis.core.ledger import history
 
     started = time.perf_counter()
     async with database.reading(tenant_id) as db:

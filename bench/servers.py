@@ -32,7 +32,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from praxis.core.config import Settings, load_settings
-from praxis.core.db import WRITE_OPTION, Database, UTCDateTime, create_engine, utcnow
+from praxis.core.db import WRITE_OPTION, UTCDateTime, create_engine, utcnow
+from praxis.core.tenancy import Database
 from praxis.core.web.rendering import Templates
 from praxis.core.web.routing import page_context
 from praxis.tenants.directory import TenantDirectory, TenantInfo

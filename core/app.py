@@ -16,10 +16,11 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 
-from praxis.core import sandbox, worker
+from praxis.core import worker
 from praxis.core.config import Settings
 from praxis.core.logs import configure_logging
 from praxis.core.runtime import Runtime, build_runtime
+from praxis.core.sandbox import mount as sandbox
 from praxis.core.web.api.openapi import openapi_endpoint
 from praxis.core.web.api.routes import api
 from praxis.core.web.api.table import PREFIX, error
@@ -116,11 +117,7 @@ def _development_routes(settings: Settings) -> list[BaseRoute]:
     """The sandbox of fake providers and the local mailbox: never outside development."""
     if not settings.is_development:
         return []
-    try:
-        return [*sandbox.Sandbox().routes()]
-    except sandbox.SandboxUnavailable as exc:
-        log.warning("sandbox_unavailable", reason=str(exc))
-        return []
+    return [*sandbox.Sandbox().routes()]
 
 
 def create_app(

@@ -234,7 +234,9 @@ def users_create(role: str, slug: str | None, password_stdin: bool, **fields: An
         raise click.UsageError("--tenant is required for every role but operator")
     try:
         message = _with_runtime(
-            lambda runtime: create_account(runtime, role, slug, password, fields)
+            lambda runtime: create_account(
+                runtime.database, runtime.passwords, role, slug, password, fields
+            )
         )
     except InvalidInput as exc:
         lines = [f"  {_option_for(name)}: {text}" for name, text in exc.fields.items()]
@@ -327,7 +329,7 @@ def audit() -> None:
 @click.option("--tenant", "slug", help="Only this clinic (default: every clinic).")
 def audit_verify(slug: str | None) -> None:
     """Check each clinic's ledger chain: reports OK, or the first edited, deleted or moved entry."""
-    from praxis.core.audit import verify
+    from praxis.core.ledger.verify import verify
     from praxis.tenants.services import list_tenants
 
     async def check(runtime: Any) -> list[tuple[str, Any]]:
@@ -372,7 +374,7 @@ def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
     """
     from pydantic import ValidationError
 
-    from praxis.core.providers.settings import put_settings
+    from praxis.core.plugins.settings import put_settings
     from praxis.tenants.services import choose_provider, tenant_by_slug
 
     pairs = dict(v.split("=", 1) for v in values if "=" in v)

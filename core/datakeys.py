@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core.crypto import Keyring
-from praxis.core.db import Base, TenantScoped, utcnow
+from praxis.core.db import Base, utcnow
+from praxis.core.tenancy import TenantScoped
 
 _PURPOSE = "tenant-data-key"
 _CACHED = 512

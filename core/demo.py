@@ -18,9 +18,9 @@ from praxis.core.booking.forms import ConsultationTypeForm, WeeklyHoursForm
 from praxis.core.booking.models import ConsultationMode
 from praxis.core.db import utcnow
 from praxis.core.payments.models import PaymentAccount
-from praxis.core.providers.settings import put_settings
+from praxis.core.plugins.settings import put_settings
 from praxis.core.runtime import Runtime
-from praxis.core.sandbox import base_url
+from praxis.core.sandbox.mount import base_url
 from praxis.tenants.onboarding import read_tenant_file
 from praxis.tenants.services import save_tenant
 

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import pluggy
 
-from praxis.core.manifest import DataCategory, DataUse, NoSettings, PluginManifest, Processor
 from praxis.core.providers.common import ProviderContext, ProviderFactory
+from praxis.core.providers.manifest import (
+    DataCategory,
+    DataUse,
+    NoSettings,
+    PluginManifest,
+    Processor,
+)
 
 hookspec = pluggy.HookspecMarker("praxis")
 hookimpl = pluggy.HookimplMarker("praxis")

@@ -8,7 +8,7 @@ from praxis.core.booking import models as booking
 from praxis.core.intake import models as intake
 from praxis.core.notifications import models as notifications
 from praxis.core.payments import models as payments
-from praxis.core.providers import settings as provider_settings
+from praxis.core.plugins import settings as provider_settings
 from praxis.core.video import models as video
 from praxis.tenants import models as tenants
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
 
+from praxis.core import wiring
 from praxis.core.accounts.mfa import Authenticator
 from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.sessions import OperatorSessions, SessionPolicy, UserSessions
@@ -15,13 +17,16 @@ from praxis.core.accounts.throttle import LoginThrottle
 from praxis.core.config import Settings
 from praxis.core.crypto import Keyring
 from praxis.core.datakeys import DataKeys
-from praxis.core.db import Database, create_engine
-from praxis.core.outbox import RetryPolicy
+from praxis.core.db import create_engine
+from praxis.core.outbox import JobServices, RetryPolicy
 from praxis.core.plugins import Plugins, load_plugins
-from praxis.core.providers.facade import Facade
-from praxis.core.providers.registry import Registry
-from praxis.core.providers.settings import SettingsStore
+from praxis.core.plugins.facade import Facade
+from praxis.core.plugins.registry import Registry
+from praxis.core.plugins.settings import SettingsStore
+from praxis.core.tenancy import Database
 from praxis.tenants.directory import TenantDirectory, TenantInfo
+
+WIRED = wiring.DOMAINS  # their handlers, subscribers and appliers are registered
 
 
 @dataclass
@@ -45,6 +50,17 @@ class Runtime:
     def providers(self, tenant: TenantInfo) -> Facade:
         """The tenant's providers: the one way to call them, each call in the ledger."""
         return Facade(self.database, self.registry, tenant)
+
+    @functools.cached_property
+    def jobs(self) -> JobServices:
+        """What the outbox's runner and its handlers are given."""
+        return JobServices(
+            database=self.database,
+            settings=self.settings,
+            keyring=self.keyring,
+            retry_policy=self.retry_policy,
+            providers=self.providers,
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -16,24 +16,16 @@ from datetime import datetime
 import structlog
 from sqlalchemy import select
 
-from praxis.core import jobs
-from praxis.core.accounts import password_reset
+from praxis.core import outbox
 from praxis.core.db import utcnow
 from praxis.core.logs import where_it_failed
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
 from praxis.core.runtime import Runtime
-from praxis.core.video import services as video
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 
 log = structlog.get_logger("praxis.worker")
-HANDLER_MODULES = (
-    notifications,
-    payments,
-    password_reset,
-    video,
-)  # importing them registers their handlers
 
 
 async def _tenants(runtime: Runtime) -> list[TenantInfo]:
@@ -77,7 +69,7 @@ async def run_scans(runtime: Runtime) -> None:
 async def run_once(runtime: Runtime) -> None:
     """One scan, then the outbox until nothing is due (cron, tests)."""
     await run_scans(runtime)
-    ran = await jobs.drain(runtime)
+    ran = await outbox.drain(runtime.jobs)
     log.info("outbox", jobs=ran)
 
 
@@ -91,7 +83,7 @@ async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
             if time.monotonic() >= next_scan:
                 await run_scans(runtime)
                 next_scan = time.monotonic() + interval
-            ran = await jobs.run_due(runtime)
+            ran = await outbox.run_due(runtime.jobs)
         except Exception as exc:  # a failed pass is logged and tried again next time
             log.error("worker_pass_failed", **where_it_failed(exc))
         if ran:

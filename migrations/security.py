@@ -11,8 +11,9 @@ import re
 
 from alembic import op
 
+from praxis.core.tenancy.rls import CURRENT_TENANT_SQL as TENANT_SETTING
+
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-TENANT_SETTING = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 
 
 def app_role() -> str:
@@ -62,3 +63,62 @@ def isolate_tenants(tables: list[str]) -> None:
 def revoke_schema() -> None:
     if _postgres():
         op.execute(f"REVOKE USAGE ON SCHEMA public FROM {app_role()}")
+
+
+def isolate_tagged(tables: list[str]) -> None:
+    """A platform table whose rows each belong to a tenant (the outbox's jobs): a tenant's
+    transaction sees and writes its own rows only; a platform transaction (no tenant set, the
+    workers) all of them."""
+    if not _postgres():
+        return
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        mine = f"(tenant_id = {TENANT_SETTING} OR {TENANT_SETTING} IS NULL)"
+        op.execute(f"CREATE POLICY tenant_rows ON {table} USING {mine} WITH CHECK {mine}")
+
+
+def release_tagged(tables: list[str]) -> None:
+    if not _postgres():
+        return
+    for table in tables:
+        op.execute(f"DROP POLICY IF EXISTS tenant_rows ON {table}")
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+FIXED_TRIGGER = "tenant_id_fixed"  # every walled table has one, named <table>_<this>
+
+
+def fix_tenant(tables: list[str]) -> None:
+    """A row's tenant never changes, whoever writes: the database refuses it on both backends."""
+    postgres = _postgres()
+    if postgres:
+        op.execute(
+            "CREATE OR REPLACE FUNCTION praxis_tenant_id_fixed() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN "
+            "RAISE EXCEPTION 'a row cannot move to another tenant'; END IF; RETURN NEW; END $$ "
+            "LANGUAGE plpgsql"
+        )
+    for table in tables:
+        name = f"{table}_{FIXED_TRIGGER}"
+        if postgres:
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE UPDATE OF tenant_id ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION praxis_tenant_id_fixed()"
+            )
+        else:
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE UPDATE OF tenant_id ON {table} "
+                "WHEN NEW.tenant_id IS NOT OLD.tenant_id "
+                "BEGIN SELECT RAISE(ABORT, 'a row cannot move to another tenant'); END"
+            )
+
+
+def unfix_tenant(tables: list[str]) -> None:
+    postgres = _postgres()
+    for table in tables:
+        name = f"{table}_{FIXED_TRIGGER}"
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS praxis_tenant_id_fixed()")

@@ -21,7 +21,7 @@ from typing import Any, Final, TypeVar
 
 from sqlalchemy import select
 
-from praxis.core.db import Database
+from praxis.core.tenancy import Database
 from praxis.tenants.models import Tenant, TenantDomain
 from praxis.tenants.schema import BookingPolicy, Branding, Controller, Retention
 

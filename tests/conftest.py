@@ -21,7 +21,7 @@ from praxis.core.config import Settings, load_settings
 from praxis.core.runtime import Runtime
 from tests.support import Clinic, make_clinic
 
-pytest_plugins = ["tests.conformance", "tests.fakes.fixtures"]
+pytest_plugins = ["tests.conformance", "tests.provider_fixtures"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-praxis-0123456789"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import praxis.core.models  # noqa: F401  (every table on Base.metadata)
 from praxis.core import migrate
 from praxis.core.config import Settings, load_settings
-from praxis.core.db import Base, tenant_tables
+from praxis.core.db import Base
+from praxis.core.tenancy import tenant_tables
 from praxis.migrations.security import app_role
 
 SECRET = "migration-test-secret-key-long-enough-0123456789"

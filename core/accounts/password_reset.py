@@ -23,7 +23,7 @@ from praxis.core.accounts.sessions import UserSessions
 from praxis.core.crypto import token_digest
 from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput
-from praxis.core.jobs import Job, handles
+from praxis.core.outbox import Job, handles
 from praxis.tenants.directory import TenantInfo
 
 TOPIC = "accounts.password_reset"
@@ -69,7 +69,7 @@ async def send_link(job: Job) -> None:
             )
         )
         await db.commit()
-    link = f"{job.rt.settings.site_url(job.tenant.slug)}/password/reset?token={token}"
+    link = f"{job.site_url}/password/reset?token={token}"
     text = (
         f"Someone asked to set a new password for your {job.tenant.name} account.\n\n"
         f"To choose a new password, open this link within the hour:\n{link}\n\n"

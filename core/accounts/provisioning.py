@@ -16,43 +16,49 @@ from praxis.core.accounts.fields import (
 )
 from praxis.core.accounts.forms import ConsumerRegistration, ProfessionalRegistration, StaffAccount
 from praxis.core.accounts.models import ProfessionalStatus
+from praxis.core.accounts.passwords import Passwords
 from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput
-from praxis.core.runtime import Runtime
+from praxis.core.tenancy import Database
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.services import tenant_by_slug
 
 
 async def create_account(
-    runtime: Runtime, role: str, slug: str | None, password: str, fields: dict[str, Any]
+    database: Database,
+    passwords: Passwords,
+    role: str,
+    slug: str | None,
+    password: str,
+    fields: dict[str, Any],
 ) -> str:
     values = {k: v for k, v in fields.items() if v is not None} | {"password": password}
     if role == "operator":
-        return await _operator(runtime, values)
-    async with runtime.database.reading() as db:
+        return await _operator(database, passwords, values)
+    async with database.reading() as db:
         row = await tenant_by_slug(db, slug or "")
     if row is None:
         raise InvalidInput({"tenant": f"no clinic has the slug {slug!r}"})
     tenant = TenantInfo.from_row(row)
     region = Locale.parse(tenant.locale).territory or "GB"  # phone and postcode rules
-    async with runtime.database.writing(tenant.id) as db:
+    async with database.writing(tenant.id) as db:
         if role == "professional":
             form = parse(ProfessionalRegistration, values, region=region)
-            user, profile = await registration.register_professional(db, form, runtime.passwords)
+            user, profile = await registration.register_professional(db, form, passwords)
             if values.get("approved"):
                 profile.status = ProfessionalStatus.APPROVED.value
                 profile.decided_at = utcnow()
                 await db.commit()
         elif role == "clinic_admin":
             form_staff = parse(StaffAccount, values, region=region)
-            user = await registration.create_clinic_admin(db, form_staff, runtime.passwords)
+            user = await registration.create_clinic_admin(db, form_staff, passwords)
         else:
             consumer = parse(ConsumerRegistration, values, region=region)
-            user = await registration.register_consumer(db, consumer, runtime.passwords)
+            user = await registration.register_consumer(db, consumer, passwords)
     return f"Created {role} {user.username} at {tenant.slug}."
 
 
-async def _operator(runtime: Runtime, values: dict[str, Any]) -> str:
+async def _operator(database: Database, passwords: Passwords, values: dict[str, Any]) -> str:
     checks = {
         "username": clean_username,
         "full_name": clean_line,
@@ -74,6 +80,6 @@ async def _operator(runtime: Runtime, values: dict[str, Any]) -> str:
         )
     if problems:
         raise InvalidInput(problems)
-    async with runtime.database.writing() as db:
-        operator = await registration.create_operator(db, passwords=runtime.passwords, **cleaned)
+    async with database.writing() as db:
+        operator = await registration.create_operator(db, passwords=passwords, **cleaned)
     return f"Created platform operator {operator.username}."

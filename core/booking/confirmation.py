@@ -1,5 +1,5 @@
-"""What follows a confirmed booking (free, or paid): messages and the video room, as outbox
-jobs in the same transaction as the confirmation itself."""
+"""Confirming, releasing and cancelling a booking's hold on the diary, each announced (as an
+outbox row written in the same transaction) for other domains to act on."""
 
 from __future__ import annotations
 
@@ -11,31 +11,71 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus, SlotHold
 from praxis.core.booking.slots import hold_units
-from praxis.core.notifications.services import appointment_message_jobs
-from praxis.core.video.services import meeting_jobs
+from praxis.core.outbox import announce, stage
 from praxis.tenants.directory import TenantInfo
 
 
-def confirmation_jobs(
-    tenant: TenantInfo, appointment_id: uuid.UUID, mode: str, *, paid: bool
+async def confirmation_jobs(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    appointment_id: uuid.UUID,
+    mode: str,
+    *,
+    now: datetime,
+    paid: bool,
 ) -> list[dict[str, Any]]:
-    """What a confirmed booking sets off: messages and the video room, as outbox rows."""
-    template = "payment_confirmed" if paid else "booking_confirmed"
-    jobs = appointment_message_jobs(tenant, appointment_id, template)
-    return jobs + meeting_jobs(tenant, appointment_id, mode)
+    """Announce a confirmed booking; returns the outbox rows to write with it."""
+    return await announce(
+        db,
+        tenant,
+        APPOINTMENT_CONFIRMED,
+        now=now,
+        appointment_id=str(appointment_id),
+        mode=mode,
+        paid=paid,
+    )
 
 
-def confirm(
-    tenant: TenantInfo, appointment: Appointment, *, now: datetime, paid: bool
+async def confirm(
+    db: AsyncSession, tenant: TenantInfo, appointment: Appointment, *, now: datetime, paid: bool
 ) -> list[dict[str, Any]]:
-    """Mark the appointment booked; returns its jobs for the caller to write in the same
-    transaction (``outbox.add_jobs``)."""
+    """Mark the appointment booked and announce it; returns its jobs for the caller to write
+    in the same transaction (``outbox.add_jobs``)."""
     appointment.status = AppointmentStatus.BOOKED.value
     appointment.confirmed_at = now
     appointment.hold_expires_at = None
-    return confirmation_jobs(tenant, appointment.id, appointment.mode, paid=paid)
+    return await confirmation_jobs(db, tenant, appointment.id, appointment.mode, now=now, paid=paid)
+
+
+async def cancel(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    appointment: Appointment,
+    *,
+    now: datetime,
+    by: uuid.UUID | None,
+    by_clinic: bool,
+) -> None:
+    """Cancel, free the diary's time and announce it: refunds, messages and the room follow."""
+    was_confirmed = appointment.status == AppointmentStatus.BOOKED.value
+    appointment.status = AppointmentStatus.CANCELLED.value
+    appointment.cancelled_at = now
+    appointment.cancelled_by = by
+    await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
+    jobs = await announce(
+        db,
+        tenant,
+        APPOINTMENT_CANCELLED,
+        now=now,
+        appointment_id=str(appointment.id),
+        mode=appointment.mode,
+        by_clinic=by_clinic,
+        was_confirmed=was_confirmed,
+    )
+    stage(db, jobs)
 
 
 async def release(db: AsyncSession, appointment: Appointment, *, now: datetime) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from praxis.core.accounts.models import Professional, User
-from praxis.core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, utcnow
+from praxis.core.tenancy import TenantScoped
 
 # Appointments occupy the diary in units of this many minutes; see SlotHold.
 HOLD_MINUTES = 5

@@ -1,4 +1,4 @@
-"""The booking hot path's statements, built once (core.statements): a day's diary, the
+"""The booking hot path's statements, built once (praxis.core.tenancy): a day's diary, the
 times held, the bookable type, and the appointment with its holds written as rows.
 
 Listing free times and booking run these on every request, so they skip the ORM's per-
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, bindparam, cast, insert, literal, null, select, union_all
+from sqlalchemy import Boolean, Date, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts.models import Professional, ProfessionalStatus
@@ -26,51 +26,50 @@ from praxis.core.booking.models import (
 )
 from praxis.core.booking.slots import DayChange, Interval
 from praxis.core.db import table_of
-from praxis.core.statements import TENANT, run
+from praxis.core.tenancy import insert_rows, narrowed, run, select_rows
 
-_PROFESSIONALS = table_of(Professional)
-_TYPES = table_of(ConsultationType)
-_WEEKLY = table_of(WeeklyAvailability)
-_EXCEPTIONS = table_of(AvailabilityException)
-_APPOINTMENTS = table_of(Appointment)
-_HOLDS = table_of(SlotHold)
-_COLUMNS = tuple(column.key for column in _APPOINTMENTS.c)
+_PROFESSIONALS = narrowed(table_of(Professional))
+_TYPES = narrowed(table_of(ConsultationType))
+_WEEKLY = narrowed(table_of(WeeklyAvailability))
+_EXCEPTIONS = narrowed(table_of(AvailabilityException))
+_HOLDS = narrowed(table_of(SlotHold))
+_COLUMNS = tuple(column.key for column in table_of(Appointment).c)
 
 # One round trip for the diary of a day: its weekly hours and its dated changes together.
-_DIARY = union_all(
-    select(
-        literal(True).label("weekly"),
-        _WEEKLY.c.weekday,
-        cast(null(), Date).label("on_date"),
-        _WEEKLY.c.starts_at,
-        _WEEKLY.c.ends_at,
-        cast(null(), Boolean).label("available"),
-    ).where(
-        _WEEKLY.c.tenant_id == TENANT, _WEEKLY.c.professional_id == bindparam("professional_id")
-    ),
-    select(
-        literal(False),
-        null(),
-        _EXCEPTIONS.c.on_date,
-        _EXCEPTIONS.c.starts_at,
-        _EXCEPTIONS.c.ends_at,
-        _EXCEPTIONS.c.available,
-    ).where(
-        _EXCEPTIONS.c.tenant_id == TENANT,
-        _EXCEPTIONS.c.professional_id == bindparam("professional_id"),
-        _EXCEPTIONS.c.on_date.between(bindparam("first_day"), bindparam("last_day")),
-    ),
+_DIARY = select_rows(
+    union_all(
+        select(
+            literal(True).label("weekly"),
+            _WEEKLY.c.weekday,
+            cast(null(), Date).label("on_date"),
+            _WEEKLY.c.starts_at,
+            _WEEKLY.c.ends_at,
+            cast(null(), Boolean).label("available"),
+        ).where(_WEEKLY.c.professional_id == bindparam("professional_id")),
+        select(
+            literal(False),
+            null(),
+            _EXCEPTIONS.c.on_date,
+            _EXCEPTIONS.c.starts_at,
+            _EXCEPTIONS.c.ends_at,
+            _EXCEPTIONS.c.available,
+        ).where(
+            _EXCEPTIONS.c.professional_id == bindparam("professional_id"),
+            _EXCEPTIONS.c.on_date.between(bindparam("first_day"), bindparam("last_day")),
+        ),
+    )
 )
-_HELD = select(_HOLDS.c.starts_at).where(
-    _HOLDS.c.tenant_id == TENANT,
-    _HOLDS.c.professional_id == bindparam("professional_id"),
-    _HOLDS.c.starts_at >= bindparam("start"),
-    _HOLDS.c.starts_at < bindparam("end"),
+_HELD = select_rows(
+    select(_HOLDS.c.starts_at).where(
+        _HOLDS.c.professional_id == bindparam("professional_id"),
+        _HOLDS.c.starts_at >= bindparam("start"),
+        _HOLDS.c.starts_at < bindparam("end"),
+    )
 )
-_BOOKABLE = (
+_BOOKABLE = select_rows(
     select(
         _TYPES.c.professional_id,
-        _PROFESSIONALS.c.display_name,
+        _PROFESSIONALS.c.display_name.label("professional_name"),
         _TYPES.c.id,
         _TYPES.c.duration_minutes,
         _TYPES.c.price_minor,
@@ -79,16 +78,14 @@ _BOOKABLE = (
     )
     .join_from(_TYPES, _PROFESSIONALS, _PROFESSIONALS.c.id == _TYPES.c.professional_id)
     .where(
-        _TYPES.c.tenant_id == TENANT,
-        _PROFESSIONALS.c.tenant_id == TENANT,
         _TYPES.c.id == bindparam("type_id"),
         _TYPES.c.professional_id == bindparam("professional_id"),
         _TYPES.c.active.is_(True),
         _PROFESSIONALS.c.status == ProfessionalStatus.APPROVED.value,
     )
 )
-_ADD_APPOINTMENT = insert(_APPOINTMENTS)
-_ADD_HOLDS = insert(_HOLDS)
+_ADD_APPOINTMENT = insert_rows(table_of(Appointment))
+_ADD_HOLDS = insert_rows(table_of(SlotHold))
 
 
 @dataclass(frozen=True)
@@ -132,7 +129,7 @@ async def bookable(
     """The approved Professional's active consultation type, in one query."""
     ids = {"professional_id": professional_id, "type_id": type_id}
     found = (await run(db, _BOOKABLE, ids)).first()
-    return Bookable(*found) if found is not None else None
+    return Bookable(**found._mapping) if found is not None else None
 
 
 async def add_appointment(

@@ -1,7 +1,7 @@
 """Finding free slots, booking them and cancelling: the consumer's side of the diary.
 
-Side effects (messages, the video room, refunds) are outbox jobs written in the same
-transaction as the booking or cancellation that causes them.
+What follows a confirmation or a cancellation (messages, the video room, refunds) is other
+domains' business: booking announces the event in the same transaction (``events.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -18,19 +18,16 @@ from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Professional, User
 from praxis.core.accounts.professionals import approved_professional
 from praxis.core.booking import rows
-from praxis.core.booking.confirmation import confirm
+from praxis.core.booking.confirmation import cancel, confirm
 from praxis.core.booking.forms import BookingRequest
-from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationType, SlotHold
+from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationType
+from praxis.core.booking.policy import hold_until, takes_payment
 from praxis.core.booking.rows import Bookable
 from praxis.core.booking.slots import free_slots, hold_units
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
-from praxis.core.manifest import DataCategory
-from praxis.core.money import money
-from praxis.core.notifications.services import queue_appointment_messages
-from praxis.core.payments.services import hold_until, settle_cancellation, takes_payment
-from praxis.core.video.services import queue_deletion
+from praxis.core.providers.manifest import DataCategory
 from praxis.tenants.directory import TenantInfo
 
 MAX_DAYS_PER_QUERY = 31
@@ -139,7 +136,7 @@ async def book(
         created_at=now,
         hold_expires_at=hold_until(tenant, now) if paying else None,
     )
-    jobs = [] if paying else confirm(tenant, appointment, now=now, paid=False)
+    jobs = [] if paying else await confirm(db, tenant, appointment, now=now, paid=False)
     holds = [
         {
             "professional_id": kind.professional_id,
@@ -230,16 +227,7 @@ async def cancel_by_consumer(
             f"Appointments can be cancelled online up to {hours} hours before they start. "
             f"Please contact {tenant.name} to cancel this one."
         )
-    was_confirmed = appointment.status == AppointmentStatus.BOOKED.value
-    appointment.status = AppointmentStatus.CANCELLED.value
-    appointment.cancelled_at = now
-    appointment.cancelled_by = consumer.id
-    await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
-    refunded = await settle_cancellation(db, tenant, appointment, now=now, by_clinic=False)
-    queue_deletion(db, tenant, appointment)
-    if was_confirmed:
-        refund = f"{money(refunded, appointment.currency)} will be refunded." if refunded else ""
-        queue_appointment_messages(db, tenant, appointment.id, "cancelled", refund=refund)
+    await cancel(db, tenant, appointment, now=now, by=consumer.id, by_clinic=False)
     await db.commit()
     return appointment
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from praxis.core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, utcnow
+from praxis.core.tenancy import TenantScoped
 
 
 class IntakeQuestionnaire(TenantScoped, Identified, Base):

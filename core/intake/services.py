@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core import ledger
 from praxis.core.accounts.models import Professional, User
 from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.datakeys import DataKeys
 from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput, NotAllowed, NotFound
 from praxis.core.intake.models import IntakeQuestionnaire, IntakeResponse
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
-from praxis.core.manifest import DataCategory
+from praxis.core.plugins.facade import Facade
+from praxis.core.providers.manifest import DataCategory
 from praxis.core.providers.questionnaires import (
     SHARING_CONSENT,
     Answers,
@@ -30,7 +32,7 @@ from praxis.core.providers.questionnaires import (
     InvalidQuestionnaire,
     QuestionnaireProvider,
 )
-from praxis.core.runtime import Runtime
+from praxis.core.tenancy import Database
 from praxis.tenants.directory import TenantInfo
 
 FIELD_PREFIX = "answer."  # form fields are "answer.<linkId>"
@@ -47,6 +49,17 @@ ACCESS_BASIS = "health care (UK GDPR Art. 9(2)(h)), shared with the consumer's e
 
 
 @dataclass(frozen=True)
+class Desk:
+    """What the intake services use: the database, the clinic's providers (its questionnaire
+    plugin) and its data keys, for one clinic."""
+
+    database: Database
+    providers: Facade
+    data_keys: DataKeys
+    tenant: TenantInfo
+
+
+@dataclass(frozen=True)
 class Intake:
     row: IntakeQuestionnaire
     form: IntakeForm
@@ -57,13 +70,13 @@ def enabled(tenant: TenantInfo) -> bool:
     return bool(tenant.providers.get("questionnaires"))
 
 
-async def current(rt: Runtime, tenant: TenantInfo) -> Intake:
+async def current(desk: Desk) -> Intake:
     """The tenant's active questionnaire, starting from the plugin's default the first time."""
-    provider = await rt.providers(tenant).questionnaires()
-    async with rt.database.reading(tenant.id) as db:
+    provider = await desk.providers.questionnaires()
+    async with desk.database.reading(desk.tenant.id) as db:
         row = await _active(db)
     if row is None:
-        async with rt.database.writing(tenant.id) as db:
+        async with desk.database.writing(desk.tenant.id) as db:
             row = await _active(db)
             if row is None:
                 resource = provider.default_questionnaire()
@@ -91,9 +104,7 @@ def _new_row(
     )
 
 
-async def replace_questionnaire(
-    rt: Runtime, tenant: TenantInfo, text: str, *, actor: User
-) -> IntakeForm:
+async def replace_questionnaire(desk: Desk, text: str, *, actor: User) -> IntakeForm:
     """A clinic admin imports a FHIR R4 Questionnaire; it applies to answers given from now."""
     try:
         resource = json.loads(text)
@@ -103,7 +114,7 @@ async def replace_questionnaire(
         ) from None
     if not isinstance(resource, dict):
         raise InvalidInput({"resource": "Paste one FHIR Questionnaire resource (a JSON object)."})
-    provider = await rt.providers(tenant).questionnaires()
+    provider = await desk.providers.questionnaires()
     try:
         form = provider.read_questionnaire(resource)
     except InvalidQuestionnaire as exc:
@@ -112,7 +123,7 @@ async def replace_questionnaire(
     if problems:
         raise InvalidInput({"resource": " ".join(problems)})
     row = _new_row(resource, form, actor=actor.id)
-    async with rt.database.writing(tenant.id) as db:
+    async with desk.database.writing(desk.tenant.id) as db:
         await db.execute(update(IntakeQuestionnaire).values(active=False))
         db.add(row)
         await db.commit()
@@ -160,14 +171,11 @@ def _plain(answers: Answers) -> dict[str, Any]:
 
 
 async def submit(
-    rt: Runtime,
-    tenant: TenantInfo,
-    consumer: User,
-    appointment_id: uuid.UUID,
-    form_data: dict[str, str],
+    desk: Desk, consumer: User, appointment_id: uuid.UUID, form_data: dict[str, str]
 ) -> None:
     """Check and store the consumer's answers for the Professional of this appointment."""
-    intake = await current(rt, tenant)
+    tenant = desk.tenant
+    intake = await current(desk)
     submitted = {
         key.removeprefix(FIELD_PREFIX): value
         for key, value in form_data.items()
@@ -180,7 +188,7 @@ async def submit(
         raise InvalidInput(fields) from None
     shared = read.answers.get(SHARING_CONSENT) is True
     now = utcnow()
-    async with rt.database.writing(tenant.id) as db:
+    async with desk.database.writing(tenant.id) as db:
         appointment = await db.scalar(
             select(Appointment).where(
                 Appointment.id == appointment_id, Appointment.consumer_id == consumer.id
@@ -190,7 +198,7 @@ async def submit(
             raise NotFound("We could not find that appointment.")
         professional = await db.get(Professional, (tenant.id, appointment.professional_id))
         assert professional is not None
-        sealed = await rt.data_keys.seal(db, tenant.id, json.dumps(_plain(read.answers)))
+        sealed = await desk.data_keys.seal(db, tenant.id, json.dumps(_plain(read.answers)))
         row = await db.scalar(
             select(IntakeResponse).where(
                 IntakeResponse.consumer_id == consumer.id,
@@ -255,15 +263,11 @@ async def engaged(db: AsyncSession, professional_id: uuid.UUID, consumer_id: uui
 
 
 async def answers_for(
-    rt: Runtime,
-    tenant: TenantInfo,
-    professional: Professional,
-    consumer_id: uuid.UUID,
-    *,
-    export: bool = False,
+    desk: Desk, professional: Professional, consumer_id: uuid.UUID, *, export: bool = False
 ) -> AnswersView:
     """A booked Professional reads (or downloads) the answers; the ledger records it first."""
-    async with rt.database.writing(tenant.id) as db:
+    tenant = desk.tenant
+    async with desk.database.writing(tenant.id) as db:
         if not await engaged(db, professional.id, consumer_id):
             raise NotAllowed("Only a Professional this consumer has booked can see their answers.")
         row = await db.scalar(
@@ -278,7 +282,7 @@ async def answers_for(
         assert questionnaire is not None
         answers = None
         if row.shared:
-            answers = json.loads(await rt.data_keys.unseal(db, tenant.id, row.answers_sealed))
+            answers = json.loads(await desk.data_keys.unseal(db, tenant.id, row.answers_sealed))
             await ledger.append(
                 db,
                 Entry(
@@ -296,7 +300,7 @@ async def answers_for(
                 ),
             )
         await db.commit()
-    provider = await rt.providers(tenant).questionnaires()
+    provider = await desk.providers.questionnaires()
     form = provider.read_questionnaire(questionnaire.resource)
     typed = _typed(form, answers) if answers is not None else None
     return AnswersView(form, typed, row.completed_at, questionnaire.resource)
@@ -312,13 +316,13 @@ def _typed(form: IntakeForm, stored: dict[str, Any]) -> Answers:
 
 
 async def response_resource(
-    rt: Runtime, tenant: TenantInfo, professional: Professional, consumer_id: uuid.UUID
+    desk: Desk, professional: Professional, consumer_id: uuid.UUID
 ) -> dict[str, Any]:
     """The answers as a FHIR R4 QuestionnaireResponse (a download, recorded as an export)."""
-    view = await answers_for(rt, tenant, professional, consumer_id, export=True)
+    view = await answers_for(desk, professional, consumer_id, export=True)
     if view.answers is None:
         raise NotAllowed("The consumer did not agree to share their answers with you.")
-    provider = await rt.providers(tenant).questionnaires()
+    provider = await desk.providers.questionnaires()
     return provider.to_response(
         view.resource,
         view.answers,

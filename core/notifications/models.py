@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from praxis.core.db import Base, Identified, TenantScoped, utcnow
+from praxis.core.db import Base, Identified, utcnow
+from praxis.core.tenancy import TenantScoped
 
 
 class SmsOptOut(TenantScoped, Base):

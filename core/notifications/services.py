@@ -18,15 +18,19 @@ from sqlalchemy.orm import joinedload
 
 from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Role, User
+from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.db import utcnow
-from praxis.core.jobs import Job, handles
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
-from praxis.core.manifest import DataCategory
+from praxis.core.money import money
 from praxis.core.notifications.messages import Facts, email_text, sms_text
 from praxis.core.notifications.models import InboundSms, SentMessage, SmsOptOut
+from praxis.core.outbox import Happened, Job, handles, subscribe
+from praxis.core.payments.services import refunded_for
 from praxis.core.providers.common import PermanentFailure
+from praxis.core.providers.manifest import DataCategory
 from praxis.core.providers.sms import SmsInbound, SmsStatusUpdate
+from praxis.core.webhooks import applies
 from praxis.tenants.directory import TenantInfo
 
 SMS_TOPIC = "notify.sms"
@@ -54,6 +58,21 @@ def queue_appointment_messages(
     outbox.stage(db, appointment_message_jobs(tenant, appointment_id, template, **extra))
 
 
+@subscribe(APPOINTMENT_CONFIRMED)
+async def confirmation_messages(db: AsyncSession, happened: Happened) -> None:
+    template = "payment_confirmed" if happened.payload["paid"] else "booking_confirmed"
+    appointment_id = uuid.UUID(happened.payload["appointment_id"])
+    happened.jobs.extend(appointment_message_jobs(happened.tenant, appointment_id, template))
+
+
+@subscribe(APPOINTMENT_CANCELLED)
+async def cancellation_messages(db: AsyncSession, happened: Happened) -> None:
+    """Only a confirmed appointment's cancellation is told: a hold never was."""
+    if happened.payload["was_confirmed"]:
+        appointment_id = uuid.UUID(happened.payload["appointment_id"])
+        happened.jobs.extend(appointment_message_jobs(happened.tenant, appointment_id, "cancelled"))
+
+
 def _when(tenant: TenantInfo, moment: datetime) -> str:
     local = moment.astimezone(tenant.zone)
     return str(format_datetime(local, "EEE d MMM 'at' HH:mm", locale=tenant.locale))
@@ -67,13 +86,20 @@ async def _appointment(db: AsyncSession, appointment_id: uuid.UUID) -> Appointme
     )
 
 
-def _facts(job: Job, appointment: Appointment) -> Facts:
+async def _refund_words(db: AsyncSession, job: Job, appointment: Appointment) -> str:
+    """What a cancellation message says about money back (asked for in the same event)."""
+    if job.payload["template"] != "cancelled":
+        return ""
+    refunded = await refunded_for(db, appointment.id)
+    return f"{money(refunded, appointment.currency)} will be refunded." if refunded else ""
+
+
+def _facts(job: Job, appointment: Appointment, refund: str = "") -> Facts:
     tenant = job.tenant
-    refund = job.payload.get("refund", "")
     return Facts(
         clinic=tenant.name,
         when=_when(tenant, appointment.starts_at),
-        link=f"{job.rt.settings.site_url(tenant.slug)}/appointments/{appointment.id}",
+        link=f"{job.site_url}/appointments/{appointment.id}",
         contact=tenant.controller.dpo_contact,
         refund=f" {refund}" if refund else "",
     )
@@ -171,7 +197,8 @@ async def send_sms(job: Job) -> None:
                 return
             phone, subject_id = appointment.consumer.phone, appointment.consumer_id
             appointment_id = appointment.id
-            body = sms_text(template, _facts(job, appointment))
+            refund = await _refund_words(db, job, appointment)
+            body = sms_text(template, _facts(job, appointment, refund))
             about = ABOUT_APPOINTMENT
         if await is_opted_out(db, phone):
             return  # said STOP: nothing is sent, nothing is disclosed
@@ -220,7 +247,8 @@ async def send_email(job: Job) -> None:
         appointment = await _appointment(db, uuid.UUID(job.payload["appointment_id"]))
         if appointment is None or not _still_relevant(template, appointment):
             return
-        subject, text = email_text(template, _facts(job, appointment))
+        refund = await _refund_words(db, job, appointment)
+        subject, text = email_text(template, _facts(job, appointment, refund))
         address, consumer_id = appointment.consumer.email, appointment.consumer_id
     receipt = await job.providers.send_email(
         subject_id=consumer_id,
@@ -252,8 +280,9 @@ async def send_email(job: Job) -> None:
 # --- webhooks ------------------------------------------------------------------------------
 
 
+@applies(SmsStatusUpdate)
 async def apply_status(
-    db: AsyncSession, tenant: TenantInfo, plugin: str, event: SmsStatusUpdate
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: SmsStatusUpdate, now: datetime
 ) -> None:
     """A delivery report: note it; an unsubscribed recipient is opted out at once."""
     message = await db.scalar(
@@ -288,9 +317,11 @@ def keyword(body: str) -> str:
     return "other"
 
 
-async def apply_inbound(db: AsyncSession, tenant: TenantInfo, event: SmsInbound) -> None:
+@applies(SmsInbound)
+async def apply_inbound(
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: SmsInbound, now: datetime
+) -> None:
     """STOP opts the number out before anything else can be sent; START back in; HELP answers."""
-    now = utcnow()
     word = keyword(event.body)
     inbound = InboundSms(id=uuid.uuid4(), phone=event.from_number, keyword=word, received_at=now)
     db.add(inbound)

@@ -1,4 +1,4 @@
-"""The hot path of a paid checkout, in prebuilt statements (core.statements): every paid
+"""The hot path of a paid checkout, in prebuilt statements (praxis.core.tenancy): every paid
 booking sends this webhook once, and in the usual case it is two UPDATEs."""
 
 from __future__ import annotations
@@ -7,44 +7,44 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.db import table_of
 from praxis.core.payments.models import Payment, PaymentStatus
 from praxis.core.providers.payments import PaymentEvent
-from praxis.core.statements import TENANT, run
+from praxis.core.tenancy import run, update_rows
 
 _PAYMENTS = table_of(Payment)
 _APPOINTMENTS = table_of(Appointment)
-_PAY_OPEN_CHECKOUT = (
-    update(_PAYMENTS)
-    .where(
-        _PAYMENTS.c.tenant_id == TENANT,
+_PAY_OPEN_CHECKOUT = update_rows(
+    _PAYMENTS,
+    where=(
         _PAYMENTS.c.plugin == bindparam("by_plugin"),
         _PAYMENTS.c.checkout_ref == bindparam("checkout"),
         _PAYMENTS.c.account_ref == bindparam("account"),
         _PAYMENTS.c.status == PaymentStatus.OPEN.value,
-    )
-    .values(
-        status=PaymentStatus.PAID.value,
-        payment_ref=bindparam("new_payment_ref"),
-        paid_at=bindparam("new_paid_at"),
-    )
-    .returning(_PAYMENTS.c.id, _PAYMENTS.c.appointment_id)
+    ),
+    values={
+        "status": PaymentStatus.PAID.value,
+        "payment_ref": bindparam("new_payment_ref"),
+        "paid_at": bindparam("new_paid_at"),
+    },
+    returning=(_PAYMENTS.c.id, _PAYMENTS.c.appointment_id),
 )
-_CONFIRM_HELD = (
-    update(_APPOINTMENTS)
-    .where(
-        _APPOINTMENTS.c.tenant_id == TENANT,
+_CONFIRM_HELD = update_rows(
+    _APPOINTMENTS,
+    where=(
         _APPOINTMENTS.c.id == bindparam("appointment"),
         _APPOINTMENTS.c.status == AppointmentStatus.AWAITING_PAYMENT.value,
-    )
-    .values(
-        status=AppointmentStatus.BOOKED.value, confirmed_at=bindparam("at"), hold_expires_at=None
-    )
-    .returning(_APPOINTMENTS.c.mode)
+    ),
+    values={
+        "status": AppointmentStatus.BOOKED.value,
+        "confirmed_at": bindparam("at"),
+        "hold_expires_at": None,
+    },
+    returning=(_APPOINTMENTS.c.mode,),
 )
 
 
@@ -65,7 +65,7 @@ async def mark_paid(db: AsyncSession, plugin: str, event: PaymentEvent) -> Paid 
         "new_paid_at": event.occurred_at,
     }
     found = (await run(db, _PAY_OPEN_CHECKOUT, checkout)).first()
-    return Paid(*found) if found is not None else None
+    return Paid(found.id, found.appointment_id) if found is not None else None
 
 
 async def confirm_held(db: AsyncSession, appointment_id: uuid.UUID, *, now: datetime) -> str | None:

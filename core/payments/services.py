@@ -18,10 +18,12 @@ from sqlalchemy.orm import joinedload
 from praxis.core import outbox
 from praxis.core.accounts.models import User
 from praxis.core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
+from praxis.core.booking.events import APPOINTMENT_CANCELLED
 from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.booking.policy import HOLD_MARGIN, refund_due
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict, NotFound, ProviderNotReady
-from praxis.core.jobs import Job, handles
+from praxis.core.outbox import Happened, Job, handles, subscribe
 from praxis.core.payments import rows
 from praxis.core.payments.models import (
     Payment,
@@ -30,22 +32,15 @@ from praxis.core.payments.models import (
     PaymentStatus,
     RefundStatus,
 )
+from praxis.core.plugins.facade import Facade
 from praxis.core.providers.payments import CheckoutRequest, PaymentEvent
-from praxis.core.runtime import Runtime
+from praxis.core.tenancy import Database
+from praxis.core.webhooks import applies
 from praxis.tenants.directory import TenantInfo
 
 REFUND_TOPIC = "payments.refund"
 EXPIRE_TOPIC = "payments.expire_checkout"
 _REFUND_WORDS = {"canceled": RefundStatus.FAILED.value}  # the provider's word, in ours
-HOLD_MARGIN = timedelta(minutes=5)  # the time stays held a little past the checkout's expiry
-
-
-def takes_payment(tenant: TenantInfo, price_minor: int) -> bool:
-    return price_minor > 0 and bool(tenant.providers.get("payments"))
-
-
-def hold_until(tenant: TenantInfo, now: datetime) -> datetime:
-    return now + timedelta(minutes=tenant.booking.payment_hold_minutes) + HOLD_MARGIN
 
 
 async def receiving_account(
@@ -99,10 +94,17 @@ def _description(tenant: TenantInfo, appointment: Appointment) -> str:
 
 
 async def checkout_url(
-    rt: Runtime, tenant: TenantInfo, consumer: User, appointment_id: uuid.UUID, *, now: datetime
+    database: Database,
+    providers: Facade,
+    tenant: TenantInfo,
+    consumer: User,
+    appointment_id: uuid.UUID,
+    *,
+    site_url: str,
+    now: datetime,
 ) -> str:
     """The hosted payment page for an appointment awaiting payment (made once, reused)."""
-    async with rt.database.reading(tenant.id) as db:
+    async with database.reading(tenant.id) as db:
         appointment = await db.scalar(
             select(Appointment)
             .options(
@@ -117,16 +119,15 @@ async def checkout_url(
         existing = await open_payment(db, appointment.id, now=now)
         if existing is not None:
             return existing.checkout_url
-        facade = rt.providers(tenant)
-        plugin = (await facade.built("payments")).manifest.name
+        plugin = (await providers.built("payments")).manifest.name
         account = await receiving_account(db, plugin, appointment.professional_id)
     if account is None:
         raise ProviderNotReady(
             f"{tenant.name} cannot take payments online yet. Please contact the clinic."
         )
-    base = rt.settings.site_url(tenant.slug)
+    base = site_url
     expires = now + timedelta(minutes=tenant.booking.payment_hold_minutes)
-    checkout = await facade.create_checkout(
+    checkout = await providers.create_checkout(
         subject_id=consumer.id,
         request=CheckoutRequest(
             idempotency_key=f"checkout-{appointment.id}",
@@ -141,7 +142,7 @@ async def checkout_url(
             expires_at=expires,
         ),
     )
-    async with rt.database.writing(tenant.id) as db:
+    async with database.writing(tenant.id) as db:
         existing = await db.scalar(
             select(Payment).where(Payment.checkout_ref == checkout.checkout_id)
         )
@@ -169,38 +170,38 @@ async def checkout_url(
     return checkout.url
 
 
-def refund_due(
-    tenant: TenantInfo, appointment: Appointment, paid: int, *, now: datetime, by_clinic: bool
-) -> int:
-    """What the clinic's cancellation policy gives back (always all of it if the clinic cancels)."""
-    if by_clinic or now <= appointment.starts_at - timedelta(
-        hours=tenant.booking.full_refund_hours
-    ):
-        return paid
-    return paid * tenant.booking.late_refund_percent // 100
-
-
-async def settle_cancellation(
-    db: AsyncSession,
-    tenant: TenantInfo,
-    appointment: Appointment,
-    *,
-    now: datetime,
-    by_clinic: bool,
-) -> int:
-    """Refund what the policy gives back and close unpaid checkouts. Returns the refund."""
-    refunded = 0
+@subscribe(APPOINTMENT_CANCELLED)
+async def settle_cancellation(db: AsyncSession, happened: Happened) -> None:
+    """Refund what the policy gives back and close unpaid checkouts."""
+    tenant, appointment_id = happened.tenant, uuid.UUID(happened.payload["appointment_id"])
+    appointment = await db.get(Appointment, (tenant.id, appointment_id))
+    if appointment is None:
+        return
+    by_clinic = bool(happened.payload["by_clinic"])
+    when = happened.now
     for payment in await payments_of(db, appointment.id):
         if payment.status == PaymentStatus.OPEN.value:
             outbox.enqueue(db, tenant.id, EXPIRE_TOPIC, {"payment_id": str(payment.id)})
         elif payment.status == PaymentStatus.PAID.value:
             amount = refund_due(
-                tenant, appointment, payment.amount_minor, now=now, by_clinic=by_clinic
+                tenant, appointment.starts_at, payment.amount_minor, now=when, by_clinic=by_clinic
             )
             if amount > 0:
-                refunded += amount
-                queue_refund(db, tenant, payment, amount, "cancelled by the consumer")
-    return refunded
+                who = "the clinic" if by_clinic else "the consumer"
+                queue_refund(db, tenant, payment, amount, f"cancelled by {who}")
+
+
+async def refunded_for(db: AsyncSession, appointment_id: uuid.UUID) -> int:
+    """What is being given back for an appointment (requested, pending or made)."""
+    refunds = await db.scalars(
+        select(PaymentRefund)
+        .join(Payment, Payment.id == PaymentRefund.payment_id)
+        .where(
+            Payment.appointment_id == appointment_id,
+            PaymentRefund.status != RefundStatus.FAILED.value,
+        )
+    )
+    return sum(refund.amount_minor for refund in refunds)
 
 
 def queue_refund(
@@ -262,8 +263,9 @@ async def expire_checkout(job: Job) -> None:
     )
 
 
+@applies(PaymentEvent)
 async def apply_event(
-    db: AsyncSession, tenant: TenantInfo, plugin: str, event: PaymentEvent, *, now: datetime
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: PaymentEvent, now: datetime
 ) -> None:
     """The effect of one verified payments webhook, in the webhook's transaction."""
     if event.type == "account_updated":
@@ -352,7 +354,7 @@ async def _paid_for(
     awaiting = appointment.status == AppointmentStatus.AWAITING_PAYMENT.value
     released = appointment.status == AppointmentStatus.RELEASED.value
     if awaiting or (released and await hold_again(db, appointment)):
-        await outbox.add_jobs(db, confirm(tenant, appointment, now=now, paid=True))
+        await outbox.add_jobs(db, await confirm(db, tenant, appointment, now=now, paid=True))
     elif appointment.status != AppointmentStatus.BOOKED.value:
         # Paid for a time that is gone (cancelled, or re-booked by someone else): all back.
         queue_refund(db, tenant, payment, payment.amount_minor, "paid after the time was released")
@@ -368,7 +370,8 @@ async def _paid_in_time(
         return False
     mode = await rows.confirm_held(db, paid.appointment_id, now=now)
     if mode is not None:
-        await outbox.add_jobs(db, confirmation_jobs(tenant, paid.appointment_id, mode, paid=True))
+        jobs = await confirmation_jobs(db, tenant, paid.appointment_id, mode, now=now, paid=True)
+        await outbox.add_jobs(db, jobs)
         return True
     payment = await db.get(Payment, (tenant.id, paid.id))  # paid, but the time is not held
     appointment = await db.get(Appointment, (tenant.id, paid.appointment_id))
@@ -395,18 +398,19 @@ async def release_unpaid(db: AsyncSession, tenant: TenantInfo, *, now: datetime)
     return len(stale)
 
 
-async def connect_clinic(rt: Runtime, tenant: TenantInfo) -> str:
+async def connect_clinic(
+    database: Database, facade: Facade, tenant: TenantInfo, *, site_url: str
+) -> str:
     """The provider's onboarding page for the clinic's own account (made on first use)."""
-    facade = rt.providers(tenant)
     plugin = (await facade.built("payments")).manifest.name
-    async with rt.database.reading(tenant.id) as db:
+    async with database.reading(tenant.id) as db:
         account = await clinic_account(db, plugin)
     if account is None:
         region = tenant.locale.rsplit("_", 1)[-1] if "_" in tenant.locale else "GB"
         created = await facade.create_account(
             idempotency_key=f"account-{tenant.id}", country=region
         )
-        async with rt.database.writing(tenant.id) as db:
+        async with database.writing(tenant.id) as db:
             account = await clinic_account(db, plugin)
             if account is None:
                 account = PaymentAccount(
@@ -418,10 +422,9 @@ async def connect_clinic(rt: Runtime, tenant: TenantInfo) -> str:
                 )
                 db.add(account)
             await db.commit()
-    base = rt.settings.site_url(tenant.slug)
     link = await facade.onboarding_link(
         account_id=account.account_ref,
-        return_url=f"{base}/admin/payments?returned=1",
-        refresh_url=f"{base}/admin/payments",
+        return_url=f"{site_url}/admin/payments?returned=1",
+        refresh_url=f"{site_url}/admin/payments",
     )
     return link.url

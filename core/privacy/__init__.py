@@ -1,1 +1,1 @@
-"""Privacy: who received whose data, and the requests people make about it."""
+"""The privacy a clinic runs and a patient uses: disclosures entered by hand."""

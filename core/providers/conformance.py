@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from praxis.core.manifest import DataCategory, PluginManifest
 from praxis.core.providers.common import ProviderContext, ProviderFactory
 from praxis.core.providers.email import EmailProvider
+from praxis.core.providers.manifest import DataCategory, PluginManifest
 from praxis.core.providers.payments import PaymentsProvider
 from praxis.core.providers.questionnaires import QuestionnaireProvider
 from praxis.core.providers.sms import SmsProvider

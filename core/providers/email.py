@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from praxis.core.manifest import DataCategory
+from praxis.core.providers.manifest import DataCategory
 
 
 @dataclass(frozen=True)

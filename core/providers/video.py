@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from praxis.core.manifest import DataCategory
 from praxis.core.providers.common import WebhookReply, WebhookRequest
+from praxis.core.providers.manifest import DataCategory
 
 
 @dataclass(frozen=True)

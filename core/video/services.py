@@ -12,12 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import outbox
+from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationMode
 from praxis.core.crypto import Keyring
 from praxis.core.db import utcnow
-from praxis.core.jobs import Job, handles
+from praxis.core.outbox import Happened, Job, handles, subscribe
 from praxis.core.providers.video import AttendanceEvent
 from praxis.core.video.models import Attendance, VideoMeeting
+from praxis.core.webhooks import applies
 from praxis.tenants.directory import TenantInfo
 
 CREATE_TOPIC = "video.create_meeting"
@@ -37,9 +39,16 @@ def meeting_jobs(tenant: TenantInfo, appointment_id: uuid.UUID, mode: str) -> li
     return []
 
 
-def queue_deletion(db: AsyncSession, tenant: TenantInfo, appointment: Appointment) -> None:
-    if appointment.mode == ConsultationMode.VIDEO.value:
-        outbox.enqueue(db, tenant.id, DELETE_TOPIC, {"appointment_id": str(appointment.id)})
+@subscribe(APPOINTMENT_CONFIRMED)
+async def room_for_confirmed(db: AsyncSession, happened: Happened) -> None:
+    appointment_id = uuid.UUID(happened.payload["appointment_id"])
+    happened.jobs.extend(meeting_jobs(happened.tenant, appointment_id, happened.payload["mode"]))
+
+
+@subscribe(APPOINTMENT_CANCELLED)
+async def no_room_for_cancelled(db: AsyncSession, happened: Happened) -> None:
+    if happened.payload["mode"] == ConsultationMode.VIDEO.value:
+        happened.follow_with(DELETE_TOPIC, {"appointment_id": happened.payload["appointment_id"]})
 
 
 @handles(CREATE_TOPIC)
@@ -62,7 +71,7 @@ async def create_meeting(job: Job) -> None:
         attempt=job.attempt,
     )
     plugin = (await facade.built("video")).manifest.name
-    keyring = job.rt.keyring
+    keyring = job.keyring
     async with job.writing() as db:
         db.add(
             VideoMeeting(
@@ -125,7 +134,10 @@ async def room_link(
     return RoomLink(keyring.unseal(_SEAL, sealed), opens, closes, ready=True)
 
 
-async def apply_attendance(db: AsyncSession, plugin: str, event: AttendanceEvent) -> None:
+@applies(AttendanceEvent)
+async def apply_attendance(
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: AttendanceEvent, now: datetime
+) -> None:
     """Events may repeat and arrive in any order: first joins and the last end win."""
     meeting = await db.scalar(
         select(VideoMeeting).where(

@@ -27,6 +27,8 @@ from praxis.core.accounts.sessions import Signed
 from praxis.core.config import Settings
 from praxis.core.crypto import token_digest
 from praxis.core.db import enter_write_mode, utcnow
+from praxis.core.intake.services import Desk
+from praxis.core.plugins.facade import Facade
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import PlatformSite, Site, TenantInfo
 
@@ -154,6 +156,21 @@ class Ctx:
     @property
     def settings(self) -> Settings:
         return self.rt.settings
+
+    @property
+    def providers(self) -> Facade:
+        """The clinic's providers: the one way to call them, each call in the ledger."""
+        return self.rt.providers(self.tenant)
+
+    @property
+    def site_url(self) -> str:
+        """The clinic's public address, for links and provider callbacks."""
+        return self.settings.site_url(self.tenant.slug)
+
+    @property
+    def intake(self) -> Desk:
+        """What the intake questionnaire's services use, for this clinic."""
+        return Desk(self.rt.database, self.providers, self.rt.data_keys, self.tenant)
 
     @cached_property
     def now(self) -> datetime:

@@ -24,7 +24,7 @@ from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 from tests.conftest import client_for
-from tests.fakes.fixtures import Providers
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, login, post_form
 
 CONSUMER_PHONE = "+447911123456"  # what tests.support gives every person, in E.164
@@ -170,8 +170,8 @@ async def events(rt: Runtime, clinic: Clinic) -> list[LedgerEvent]:
 
 
 async def jobs(rt: Runtime, clinic: Clinic, topic: str | None = None) -> list[OutboxJob]:
-    async with rt.database.reading() as db:
-        query = select(OutboxJob).where(OutboxJob.tenant_id == clinic.tenant.id)
+    async with rt.database.reading(clinic.tenant.id) as db:  # the clinic's own jobs only
+        query = select(OutboxJob)
         if topic:
             query = query.where(OutboxJob.topic == topic)
         return list((await db.scalars(query.order_by(OutboxJob.created_at))).all())

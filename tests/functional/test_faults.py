@@ -13,22 +13,22 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from praxis.core import jobs, outbox
+from praxis.core import outbox
+from praxis.core import outbox as jobs
 from praxis.core.db import utcnow
-from praxis.core.jobs import Job
 from praxis.core.ledger import LedgerEvent
 from praxis.core.notifications.models import SentMessage
-from praxis.core.outbox import OutboxJob
+from praxis.core.outbox import Job, OutboxJob
 from praxis.core.payments.models import Payment, PaymentRefund
 from praxis.core.payments.services import REFUND_TOPIC
-from praxis.core.providers.facade import Facade
+from praxis.core.plugins.facade import Facade
 from praxis.core.runtime import Runtime
 from praxis.core.video.models import VideoMeeting
 from praxis.core.video.services import CREATE_TOPIC
 from tests.conftest import client_for
-from tests.fakes.fixtures import Providers
 from tests.functional.flows import CONSUMER_PHONE, book_and_pay, events
 from tests.functional.flows import jobs as jobs_of
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, count_rows, csrf_in, login, post_form
 
 SMS_TOPIC = "notify.sms"
@@ -74,7 +74,7 @@ async def hourly_until_settled(rt: Runtime, clinic: Clinic, topic: str, hours: i
     for hour in range(hours):
         if (await only_job(rt, clinic, topic)).status in ("done", "dead"):
             return
-        await jobs.run_due(rt, now=start + timedelta(hours=hour))
+        await jobs.run_due(rt.jobs, now=start + timedelta(hours=hour))
 
 
 async def disclosures_of(rt: Runtime, clinic: Clinic, job: OutboxJob) -> list[LedgerEvent]:
@@ -144,14 +144,14 @@ async def test_a_throttled_call_is_retried_no_earlier_than_retry_after(
     await paid_booking(app, clinic, providers)
     providers.twilio.faults.throttle_next(1, retry_after=600)
     start = utcnow()
-    await jobs.run_due(rt, now=start)
+    await jobs.run_due(rt.jobs, now=start)
     job = await only_job(rt, clinic, SMS_TOPIC)
     assert job.status == "pending" and "429" in job.last_error
     assert job.run_after >= start + timedelta(seconds=600)
-    await jobs.run_due(rt, now=start + timedelta(seconds=599))
+    await jobs.run_due(rt.jobs, now=start + timedelta(seconds=599))
     assert (await only_job(rt, clinic, SMS_TOPIC)).attempts == 1  # not a second too early
     assert texts_to_consumer(providers) == 0
-    await jobs.run_due(rt, now=start + timedelta(seconds=601))
+    await jobs.run_due(rt.jobs, now=start + timedelta(seconds=601))
     assert (await only_job(rt, clinic, SMS_TOPIC)).status == "done"
     assert texts_to_consumer(providers) == 1
 
@@ -172,10 +172,10 @@ async def test_a_timeout_is_retried_and_the_provider_acts_once(
         providers.twilio.lose_next_response(delay=1.0)
         topic, delivered = SMS_TOPIC, texts_to_consumer
     start = utcnow()
-    await jobs.run_due(rt, now=start)
+    await jobs.run_due(rt.jobs, now=start)
     job = await only_job(rt, clinic, topic)
     assert job.status == "pending" and "in time" in job.last_error
-    await jobs.run_due(rt, now=start + timedelta(hours=1))
+    await jobs.run_due(rt.jobs, now=start + timedelta(hours=1))
     assert (await only_job(rt, clinic, topic)).status == "done"
     assert delivered(providers) == 1
 
@@ -203,8 +203,8 @@ async def run_killed_then_again(rt: Runtime) -> None:
     """A worker dies mid-batch; another takes its jobs once their lease has expired."""
     start = utcnow()
     with pytest.raises(Crash):
-        await jobs.run_due(rt, now=start)
-    await jobs.drain(rt, now=start + rt.retry_policy.lease + timedelta(minutes=1))
+        await jobs.run_due(rt.jobs, now=start)
+    await jobs.drain(rt.jobs, now=start + rt.retry_policy.lease + timedelta(minutes=1))
 
 
 @pytest.mark.parametrize("kind", ["sms", "video"])
@@ -318,14 +318,14 @@ async def test_trying_a_dead_job_again_still_finds_what_an_earlier_attempt_sent(
     await paid_booking(app, clinic, providers)
     providers.twilio.lose_next_response(delay=1.0)  # attempt 1: sent, the answer lost
     start = utcnow()
-    await jobs.run_due(rt, now=start)
+    await jobs.run_due(rt.jobs, now=start)
     providers.twilio.faults.fail_next(1, status=500)  # attempt 2, the last: an outage
-    await jobs.run_due(rt, now=start + timedelta(hours=1))
+    await jobs.run_due(rt.jobs, now=start + timedelta(hours=1))
     job = await only_job(rt, clinic, SMS_TOPIC)
     assert job.status == "dead" and texts_to_consumer(providers) == 1
-    async with rt.database.writing() as db:
-        assert await outbox.retry_dead(db, clinic.tenant.id, job.id)
+    async with rt.database.writing(clinic.tenant.id) as db:
+        assert await outbox.retry_dead(db, job.id)
         await db.commit()
-    await jobs.run_due(rt, now=start + timedelta(hours=2))
+    await jobs.run_due(rt.jobs, now=start + timedelta(hours=2))
     assert (await only_job(rt, clinic, SMS_TOPIC)).status == "done"
     assert texts_to_consumer(providers) == 1  # staff's "Try again" did not text twice

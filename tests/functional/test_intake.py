@@ -23,7 +23,6 @@ from praxis.core.intake import services as intake
 from praxis.core.intake.models import IntakeQuestionnaire, IntakeResponse
 from praxis.core.runtime import Runtime
 from tests.conftest import TEST_SECRET, client_for
-from tests.fakes.fixtures import Providers
 from tests.functional.flows import (
     ANSWERS,
     answer_intake,
@@ -34,6 +33,7 @@ from tests.functional.flows import (
     signed_in,
     travel_to,
 )
+from tests.provider_fixtures import Providers
 from tests.support import (
     Clinic,
     count_rows,
@@ -141,9 +141,8 @@ async def test_only_the_booked_professional_reads_the_answers_and_each_reading_i
     assert refused.status_code == 404 and "172.5" not in refused.text
     assert (await other.get(f"{answers_page}.json")).status_code == 404
     with pytest.raises(NotAllowed):
-        await intake.answers_for(
-            rt, clinic.tenant, await profile(rt, clinic, colleague_id), clinic.consumer.id
-        )
+        desk = intake.Desk(rt.database, rt.providers(clinic.tenant), rt.data_keys, clinic.tenant)
+        await intake.answers_for(desk, await profile(rt, clinic, colleague_id), clinic.consumer.id)
     assert (await consumer.get(answers_page)).status_code == 403
     admin = await signed_in(app, clinic, clinic.admin.username)
     assert (await admin.get(answers_page)).status_code == 403

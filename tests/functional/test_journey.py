@@ -14,16 +14,17 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from praxis.core import audit, ledger
+from praxis.core import ledger
 from praxis.core.booking.models import Appointment
 from praxis.core.db import utcnow
 from praxis.core.ledger import EventKind
+from praxis.core.ledger import verify as audit
 from praxis.core.payments.models import Payment
 from praxis.core.runtime import Runtime
 from praxis.core.video.models import VideoMeeting
 from praxis.core.worker import scan_appointments
 from tests.conftest import client_for
-from tests.fakes.fixtures import CLINIC_NUMBER, Providers
+from tests.provider_fixtures import CLINIC_NUMBER, Providers
 from tests.support import Clinic, login, person_fields, post_form
 
 ANSWERS = {

@@ -18,9 +18,9 @@ from praxis.core.db import utcnow
 from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
 from praxis.core.runtime import Runtime
 from praxis.core.web.pages.ledger import COLUMNS
-from tests.fakes.fixtures import Providers
 from tests.functional.flows import book_and_pay, events, signed_in
 from tests.functional.test_pages_quality import check_page
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, count_rows, make_consumer, post_form
 
 PRO_NAME = "Alpha.Pro Example"

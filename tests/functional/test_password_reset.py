@@ -16,7 +16,7 @@ from praxis.core.db import utcnow
 from praxis.core.outbox import OutboxJob
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
-from tests.fakes.fixtures import Providers
+from tests.provider_fixtures import Providers
 from tests.support import PASSWORD, Clinic, csrf_in, post_form
 
 NEW_PASSWORD = "a-brand-new-password"
@@ -86,7 +86,7 @@ async def test_the_answer_is_the_same_for_an_unknown_account_and_nothing_is_sent
     assert known.status_code == unknown.status_code == 303
     assert known.headers["location"] == unknown.headers["location"] == "/login"
     assert await providers.run_jobs() == 1  # only the real account got a job
-    async with rt.database.reading() as db:
+    async with rt.database.reading(clinic.tenant.id) as db:
         topics = list(await db.scalars(select(OutboxJob.topic)))
     assert topics == ["accounts.password_reset"]
 

@@ -14,21 +14,13 @@ from sqlalchemy import delete, inspect, select
 import praxis.core.models  # noqa: F401  (every table in Base.metadata)
 from praxis.core.booking.models import Appointment
 from praxis.core.db import Base, utcnow
-from praxis.core.jobs import Job
+from praxis.core.outbox import Job
 from praxis.core.payments.models import Payment, PaymentAccount, PaymentRefund
 from praxis.core.payments.services import EXPIRE_TOPIC, REFUND_TOPIC
+from praxis.core.plugins.settings import put_settings
 from praxis.core.providers.common import TemporaryFailure
-from praxis.core.providers.settings import put_settings
 from praxis.core.runtime import Runtime
 from praxis.core.worker import scan_appointments
-from tests.fakes.fixtures import (
-    STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRET,
-    FakeStripe,
-    Providers,
-    payment_account,
-    plugin_settings,
-)
 from tests.functional.flows import (
     CONSUMER_PHONE,
     appointment,
@@ -41,6 +33,14 @@ from tests.functional.flows import (
     set_policy,
     signed_in,
     travel_to,
+)
+from tests.provider_fixtures import (
+    STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    FakeStripe,
+    Providers,
+    payment_account,
+    plugin_settings,
 )
 from tests.support import Clinic, post_form
 

@@ -9,7 +9,7 @@ import pytest
 
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
-from tests.fakes.fixtures import STRIPE_KEY, Providers
+from tests.provider_fixtures import STRIPE_KEY, Providers
 from tests.support import Clinic, csrf_in, login, make_operator
 
 

@@ -11,12 +11,14 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from praxis.core.providers.settings import ProviderSetting
+from praxis.core.plugins.settings import ProviderSetting
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 from tests.conftest import client_for
-from tests.fakes.fixtures import (
+from tests.functional.flows import signed_in
+from tests.functional.test_pages_quality import check_page
+from tests.provider_fixtures import (
     CLINIC_NUMBER,
     STRIPE_KEY,
     STRIPE_WEBHOOK_SECRET,
@@ -26,8 +28,6 @@ from tests.fakes.fixtures import (
     WHEREBY_SECRET,
     Providers,
 )
-from tests.functional.flows import signed_in
-from tests.functional.test_pages_quality import check_page
 from tests.support import Clinic, csrf_in, login, post_form
 
 SECRETS = (TWILIO_TOKEN, WHEREBY_KEY, WHEREBY_SECRET, STRIPE_KEY, STRIPE_WEBHOOK_SECRET)

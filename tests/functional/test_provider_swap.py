@@ -28,11 +28,10 @@ from praxis.core.app import create_app
 from praxis.core.config import Settings
 from praxis.core.notifications.services import SMS_TOPIC
 from praxis.core.runtime import Runtime
+from praxis.core.sandbox.harness import RunningFake, start
 from praxis.core.worker import scan_appointments
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
-from tests.fakes.fixtures import Providers
-from tests.fakes.harness import RunningFake, start
 from tests.functional.flows import (
     CONSUMER_PHONE,
     appointment,
@@ -41,6 +40,7 @@ from tests.functional.flows import (
     jobs,
     signed_in,
 )
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, post_form
 from tests.unit.test_layering import PLUGIN_API, imports, within
 

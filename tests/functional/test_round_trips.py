@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import event
 
 from praxis.core.runtime import Runtime
-from tests.fakes.fixtures import Providers
 from tests.functional.flows import book, open_checkout, signed_in
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, booking_form, csrf_in, first_free_slot, login
 
 

@@ -15,7 +15,6 @@ from praxis.core.notifications.models import SmsOptOut
 from praxis.core.notifications.services import SMS_TOPIC
 from praxis.core.runtime import Runtime
 from praxis.core.worker import scan_appointments
-from tests.fakes.fixtures import CLINIC_NUMBER, Providers
 from tests.functional.flows import (
     CONSUMER_PHONE,
     appointment,
@@ -25,6 +24,7 @@ from tests.functional.flows import (
     set_policy,
     signed_in,
 )
+from tests.provider_fixtures import CLINIC_NUMBER, Providers
 from tests.support import Clinic, post_form
 
 TWILIO = "Twilio Ireland Limited"
@@ -226,7 +226,7 @@ async def test_a_stop_reply_counts_after_the_clinic_switched_sms_away_from_twili
     app: Any, rt: Runtime, clinic: Clinic, providers: Providers
 ) -> None:
     """A reply to an old text still arrives from the old provider: STOP must not be lost."""
-    from tests.fakes.fixtures import use_providers
+    from tests.provider_fixtures import use_providers
 
     await use_providers(rt, clinic.tenant.id, {"sms": ""})  # SMS off
     client = httpx.AsyncClient(

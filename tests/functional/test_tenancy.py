@@ -30,8 +30,8 @@ from praxis.core.booking import diary
 from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm
 from praxis.core.booking.models import Appointment, AvailabilityException, ConsultationType
 from praxis.core.booking.models import WeeklyAvailability as Weekly
-from praxis.core.db import tenant_tables
 from praxis.core.runtime import Runtime
+from praxis.core.tenancy import tenant_tables
 from praxis.tenants.services import save_tenant, set_domain_verified
 from tests.conftest import client_for
 from tests.support import (
@@ -555,8 +555,9 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
             return "postgresql"
 
         async def test_the_app_connects_as_the_restricted_role(self, rt: Runtime) -> None:
+            who = text("SELECT current_user").execution_options(platform_scope=True)
             async with rt.database.reading() as db:
-                assert await db.scalar(text("SELECT current_user")) == APP_ROLE
+                assert await db.scalar(who) == APP_ROLE
 
         async def test_no_tenant_set_sees_no_rows(
             self, postgres_url: str, clinic: Clinic, other_clinic: Clinic

@@ -17,10 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from praxis.core.runtime import Runtime
+from praxis.core.sandbox.whereby import FakeMeeting, iso, sign
 from praxis.core.video.models import Attendance, VideoMeeting
 from praxis.core.video.services import CREATE_TOPIC, DELETE_TOPIC
-from tests.fakes.fixtures import WHEREBY_SECRET, Providers
-from tests.fakes.whereby import FakeMeeting, iso, sign
 from tests.functional.flows import (
     answer_intake,
     appointment,
@@ -29,6 +28,7 @@ from tests.functional.flows import (
     signed_in,
     travel_to,
 )
+from tests.provider_fixtures import WHEREBY_SECRET, Providers
 from tests.support import Clinic, post_form
 
 

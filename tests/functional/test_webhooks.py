@@ -25,15 +25,15 @@ from praxis.core.notifications.models import SentMessage
 from praxis.core.payments.models import Payment, PaymentRefund
 from praxis.core.payments.services import REFUND_TOPIC
 from praxis.core.runtime import Runtime
+from praxis.core.sandbox.harness import Delivery
+from praxis.core.sandbox.stripe import FakeStripe
+from praxis.core.sandbox.whereby import sign as whereby_sign
 from praxis.core.video.models import Attendance
 from praxis.core.webhooks import WebhookEvent
 from praxis.core.worker import scan_appointments
 from tests.conftest import client_for
-from tests.fakes.fixtures import STRIPE_WEBHOOK_SECRET, WHEREBY_SECRET, Providers, use_providers
-from tests.fakes.harness import Delivery
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.whereby import sign as whereby_sign
 from tests.functional.flows import appointment, book, book_and_pay, jobs, open_checkout
+from tests.provider_fixtures import STRIPE_WEBHOOK_SECRET, WHEREBY_SECRET, Providers, use_providers
 from tests.support import Clinic, count_rows, login, make_consumer
 
 STRIPE = "/-/plugins/payments_stripe/webhook"

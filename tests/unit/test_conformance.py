@@ -7,10 +7,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from praxis.core.manifest import DataCategory, DataUse
 from praxis.core.plugins import load_plugins
 from praxis.core.providers.conformance import problems
-from tests.fakes.fixtures import plugin_settings
+from praxis.core.providers.manifest import DataCategory, DataUse
+from tests.provider_fixtures import plugin_settings
 
 PLUGINS = load_plugins()
 

@@ -143,12 +143,12 @@ def test_plugins_import_only_the_public_plugin_api() -> None:
 def test_a_plugin_importing_the_facade_or_a_model_would_be_caught(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "from praxis.core.providers.facade import Facade\nimport praxis.core.booking.models\n"
+        "from praxis.core.plugins.facade import Facade\nimport praxis.core.booking.models\n"
         "from praxis.core.providers.sms import SmsMessage\n",
         encoding="utf-8",
     )
     problems = plugin_import_problems(sample, "praxis.plugins.sample.sample")
-    assert any("praxis.core.providers.facade" in p for p in problems)
+    assert any("praxis.core.plugins.facade" in p for p in problems)
     assert any("praxis.core.booking.models" in p for p in problems)
     assert not any("praxis.core.providers.sms" in p for p in problems)
 
@@ -158,41 +158,134 @@ def test_plugins_never_touch_the_database_or_requests(forbidden: str) -> None:
     assert violations("plugins", (forbidden,)) == []
 
 
-@pytest.mark.parametrize("folder", ["core/accounts", "core/booking"])
-def test_services_never_import_the_web_layer(folder: str) -> None:
-    assert (
-        violations(folder, ("praxis.core.web", "starlette", "praxis.core.app", "praxis.core.cli"))
-        == []
-    )
+# --- the kernel's units: each core package or module, tenants, each plugin ------------------
+
+# Each unit imports only units of a lower rank: the arrows point down, so there is no cycle.
+# web -> services (the domains, in their own order) -> providers / ledger / outbox -> db.
+RANK = {
+    "config": 0,
+    "errors": 0,
+    "money": 0,
+    "logs": 0,
+    "crypto": 0,
+    "db": 1,
+    "providers": 1,  # the public plugin API: DTOs, Protocols, the kinds, the manifest
+    "tenancy": 2,
+    "hookspecs": 2,
+    "migrate": 2,
+    "tenants": 3,
+    "ledger": 3,
+    "datakeys": 3,
+    "hookdocs": 3,
+    "plugins": 4,  # the platform's side: loader, registry, settings, the facade
+    "outbox": 5,
+    "webhooks": 5,
+    "accounts": 6,
+    "booking": 7,
+    "payments": 8,
+    "video": 8,
+    "intake": 8,
+    "notifications": 9,
+    "privacy": 9,
+    "models": 10,
+    "wiring": 10,
+    "runtime": 11,
+    "worker": 12,
+    "sandbox": 12,
+    "web": 12,
+    "demo": 13,
+    "app": 14,
+    "testing": 14,
+    "cli": 15,
+}
 
 
-def test_tenants_never_imports_the_web_layer() -> None:
-    assert (
-        violations(
-            "tenants", ("praxis.core.web", "starlette", "praxis.core.app", "praxis.core.cli")
-        )
-        == []
-    )
+def unit_of(name: str) -> str | None:
+    """The unit a module belongs to: core.<x>, tenants, or plugins.<name>."""
+    parts = name.split(".")
+    if parts[0] != "praxis" or len(parts) < 2:
+        return None
+    if parts[1] == "core" and len(parts) >= 3:
+        return parts[2]
+    if parts[1] == "tenants":
+        return "tenants"
+    if parts[1] == "plugins" and len(parts) >= 3:
+        return f"plugin:{parts[2]}"
+    return None
 
 
-def test_the_kernel_below_the_services_never_reaches_up() -> None:
-    below = ("core/db.py", "core/config.py", "core/manifest.py", "core/hookspecs.py")
-    found = []
-    for relative in below:
-        path = ROOT / relative
-        for line, name in imports(path):
-            if any(
-                within(name, up)
-                for up in (
-                    "praxis.core.web",
-                    "praxis.core.accounts",
-                    "praxis.core.booking",
-                    "praxis.tenants",
-                    "praxis.plugins",
-                )
-            ):
-                found.append(f"{relative}:{line} imports {name}")
-    assert found == []
+def unit_graph() -> dict[str, dict[str, list[str]]]:
+    """For each unit, the units it imports, each with where."""
+    graph: dict[str, dict[str, list[str]]] = {}
+    for folder in ("core", "tenants", "plugins"):
+        for path in modules(folder):
+            own = unit_of(module_name(path))
+            if own is None:
+                continue
+            edges = graph.setdefault(own, {})
+            for line, name in imports(path):
+                other = unit_of(name)
+                if other is not None and other != own:
+                    edges.setdefault(other, []).append(f"{path.relative_to(ROOT)}:{line}")
+    return graph
+
+
+def cycles(graph: dict[str, dict[str, list[str]]]) -> list[list[str]]:
+    """Strongly connected groups of more than one unit (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(unit: str) -> None:
+        index[unit] = low[unit] = len(index)
+        stack.append(unit)
+        for other in graph.get(unit, {}):
+            if other not in index:
+                visit(other)
+                low[unit] = min(low[unit], low[other])
+            elif other in stack:
+                low[unit] = min(low[unit], index[other])
+        if low[unit] == index[unit]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == unit:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for unit in sorted(graph):
+        if unit not in index:
+            visit(unit)
+    return found
+
+
+def test_every_unit_has_its_place() -> None:
+    kernel = {unit for unit in unit_graph() if not unit.startswith("plugin:")}
+    assert kernel - set(RANK) == set(), "give each new core package or module a RANK"
+    assert {"tenancy", "ledger", "outbox", "webhooks", "booking", "notifications"} <= kernel
+
+
+def test_the_units_form_no_cycle() -> None:
+    assert cycles(unit_graph()) == []
+
+
+def test_each_unit_imports_only_lower_units() -> None:
+    upward = []
+    for unit, edges in unit_graph().items():
+        if unit.startswith("plugin:"):
+            continue  # plugins have a stricter rule of their own, below
+        for other, places in edges.items():
+            if other.startswith("plugin:") or RANK[other] >= RANK[unit]:
+                upward.append(f"{unit} -> {other} ({places[0]})")
+    assert upward == []
+
+
+def test_the_cycle_check_would_find_one() -> None:
+    graph = {"booking": {"video": ["a"]}, "video": {"booking": ["b"]}, "db": {}}
+    assert cycles(graph) == [["booking", "video"]]
 
 
 def test_the_public_plugin_api_exposes_no_internals() -> None:
@@ -227,7 +320,8 @@ def test_the_public_provider_modules_import_nothing_of_the_platform() -> None:
                 or (
                     within(imported, "praxis.core")
                     and not any(
-                        within(imported, api) for api in (*PLUGIN_API, "praxis.core.manifest")
+                        within(imported, api)
+                        for api in (*PLUGIN_API, "praxis.core.providers.manifest")
                     )
                 )
             ):

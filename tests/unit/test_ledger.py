@@ -17,10 +17,11 @@ from sqlalchemy import String, delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from praxis.core import audit, ledger
+from praxis.core import ledger
 from praxis.core.cli import main
 from praxis.core.config import Settings, load_settings
 from praxis.core.ledger import Entry, EventKind, LedgerEvent, LedgerHead, RecipientKind, Status
+from praxis.core.ledger import verify as audit
 from praxis.core.runtime import Runtime, build_runtime
 from tests.conftest import BACKENDS, TEST_SECRET, empty_tables
 from tests.support import make_tenant

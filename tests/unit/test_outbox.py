@@ -14,11 +14,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from praxis.core import jobs, outbox
+from praxis.core import outbox
+from praxis.core import outbox as jobs
+from praxis.core.outbox import queue, runner
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict
-from praxis.core.jobs import Handler, Job
-from praxis.core.outbox import JobStatus, OutboxJob, RetryPolicy
+from praxis.core.outbox import Handler, Job, JobStatus, OutboxJob, RetryPolicy
 from praxis.core.providers.common import PermanentFailure, TemporaryFailure
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
@@ -58,16 +59,20 @@ async def enqueue(
     return ids
 
 
+ACROSS = {"platform_scope": True}  # what a worker sees: every clinic's jobs
+
+
 async def job(rt: Runtime, job_id: uuid.UUID) -> OutboxJob:
     async with rt.database.reading() as db:
-        found = await db.get(OutboxJob, job_id)
+        found = await db.get(OutboxJob, job_id, execution_options=ACROSS)
     assert found is not None
     return found
 
 
 async def every_job(rt: Runtime) -> list[OutboxJob]:
     async with rt.database.reading() as db:
-        return list((await db.scalars(select(OutboxJob).order_by(OutboxJob.topic))).all())
+        query = select(OutboxJob).order_by(OutboxJob.topic).execution_options(**ACROSS)
+        return list((await db.scalars(query)).all())
 
 
 async def claim(rt: Runtime, now: datetime, limit: int = 10) -> list[OutboxJob]:
@@ -92,17 +97,6 @@ async def test_a_job_exists_exactly_when_its_transaction_commits(
             await db.flush()
             raise RuntimeError("the business change failed")
     assert [j.topic for j in await every_job(rt)] == ["test.kept"]
-
-
-async def test_a_job_with_the_same_dedupe_key_is_added_once(
-    rt: Runtime, tenant: TenantInfo
-) -> None:
-    async with rt.database.writing(tenant.id) as db:
-        first = await outbox.enqueue_once(db, tenant.id, "test.once", {}, dedupe_key="k")
-        second = await outbox.enqueue_once(db, tenant.id, "test.once", {}, dedupe_key="k")
-        await db.commit()
-    assert (first, second) == (True, False)
-    assert len(await every_job(rt)) == 1
 
 
 # --- claims are leases ----------------------------------------------------------------------
@@ -144,10 +138,10 @@ async def test_a_crashed_workers_job_is_claimed_again_once_its_lease_expires(
 
 def test_backoff_doubles_from_the_base_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     policy = RetryPolicy(base=timedelta(seconds=15), cap=timedelta(minutes=10))
-    monkeypatch.setattr(outbox, "random", SimpleNamespace(uniform=lambda low, high: high))
+    monkeypatch.setattr(queue, "random", SimpleNamespace(uniform=lambda low, high: high))
     longest = [policy.delay(n).total_seconds() for n in range(1, 9)]
     assert longest == [15, 30, 60, 120, 240, 480, 600, 600]
-    monkeypatch.setattr(outbox, "random", SimpleNamespace(uniform=lambda low, high: low))
+    monkeypatch.setattr(queue, "random", SimpleNamespace(uniform=lambda low, high: low))
     shortest = [policy.delay(n).total_seconds() for n in range(1, 9)]
     assert shortest == [7.5, 15, 30, 60, 120, 240, 300, 300]
 
@@ -163,7 +157,7 @@ def test_backoff_is_jittered_between_half_and_all_of_the_step() -> None:
 def test_backoff_honours_retry_after_beyond_the_cap_up_to_a_day(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(outbox, "random", SimpleNamespace(uniform=lambda low, high: high))
+    monkeypatch.setattr(queue, "random", SimpleNamespace(uniform=lambda low, high: high))
     policy = RetryPolicy(base=timedelta(seconds=15), cap=timedelta(hours=1))
     assert policy.delay(1, at_least=120).total_seconds() == 120
     assert policy.delay(4, at_least=5).total_seconds() == 120  # the backoff is longer
@@ -186,13 +180,13 @@ async def test_a_temporary_failure_is_retried_after_the_backoff_with_its_reason_
 
     [job_id] = await enqueue(rt, tenant, register(flaky))
     now = utcnow() + timedelta(days=1)  # the worker's clock, not the wall's, decides
-    assert await jobs.run_due(rt, now=now) == 1
+    assert await jobs.run_due(rt.jobs, now=now) == 1
     row = await job(rt, job_id)
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.last_error == "the provider is down for maintenance"
     assert now + timedelta(seconds=7.5) <= row.run_after <= now + timedelta(seconds=15)
-    assert await jobs.run_due(rt, now=now + timedelta(seconds=5)) == 0  # still backing off
-    assert await jobs.run_due(rt, now=now + timedelta(seconds=16)) == 1
+    assert await jobs.run_due(rt.jobs, now=now + timedelta(seconds=5)) == 0  # still backing off
+    assert await jobs.run_due(rt.jobs, now=now + timedelta(seconds=16)) == 1
     row = await job(rt, job_id)
     assert (row.status, row.attempts, attempts) == ("done", 2, [1, 2])
     assert row.finished_at is not None and row.locked_until is None
@@ -228,13 +222,13 @@ async def test_a_job_that_cannot_succeed_is_a_dead_letter_with_a_readable_reason
         raise raised
 
     [job_id] = await enqueue(rt, tenant, register(refused))
-    assert await jobs.run_due(rt) == 1
+    assert await jobs.run_due(rt.jobs) == 1
     row = await job(rt, job_id)
     assert (row.status, row.last_error) == ("dead", reason)
     assert row.finished_at is not None
-    async with rt.database.reading() as db:
-        assert [j.id for j in await outbox.dead_letters(db, tenant.id)] == [job_id]
-    assert await jobs.drain(rt, now=utcnow() + timedelta(days=1)) == 0  # never again by itself
+    async with rt.database.reading(tenant.id) as db:
+        assert [j.id for j in await outbox.dead_letters(db)] == [job_id]
+    assert await jobs.drain(rt.jobs, now=utcnow() + timedelta(days=1)) == 0  # never again by itself
     assert ran == [1]
 
 
@@ -251,7 +245,7 @@ async def test_a_job_that_keeps_failing_is_dead_after_the_last_attempt(
     start = utcnow()
     limit = rt.retry_policy.max_attempts
     for hour in range(limit + 2):  # each hour is past the longest backoff
-        await jobs.run_due(rt, now=start + timedelta(hours=hour))
+        await jobs.run_due(rt.jobs, now=start + timedelta(hours=hour))
     assert ran == list(range(1, limit + 1))
     row = await job(rt, job_id)
     assert row.status == "dead"
@@ -272,15 +266,16 @@ async def test_retrying_a_dead_job_brings_it_back_once(
 
     [job_id] = await enqueue(rt, tenant, register(fixed_later))
     other = await make_tenant(rt, "beta")
-    await jobs.run_due(rt)
-    async with rt.database.writing() as db:
-        assert await outbox.retry_dead(db, other.id, job_id) is False  # not theirs to retry
-        assert await outbox.retry_dead(db, tenant.id, job_id) is True
-        assert await outbox.retry_dead(db, tenant.id, job_id) is False  # no longer dead
+    await jobs.run_due(rt.jobs)
+    async with rt.database.writing(other.id) as db:
+        assert await outbox.retry_dead(db, job_id) is False  # not theirs to retry
+    async with rt.database.writing(tenant.id) as db:
+        assert await outbox.retry_dead(db, job_id) is True
+        assert await outbox.retry_dead(db, job_id) is False  # no longer dead
         await db.commit()
     row = await job(rt, job_id)
     assert (row.status, row.attempts, row.finished_at) == ("pending", 1, None)
-    assert await jobs.drain(rt) == 1
+    assert await jobs.drain(rt.jobs) == 1
     assert ran == [1, 2]  # a retry: the provider looks for what the first attempt did
     assert (await job(rt, job_id)).status == "done"
 
@@ -297,12 +292,12 @@ async def test_a_worker_whose_lease_expired_cannot_undo_what_another_worker_fini
     now = utcnow()
     [stale] = await claim(rt, now)
     after_lease = now + rt.retry_policy.lease + timedelta(seconds=1)
-    assert await jobs.run_due(rt, now=after_lease) == 1  # a second worker does it
+    assert await jobs.run_due(rt.jobs, now=after_lease) == 1  # a second worker does it
     assert (await job(rt, job_id)).status == "done"
-    await jobs.run_one(rt, stale)  # the first worker comes back
+    await jobs.run_one(rt.jobs, stale)  # the first worker comes back
     row = await job(rt, job_id)
     assert (row.status, row.attempts, row.last_error) == ("done", 2, "")
-    assert await jobs.drain(rt, now=after_lease + timedelta(days=1)) == 0
+    assert await jobs.drain(rt.jobs, now=after_lease + timedelta(days=1)) == 0
 
 
 # --- several workers side by side -----------------------------------------------------------
@@ -313,7 +308,7 @@ async def test_a_worker_leaves_the_rest_of_its_batch_once_its_lease_has_run_out(
 ) -> None:
     lease = rt.retry_policy.lease.total_seconds()
     clock = [0.0]
-    monkeypatch.setattr(jobs, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(runner, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     ran: list[uuid.UUID] = []
 
     async def slow_first(job: Job) -> None:
@@ -322,12 +317,12 @@ async def test_a_worker_leaves_the_rest_of_its_batch_once_its_lease_has_run_out(
             clock[0] += lease  # this one took the whole lease (a provider hanging, say)
 
     ids = await enqueue(rt, tenant, register(slow_first), 3)
-    assert await jobs.run_due(rt) == 3
+    assert await jobs.run_due(rt.jobs) == 3
     [first] = ran  # the others may be another worker's by now: not started here
     statuses = {i: (await job(rt, i)).status for i in ids}
     assert statuses == {i: "done" if i == first else "running" for i in ids}
     # Once their lease is over, a worker (this one, or another) runs them, once each.
-    await jobs.run_due(rt, now=utcnow() + rt.retry_policy.lease + timedelta(seconds=1))
+    await jobs.run_due(rt.jobs, now=utcnow() + rt.retry_policy.lease + timedelta(seconds=1))
     assert Counter(ran) == Counter(ids)
     assert {(await job(rt, i)).status for i in ids} == {"done"}
 
@@ -351,7 +346,10 @@ if "postgresql" in BACKENDS:
         ids = await enqueue(rt, tenant, "test.locked", 3)
         async with rt.database.writing() as holder:
             locked = await holder.scalar(
-                select(OutboxJob).where(OutboxJob.id == ids[0]).with_for_update()
+                select(OutboxJob)
+                .where(OutboxJob.id == ids[0])
+                .with_for_update()
+                .execution_options(**ACROSS)
             )
             assert locked is not None
             # Another worker neither waits for the lock nor takes the locked job.
@@ -373,7 +371,7 @@ async def test_three_workers_side_by_side_run_every_job_exactly_once(
     ids = await enqueue(rt, tenant, register(record), 30)
 
     async def worker() -> None:
-        while await jobs.run_due(rt, limit=3):
+        while await jobs.run_due(rt.jobs, limit=3):
             pass
 
     await asyncio.gather(worker(), worker(), worker())

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import BaseModel, SecretStr, ValidationError
 
-import praxis.core.plugins
+import praxis.core.plugins.loader
 from praxis.core.app import create_app
 from praxis.core.config import Settings, load_settings
 from praxis.core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
@@ -245,7 +245,7 @@ def test_the_same_plugin_twice_fails_clearly() -> None:
 
 def test_an_entry_point_that_cannot_be_imported_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     broken = EntryPoint(name="video_gone", value="praxis_no_such_module", group="praxis")
-    monkeypatch.setattr(praxis.core.plugins, "_entry_points", lambda: [broken])
+    monkeypatch.setattr(praxis.core.plugins.loader, "_entry_points", lambda: [broken])
     message = failure(entry_points=True)
     assert message.startswith("plugin video_gone (praxis_no_such_module): cannot be loaded: ")
     assert "No module named 'praxis_no_such_module'" in message

@@ -19,6 +19,8 @@ from praxis.core.config import Settings
 from praxis.core.errors import ProviderNotReady
 from praxis.core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
 from praxis.core.plugins import load_plugins
+from praxis.core.plugins.registry import Registry
+from praxis.core.plugins.settings import Audience, ProviderSetting, SettingsStore, fields_for
 from praxis.core.providers.common import (
     OPERATOR_ONLY,
     ProviderContext,
@@ -26,13 +28,11 @@ from praxis.core.providers.common import (
     WebhookReply,
     WebhookRequest,
 )
-from praxis.core.providers.registry import Registry
-from praxis.core.providers.settings import Audience, ProviderSetting, SettingsStore, fields_for
 from praxis.core.providers.sms import SmsMessage, SmsReceipt
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from tests.conftest import client_for
-from tests.fakes.fixtures import TWILIO_SID, TWILIO_TOKEN, use_providers
+from tests.provider_fixtures import TWILIO_SID, TWILIO_TOKEN, use_providers
 from tests.support import Clinic, login, make_tenant
 
 PLUGIN = "sms_probe"

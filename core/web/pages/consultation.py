@@ -55,7 +55,7 @@ async def consultation(ctx: Ctx) -> Response:
 @pages.page("/workspace/appointments/{appointment_id:uuid}/intake", access=PRO)
 async def answers(ctx: Ctx) -> Response:
     profile, found = await _mine(ctx)
-    view = await intake.answers_for(ctx.rt, ctx.tenant, profile, found.consumer_id)
+    view = await intake.answers_for(ctx.intake, profile, found.consumer_id)
     return render(
         ctx,
         "workspace/intake.html",
@@ -69,7 +69,7 @@ async def answers(ctx: Ctx) -> Response:
 async def answers_fhir(ctx: Ctx) -> Response:
     profile, found = await _mine(ctx)
     try:
-        resource = await intake.response_resource(ctx.rt, ctx.tenant, profile, found.consumer_id)
+        resource = await intake.response_resource(ctx.intake, profile, found.consumer_id)
     except NotAllowed as exc:
         return redirect(ctx, f"/workspace/appointments/{found.id}", notice=exc.message)
     return Response(

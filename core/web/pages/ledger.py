@@ -20,8 +20,8 @@ from praxis.core.accounts.fields import parse
 from praxis.core.accounts.models import Role, User
 from praxis.core.errors import InvalidInput
 from praxis.core.ledger import EventKind, LedgerEvent, LedgerFilter
-from praxis.core.manifest import DataCategory
-from praxis.core.privacy import disclosures
+from praxis.core.privacy import manual
+from praxis.core.providers.manifest import DataCategory
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, redirect, render
 
@@ -33,12 +33,12 @@ COLUMNS = ("seq", *ledger.HASHED, "hash")  # an export carries what the chain co
 
 @pages.page("/account/disclosures", access=Access.CONSUMER)
 async def my_disclosures(ctx: Ctx) -> Response:
-    found = await disclosures.history(ctx.db, ctx.me.id, since=ctx.me.created_at)
+    found = await ledger.history(ctx.db, ctx.me.id, since=ctx.me.created_at)
     return render(
         ctx,
         "account/disclosures.html",
         disclosures=found,
-        words=disclosures.CATEGORY_WORDS,
+        words=ledger.CATEGORY_WORDS,
         title="Who received my data",
     )
 
@@ -178,7 +178,7 @@ def _manual_page(ctx: Ctx, **extra: Any) -> Response:
         "admin/ledger_new.html",
         status=422 if extra.get("errors") else 200,
         categories=[c.value for c in DataCategory],
-        words=disclosures.CATEGORY_WORDS,
+        words=ledger.CATEGORY_WORDS,
         title="Record a disclosure",
         **extra,
     )
@@ -204,8 +204,8 @@ async def manual_record(ctx: Ctx) -> Response:
     raw["categories"] = [str(v) for v in form_data.getlist("categories")]
     values = {k: v for k, v in ctx.form.items() if k != "csrf_token"}
     try:
-        form = parse(disclosures.ManualDisclosure, raw, region=ctx.region)
-        seq = await disclosures.record_manual(ctx.db, form, actor=ctx.me)
+        form = parse(manual.ManualDisclosure, raw, region=ctx.region)
+        seq = await manual.record_manual(ctx.db, form, actor=ctx.me)
     except InvalidInput as exc:
         return _manual_page(
             ctx,

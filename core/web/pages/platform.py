@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 
 from praxis.core.errors import NotFound
-from praxis.core.manifest import PLUGIN_KINDS
+from praxis.core.providers.manifest import PLUGIN_KINDS
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, redirect, render
 from praxis.tenants import services as tenants

@@ -12,11 +12,11 @@ from starlette.responses import Response
 from praxis.core import outbox
 from praxis.core.errors import InvalidInput, NotFound, ProviderNotReady
 from praxis.core.intake import services as intake
-from praxis.core.manifest import PluginKind
 from praxis.core.payments import services as payments
 from praxis.core.payments.models import PaymentAccount
+from praxis.core.plugins.registry import KIND_WORDS, webhook_url
 from praxis.core.providers.common import ProviderError
-from praxis.core.providers.registry import KIND_WORDS, webhook_url
+from praxis.core.providers.manifest import PluginKind
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, error_page, redirect, render
 from praxis.tenants.services import choose_provider
@@ -127,7 +127,9 @@ async def payment_account(ctx: Ctx) -> Response:
 async def connect(ctx: Ctx) -> Response:
     """Opens (or continues) the provider's onboarding for the clinic's own account."""
     try:
-        link = await payments.connect_clinic(ctx.rt, ctx.tenant)
+        link = await payments.connect_clinic(
+            ctx.rt.database, ctx.providers, ctx.tenant, site_url=ctx.site_url
+        )
     except ProviderNotReady as exc:
         return error_page(ctx, 409, "Payments are not set up", exc.message)
     except ProviderError as exc:
@@ -146,7 +148,7 @@ async def questionnaire(ctx: Ctx) -> Response:
 async def _questionnaire_page(ctx: Ctx, **extra: Any) -> Response:
     if not intake.enabled(ctx.tenant):
         return render(ctx, "admin/questionnaire.html", current=None, title="Questionnaire", **extra)
-    current = await intake.current(ctx.rt, ctx.tenant)
+    current = await intake.current(ctx.intake)
     return render(
         ctx,
         "admin/questionnaire.html",
@@ -161,7 +163,7 @@ async def _questionnaire_page(ctx: Ctx, **extra: Any) -> Response:
 async def import_questionnaire(ctx: Ctx) -> Response:
     text = ctx.form.get("resource", "")
     try:
-        form = await intake.replace_questionnaire(ctx.rt, ctx.tenant, text, actor=ctx.me)
+        form = await intake.replace_questionnaire(ctx.intake, text, actor=ctx.me)
     except InvalidInput as exc:
         return await _questionnaire_page(
             ctx, errors=exc.fields, summary=exc.message, values={"resource": text}
@@ -173,7 +175,7 @@ async def import_questionnaire(ctx: Ctx) -> Response:
 
 @pages.page("/admin/questionnaire.json", access=ADMIN)
 async def export_questionnaire(ctx: Ctx) -> Response:
-    current = await intake.current(ctx.rt, ctx.tenant)
+    current = await intake.current(ctx.intake)
     return Response(
         json.dumps(current.row.resource, indent=2),
         media_type="application/fhir+json",
@@ -183,14 +185,14 @@ async def export_questionnaire(ctx: Ctx) -> Response:
 
 @pages.page("/admin/outbox", access=ADMIN)
 async def dead_jobs(ctx: Ctx) -> Response:
-    found = await outbox.dead_letters(ctx.db, ctx.tenant.id)
+    found = await outbox.dead_letters(ctx.db)
     return render(ctx, "admin/outbox.html", jobs=found, title="Messages and jobs that failed")
 
 
 @pages.page("/admin/outbox/{job_id:uuid}/retry", methods=["POST"], access=ADMIN)
 async def retry_job(ctx: Ctx) -> Response:
     job_id: uuid.UUID = ctx.request.path_params["job_id"]
-    retried = await outbox.retry_dead(ctx.db, ctx.tenant.id, job_id)
+    retried = await outbox.retry_dead(ctx.db, job_id)
     await ctx.db.commit()
     notice = "It will be tried again in a moment." if retried else "That job is no longer waiting."
     return redirect(ctx, "/admin/outbox", notice=notice)

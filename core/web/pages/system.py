@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import literal, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -21,7 +21,7 @@ async def health(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
         async with runtime.database.reading() as db:
-            await db.execute(text("SELECT 1"))
+            await db.execute(select(literal(1)))
     except Exception:  # any failure means "not ready"; details go nowhere public
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

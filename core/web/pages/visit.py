@@ -64,7 +64,15 @@ async def pay(ctx: Ctx) -> Response:
     if found.status != AppointmentStatus.AWAITING_PAYMENT.value:
         return redirect(ctx, f"/appointments/{found.id}")
     try:
-        url = await payments.checkout_url(ctx.rt, ctx.tenant, ctx.me, found.id, now=ctx.now)
+        url = await payments.checkout_url(
+            ctx.rt.database,
+            ctx.providers,
+            ctx.tenant,
+            ctx.me,
+            found.id,
+            site_url=ctx.site_url,
+            now=ctx.now,
+        )
     except ProviderNotReady as exc:
         return error_page(ctx, 409, "Online payment is not available", exc.message)
     except ProviderError:
@@ -75,7 +83,7 @@ async def pay(ctx: Ctx) -> Response:
 @pages.page("/appointments/{appointment_id:uuid}/intake", access=CONSUMER)
 async def intake_form(ctx: Ctx) -> Response:
     found = await _mine(ctx)
-    current = await intake.current(ctx.rt, ctx.tenant)
+    current = await intake.current(ctx.intake)
     return render(
         ctx,
         "portal/intake.html",
@@ -91,9 +99,9 @@ async def intake_form(ctx: Ctx) -> Response:
 async def submit_intake(ctx: Ctx) -> Response:
     appointment_id = _id(ctx)
     try:
-        await intake.submit(ctx.rt, ctx.tenant, ctx.me, appointment_id, ctx.form)
+        await intake.submit(ctx.intake, ctx.me, appointment_id, ctx.form)
     except InvalidInput as exc:
-        current = await intake.current(ctx.rt, ctx.tenant)
+        current = await intake.current(ctx.intake)
         values = {k: v for k, v in ctx.form.items() if k != "csrf_token"}
         return render(
             ctx,

@@ -15,9 +15,9 @@ from starlette.routing import Route
 
 from praxis.core.db import utcnow
 from praxis.core.errors import NotFound
-from praxis.core.inbound import ingest
 from praxis.core.providers.common import WebhookRejected, WebhookRequest
 from praxis.core.runtime import Runtime
+from praxis.core.webhooks import ingest
 from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.webhooks")
@@ -45,7 +45,7 @@ async def receive(request: Request) -> Response:
         received_at=utcnow(),
     )
     try:
-        reply = await ingest(runtime, site, plugin, webhook)
+        reply = await ingest(runtime.database, runtime.registry, site, plugin, webhook)
     except NotFound:
         return PlainTextResponse("Not found.", status_code=404)
     except WebhookRejected as exc:

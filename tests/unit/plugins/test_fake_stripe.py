@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from tests.fakes import harness
-from tests.fakes.stripe import FakeStripe, decode_form, mask
+from praxis.core.sandbox import harness
+from praxis.core.sandbox.stripe import FakeStripe, decode_form, mask
 
 API_KEY = "sk_test_platform0000000000000000042"
 SECRET = "whsec_fake_tests"

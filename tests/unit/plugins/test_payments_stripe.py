@@ -31,12 +31,12 @@ from praxis.core.providers.payments import (
     PaymentsProvider,
     RefundRequest,
 )
+from praxis.core.sandbox import harness
+from praxis.core.sandbox.harness import Delivery
+from praxis.core.sandbox.stripe import FakeStripe
 from praxis.plugins import payments_stripe
 from praxis.plugins.payments_stripe import StripePayments, StripeSettings
 from praxis.plugins.payments_stripe.provider import application_fee
-from tests.fakes import harness
-from tests.fakes.harness import Delivery
-from tests.fakes.stripe import FakeStripe
 
 API_KEY = "sk_test_platform0000000000000000042"
 WEBHOOK_SECRET = "whsec_connect_endpoint_secret"

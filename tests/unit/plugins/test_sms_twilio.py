@@ -1,4 +1,4 @@
-"""plugins.sms_twilio with the real twilio SDK and httpx against tests.fakes.twilio on sockets."""
+"""plugins.sms_twilio with the real twilio SDK and httpx against the sandbox's fake Twilio."""
 
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ from praxis.core.providers.common import (
     WebhookRequest,
 )
 from praxis.core.providers.sms import SmsInbound, SmsMessage, SmsProvider, SmsStatusUpdate
+from praxis.core.sandbox import harness
+from praxis.core.sandbox.harness import Delivery
+from praxis.core.sandbox.twilio import FakeTwilio
 from praxis.plugins.sms_twilio import TwilioSettings, TwilioSms
 from praxis.plugins.sms_twilio.transport import HttpxTwilioClient, retry_after_seconds
-from tests.fakes import harness
-from tests.fakes.harness import Delivery
-from tests.fakes.twilio import FakeTwilio
 
 ACCOUNT = "AC" + "a1" * 16
 TOKEN = "0f" * 16

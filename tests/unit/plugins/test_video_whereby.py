@@ -28,10 +28,10 @@ from praxis.core.providers.common import (
     WebhookReply,
 )
 from praxis.core.providers.video import MeetingDeletion, MeetingRequest, VideoProvider
+from praxis.core.sandbox.harness import Delivery, start
+from praxis.core.sandbox.whereby import FakeWhereby, sign, webhook_request
 from praxis.plugins.video_whereby import WherebySettings, WherebyVideo
 from praxis.plugins.video_whereby.provider import room_name_prefix
-from tests.fakes.harness import Delivery, start
-from tests.fakes.whereby import FakeWhereby, sign, webhook_request
 
 KEY = "clinic-alpha-api-key"
 OTHER_KEY = "clinic-beta-api-key"

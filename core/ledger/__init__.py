@@ -1,0 +1,50 @@
+"""The disclosure and access ledger: append-only, hash-chained per tenant, queried per subject.
+
+``events`` holds the table and ``append``; ``verify`` walks a chain (``praxis audit verify``);
+``disclosures`` reads one person's "who received my data".
+"""
+
+from praxis.core.ledger.disclosures import CATEGORY_WORDS, MANUAL, Disclosure, history
+from praxis.core.ledger.events import (
+    GENESIS,
+    HASHED,
+    Appended,
+    Entry,
+    EventKind,
+    LedgerEvent,
+    LedgerFilter,
+    LedgerHead,
+    RecipientKind,
+    Status,
+    append,
+    batches,
+    browse,
+    event_hash,
+    head,
+    row_fields,
+    subject_events,
+)
+
+__all__ = [
+    "CATEGORY_WORDS",
+    "GENESIS",
+    "HASHED",
+    "MANUAL",
+    "Appended",
+    "Disclosure",
+    "Entry",
+    "EventKind",
+    "LedgerEvent",
+    "LedgerFilter",
+    "LedgerHead",
+    "RecipientKind",
+    "Status",
+    "append",
+    "batches",
+    "browse",
+    "event_hash",
+    "head",
+    "history",
+    "row_fields",
+    "subject_events",
+]

@@ -1,0 +1,121 @@
+"""Running claimed jobs: each by its topic's handler, in its tenant's context, settled by
+the retry policy."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+import structlog
+
+from praxis.core.db import utcnow
+from praxis.core.errors import ServiceError
+from praxis.core.logs import where_it_failed
+from praxis.core.outbox import queue
+from praxis.core.outbox.handlers import HANDLERS, Job, JobServices
+from praxis.core.outbox.queue import OutboxJob
+from praxis.core.providers.common import PermanentFailure, TemporaryFailure
+from praxis.tenants.directory import TenantInfo
+from praxis.tenants.models import Tenant
+
+log = structlog.get_logger("praxis.jobs")
+
+
+async def _tenant(services: JobServices, tenant_id: uuid.UUID) -> TenantInfo | None:
+    async with services.database.reading() as db:
+        row = await db.get(Tenant, tenant_id)
+    return TenantInfo.from_row(row) if row is not None and row.status == "active" else None
+
+
+async def run_due(services: JobServices, *, limit: int = 20, now: datetime | None = None) -> int:
+    """Claim up to ``limit`` due jobs and run them one after another. Returns how many it
+    claimed (0: nothing was due).
+
+    ``now`` (tests, a worker catching up) is the clock for the whole run: what is due, and
+    when a failed job is due again."""
+    async with services.database.writing() as db:
+        jobs = await queue.claim(db, now=now or utcnow(), limit=limit, policy=services.retry_policy)
+    claimed_at = time.monotonic()
+    lease = services.retry_policy.lease.total_seconds()
+    for done, job in enumerate(jobs):
+        if time.monotonic() - claimed_at >= lease:
+            # The rest of the batch may be another worker's by now: starting them here could
+            # send twice. They stay claimed until their lease ends, then run again.
+            log.warning("job_batch_outlived_its_lease", left=len(jobs) - done)
+            break
+        await run_one(services, job, now=now)
+    return len(jobs)
+
+
+async def drain(services: JobServices, *, rounds: int = 50, now: datetime | None = None) -> int:
+    """Run until nothing is due (tests, `praxis worker --once`). Returns jobs run."""
+    total = 0
+    for _ in range(rounds):
+        ran = await run_due(services, now=now)
+        total += ran
+        if not ran:
+            break
+    return total
+
+
+async def run_one(services: JobServices, row: OutboxJob, *, now: datetime | None = None) -> None:
+    """Run one claimed job and settle it; ``now`` defaults to the time it settles."""
+    handler = HANDLERS.get(row.topic)
+    tenant = await _tenant(services, row.tenant_id)
+    if handler is None or tenant is None:
+        why = "no handler for this kind of job" if handler is None else "the clinic is not active"
+        await _settle(services, row, dead=why, now=now)
+        return
+    job = Job(
+        services,
+        tenant,
+        row.id,
+        row.topic,
+        dict(row.payload),
+        row.attempts,
+        now=now or utcnow(),
+        created_at=row.created_at,
+    )
+    bound = structlog.contextvars.bound_contextvars(
+        job_id=str(row.id), topic=row.topic, tenant_id=str(row.tenant_id)
+    )
+    with bound:
+        try:
+            await handler(job)
+        except TemporaryFailure as exc:
+            await _settle(services, row, retry=exc.reason, retry_after=exc.retry_after, now=now)
+        except (PermanentFailure, ServiceError) as exc:
+            reason = exc.reason if isinstance(exc, PermanentFailure) else exc.message
+            await _settle(services, row, dead=reason, now=now)
+        except Exception as exc:  # a bug: keep the job for staff rather than loop on it
+            log.error("job_failed", **where_it_failed(exc))
+            await _settle(services, row, dead=f"unexpected error ({type(exc).__name__})", now=now)
+        else:
+            if not job.finished:
+                await _settle(services, row, now=now)
+
+
+async def _settle(
+    services: JobServices,
+    row: OutboxJob,
+    *,
+    retry: str | None = None,
+    retry_after: float | None = None,
+    dead: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record the outcome, unless the lease ran out and another worker has the job now."""
+    now = now or utcnow()
+    async with services.database.writing(row.tenant_id) as db:  # the job's own tenant
+        if retry is not None:
+            again = await queue.retry_later(
+                db, row, retry, now=now, policy=services.retry_policy, retry_after=retry_after
+            )
+            log.info("job_retry" if again else "job_dead", attempts=row.attempts, reason=retry)
+        elif dead is not None:
+            await queue.dead_letter(db, row.id, dead, now=now, attempt=row.attempts)
+            log.warning("job_dead", attempts=row.attempts, reason=dead)
+        else:
+            await queue.finish(db, row.id, now=now, attempt=row.attempts)
+        await db.commit()

@@ -1,0 +1,12 @@
+"""Every domain module that registers outbox handlers, event subscribers or webhook appliers,
+imported once here so that a process which confirms a booking, runs a job or takes a webhook
+has them all: the runtime imports this, and a test checks each event's subscribers."""
+
+from __future__ import annotations
+
+from praxis.core.accounts import password_reset
+from praxis.core.notifications import services as notifications
+from praxis.core.payments import services as payments
+from praxis.core.video import services as video
+
+DOMAINS = (notifications, payments, password_reset, video)
