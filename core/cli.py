@@ -273,34 +273,32 @@ def plugins() -> None:
 
 @plugins.command("list")
 def plugins_list() -> None:
-    """Every installed plugin: name, kind, processor."""
+    """Every installed plugin: name, kind, version and processor, or why it is disabled."""
     from praxis.core.plugins import load_plugins
 
-    for manifest in load_plugins().manifests.values():
+    loaded = load_plugins()
+    for manifest in loaded.manifests.values():
         processor = manifest.processor.legal_name if manifest.processor else "(stays on platform)"
-        click.echo(f"{manifest.name:<20} {manifest.kind:<15} {processor}")
+        click.echo(f"{manifest.name:<20} {manifest.kind:<15} {manifest.version:<10} {processor}")
+    for disabled in loaded.disabled.values():
+        click.echo(f"{disabled.name:<20} {disabled.kind or '?':<15} DISABLED   {disabled.reason}")
 
 
 @plugins.command("check")
 def plugins_check() -> None:
-    """Check each installed plugin's manifest against the disclosure rules of its kind."""
+    """Check every installed plugin as the platform does at start-up.
+
+    The conformance kit's rules, the plugin API version and the manifest: exits 1 if any
+    plugin is disabled, naming why.
+    """
     from praxis.core.plugins import load_plugins
-    from praxis.core.providers.conformance import SENT
 
     loaded = load_plugins()
-    failed = False
-    for name, manifest in loaded.manifests.items():
-        declared = {use.operation: set(use.categories) for use in manifest.data}
-        issues = [] if name in loaded.factories else ["registers no provider"]
-        for operation, categories in SENT[manifest.kind].items():
-            missing = sorted(c.value for c in set(categories) - declared.get(operation, set()))
-            if missing:
-                issues.append(f"declare {', '.join(missing)} for {operation}")
-        if SENT[manifest.kind] and manifest.processor is None:
-            issues.append("name the processor that receives the data")
-        failed = failed or bool(issues)
-        click.echo(f"{name:<20} {'ok' if not issues else 'PROBLEM: ' + '; '.join(issues)}")
-    if failed:
+    for name in loaded.manifests:
+        click.echo(f"{name:<20} ok")
+    for disabled in loaded.disabled.values():
+        click.echo(f"{disabled.name:<20} DISABLED: {disabled.reason}")
+    if loaded.disabled:
         sys.exit(1)
 
 

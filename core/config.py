@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = Field("json", validation_alias="LOG_FORMAT")
     worker_interval_seconds: float = Field(60.0, gt=0, validation_alias="WORKER_INTERVAL")
     outbox_poll_seconds: float = Field(1.0, gt=0, validation_alias="OUTBOX_POLL_SECONDS")
+    worker_concurrency: int = Field(8, ge=1, le=100, validation_alias="WORKER_CONCURRENCY")
     outbox_max_attempts: int = Field(8, ge=1, le=50, validation_alias="OUTBOX_MAX_ATTEMPTS")
     outbox_backoff_seconds: float = Field(15.0, gt=0, validation_alias="OUTBOX_BACKOFF_SECONDS")
     outbox_backoff_cap_seconds: float = Field(
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
     )
     provider_timeout_seconds: float = Field(
         15.0, gt=0, le=120, validation_alias="PROVIDER_TIMEOUT_SECONDS"
+    )
+    provider_deadline_seconds: float | None = Field(
+        None, gt=0, le=600, validation_alias="PROVIDER_DEADLINE_SECONDS"
     )
     site_scheme: Literal["http", "https", ""] = Field("", validation_alias="SITE_SCHEME")
     site_port: int | None = Field(None, ge=1, le=65535, validation_alias="SITE_PORT")
@@ -117,6 +121,18 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def provider_deadline(self) -> float:
+        """The most a plugin's call may take, all its requests together (twice the HTTP
+        timeout unless set): past it the call counts as an answer lost, and is retried."""
+        return self.provider_deadline_seconds or 2 * self.provider_timeout_seconds
+
+    @property
+    def allows_http_links(self) -> bool:
+        """Links to a provider's pages may be plain http only off production: the local
+        sandbox and the tests' fakes are served on 127.0.0.1 without TLS."""
+        return self.env != "production"
 
     @property
     def secure_cookies(self) -> bool:

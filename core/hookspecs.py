@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pluggy
 
-from praxis.core.providers.common import ProviderContext, ProviderFactory
+from praxis.core.providers.common import PLUGIN_API, ProviderContext, ProviderFactory
 from praxis.core.providers.manifest import (
     DataCategory,
     DataUse,
@@ -23,6 +23,7 @@ hookspec = pluggy.HookspecMarker("praxis")
 hookimpl = pluggy.HookimplMarker("praxis")
 
 __all__ = [
+    "PLUGIN_API",
     "DataCategory",
     "DataUse",
     "NoSettings",
@@ -43,24 +44,31 @@ def praxis_manifest() -> PluginManifest:  # type: ignore[empty-body]
 
     Returns:
         A ``PluginManifest``: ``name`` (lower_snake_case, unique), ``kind`` (video,
-        payments, sms, email or questionnaires), ``title`` and ``version``; the
-        ``processor`` that receives personal data (legal name, country, transfer
-        safeguard, privacy policy URL), or ``None`` if data never leaves the
-        platform; ``data``, one ``DataUse`` per operation naming the categories it
-        sends, its purpose and legal basis; and ``settings_model``, a pydantic
-        model of the per-tenant settings (secrets as ``SecretStr``).
+        payments, sms, email or questionnaires), ``title`` and ``version``; ``requires``,
+        the plugin API versions it works with (this platform's is ``PLUGIN_API``; a
+        plugin that does not fit is disabled at load); the ``processor`` that receives
+        personal data (legal name, country, transfer safeguard, privacy policy URL), or
+        ``None`` if data never leaves the platform; ``data``, one ``DataUse`` per
+        operation of the kind that sends personal data, naming at least the categories
+        the platform sends with it (see docs/providers.md), its purpose and legal basis;
+        and ``settings_model``, a pydantic model of the per-tenant settings (secrets as
+        ``SecretStr``).
 
-    The manifest feeds ``/-/plugins`` and each tenant's privacy notice.
+    The manifest feeds ``/-/plugins`` and each tenant's privacy notice. A manifest that
+    is not valid, or breaks a rule of the conformance kit, disables the plugin (the
+    reason is logged and shown in ``praxis plugins list``); the platform starts anyway.
 
     Example::
 
         @hookimpl
         def praxis_manifest() -> PluginManifest:
             return PluginManifest(
-                name="sms_example", kind="sms", title="Example SMS", version="1.0",
+                name="sms_example", kind="sms", title="Example SMS", version="1.0.0",
+                requires=">=1.0,<2",
                 processor=Processor(legal_name="Example Ltd", country="GB",
                                     transfer_safeguard="UK", privacy_policy_url="https://x.example/p"),
-                data=(DataUse(operation="send", categories=(DataCategory.PHONE,),
+                data=(DataUse(operation="send_message",
+                              categories=(DataCategory.PHONE, DataCategory.APPOINTMENT),
                               purpose="appointment reminders", legal_basis="contract"),),
             )
     """
@@ -74,13 +82,17 @@ def praxis_register_providers() -> ProviderFactory:  # type: ignore[empty-body]
         A callable taking a ``ProviderContext`` (the tenant's validated settings, the
         shared ``httpx.AsyncClient``, the tenant's public and webhook URLs) and returning
         an object that implements the Protocol of the manifest's kind:
-        ``core.providers.video.VideoProvider``, ``payments.PaymentsProvider``,
+        ``praxis.core.providers.video.VideoProvider``, ``payments.PaymentsProvider``,
         ``sms.SmsProvider``, ``email.EmailProvider`` or
-        ``questionnaires.QuestionnaireProvider``. The platform checks it at start-up.
+        ``questionnaires.QuestionnaireProvider``. The platform checks a class at load and
+        every provider it builds; one that does not fit is not used.
 
     The platform alone calls the provider, through its facade: it records every
-    disclosure before and after the call, so the provider writes no logging code.
-    Raise ``TemporaryFailure`` (retried) or ``PermanentFailure`` from ``core.providers.common``.
+    disclosure before and after the call, so the provider writes no logging code. It
+    gives each call a deadline (``PROVIDER_TIMEOUT_SECONDS``) and checks the result
+    against its DTO before using it. Raise ``TemporaryFailure`` (retried),
+    ``AnswerLost`` (retried; the request may have arrived) or ``PermanentFailure`` from
+    ``praxis.core.providers.common``.
 
     Example::
 

@@ -60,6 +60,7 @@ class Runtime:
             keyring=self.keyring,
             retry_policy=self.retry_policy,
             providers=self.providers,
+            concurrency=self.settings.worker_concurrency,
         )
 
     async def close(self) -> None:

@@ -75,13 +75,14 @@ async def send_link(job: Job) -> None:
         f"To choose a new password, open this link within the hour:\n{link}\n\n"
         "If it was not you, ignore this email: your password stays as it is.\n"
     )
-    await job.providers.send_email(
+    await job.providers.email.send(
         subject_id=user_id,
         to=address,
         subject="Set a new password",
         text=text,
         about=(),
         idempotency_key=job.key,
+        attempt=job.attempt,
     )
 
 

@@ -23,6 +23,7 @@ from praxis.core.ledger.events import (
     head,
     row_fields,
     subject_events,
+    unsettled,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "history",
     "row_fields",
     "subject_events",
+    "unsettled",
 ]

@@ -40,7 +40,7 @@ class Disclosure:
     categories: list[str]
     purpose: str
     legal_basis: str
-    outcome: Literal["delivered", "failed", "recorded", "sending"]
+    outcome: Literal["delivered", "failed", "recorded", "sending", "unknown"]
     reason: str
 
 
@@ -50,6 +50,8 @@ def _outcome(event: LedgerEvent, closed: dict[int, LedgerEvent]) -> str:
     closing = closed.get(event.seq)
     if closing is None:
         return "sending"  # the attempt is there, its outcome not (yet): shown, never hidden
+    if closing.status == Status.UNKNOWN.value:
+        return "unknown"  # the answer was lost: it may have arrived
     return "delivered" if closing.status == Status.SUCCEEDED.value else "failed"
 
 
@@ -70,7 +72,9 @@ async def history(
     if since is not None:
         everyone = await _about_everyone(db, since, limit)
         events = sorted([*events, *everyone], key=lambda e: e.seq, reverse=True)[:limit]
-    closed = {e.attempt_seq: e for e in events if e.attempt_seq is not None}
+    # An attempt's latest outcome counts (a lost answer is settled by a later one).
+    ordered = sorted(events, key=lambda e: e.seq)
+    closed = {e.attempt_seq: e for e in ordered if e.attempt_seq is not None}
     return [
         Disclosure(
             at=e.recorded_at,

@@ -51,6 +51,7 @@ class Status(enum.StrEnum):
     ATTEMPTED = "attempted"  # written before the bytes leave
     SUCCEEDED = "succeeded"  # the provider accepted it
     FAILED = "failed"  # the provider refused it or could not be reached
+    UNKNOWN = "unknown"  # the answer was lost: it may have arrived (a later attempt settles)
     RECORDED = "recorded"  # done outside the software, or in one step (an access)
 
 
@@ -67,6 +68,7 @@ class LedgerEvent(TenantScoped, Base):
     __table_args__ = (
         Index(None, "tenant_id", "subject_id", "seq"),
         Index(None, "tenant_id", "kind", "seq"),
+        Index(None, "tenant_id", "correlation_id"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -296,6 +298,24 @@ async def batches(
             return
         yield rows
         after = rows[-1].seq
+
+
+async def unsettled(db: AsyncSession, correlation_id: str) -> list[LedgerEvent]:
+    """Attempts for this correlation id whose latest outcome is *unknown*, oldest first."""
+    query = (
+        select(LedgerEvent)
+        .where(LedgerEvent.correlation_id == correlation_id)
+        .order_by(LedgerEvent.seq)
+    )
+    events = list((await db.scalars(query)).all())
+    latest = {e.attempt_seq: e.status for e in events if e.attempt_seq is not None}
+    return [
+        e
+        for e in events
+        if e.attempt_seq is None
+        and e.status == Status.ATTEMPTED.value
+        and latest.get(e.seq) == Status.UNKNOWN.value
+    ]
 
 
 async def head(db: AsyncSession) -> LedgerHead | None:

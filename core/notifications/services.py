@@ -203,7 +203,7 @@ async def send_sms(job: Job) -> None:
         if await is_opted_out(db, phone):
             return  # said STOP: nothing is sent, nothing is disclosed
     try:
-        receipt = await job.providers.send_sms(
+        receipt = await job.providers.sms.send(
             subject_id=subject_id,
             to=phone,
             body=body,
@@ -250,13 +250,14 @@ async def send_email(job: Job) -> None:
         refund = await _refund_words(db, job, appointment)
         subject, text = email_text(template, _facts(job, appointment, refund))
         address, consumer_id = appointment.consumer.email, appointment.consumer_id
-    receipt = await job.providers.send_email(
+    receipt = await job.providers.email.send(
         subject_id=consumer_id,
         to=address,
         subject=subject,
         text=text,
         about=ABOUT_APPOINTMENT,
         idempotency_key=job.key,
+        attempt=job.attempt,
         reply_to=job.tenant.controller.dpo_contact,
     )
     built = await job.providers.built("email")

@@ -47,6 +47,7 @@ class JobServices:
     keyring: Keyring
     retry_policy: RetryPolicy
     providers: Callable[[TenantInfo], Facade]  # a tenant's providers, every call recorded
+    concurrency: int = 8  # jobs one worker runs at once (half of them at most per clinic)
 
 
 @dataclass

@@ -3,6 +3,7 @@ the retry policy."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import datetime
@@ -28,9 +29,22 @@ async def _tenant(services: JobServices, tenant_id: uuid.UUID) -> TenantInfo | N
     return TenantInfo.from_row(row) if row is not None and row.status == "active" else None
 
 
+class _Lanes:
+    """At most ``width`` jobs at once, and at most half of them for any one clinic: a slow
+    provider holds its own clinic's lane, never the whole worker."""
+
+    def __init__(self, width: int) -> None:
+        self.all = asyncio.Semaphore(width)
+        self.per_tenant = max(1, width // 2)
+        self.tenants: dict[uuid.UUID, asyncio.Semaphore] = {}
+
+    def of(self, tenant_id: uuid.UUID) -> asyncio.Semaphore:
+        return self.tenants.setdefault(tenant_id, asyncio.Semaphore(self.per_tenant))
+
+
 async def run_due(services: JobServices, *, limit: int = 20, now: datetime | None = None) -> int:
-    """Claim up to ``limit`` due jobs and run them one after another. Returns how many it
-    claimed (0: nothing was due).
+    """Claim up to ``limit`` due jobs and run them, several at once (``WORKER_CONCURRENCY``).
+    Returns how many it claimed (0: nothing was due).
 
     ``now`` (tests, a worker catching up) is the clock for the whole run: what is due, and
     when a failed job is due again."""
@@ -38,13 +52,23 @@ async def run_due(services: JobServices, *, limit: int = 20, now: datetime | Non
         jobs = await queue.claim(db, now=now or utcnow(), limit=limit, policy=services.retry_policy)
     claimed_at = time.monotonic()
     lease = services.retry_policy.lease.total_seconds()
-    for done, job in enumerate(jobs):
-        if time.monotonic() - claimed_at >= lease:
-            # The rest of the batch may be another worker's by now: starting them here could
-            # send twice. They stay claimed until their lease ends, then run again.
-            log.warning("job_batch_outlived_its_lease", left=len(jobs) - done)
-            break
-        await run_one(services, job, now=now)
+    lanes = _Lanes(services.concurrency)
+    left: list[OutboxJob] = []
+
+    async def in_lane(job: OutboxJob) -> None:
+        async with lanes.of(job.tenant_id), lanes.all:
+            if time.monotonic() - claimed_at >= lease:
+                # The job may be another worker's by now: starting it here could send twice.
+                # It stays claimed until its lease ends, then runs again.
+                left.append(job)
+                return
+            await run_one(services, job, now=now)
+
+    async with asyncio.TaskGroup() as group:
+        for job in jobs:
+            group.create_task(in_lane(job))
+    if left:
+        log.warning("job_batch_outlived_its_lease", left=len(left))
     return len(jobs)
 
 

@@ -127,7 +127,7 @@ async def checkout_url(
         )
     base = site_url
     expires = now + timedelta(minutes=tenant.booking.payment_hold_minutes)
-    checkout = await providers.create_checkout(
+    checkout = await providers.payments.create_checkout(
         subject_id=consumer.id,
         request=CheckoutRequest(
             idempotency_key=f"checkout-{appointment.id}",
@@ -228,12 +228,13 @@ async def refund(job: Job) -> None:
         return
     if payment.payment_ref is None:
         raise Conflict("the payment has no provider id to refund against")
-    result = await job.providers.refund(
+    result = await job.providers.payments.refund(
         subject_id=payment.consumer_id,
         idempotency_key=job.key,
         account_id=payment.account_ref,
         payment_id=payment.payment_ref,
         amount_minor=row.amount_minor,
+        attempt=job.attempt,
     )
     async with job.writing() as db:
         row = await db.get(PaymentRefund, (job.tenant.id, refund_id))
@@ -258,7 +259,7 @@ async def expire_checkout(job: Job) -> None:
         payment = await db.get(Payment, (job.tenant.id, uuid.UUID(job.payload["payment_id"])))
     if payment is None or payment.status != PaymentStatus.OPEN.value:
         return
-    await job.providers.expire_checkout(
+    await job.providers.payments.expire_checkout(
         account_id=payment.account_ref, checkout_id=payment.checkout_ref
     )
 
@@ -407,7 +408,7 @@ async def connect_clinic(
         account = await clinic_account(db, plugin)
     if account is None:
         region = tenant.locale.rsplit("_", 1)[-1] if "_" in tenant.locale else "GB"
-        created = await facade.create_account(
+        created = await facade.payments.create_account(
             idempotency_key=f"account-{tenant.id}", country=region
         )
         async with database.writing(tenant.id) as db:
@@ -422,7 +423,7 @@ async def connect_clinic(
                 )
                 db.add(account)
             await db.commit()
-    link = await facade.onboarding_link(
+    link = await facade.payments.onboarding_link(
         account_id=account.account_ref,
         return_url=f"{site_url}/admin/payments?returned=1",
         refresh_url=f"{site_url}/admin/payments",

@@ -3,7 +3,9 @@
 For each operation the facade builds the request with exactly the fields it needs, checks
 that the plugin's manifest declares every category the request carries (so the privacy
 notice never names fewer recipients or categories than are used), records the disclosure
-as *attempted* in a transaction of its own before the bytes leave, and its outcome after.
+as *attempted* in a transaction of its own before the bytes leave, calls the plugin under a
+deadline, checks what it returned against the operation's DTO, and records the outcome:
+*succeeded*, *failed*, or *unknown* when the answer was lost (a later attempt settles it).
 A plugin cannot skip this, and writes no logging code.
 
 Callers must not hold a write transaction open while they call: the facade writes the
@@ -12,6 +14,7 @@ ledger in transactions of its own (SQLite allows one writer at a time).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,19 +26,35 @@ import structlog
 from praxis.core import ledger
 from praxis.core.errors import ProviderNotReady
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
+from praxis.core.logs import where_it_failed
 from praxis.core.plugins.registry import Built, Registry, webhook_url
 from praxis.core.providers import email, payments, questionnaires, sms, video
-from praxis.core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
-from praxis.core.providers.manifest import DataCategory, PluginKind, PluginManifest
+from praxis.core.providers.common import (
+    AnswerLost,
+    DataCategory,
+    Operation,
+    PermanentFailure,
+    PluginKind,
+    ProviderError,
+    TemporaryFailure,
+)
+from praxis.core.providers.manifest import PluginManifest
+from praxis.core.providers.results import InvalidResult, check_result
 from praxis.core.tenancy import Database
 from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.providers")
-T = TypeVar("T")
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
 
 
 class UndeclaredDisclosure(PermanentFailure):
     """The request carries categories the plugin's manifest does not declare: not sent."""
+
+
+class PluginFault(PermanentFailure):
+    """The plugin misbehaved (an unusable result, an unexpected exception): its own failure,
+    named with the plugin and the operation, never with the data."""
 
 
 class Facade:
@@ -45,6 +64,10 @@ class Facade:
         self.database = database
         self.registry = registry
         self.tenant = tenant
+        self.video = VideoCalls(self)
+        self.payments = PaymentCalls(self)
+        self.sms = SmsCalls(self)
+        self.email = EmailCalls(self)
 
     async def built(self, kind: PluginKind) -> Built:
         async with self.database.reading(self.tenant.id) as db:
@@ -57,63 +80,121 @@ class Facade:
             return False
         return True
 
-    async def _call(
+    async def questionnaires(self) -> questionnaires.QuestionnaireProvider:
+        """Questionnaires run inside the platform: nothing leaves, nothing to record."""
+        provider: questionnaires.QuestionnaireProvider = (
+            await self.built("questionnaires")
+        ).provider
+        return provider
+
+    async def call(
         self,
         kind: PluginKind,
-        operation: str,
-        request: Any,
+        operation: Operation[RequestT, ResultT],
+        request: RequestT,
         *,
         subject_id: uuid.UUID | None,
         correlation_id: str,
-    ) -> Any:
-        """Call the provider's method named ``operation`` with ``request``, recorded around."""
-        categories: Sequence[DataCategory] = request.categories
+        attempt: int | None = None,
+    ) -> ResultT:
+        """Call the provider's ``operation`` with ``request``, recorded around.
+
+        ``attempt`` (1 on a job's first try; None when unknown) decides whether an earlier
+        attempt's lost answer may be settled by this one's result.
+        """
+        categories: Sequence[DataCategory] = getattr(request, "categories", ())
         built = await self.built(kind)
         manifest = built.manifest
         use = _declared(manifest, operation, categories)
-        attempt = None
-        if categories and manifest.processor is not None:
-            attempt = await self._record(
-                manifest, operation, categories, use, Status.ATTEMPTED, subject_id, correlation_id
+        recorded = bool(categories) and manifest.processor is not None
+        attempt_seq = None
+        if recorded:
+            attempt_seq = await self._record(
+                manifest,
+                operation.name,
+                categories,
+                use,
+                Status.ATTEMPTED,
+                subject_id,
+                correlation_id,
             )
         try:
-            result = await getattr(built.provider, operation)(request)
+            result = await self._run(built, operation, request)
         except Exception as exc:
-            failure = _as_provider_error(exc)
-            if attempt is not None:
+            failure = _as_provider_error(exc, manifest, operation)
+            self._log_failure(manifest, operation, exc, failure)
+            if attempt_seq is not None:
+                status = Status.UNKNOWN if isinstance(failure, AnswerLost) else Status.FAILED
                 await self._record(
                     manifest,
-                    operation,
+                    operation.name,
                     categories,
                     use,
-                    Status.FAILED,
+                    status,
                     subject_id,
                     correlation_id,
-                    attempt_seq=attempt,
+                    attempt_seq=attempt_seq,
                     reason=failure.reason,
                 )
-            log.warning(
-                "provider_call_failed",
-                plugin=manifest.name,
-                operation=operation,
-                error=type(failure).__name__,
-                reason=failure.reason,
-            )
             if failure is exc:
                 raise
             raise failure from exc
-        if attempt is not None:
+        if recorded:
             await self._record(
                 manifest,
-                operation,
+                operation.name,
                 categories,
                 use,
                 Status.SUCCEEDED,
                 subject_id,
                 correlation_id,
-                attempt_seq=attempt,
+                attempt_seq=attempt_seq,
             )
+            if attempt != 1:
+                await self._settle_earlier(manifest, correlation_id, result, attempt_seq)
         return result
+
+    async def _run(
+        self, built: Built, operation: Operation[RequestT, ResultT], request: RequestT
+    ) -> ResultT:
+        """The plugin's method, under the platform's deadline; its result checked."""
+        method = getattr(built.provider, operation.name)
+        async with asyncio.timeout(self.registry.settings.provider_deadline):
+            result = await method(request)
+        try:
+            check_result(operation, result, allow_http=self.registry.settings.allows_http_links)
+        except InvalidResult as exc:
+            raise PluginFault(
+                f"plugin {built.manifest.name} returned an unusable answer to "
+                f"{operation.name}: {exc}"
+            ) from None
+        typed: ResultT = result
+        return typed
+
+    def _log_failure(
+        self,
+        manifest: PluginManifest,
+        operation: Operation[Any, Any],
+        exc: Exception,
+        failure: ProviderError,
+    ) -> None:
+        """Name the plugin and the operation, never the message (it may quote personal data);
+        in development, the traceback too."""
+        unexpected = not isinstance(exc, ProviderError)
+        fields: dict[str, Any] = {
+            "plugin": manifest.name,
+            "operation": operation.name,
+            "error": type(failure).__name__,
+            "reason": failure.reason,
+        }
+        if unexpected:
+            fields.update(where_it_failed(exc))
+        if unexpected and self.registry.settings.is_development:
+            log.exception("provider_call_failed", exc_info=exc, **fields)
+        elif unexpected or isinstance(failure, PluginFault):
+            log.error("provider_call_failed", **fields)
+        else:
+            log.warning("provider_call_failed", **fields)
 
     async def _record(
         self,
@@ -149,7 +230,44 @@ class Facade:
             await db.commit()
         return appended.seq
 
-    # --- video -------------------------------------------------------------------------------
+    async def _settle_earlier(
+        self, manifest: PluginManifest, correlation_id: str, result: object, by_seq: int | None
+    ) -> None:
+        """Earlier attempts whose answer was lost: this one's result says whether they had
+        arrived (``recovered`` True: found their work; False: found none)."""
+        recovered = getattr(result, "recovered", None)
+        if recovered is None:
+            return  # the plugin cannot tell: they stay unknown
+        async with self.database.writing(self.tenant.id) as db:
+            unsettled = await ledger.unsettled(db, correlation_id)
+            for earlier in unsettled:
+                await ledger.append(
+                    db,
+                    Entry(
+                        kind=EventKind.DISCLOSURE,
+                        status=Status.SUCCEEDED if recovered else Status.FAILED,
+                        recipient=earlier.recipient,
+                        recipient_kind=RecipientKind(earlier.recipient_kind),
+                        operation=earlier.operation,
+                        categories=earlier.category_list,
+                        purpose=earlier.purpose,
+                        legal_basis=earlier.legal_basis,
+                        subject_id=earlier.subject_id,
+                        plugin=manifest.name,
+                        correlation_id=correlation_id,
+                        reason=(
+                            f"settled by attempt {by_seq}: "
+                            + ("it had arrived" if recovered else "it never arrived")
+                        ),
+                        attempt_seq=earlier.seq,
+                    ),
+                )
+            await db.commit()
+
+
+class VideoCalls:
+    def __init__(self, facade: Facade) -> None:
+        self._facade = facade
 
     async def create_meeting(
         self, *, subject_id: uuid.UUID, ends_at: datetime, idempotency_key: str, attempt: int
@@ -157,31 +275,41 @@ class Facade:
         request = video.MeetingRequest(
             idempotency_key=idempotency_key, attempt=attempt, ends_at=ends_at, is_locked=True
         )
-        meeting: video.Meeting = await self._call(
+        return await self._facade.call(
             "video",
-            "create_meeting",
+            video.CREATE_MEETING,
             request,
             subject_id=subject_id,
             correlation_id=idempotency_key,
+            attempt=attempt,
         )
-        return meeting
 
     async def delete_meeting(self, *, meeting_id: str, idempotency_key: str) -> None:
         request = video.MeetingDeletion(meeting_id=meeting_id, idempotency_key=idempotency_key)
-        await self._call(
-            "video", "delete_meeting", request, subject_id=None, correlation_id=idempotency_key
+        await self._facade.call(
+            "video",
+            video.DELETE_MEETING,
+            request,
+            subject_id=None,
+            correlation_id=idempotency_key,
         )
 
-    # --- payments ----------------------------------------------------------------------------
+
+class PaymentCalls:
+    def __init__(self, facade: Facade) -> None:
+        self._facade = facade
 
     async def create_account(
         self, *, idempotency_key: str, country: str
     ) -> payments.ConnectedAccount:
         request = payments.AccountRequest(idempotency_key=idempotency_key, country=country)
-        account: payments.ConnectedAccount = await self._call(
-            "payments", "create_account", request, subject_id=None, correlation_id=idempotency_key
+        return await self._facade.call(
+            "payments",
+            payments.CREATE_ACCOUNT,
+            request,
+            subject_id=None,
+            correlation_id=idempotency_key,
         )
-        return account
 
     async def onboarding_link(
         self, *, account_id: str, return_url: str, refresh_url: str
@@ -189,27 +317,33 @@ class Facade:
         request = payments.OnboardingRequest(
             account_id=account_id, return_url=return_url, refresh_url=refresh_url
         )
-        link: payments.OnboardingLink = await self._call(
-            "payments", "onboarding_link", request, subject_id=None, correlation_id=account_id
+        return await self._facade.call(
+            "payments",
+            payments.ONBOARDING_LINK,
+            request,
+            subject_id=None,
+            correlation_id=account_id,
         )
-        return link
 
     async def create_checkout(
         self, *, subject_id: uuid.UUID, request: payments.CheckoutRequest
     ) -> payments.Checkout:
-        checkout: payments.Checkout = await self._call(
+        return await self._facade.call(
             "payments",
-            "create_checkout",
+            payments.CREATE_CHECKOUT,
             request,
             subject_id=subject_id,
             correlation_id=request.idempotency_key,
         )
-        return checkout
 
     async def expire_checkout(self, *, account_id: str, checkout_id: str) -> None:
         request = payments.CheckoutExpiry(account_id=account_id, checkout_id=checkout_id)
-        await self._call(
-            "payments", "expire_checkout", request, subject_id=None, correlation_id=checkout_id
+        await self._facade.call(
+            "payments",
+            payments.EXPIRE_CHECKOUT,
+            request,
+            subject_id=None,
+            correlation_id=checkout_id,
         )
 
     async def refund(
@@ -220,21 +354,30 @@ class Facade:
         account_id: str,
         payment_id: str,
         amount_minor: int,
+        attempt: int,
     ) -> payments.Refund:
         request = payments.RefundRequest(
             idempotency_key=idempotency_key,
             account_id=account_id,
             payment_id=payment_id,
             amount_minor=amount_minor,
+            attempt=attempt,
         )
-        refund: payments.Refund = await self._call(
-            "payments", "refund", request, subject_id=subject_id, correlation_id=idempotency_key
+        return await self._facade.call(
+            "payments",
+            payments.REFUND,
+            request,
+            subject_id=subject_id,
+            correlation_id=idempotency_key,
+            attempt=attempt,
         )
-        return refund
 
-    # --- sms and email -----------------------------------------------------------------------
 
-    async def send_sms(
+class SmsCalls:
+    def __init__(self, facade: Facade) -> None:
+        self._facade = facade
+
+    async def send(
         self,
         *,
         subject_id: uuid.UUID | None,
@@ -245,23 +388,33 @@ class Facade:
         attempt: int,
         first_attempt_at: datetime | None = None,
     ) -> sms.SmsReceipt:
-        built = await self.built("sms")
-        callback = webhook_url(self.registry.settings, self.tenant, built.manifest.name) + "/status"
+        facade = self._facade
+        built = await facade.built("sms")
+        hook = webhook_url(facade.registry.settings, facade.tenant, built.manifest.name)
         message = sms.SmsMessage(
             idempotency_key=idempotency_key,
             attempt=attempt,
             to=to,
             body=body,
             about=about,
-            status_callback_url=callback,
+            status_callback_url=hook + "/status",
             first_attempt_at=first_attempt_at,
         )
-        receipt: sms.SmsReceipt = await self._call(
-            "sms", "send_message", message, subject_id=subject_id, correlation_id=idempotency_key
+        return await facade.call(
+            "sms",
+            sms.SEND_MESSAGE,
+            message,
+            subject_id=subject_id,
+            correlation_id=idempotency_key,
+            attempt=attempt,
         )
-        return receipt
 
-    async def send_email(
+
+class EmailCalls:
+    def __init__(self, facade: Facade) -> None:
+        self._facade = facade
+
+    async def send(
         self,
         *,
         subject_id: uuid.UUID | None,
@@ -270,53 +423,66 @@ class Facade:
         text: str,
         about: tuple[DataCategory, ...],
         idempotency_key: str,
+        attempt: int = 1,
         reply_to: str | None = None,
     ) -> email.EmailReceipt:
+        tenant = self._facade.tenant
         message = email.EmailMessage(
             idempotency_key=idempotency_key,
             to=to,
             subject=subject,
             text=text,
-            sender_name=self.tenant.name,
+            sender_name=tenant.name,
             about=about,
             reply_to=reply_to,
-            tenant_slug=self.tenant.slug,
+            tenant_slug=tenant.slug,
+            attempt=attempt,
         )
-        receipt: email.EmailReceipt = await self._call(
-            "email", "send_email", message, subject_id=subject_id, correlation_id=idempotency_key
+        return await self._facade.call(
+            "email",
+            email.SEND_EMAIL,
+            message,
+            subject_id=subject_id,
+            correlation_id=idempotency_key,
+            attempt=attempt,
         )
-        return receipt
-
-    # --- questionnaires (answers never leave the platform) ------------------------------------
-
-    async def questionnaires(self) -> questionnaires.QuestionnaireProvider:
-        built = await self.built("questionnaires")
-        provider: questionnaires.QuestionnaireProvider = built.provider
-        return provider
 
 
 def _declared(
-    manifest: PluginManifest, operation: str, categories: Sequence[DataCategory]
+    manifest: PluginManifest, operation: Operation[Any, Any], categories: Sequence[DataCategory]
 ) -> tuple[str, str]:
     """(purpose, legal basis) the manifest gives this operation; refuses undeclared data."""
     if not categories:
         return ("", "")
-    use = next((u for u in manifest.data if u.operation == operation), None)
+    if not set(categories) <= set(operation.sends):
+        raise UndeclaredDisclosure(  # the platform's own bug: never send more than described
+            f"{operation.name} would send more than its kind describes: not sent"
+        )
+    use = next((u for u in manifest.data if u.operation == operation.name), None)
     if use is None or not set(categories) <= set(use.categories):
         declared = ", ".join(c.value for c in use.categories) if use else "nothing"
         raise UndeclaredDisclosure(
             f"plugin {manifest.name} would send {', '.join(c.value for c in categories)} "
-            f"for {operation}, but its manifest declares {declared}: not sent"
+            f"for {operation.name}, but its manifest declares {declared}: not sent"
         )
     return (use.purpose, use.legal_basis)
 
 
-def _as_provider_error(exc: Exception) -> ProviderError:
-    """Timeouts and dropped connections a plugin let through are temporary; the rest is not."""
+def _as_provider_error(
+    exc: Exception, manifest: PluginManifest, operation: Operation[Any, Any]
+) -> ProviderError:
+    """What a plugin let through, as the platform's words: a refused connection is temporary;
+    a timeout or a dropped answer may have arrived (unknown); anything else is the plugin's
+    own fault, named."""
     if isinstance(exc, ProviderError):
         return exc
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return TemporaryFailure("the provider did not answer in time")
-    if isinstance(exc, httpx.TransportError | ConnectionError):
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | ConnectionRefusedError):
         return TemporaryFailure("the provider could not be reached")
-    return PermanentFailure(f"the plugin failed unexpectedly ({type(exc).__name__})")
+    if isinstance(exc, TimeoutError):  # the platform's deadline (asyncio.timeout)
+        seconds = f"{manifest.name} did not answer within the deadline"
+        return AnswerLost(f"{seconds} ({operation.name}); it may have acted")
+    if isinstance(exc, httpx.TimeoutException | httpx.TransportError | ConnectionError):
+        return AnswerLost("the provider's answer was lost; it may have acted")
+    return PluginFault(
+        f"plugin {manifest.name} failed unexpectedly in {operation.name} ({type(exc).__name__})"
+    )

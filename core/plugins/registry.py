@@ -9,25 +9,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.config import Settings
 from praxis.core.errors import ProviderNotReady
-from praxis.core.plugins.loader import PluginError, Plugins
+from praxis.core.plugins.loader import Plugins
 from praxis.core.plugins.settings import SettingsStore
 from praxis.core.providers.common import ProviderContext
-from praxis.core.providers.conformance import PROTOCOLS
+from praxis.core.providers.kinds import KINDS
 from praxis.core.providers.manifest import PluginKind, PluginManifest
 from praxis.tenants.directory import TenantInfo
 
-KIND_WORDS = {
-    "video": "video consultations",
-    "payments": "online payment",
-    "sms": "text messages",
-    "email": "email",
-    "questionnaires": "intake questionnaires",
-}
+log = structlog.get_logger("praxis.plugins")
+KIND_WORDS = {name: kind.words for name, kind in KINDS.items()}
 _CACHED = 1024
 
 
@@ -76,6 +72,11 @@ class Registry:
         """The tenant's provider of ``kind``; ProviderNotReady says what is missing."""
         manifest = self.chosen(tenant, kind)
         if manifest is None:
+            if tenant.providers.get(kind) in self.plugins.disabled:
+                raise ProviderNotReady(
+                    f"{KIND_WORDS[kind].capitalize()} at {tenant.name} is not available "
+                    "right now. Please contact the clinic."
+                )
             raise ProviderNotReady(f"{tenant.name} has not set up {KIND_WORDS[kind]}.")
         return await self._build(db, tenant, manifest)
 
@@ -127,11 +128,17 @@ class Registry:
             public_url=self.settings.site_url(tenant.slug),
             webhook_url=webhook_url(self.settings, tenant, manifest.name),
         )
-        provider = self.plugins.factories[manifest.name](context)
-        if not isinstance(provider, PROTOCOLS[kind]):
-            raise PluginError(
-                f"plugin {manifest.name}: its provider does not implement "
-                f"{PROTOCOLS[kind].__name__} (see docs/plugins.md)"
+        protocol = KINDS[kind].protocol
+        try:
+            provider = self.plugins.factories[manifest.name](context)
+        except Exception as exc:  # third-party code: its failure is its own, named
+            log.error("plugin_build_failed", plugin=manifest.name, error=type(exc).__name__)
+            provider = None
+        if provider is None or not isinstance(provider, protocol):
+            log.error("plugin_unusable", plugin=manifest.name, protocol=protocol.__name__)
+            raise ProviderNotReady(
+                f"{KIND_WORDS[kind].capitalize()} at {tenant.name} is not working right now "
+                f"(the {manifest.title} plugin could not be started). Please contact the clinic."
             )
         built = Built(manifest, provider)
         self._built[key] = built

@@ -1,20 +1,57 @@
-"""What every kind of provider shares: its errors, webhooks, and what it is built with.
+"""What every kind of provider shares: the data categories, the errors, webhooks, what a
+provider is built with, and how each kind and each of its operations is described.
 
-This module is part of the public plugin API: plugins import it, and it imports
-nothing of the platform's internals (no models, no sessions, no requests).
+This module is part of the public plugin API: plugins import it, and it imports nothing of the
+platform's internals (no models, no sessions, no requests).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationInfo
+
+# The plugin API's version: a manifest says which it needs (``requires``), checked at load.
+# Minor versions only add; a major version breaks. See docs/plugin-api-changelog.md.
+PLUGIN_API = "1.0"
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+PluginKind = Literal["video", "payments", "sms", "email", "questionnaires"]
+
+
+class DataCategory(enum.StrEnum):
+    """Categories of personal data, as a privacy notice names them."""
+
+    NAME = "name"
+    EMAIL = "email"
+    PHONE = "phone"
+    ADDRESS = "address"
+    APPOINTMENT = "appointment"
+    PAYMENT = "payment"
+    HEALTH = "health"  # special category (UK GDPR Art. 9)
+
+
+def _person_link(value: str, info: ValidationInfo) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("must be an https:// address")
+    if parts.scheme == "http" and not (info.context or {}).get("allow_http"):
+        raise ValueError("must be an https:// address (http is allowed in development only)")
+    return value
+
+
+# Result fields are checked by the platform before it records a call's outcome:
+# a link a person is sent to (https; http in development only), a provider's id.
+PersonLink = Annotated[str, AfterValidator(_person_link)]
+ProviderId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class ProviderError(Exception):
@@ -35,6 +72,13 @@ class TemporaryFailure(ProviderError):
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class AnswerLost(TemporaryFailure):
+    """The request may have reached the provider, but its answer never came back (a read
+    timeout, a connection dropped after sending). Retried like any TemporaryFailure; the
+    ledger records the disclosure as *unknown* until a later attempt can tell, through the
+    result's ``recovered``, whether this one had arrived."""
 
 
 class PermanentFailure(ProviderError):
@@ -103,3 +147,31 @@ ProviderFactory = Callable[[ProviderContext[Any]], object]
 # Put this in a settings field's ``json_schema_extra`` when only the platform operator may set
 # it (API base URLs, the platform's own keys, platform fees): clinic admins never see it.
 OPERATOR_ONLY: dict[str, Any] = {"praxis_operator_only": True}
+
+
+@dataclass(frozen=True)
+class Operation(Generic[RequestT, ResultT]):
+    """One thing a kind of provider does: the Protocol method ``name`` takes ``request`` and
+    returns ``result`` (None: nothing). ``sends`` is the most personal data the platform
+    sends with it: every plugin's manifest must declare at least these for the operation."""
+
+    name: str
+    request: type[RequestT]
+    result: type[ResultT] | None
+    sends: tuple[DataCategory, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of provider, described once: everything else (the manifest's kinds, the
+    conformance kit, the facade, the admin pages, the docs) is derived from these."""
+
+    name: PluginKind
+    words: str  # what a clinic calls it: "text messages"
+    protocol: type
+    operations: tuple[Operation[Any, Any], ...]
+    events: tuple[type, ...] = ()  # what its parse_webhook may return (none: no webhooks)
+
+    def operation(self, name: str) -> Operation[Any, Any]:
+        return next(op for op in self.operations if op.name == name)

@@ -1,10 +1,10 @@
-"""The conformance kit: checks a plugin author can run on a provider before shipping it.
+"""The conformance kit: the rules a plugin must keep, checkable before it ships.
 
-``problems(manifest, factory, settings)`` builds the provider as the platform would and
-returns one sentence per rule broken: the kind's Protocol is implemented, and the manifest
-declares, for every operation of its kind, at least the categories the platform sends with
-it (the privacy notice is generated from the manifest, so it must never name less).
-``praxis plugins check`` runs it for installed plugins; tests can call it directly.
+``static_problems(manifest, factory)`` needs nothing but the plugin: the platform runs it when
+it loads plugins and disables one that breaks a rule (naming the rule). ``problems(manifest,
+factory, settings, http=...)`` also builds the provider with example settings, as the
+platform would for a clinic. Each returns one sentence per rule broken; empty when it
+conforms. ``praxis plugins check`` runs both; ``praxis.core.testing`` adds behavioural checks.
 """
 
 from __future__ import annotations
@@ -15,33 +15,52 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from praxis.core.providers.common import ProviderContext, ProviderFactory
-from praxis.core.providers.email import EmailProvider
-from praxis.core.providers.manifest import DataCategory, PluginManifest
-from praxis.core.providers.payments import PaymentsProvider
-from praxis.core.providers.questionnaires import QuestionnaireProvider
-from praxis.core.providers.sms import SmsProvider
-from praxis.core.providers.video import VideoProvider
+from praxis.core.providers.common import PLUGIN_API, ProviderContext, ProviderFactory
+from praxis.core.providers.kinds import KINDS
+from praxis.core.providers.manifest import PluginManifest
 
-PROTOCOLS: dict[str, type] = {
-    "video": VideoProvider,
-    "payments": PaymentsProvider,
-    "sms": SmsProvider,
-    "email": EmailProvider,
-    "questionnaires": QuestionnaireProvider,
-}
+PROTOCOLS: dict[str, type] = {name: kind.protocol for name, kind in KINDS.items()}
 
-# What the platform sends with each operation that carries personal data (at most).
-SENT: dict[str, dict[str, tuple[DataCategory, ...]]] = {
-    "video": {"create_meeting": (DataCategory.APPOINTMENT,)},
-    "payments": {
-        "create_checkout": (DataCategory.PAYMENT, DataCategory.APPOINTMENT, DataCategory.EMAIL),
-        "refund": (DataCategory.PAYMENT,),
-    },
-    "sms": {"send_message": (DataCategory.PHONE, DataCategory.APPOINTMENT)},
-    "email": {"send_email": (DataCategory.EMAIL, DataCategory.APPOINTMENT)},
-    "questionnaires": {},
-}
+
+def _members(protocol: type) -> list[str]:
+    return sorted(
+        name
+        for name in vars(protocol)
+        if not name.startswith("_") and name not in ("register", "mro")
+    )
+
+
+def static_problems(manifest: PluginManifest, factory: ProviderFactory | None) -> list[str]:
+    """Every rule the plugin breaks that can be seen without building it."""
+    found: list[str] = []
+    if not manifest.fits():
+        found.append(
+            f"{manifest.name} requires plugin API {manifest.requires}, but this platform "
+            f"offers {PLUGIN_API}"
+        )
+    if factory is None:
+        found.append(f"{manifest.name} registers no provider (implement praxis_register_providers)")
+    kind = KINDS[manifest.kind]
+    sending = [op for op in kind.operations if op.sends]
+    if manifest.processor is None and sending:
+        found.append(f"{manifest.name} sends data to a third party but names no processor")
+    declared = {use.operation: set(use.categories) for use in manifest.data}
+    for operation in sending:
+        missing = set(operation.sends) - declared.get(operation.name, set())
+        if missing:
+            names = ", ".join(sorted(c.value for c in missing))
+            found.append(
+                f"{manifest.name}: the manifest must declare {names} for {operation.name} "
+                "(the platform sends them, and the privacy notice is made from the manifest)"
+            )
+    if isinstance(factory, type):
+        absent = [name for name in _members(kind.protocol) if not hasattr(factory, name)]
+        if absent:
+            found.append(
+                f"{manifest.name}: its provider does not implement {kind.protocol.__name__} "
+                f"(missing: {', '.join(absent)})"
+            )
+    return found
 
 
 def problems(
@@ -51,21 +70,10 @@ def problems(
     *,
     http: httpx.AsyncClient,
 ) -> list[str]:
-    """Every rule the plugin breaks, as sentences; empty when it conforms."""
-    found: list[str] = []
+    """Every rule the plugin breaks, building it with ``settings`` as a clinic would."""
+    found = static_problems(manifest, factory)
     if factory is None:
-        return [f"{manifest.name} registers no provider (implement praxis_register_providers)"]
-    if manifest.processor is None and SENT[manifest.kind]:
-        found.append(f"{manifest.name} sends data to a third party but names no processor")
-    declared = {use.operation: set(use.categories) for use in manifest.data}
-    for operation, categories in SENT[manifest.kind].items():
-        missing = set(categories) - declared.get(operation, set())
-        if missing:
-            names = ", ".join(sorted(c.value for c in missing))
-            found.append(
-                f"{manifest.name}: the manifest must declare {names} for {operation} "
-                "(the platform sends them, and the privacy notice is made from the manifest)"
-            )
+        return found
     try:
         validated = manifest.settings_model.model_validate(dict(settings))
     except ValidationError as exc:
@@ -81,9 +89,11 @@ def problems(
     provider = factory(context)
     protocol = PROTOCOLS[manifest.kind]
     if not isinstance(provider, protocol):
-        wanted = [n for n in dir(protocol) if not n.startswith("_") and not hasattr(provider, n)]
-        found.append(
+        wanted = [n for n in _members(protocol) if not hasattr(provider, n)]
+        problem = (
             f"{manifest.name}: its provider does not implement {protocol.__name__} "
             f"(missing: {', '.join(wanted) or 'see docs/plugins.md'})"
         )
+        if problem not in found:
+            found.append(problem)
     return found

@@ -1,11 +1,16 @@
-"""Email: the DTOs and the Protocol an email plugin implements."""
+"""Email: the DTOs and the Protocol an email plugin implements.
+
+Lifecycle: each email is an outbox job; ``send_email`` may run more than once for one email
+with the same ``idempotency_key`` (derive the Message-ID from it, so a receiving server can
+tell a repeat). Email takes no webhooks.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from praxis.core.providers.manifest import DataCategory
+from praxis.core.providers.common import DataCategory, Kind, Operation, ProviderId
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,7 @@ class EmailMessage:
     about: tuple[DataCategory, ...]  # what the text tells about the person, e.g. APPOINTMENT
     reply_to: str | None = None
     tenant_slug: str = ""  # which clinic sent it (a header, for the development mailbox)
+    attempt: int = 1  # 1 on the first try
 
     @property
     def categories(self) -> tuple[DataCategory, ...]:
@@ -26,9 +32,20 @@ class EmailMessage:
 
 @dataclass(frozen=True)
 class EmailReceipt:
-    message_id: str
+    message_id: ProviderId
+    recovered: bool | None = None  # as SmsReceipt's; SMTP cannot tell (None)
 
 
 @runtime_checkable
 class EmailProvider(Protocol):
     async def send_email(self, message: EmailMessage) -> EmailReceipt: ...
+
+
+SEND_EMAIL: Operation[EmailMessage, EmailReceipt] = Operation(
+    "send_email",
+    EmailMessage,
+    EmailReceipt,
+    sends=(DataCategory.EMAIL, DataCategory.APPOINTMENT),
+    description="an email to a consumer or staff: confirmations, reminders, password links",
+)
+KIND = Kind("email", "email", EmailProvider, (SEND_EMAIL,))

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import enum
 import re
 import typing
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-PluginKind = Literal["video", "payments", "sms", "email", "questionnaires"]
+from praxis.core.providers.common import PLUGIN_API, DataCategory, PluginKind
+from praxis.core.providers.kinds import KINDS
+
 PLUGIN_KINDS: tuple[PluginKind, ...] = typing.get_args(PluginKind)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
-
-
-class DataCategory(enum.StrEnum):
-    """Categories of personal data, as a privacy notice names them."""
-
-    NAME = "name"
-    EMAIL = "email"
-    PHONE = "phone"
-    ADDRESS = "address"
-    APPOINTMENT = "appointment"
-    PAYMENT = "payment"
-    HEALTH = "health"  # special category (UK GDPR Art. 9)
+__all__ = [
+    "PLUGIN_KINDS",
+    "DataCategory",
+    "DataUse",
+    "NoSettings",
+    "PluginKind",
+    "PluginManifest",
+    "Processor",
+]
 
 
 class Processor(BaseModel):
@@ -61,6 +60,9 @@ class PluginManifest(BaseModel):
     kind: PluginKind
     title: str = Field(min_length=1)
     version: str = Field(min_length=1)
+    requires: str = Field(
+        description="The plugin API versions this plugin works with, e.g. '>=1.0,<2'"
+    )
     description: str = ""
     processor: Processor | None = Field(
         None, description="None only when data never leaves the platform"
@@ -74,6 +76,42 @@ class PluginManifest(BaseModel):
         if not _NAME.match(value):
             raise ValueError("plugin names are lower_snake_case, 2-48 characters")
         return value
+
+    @field_validator("requires")
+    @classmethod
+    def _requires(cls, value: str) -> str:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier:
+            raise ValueError(
+                f"{value!r} is not a version range: write e.g. '>=1.0,<2' (this platform's "
+                f"plugin API is {PLUGIN_API})"
+            ) from None
+        if not value.strip():
+            raise ValueError(
+                f"say which plugin API you need, e.g. '>=1.0,<2' (this is {PLUGIN_API})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _operations(self) -> PluginManifest:
+        """What is sent names the kind's operations; a plugin whose data stays on the
+        platform (no processor) may describe its uses in its own words."""
+        if self.processor is None:
+            return self
+        known = sorted(op.name for op in KINDS[self.kind].operations)
+        unknown = [use.operation for use in self.data if use.operation not in known]
+        if unknown:
+            choices = ", ".join(known) or "none: nothing of theirs leaves the platform"
+            raise ValueError(
+                f"data names {', '.join(unknown)}, which {self.kind} providers do not do "
+                f"(their operations: {choices})"
+            )
+        return self
+
+    def fits(self, api: str = PLUGIN_API) -> bool:
+        """Whether this platform's plugin API is one the plugin says it works with."""
+        return SpecifierSet(self.requires).contains(api, prereleases=True)
 
     def public(self) -> dict[str, Any]:
         """What /-/plugins shows: everything but code, with the settings' JSON schema."""

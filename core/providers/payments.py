@@ -2,6 +2,14 @@
 
 The platform never sees a card: the consumer pays on the provider's hosted page, and the
 money goes to the tenant's (or the Professional's) connected account, not the platform's.
+
+Lifecycle: a clinic (or a Professional) opens a connected account once (``create_account``)
+and finishes it on the provider's pages (``onboarding_link``). A paid booking holds its time
+while the consumer pays on a hosted page (``create_checkout``, made once per appointment and
+reused until it expires); only a verified ``checkout_paid`` webhook confirms the booking, and
+``checkout_expired`` releases the time. A cancelled booking's unpaid checkout is closed
+(``expire_checkout``) and a paid one refunded by the clinic's policy (``refund``; a retry,
+even days later, must find a refund an earlier attempt made rather than refund twice).
 """
 
 from __future__ import annotations
@@ -10,8 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from praxis.core.providers.common import WebhookReply, WebhookRequest
-from praxis.core.providers.manifest import DataCategory
+from pydantic import AwareDatetime, NonNegativeInt
+
+from praxis.core.providers.common import (
+    DataCategory,
+    Kind,
+    Operation,
+    PersonLink,
+    ProviderId,
+    WebhookReply,
+    WebhookRequest,
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +45,7 @@ class AccountRequest:
 
 @dataclass(frozen=True)
 class ConnectedAccount:
-    account_id: str
+    account_id: ProviderId
     charges_enabled: bool
     details_submitted: bool
 
@@ -48,8 +65,8 @@ class OnboardingRequest:
 
 @dataclass(frozen=True)
 class OnboardingLink:
-    url: str
-    expires_at: datetime
+    url: PersonLink  # where the clinic finishes its account: https (http in development only)
+    expires_at: AwareDatetime
 
 
 @dataclass(frozen=True)
@@ -77,10 +94,11 @@ class CheckoutRequest:
 
 @dataclass(frozen=True)
 class Checkout:
-    checkout_id: str
-    url: str  # send the consumer here to pay
-    expires_at: datetime
-    application_fee_minor: int = 0  # the platform's fee on this charge, if the operator set one
+    checkout_id: ProviderId
+    url: PersonLink  # send the consumer here to pay: https (http in development only)
+    expires_at: AwareDatetime
+    application_fee_minor: NonNegativeInt = 0  # the platform's fee on this charge, if any
+    recovered: bool | None = None  # True: the checkout an earlier attempt made (as Meeting's)
 
 
 @dataclass(frozen=True)
@@ -97,10 +115,11 @@ class CheckoutExpiry:
 
 @dataclass(frozen=True)
 class RefundRequest:
-    idempotency_key: str
+    idempotency_key: str  # the same on every attempt, however far apart
     account_id: str
     payment_id: str  # the provider's id of the payment taken
     amount_minor: int
+    attempt: int = 1  # a later attempt must look for the refund an earlier one made
 
     @property
     def categories(self) -> tuple[DataCategory, ...]:
@@ -109,8 +128,8 @@ class RefundRequest:
 
 @dataclass(frozen=True)
 class Refund:
-    refund_id: str
-    amount_minor: int
+    refund_id: ProviderId
+    amount_minor: NonNegativeInt
     status: Literal["succeeded", "pending", "failed"]
 
 
@@ -158,3 +177,47 @@ class PaymentsProvider(Protocol):
 
     @property
     def webhook_reply(self) -> WebhookReply: ...
+
+
+CREATE_ACCOUNT: Operation[AccountRequest, ConnectedAccount] = Operation(
+    "create_account",
+    AccountRequest,
+    ConnectedAccount,
+    sends=(),
+    description="a connected account for the clinic or a Professional",
+)
+ONBOARDING_LINK: Operation[OnboardingRequest, OnboardingLink] = Operation(
+    "onboarding_link",
+    OnboardingRequest,
+    OnboardingLink,
+    sends=(),
+    description="a single-use link to finish the connected account on the provider's pages",
+)
+CREATE_CHECKOUT: Operation[CheckoutRequest, Checkout] = Operation(
+    "create_checkout",
+    CheckoutRequest,
+    Checkout,
+    sends=(DataCategory.PAYMENT, DataCategory.APPOINTMENT, DataCategory.EMAIL),
+    description="a hosted payment page for one consultation, paid to the connected account",
+)
+EXPIRE_CHECKOUT: Operation[CheckoutExpiry, None] = Operation(
+    "expire_checkout",
+    CheckoutExpiry,
+    None,
+    sends=(),
+    description="an unpaid checkout closed early (its booking was cancelled)",
+)
+REFUND: Operation[RefundRequest, Refund] = Operation(
+    "refund",
+    RefundRequest,
+    Refund,
+    sends=(DataCategory.PAYMENT,),
+    description="money back for a cancelled consultation, by the clinic's policy",
+)
+KIND = Kind(
+    "payments",
+    "online payment",
+    PaymentsProvider,
+    (CREATE_ACCOUNT, ONBOARDING_LINK, CREATE_CHECKOUT, EXPIRE_CHECKOUT, REFUND),
+    events=(PaymentEvent,),
+)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from praxis.core.providers.common import Kind
+
 AnswerValue = str | int | float | bool | date  # a choice is answered with its option's code
 Answers = dict[str, AnswerValue]  # by linkId; unanswered and disabled questions are absent
 QuestionType = Literal["string", "text", "integer", "decimal", "date", "boolean", "choice"]
@@ -111,3 +113,7 @@ class QuestionnaireProvider(Protocol):
     ) -> dict[str, Any]:
         """A FHIR R4 QuestionnaireResponse (status completed) for these answers."""
         ...
+
+
+# Questionnaires run inside the platform: no operation sends anything to a third party.
+KIND = Kind("questionnaires", "intake questionnaires", QuestionnaireProvider, ())

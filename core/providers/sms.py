@@ -1,4 +1,11 @@
-"""Text messages: the DTOs and the Protocol an SMS plugin implements."""
+"""Text messages: the DTOs and the Protocol an SMS plugin implements.
+
+Lifecycle: each message is an outbox job; ``send_message`` may run more than once for one
+message (``attempt`` counts), with the same ``idempotency_key``: on a later attempt, look for
+the message an earlier attempt sent (same recipient, same body, no earlier than
+``first_attempt_at``) before sending again. Delivery reports and replies (STOP, START, HELP)
+come back through webhooks; STOP is honoured before anything else is sent.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from praxis.core.providers.common import WebhookReply, WebhookRequest
-from praxis.core.providers.manifest import DataCategory
+from praxis.core.providers.common import (
+    DataCategory,
+    Kind,
+    Operation,
+    ProviderId,
+    WebhookReply,
+    WebhookRequest,
+)
 
 
 @dataclass(frozen=True)
@@ -27,8 +40,11 @@ class SmsMessage:
 
 @dataclass(frozen=True)
 class SmsReceipt:
-    message_id: str
+    message_id: ProviderId  # the id the provider's delivery reports name the message by
     status: str  # the provider's word, e.g. queued
+    # On a later attempt: True if an earlier attempt's message was found (it had been sent),
+    # False if none was and this one is new, None if the plugin cannot tell.
+    recovered: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -61,3 +77,15 @@ class SmsProvider(Protocol):
 
     @property
     def webhook_reply(self) -> WebhookReply: ...
+
+
+SEND_MESSAGE: Operation[SmsMessage, SmsReceipt] = Operation(
+    "send_message",
+    SmsMessage,
+    SmsReceipt,
+    sends=(DataCategory.PHONE, DataCategory.APPOINTMENT),
+    description="a text to a consumer: confirmations, reminders, cancellations, HELP",
+)
+KIND = Kind(
+    "sms", "text messages", SmsProvider, (SEND_MESSAGE,), events=(SmsStatusUpdate, SmsInbound)
+)

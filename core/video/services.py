@@ -64,7 +64,7 @@ async def create_meeting(job: Job) -> None:
     if appointment.status != AppointmentStatus.BOOKED.value:
         return  # cancelled before the room was made: nothing to create
     facade = job.providers
-    meeting = await facade.create_meeting(
+    meeting = await facade.video.create_meeting(
         subject_id=appointment.consumer_id,
         ends_at=appointment.ends_at + GRACE,
         idempotency_key=job.key,
@@ -96,7 +96,9 @@ async def delete_meeting(job: Job) -> None:
         )
     if meeting is None or meeting.deleted_at is not None:
         return  # never made, or already gone
-    await job.providers.delete_meeting(meeting_id=meeting.meeting_ref, idempotency_key=job.key)
+    await job.providers.video.delete_meeting(
+        meeting_id=meeting.meeting_ref, idempotency_key=job.key
+    )
     async with job.writing() as db:
         found = await db.scalar(
             select(VideoMeeting).where(VideoMeeting.appointment_id == appointment_id)

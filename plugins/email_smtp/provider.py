@@ -10,6 +10,7 @@ from email.message import EmailMessage as MimeMessage
 import aiosmtplib
 
 from praxis.core.providers.common import (
+    AnswerLost,
     PermanentFailure,
     ProviderContext,
     ProviderError,
@@ -63,8 +64,8 @@ def failure(exc: aiosmtplib.SMTPException | OSError) -> ProviderError:
             return _refused("the SMTP server refused the sender address", code)
         case aiosmtplib.SMTPResponseException(code=code):
             return _refused("the SMTP server refused the message", code)
-        case TimeoutError():
-            return TemporaryFailure("the SMTP server did not answer in time")
+        case TimeoutError():  # perhaps after the message was handed over
+            return AnswerLost("the SMTP server did not answer in time")
         case ssl.SSLError() | aiosmtplib.SMTPConnectError(__cause__=ssl.SSLError()):
             return TemporaryFailure(
                 "the TLS handshake with the SMTP server failed: check the security setting "

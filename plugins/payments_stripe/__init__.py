@@ -23,6 +23,7 @@ def praxis_manifest() -> PluginManifest:
         kind="payments",
         title="Stripe Connect payments",
         version="0.1.0",
+        requires=">=1.0,<2",
         description="Consumers pay the clinic's connected account on Stripe's hosted page.",
         processor=Processor(
             legal_name="Stripe Payments Europe, Limited",

@@ -15,6 +15,7 @@ def praxis_manifest() -> PluginManifest:
         kind="questionnaires",
         title="Intake questionnaires",
         version="0.1.0",
+        requires=">=1.0,<2",
         description="The tenant's intake questionnaire; answers never leave the platform.",
         processor=None,
         data=(

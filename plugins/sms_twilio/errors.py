@@ -14,7 +14,12 @@ from twilio.base.exceptions import (  # type: ignore[import-untyped]
     TwilioServiceException,
 )
 
-from praxis.core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
+from praxis.core.providers.common import (
+    AnswerLost,
+    PermanentFailure,
+    ProviderError,
+    TemporaryFailure,
+)
 
 UNSUBSCRIBED_RECIPIENT = 21610
 AUTHENTICATE = 20003
@@ -36,10 +41,12 @@ SdkFailure = (TwilioException, httpx.TransportError, json.JSONDecodeError)
 
 def provider_error(exc: Exception, *, retry_after: float | None = None) -> ProviderError:
     """The platform's error for something the SDK (or the network under it) raised."""
-    if isinstance(exc, httpx.TimeoutException):
-        return TemporaryFailure("Twilio did not answer in time")
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):  # nothing was sent
         return TemporaryFailure(f"could not reach Twilio ({type(exc).__name__})")
+    if isinstance(exc, httpx.TimeoutException):
+        return AnswerLost("Twilio did not answer in time")
+    if isinstance(exc, httpx.TransportError):  # sent, perhaps: the answer never came
+        return AnswerLost(f"Twilio's answer was lost ({type(exc).__name__})")
     if isinstance(exc, json.JSONDecodeError):
         return TemporaryFailure("Twilio answered with something that is not JSON")
     answer = _status_and_code(exc)

@@ -49,17 +49,20 @@ class TwilioSms:
         return f"{self._webhook_url}/inbound"
 
     async def send_message(self, message: SmsMessage) -> SmsReceipt:
-        if message.attempt > 1:
+        retry = message.attempt > 1
+        if retry:
             earlier = await self._sent_before(message)
             if earlier is not None:
-                return SmsReceipt(message_id=earlier.sid, status=earlier.status)
+                return SmsReceipt(message_id=earlier.sid, status=earlier.status, recovered=True)
         sent = await self._messages.create(
             to=message.to,
             sender=self._sender,
             body=message.body,
             status_callback=message.status_callback_url or self.status_callback_url,
         )
-        return SmsReceipt(message_id=sent.sid, status=sent.status)
+        return SmsReceipt(
+            message_id=sent.sid, status=sent.status, recovered=False if retry else None
+        )
 
     async def _sent_before(self, message: SmsMessage) -> TwilioMessage | None:
         """The message an earlier attempt created, if its answer was lost on the way back."""

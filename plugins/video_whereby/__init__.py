@@ -24,6 +24,7 @@ def praxis_manifest() -> PluginManifest:
         kind="video",
         title="Whereby video rooms",
         version="0.1.0",
+        requires=">=1.0,<2",
         description="A locked Whereby room per video consultation.",
         processor=Processor(
             legal_name="Video Communication Services AS (Whereby)",

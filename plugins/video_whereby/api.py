@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import AwareDatetime, BaseModel, Field
 
-from praxis.core.providers.common import PermanentFailure, TemporaryFailure
+from praxis.core.providers.common import AnswerLost, PermanentFailure, TemporaryFailure
 
 from .settings import WherebySettings
 
@@ -84,12 +84,14 @@ class WherebyApi:
             return await self._http.request(
                 method, self._base + path, json=body, params=params, headers=self._headers
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent
+            raise TemporaryFailure("Whereby could not be reached") from exc
         except httpx.TimeoutException as exc:
-            raise TemporaryFailure("Whereby did not answer in time") from exc
+            raise AnswerLost("Whereby did not answer in time") from exc
         except httpx.UnsupportedProtocol as exc:
             raise PermanentFailure("the Whereby API address is not an http(s) URL") from exc
-        except httpx.RequestError as exc:
-            raise TemporaryFailure("Whereby could not be reached") from exc
+        except httpx.RequestError as exc:  # sent, perhaps: the answer never came
+            raise AnswerLost("Whereby's answer was lost") from exc
 
 
 def _raise_for_status(response: httpx.Response, action: str) -> None:

@@ -37,10 +37,11 @@ class WherebyVideo:
 
     async def create_meeting(self, request: MeetingRequest) -> Meeting:
         prefix = room_name_prefix(request.idempotency_key)
-        if request.attempt > 1:  # Whereby takes no idempotency key: look for our room first
+        retry = request.attempt > 1
+        if retry:  # Whereby takes no idempotency key: look for our room first
             found = await self._find(prefix)
             if found is not None:
-                return _meeting(found)
+                return _meeting(found, recovered=True)
         created = await self._api.create(
             {
                 "endDate": _utc(request.ends_at),
@@ -51,7 +52,7 @@ class WherebyVideo:
                 "fields": ["hostRoomUrl"],
             }
         )
-        return _meeting(created)
+        return _meeting(created, recovered=False if retry else None)
 
     async def delete_meeting(self, request: MeetingDeletion) -> None:
         await self._api.delete(request.meeting_id)
@@ -74,7 +75,7 @@ class WherebyVideo:
         return None
 
 
-def _meeting(found: WherebyMeeting) -> Meeting:
+def _meeting(found: WherebyMeeting, *, recovered: bool | None) -> Meeting:
     if not found.host_room_url:  # we always ask for it; the next attempt finds the room again
         raise TemporaryFailure("Whereby sent a meeting without its host room URL")
     return Meeting(
@@ -82,6 +83,7 @@ def _meeting(found: WherebyMeeting) -> Meeting:
         room_url=found.room_url,
         host_room_url=found.host_room_url,
         ends_at=found.end_date,
+        recovered=recovered,
     )
 
 

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# The public plugin API; the facade, registry and stored settings are the platform's own.
-PUBLIC_PROVIDER_MODULES = ("common", "video", "payments", "sms", "email", "questionnaires")
-PLUGIN_API = (
-    "praxis.core.hookspecs",
-    "praxis.core.providers.conformance",
-    *(f"praxis.core.providers.{name}" for name in PUBLIC_PROVIDER_MODULES),
+# The public plugin API: the hooks and the whole providers package; the facade, registry and
+# stored settings are the platform's own (praxis.core.plugins).
+PLUGIN_API = ("praxis.core.hookspecs", "praxis.core.providers")
+PUBLIC_PROVIDER_MODULES = sorted(
+    path.stem for path in (ROOT / "core" / "providers").glob("*.py") if path.stem != "__init__"
 )
 
 
@@ -310,7 +309,7 @@ def test_nothing_uses_base_http_middleware() -> None:
 def test_the_public_provider_modules_import_nothing_of_the_platform() -> None:
     """What plugins import must not drag in sessions, models or the web layer."""
     found = []
-    for name in (*PUBLIC_PROVIDER_MODULES, "conformance"):
+    for name in PUBLIC_PROVIDER_MODULES:
         path = ROOT / "core" / "providers" / f"{name}.py"
         for line, imported in imports(path):
             first = imported.split(".")[0]

@@ -4,6 +4,8 @@ else dead-letters with a reason staff can read, and workers side by side run eac
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import uuid
 from collections import Counter
@@ -16,10 +18,9 @@ from sqlalchemy import select
 
 from praxis.core import outbox
 from praxis.core import outbox as jobs
-from praxis.core.outbox import queue, runner
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict
-from praxis.core.outbox import Handler, Job, JobStatus, OutboxJob, RetryPolicy
+from praxis.core.outbox import Handler, Job, JobStatus, OutboxJob, RetryPolicy, queue, runner
 from praxis.core.providers.common import PermanentFailure, TemporaryFailure
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
@@ -317,7 +318,8 @@ async def test_a_worker_leaves_the_rest_of_its_batch_once_its_lease_has_run_out(
             clock[0] += lease  # this one took the whole lease (a provider hanging, say)
 
     ids = await enqueue(rt, tenant, register(slow_first), 3)
-    assert await jobs.run_due(rt.jobs) == 3
+    one_at_a_time = dataclasses.replace(rt.jobs, concurrency=1)
+    assert await jobs.run_due(one_at_a_time) == 3
     [first] = ran  # the others may be another worker's by now: not started here
     statuses = {i: (await job(rt, i)).status for i in ids}
     assert statuses == {i: "done" if i == first else "running" for i in ids}
@@ -325,6 +327,35 @@ async def test_a_worker_leaves_the_rest_of_its_batch_once_its_lease_has_run_out(
     await jobs.run_due(rt.jobs, now=utcnow() + rt.retry_policy.lease + timedelta(seconds=1))
     assert Counter(ran) == Counter(ids)
     assert {(await job(rt, i)).status for i in ids} == {"done"}
+
+
+async def test_a_clinic_whose_jobs_hang_holds_only_its_own_lane(
+    rt: Runtime, tenant: TenantInfo, register: Register
+) -> None:
+    """One clinic's slow provider takes at most half the worker: another clinic's jobs claimed
+    in the same batch run at once, not after the slow ones."""
+    other = await make_tenant(rt, "beta")
+    release = asyncio.Event()
+    finished: dict[str, float] = {}
+    started = asyncio.get_running_loop().time()
+
+    async def hanging_or_quick(job: Job) -> None:
+        if job.tenant.id == tenant.id:
+            await release.wait()  # a provider that does not answer
+        finished[str(job.tenant.slug)] = asyncio.get_running_loop().time() - started
+
+    topic = register(hanging_or_quick)
+    await enqueue(rt, tenant, topic, 6)
+    await enqueue(rt, other, topic, 2)
+    four = dataclasses.replace(rt.jobs, concurrency=4)  # two lanes at most for one clinic
+    running = asyncio.create_task(jobs.run_due(four))
+    for _ in range(200):
+        if "beta" in finished:
+            break
+        await asyncio.sleep(0.01)
+    assert "beta" in finished and "alpha" not in finished  # beta did not wait for alpha
+    release.set()
+    assert await running == 8
 
 
 async def test_concurrent_claims_never_take_the_same_job(rt: Runtime, tenant: TenantInfo) -> None:

@@ -1,5 +1,5 @@
-"""core.plugins: discovery through the ``praxis`` entry-point group, checks at start-up, and
-``/-/plugins`` for staff."""
+"""praxis.core.plugins.loader: discovery through the ``praxis`` entry-point group, checks at
+load (a bad plugin disables only itself, with the reason), and ``/-/plugins`` for staff."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def manifest(name: str = "video_foo", **extra: Any) -> PluginManifest:
         "kind": "video",
         "title": "Foo video",
         "version": "1.2.3",
+        "requires": ">=1.0,<2",
         "processor": Processor(
             legal_name="Foo Video GmbH",
             country="DE",
@@ -54,6 +55,24 @@ def manifest(name: str = "video_foo", **extra: Any) -> PluginManifest:
     return PluginManifest(**values)
 
 
+class FooRooms:
+    """A provider class that keeps the VideoProvider Protocol (never called here)."""
+
+    webhook_reply = None
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    async def create_meeting(self, request: Any) -> Any:
+        raise NotImplementedError
+
+    async def delete_meeting(self, request: Any) -> None:
+        raise NotImplementedError
+
+    def parse_webhook(self, request: Any) -> None:
+        return None
+
+
 class VideoFoo:
     """A third-party plugin, as `pip install praxis-video-foo` would provide it."""
 
@@ -62,6 +81,10 @@ class VideoFoo:
     @hookimpl
     def praxis_manifest(self) -> PluginManifest:
         return manifest()
+
+    @hookimpl
+    def praxis_register_providers(self) -> Any:
+        return FooRooms
 
 
 def plugin_module(name: str, **hooks: Any) -> types.ModuleType:
@@ -72,9 +95,18 @@ def plugin_module(name: str, **hooks: Any) -> types.ModuleType:
 
 
 def failure(*extra: object, entry_points: bool = False) -> str:
+    """The reason a plugin is refused: strict loading (the test kit, ``plugins check``) raises
+    it; ordinary loading disables that plugin alone with the same reason."""
     with pytest.raises(PluginError) as caught:
-        load_plugins(extra=extra, entry_points=entry_points)
-    return str(caught.value)
+        load_plugins(extra=extra, entry_points=entry_points, strict=True)
+    reason = str(caught.value)
+    lenient = load_plugins(extra=extra, entry_points=entry_points)
+    assert reason in [d.reason for d in lenient.disabled.values()]
+    if entry_points:
+        assert set(BUILT_INS) - {d.name for d in lenient.disabled.values()} <= set(
+            lenient.manifests
+        )
+    return reason
 
 
 # --- discovery -------------------------------------------------------------------------------
@@ -118,14 +150,18 @@ def test_a_third_party_plugin_appears_beside_the_built_ins() -> None:
 
 
 def test_a_module_plugin_works_like_an_object_plugin() -> None:
-    module = plugin_module("praxis_sms_bar", praxis_manifest=hookimpl(lambda: manifest("sms_bar")))
-    assert "sms_bar" in load_plugins(extra=[module], entry_points=False).manifests
+    module = plugin_module(
+        "praxis_video_bar",
+        praxis_manifest=hookimpl(lambda: manifest("video_bar")),
+        praxis_register_providers=hookimpl(lambda: FooRooms),
+    )
+    assert "video_bar" in load_plugins(extra=[module], entry_points=False).manifests
 
 
-# --- start-up fails loudly -------------------------------------------------------------------
+# --- a bad plugin disables itself, named, and nothing else -----------------------------------
 
 
-def test_a_misspelt_hook_stops_start_up_naming_the_plugin() -> None:
+def test_a_misspelt_hook_disables_the_plugin_naming_it() -> None:
     class Typo:
         __name__ = "praxis_typo_plugin"
 
@@ -145,17 +181,18 @@ def test_a_misspelt_hook_stops_start_up_naming_the_plugin() -> None:
     assert "object at 0x" not in message
 
 
-def test_the_app_does_not_start_with_a_misspelt_hook(tmp_path: Path) -> None:
+def test_the_app_starts_without_a_plugin_that_has_a_misspelt_hook(tmp_path: Path) -> None:
     settings = load_settings(
         PRAXIS_ENV="test",
         PRAXIS_VAR_DIR=str(tmp_path),
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'never.db'}",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
         SECRET_KEY="s" * 40,
     )
     typo = plugin_module("praxis_typo", praxis_manifets=hookimpl(lambda: manifest()))
-    with pytest.raises(PluginError, match=r"^plugin praxis_typo: praxis_manifets"):
-        create_app(settings, extra_plugins=[typo], access_log=False)
-    assert not (tmp_path / "never.db").exists()
+    app = create_app(settings, extra_plugins=[typo], access_log=False)
+    plugins = app.state.runtime.plugins
+    assert set(BUILT_INS) <= set(plugins.manifests)
+    assert plugins.disabled["praxis_typo"].reason.startswith("plugin praxis_typo: praxis_manifets")
 
 
 def test_a_misspelt_manifest_hook_in_a_module_plugin() -> None:
@@ -243,12 +280,84 @@ def test_the_same_plugin_twice_fails_clearly() -> None:
     assert "registered twice" in message
 
 
-def test_an_entry_point_that_cannot_be_imported_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_entry_point_that_cannot_be_imported_disables_only_itself(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    installed = praxis.core.plugins.loader._entry_points()
     broken = EntryPoint(name="video_gone", value="praxis_no_such_module", group="praxis")
-    monkeypatch.setattr(praxis.core.plugins.loader, "_entry_points", lambda: [broken])
+    monkeypatch.setattr(praxis.core.plugins.loader, "_entry_points", lambda: [*installed, broken])
     message = failure(entry_points=True)
     assert message.startswith("plugin video_gone (praxis_no_such_module): cannot be loaded: ")
     assert "No module named 'praxis_no_such_module'" in message
+    loaded = load_plugins()
+    assert set(BUILT_INS) <= set(loaded.manifests)  # everyone else starts as usual
+    assert list(loaded.disabled) == ["video_gone"]
+    logged = capsys.readouterr()
+    assert "plugin_disabled" in logged.out + logged.err and "video_gone" in logged.out + logged.err
+
+
+def test_a_plugin_for_another_plugin_api_is_disabled_with_the_versions() -> None:
+    future = plugin_module(
+        "praxis_future",
+        praxis_manifest=hookimpl(lambda: manifest("video_future", requires=">=2.0")),
+        praxis_register_providers=hookimpl(lambda: FooRooms),
+    )
+    message = failure(future)
+    assert "requires plugin API >=2.0, but this platform offers 1." in message
+    with pytest.raises(ValidationError, match="is not a version range"):
+        manifest(requires="two or more")
+    with pytest.raises(ValidationError, match="say which plugin API you need"):
+        manifest(requires="")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"data": ()}, "must declare appointment for create_meeting"),
+        ({"processor": None}, "names no processor"),
+    ],
+)
+def test_a_plugin_that_breaks_the_kit_is_never_offered(change: dict[str, Any], reason: str) -> None:
+    careless = plugin_module(
+        "praxis_careless",
+        praxis_manifest=hookimpl(lambda: manifest("video_careless", **change)),
+        praxis_register_providers=hookimpl(lambda: FooRooms),
+    )
+    assert reason in failure(careless)
+    loaded = load_plugins(extra=[careless], entry_points=False)
+    assert loaded.usable("video") == [] and loaded.disabled_of("video")[0].name == "praxis_careless"
+
+
+def test_a_provider_class_missing_a_method_is_disabled() -> None:
+    class Half:
+        def __init__(self, context: Any) -> None:
+            pass
+
+        async def create_meeting(self, request: Any) -> Any:
+            raise NotImplementedError
+
+    half = plugin_module(
+        "praxis_half",
+        praxis_manifest=hookimpl(lambda: manifest("video_half")),
+        praxis_register_providers=hookimpl(lambda: Half),
+    )
+    assert "does not implement VideoProvider (missing: delete_meeting, parse_webhook" in failure(
+        half
+    )
+
+
+def test_a_manifest_naming_an_operation_the_kind_does_not_have_is_refused() -> None:
+    with pytest.raises(ValidationError, match="data names send, which video providers do not"):
+        manifest(
+            data=(
+                DataUse(
+                    operation="send",
+                    categories=(DataCategory.APPOINTMENT,),
+                    purpose="x",
+                    legal_basis="contract",
+                ),
+            )
+        )
 
 
 # --- /-/plugins ------------------------------------------------------------------------------

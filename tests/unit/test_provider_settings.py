@@ -87,6 +87,7 @@ class ProbePlugin:
             kind="sms",
             title="Probe SMS",
             version="1.0.0",
+            requires=">=1.0,<2",
             processor=Processor(
                 legal_name="Probe Messaging Ltd",
                 country="GB",
@@ -96,7 +97,7 @@ class ProbePlugin:
             data=(
                 DataUse(
                     operation="send_message",
-                    categories=(DataCategory.PHONE,),
+                    categories=(DataCategory.PHONE, DataCategory.APPOINTMENT),
                     purpose="reminders",
                     legal_basis="contract",
                 ),

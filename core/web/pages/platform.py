@@ -7,6 +7,8 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 
 from praxis.core.errors import NotFound
+from praxis.core.providers.common import PLUGIN_API
+from praxis.core.providers.kinds import KINDS
 from praxis.core.providers.manifest import PLUGIN_KINDS
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, redirect, render
@@ -26,6 +28,22 @@ async def root(ctx: Ctx) -> Response:
 async def tenant_list(ctx: Ctx) -> Response:
     found = await tenants.list_tenants(ctx.db)
     return render(ctx, "platform/home.html", tenants=found, title="Tenants")
+
+
+@pages.page("/platform/plugins", site="platform", access=OP)
+async def plugin_list(ctx: Ctx) -> Response:
+    """What is installed, and what was left out with the reason (a bad package disables only
+    itself)."""
+    plugins = ctx.rt.plugins
+    return render(
+        ctx,
+        "platform/plugins.html",
+        usable=list(plugins.manifests.values()),
+        disabled=list(plugins.disabled.values()),
+        words={name: kind.words for name, kind in KINDS.items()},
+        api=PLUGIN_API,
+        title="Plugins",
+    )
 
 
 @pages.page("/platform/tenants/{tenant_id:uuid}", site="platform", access=OP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, get_args
+from typing import Any
 
 from starlette.responses import Response
 
@@ -14,23 +14,23 @@ from praxis.core.errors import InvalidInput, NotFound, ProviderNotReady
 from praxis.core.intake import services as intake
 from praxis.core.payments import services as payments
 from praxis.core.payments.models import PaymentAccount
-from praxis.core.plugins.registry import KIND_WORDS, webhook_url
-from praxis.core.providers.common import ProviderError
-from praxis.core.providers.manifest import PluginKind
+from praxis.core.plugins.registry import webhook_url
+from praxis.core.providers.common import PluginKind, ProviderError
+from praxis.core.providers.kinds import KINDS
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, error_page, redirect, render
 from praxis.tenants.services import choose_provider
 
 pages = Pages()
 ADMIN = Access.CLINIC_ADMIN
-KINDS: tuple[str, ...] = get_args(PluginKind)
 
 
-def _kind(ctx: Ctx) -> str:
-    kind = str(ctx.request.path_params["kind"])
-    if kind not in KINDS:
+def _kind(ctx: Ctx) -> PluginKind:
+    wanted = str(ctx.request.path_params["kind"])
+    found = next((name for name in KINDS if name == wanted), None)
+    if found is None:
         raise NotFound("There is no such kind of provider.")
-    return kind
+    return found
 
 
 async def _providers_page(
@@ -42,20 +42,23 @@ async def _providers_page(
     rt, tenant = ctx.rt, ctx.tenant
     store = rt.provider_settings
     sections = []
-    for kind in KINDS:
-        chosen = rt.registry.chosen(tenant, kind)  # type: ignore[arg-type]
+    for kind in KINDS.values():
+        chosen = rt.registry.chosen(tenant, kind.name)
         row = await store.row(ctx.db, chosen.name) if chosen else None
         sections.append(
             {
-                "kind": kind,
-                "words": KIND_WORDS[kind],
-                "options": rt.plugins.usable(kind),
+                "kind": kind.name,
+                "words": kind.words,
+                "options": rt.plugins.usable(kind.name),
+                "unavailable": rt.plugins.disabled_of(kind.name),
                 "chosen": chosen,
-                "fields": store.form(chosen.settings_model, row, "clinic", (typed or {}).get(kind))
+                "fields": store.form(
+                    chosen.settings_model, row, "clinic", (typed or {}).get(kind.name)
+                )
                 if chosen
                 else [],
                 "missing": store.status(chosen.settings_model, row, tenant.id) if chosen else [],
-                "errors": (errors or {}).get(kind, {}),
+                "errors": (errors or {}).get(kind.name, {}),
                 "webhook": webhook_url(rt.settings, tenant, chosen.name) if chosen else "",
             }
         )
@@ -77,7 +80,7 @@ async def choose(ctx: Ctx) -> Response:
         return redirect(ctx, "/admin/providers", notice="Choose one of the providers listed.")
     await choose_provider(ctx.db, ctx.tenant.id, kind, plugin or None)
     ctx.rt.directory.forget_all()
-    word = KIND_WORDS[kind]
+    word = KINDS[kind].words
     notice = (
         f"{word.capitalize()}: now provided by {plugin}."
         if plugin
@@ -89,7 +92,7 @@ async def choose(ctx: Ctx) -> Response:
 @pages.page("/admin/providers/{kind}/settings", methods=["POST"], access=ADMIN)
 async def save_settings(ctx: Ctx) -> Response:
     kind = _kind(ctx)
-    chosen = ctx.rt.registry.chosen(ctx.tenant, kind)  # type: ignore[arg-type]
+    chosen = ctx.rt.registry.chosen(ctx.tenant, kind)
     if chosen is None:
         return redirect(ctx, "/admin/providers", notice="Choose a provider first.")
     submitted = {k: v for k, v in ctx.form.items() if k != "csrf_token"}

@@ -38,11 +38,15 @@ async def _plugins(ctx: Ctx) -> Response:
         return error(404, "not_found", "Not found.")
     tenant = ctx.tenant_or_none
     chosen = tenant.providers if tenant else {}
+    plugins = ctx.rt.plugins
     body = {
         "plugins": [
             manifest.public() | {"enabled": chosen.get(manifest.kind) == manifest.name}
-            for manifest in ctx.rt.plugins.manifests.values()
-        ]
+            for manifest in plugins.manifests.values()
+        ],
+        "disabled": [
+            {"name": d.name, "kind": d.kind, "reason": d.reason} for d in plugins.disabled.values()
+        ],
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 

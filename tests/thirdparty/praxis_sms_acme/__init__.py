@@ -33,6 +33,7 @@ def praxis_manifest() -> PluginManifest:
         kind="sms",
         title="Acme SMS",
         version="1.0.0",
+        requires=">=1.0,<2",
         description="Appointment texts from a UK gateway.",
         processor=PROCESSOR,
         data=(

@@ -16,6 +16,7 @@ def praxis_manifest() -> PluginManifest:
         kind="sms",
         title="Acme SMS (careless build)",
         version="0.9.0",
+        requires=">=1.0,<2",
         processor=PROCESSOR,
         data=(
             DataUse(

@@ -333,6 +333,7 @@ async def test_the_consumer_pays_on_the_hosted_page_and_no_card_data_passes_thro
         "url",
         "expires_at",
         "application_fee_minor",
+        "recovered",
     }
 
     page = await http.get(checkout.url)

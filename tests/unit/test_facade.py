@@ -1,0 +1,262 @@
+"""The facade (praxis.core.plugins.facade): a plugin that misbehaves fails on its own, named,
+and recorded as such; a call has a deadline; an answer lost is *unknown* until a later
+attempt settles it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from praxis.core import ledger
+from praxis.core.app import create_app
+from praxis.core.config import Settings
+from praxis.core.hookspecs import DataCategory, DataUse, PluginManifest, Processor, hookimpl
+from praxis.core.ledger import LedgerEvent, Status
+from praxis.core.plugins.facade import Facade, PluginFault
+from praxis.core.plugins.registry import Registry
+from praxis.core.providers.common import AnswerLost, ProviderContext, WebhookReply
+from praxis.core.providers.video import Meeting, MeetingDeletion, MeetingRequest
+from praxis.core.runtime import Runtime
+from praxis.tenants.directory import TenantInfo
+from tests.provider_fixtures import use_providers
+from tests.support import make_tenant
+
+P20 = pytest.mark.promise("P20")
+PROCESSOR = "Probe Rooms Ltd"
+LATER = datetime.now(UTC) + timedelta(days=1)
+
+
+@dataclass
+class Script:
+    """What the probe plugin does on each call, in turn; then it answers well."""
+
+    answers: list[Any] = field(default_factory=list)
+    calls: int = 0
+
+
+SCRIPT = Script()
+
+
+def good(recovered: bool | None = None) -> Meeting:
+    return Meeting("room-1", "https://rooms.example/r", "https://rooms.example/h", LATER, recovered)
+
+
+class ProbeRooms:
+    webhook_reply = WebhookReply()
+
+    def __init__(self, context: ProviderContext[Any]) -> None:
+        self.context = context
+
+    async def create_meeting(self, request: MeetingRequest) -> Any:
+        SCRIPT.calls += 1
+        answer = SCRIPT.answers.pop(0) if SCRIPT.answers else good()
+        if isinstance(answer, BaseException):
+            raise answer
+        if answer == "hang":
+            await asyncio.sleep(60)
+        return answer
+
+    async def delete_meeting(self, request: MeetingDeletion) -> None:
+        return None
+
+    def parse_webhook(self, request: Any) -> None:
+        return None
+
+
+class ProbePlugin:
+    __name__ = "praxis_video_probe"
+
+    @hookimpl
+    def praxis_manifest(self) -> PluginManifest:
+        return PluginManifest(
+            name="video_probe",
+            kind="video",
+            title="Probe rooms",
+            version="1.0.0",
+            requires=">=1.0,<2",
+            processor=Processor(
+                legal_name=PROCESSOR,
+                country="GB",
+                transfer_safeguard="UK: no transfer",
+                privacy_policy_url="https://rooms.example/privacy",
+            ),
+            data=(
+                DataUse(
+                    operation="create_meeting",
+                    categories=(DataCategory.APPOINTMENT,),
+                    purpose="host the consultation",
+                    legal_basis="contract",
+                ),
+            ),
+        )
+
+    @hookimpl
+    def praxis_register_providers(self) -> Any:
+        return ProbeRooms
+
+
+@pytest.fixture
+async def probe_rt(settings: Settings) -> AsyncIterator[Runtime]:
+    SCRIPT.answers.clear()
+    SCRIPT.calls = 0
+    app = create_app(settings, extra_plugins=[ProbePlugin()], access_log=False)
+    async with app.router.lifespan_context(app):
+        yield app.state.runtime
+
+
+@pytest.fixture
+async def tenant(probe_rt: Runtime) -> TenantInfo:
+    made = await make_tenant(probe_rt, "alpha")
+    return await use_providers(probe_rt, made.id, {"video": "video_probe"})
+
+
+async def create(rt: Runtime, tenant: TenantInfo, *, attempt: int = 1, key: str = "job-1") -> Any:
+    return await rt.providers(tenant).video.create_meeting(
+        subject_id=SUBJECT, ends_at=LATER, idempotency_key=key, attempt=attempt
+    )
+
+
+SUBJECT = uuid.uuid4()
+
+
+async def disclosures(rt: Runtime, tenant: TenantInfo) -> list[LedgerEvent]:
+    async with rt.database.reading(tenant.id) as db:
+        return list(reversed(await ledger.browse(db, ledger.LedgerFilter(), limit=100)))
+
+
+@P20
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        (None, "returned None, not a Meeting"),
+        ({"meeting_id": "room-1", "room_url": "https://rooms.example/r"}, "a dict, not a Meeting"),
+        (Meeting("room-1", "https://r.example/r", "https://r.example/h", datetime.now()), "ends_at"),
+        (Meeting("room-1", "javascript:alert(1)", "https://r.example/h", LATER), "room_url"),
+        (Meeting("room-1", "https://r.example/r", "data:text/html,x", LATER), "host_room_url"),
+        (Meeting("", "https://r.example/r", "https://r.example/h", LATER), "meeting_id"),
+    ],
+    ids=["None", "a dict", "a naive datetime", "a javascript link", "a data link", "no id"],
+)
+async def test_an_unusable_result_is_the_plugins_failure_named_and_recorded(
+    probe_rt: Runtime, tenant: TenantInfo, answer: Any, named: str
+) -> None:
+    SCRIPT.answers.append(answer)
+    with pytest.raises(PluginFault) as caught:
+        await create(probe_rt, tenant)
+    reason = caught.value.reason
+    assert reason.startswith("plugin video_probe returned an unusable answer to create_meeting: ")
+    assert named in reason
+    assert "javascript" not in reason and "data:text" not in reason  # never the value itself
+    attempt, outcome = await disclosures(probe_rt, tenant)
+    assert (attempt.status, attempt.recipient) == (Status.ATTEMPTED.value, PROCESSOR)
+    assert (outcome.status, outcome.attempt_seq, outcome.reason) == (
+        Status.FAILED.value,
+        attempt.seq,
+        reason,
+    )
+
+
+@P20
+async def test_http_links_reach_people_only_off_production(
+    probe_rt: Runtime, tenant: TenantInfo
+) -> None:
+    plain = Meeting("room-1", "http://rooms.example/r", "http://rooms.example/h", LATER)
+    SCRIPT.answers.append(plain)
+    assert await create(probe_rt, tenant) == plain  # the tests' and the sandbox's fakes
+    live = probe_rt.settings.model_copy(update={"env": "production"})
+    registry = Registry(probe_rt.plugins, probe_rt.provider_settings, probe_rt.http, live)
+    SCRIPT.answers.append(plain)
+    with pytest.raises(PluginFault, match="room_url: must be an https:// address"):
+        await Facade(probe_rt.database, registry, tenant).video.create_meeting(
+            subject_id=SUBJECT, ends_at=LATER, idempotency_key="job-2", attempt=1
+        )
+
+
+@pytest.mark.parametrize("settings_overrides", [{"PROVIDER_DEADLINE_SECONDS": 0.3}], indirect=True)
+async def test_a_plugin_that_hangs_meets_the_deadline_and_its_outcome_is_unknown(
+    probe_rt: Runtime, tenant: TenantInfo
+) -> None:
+    SCRIPT.answers.append("hang")
+    started = time.monotonic()
+    with pytest.raises(AnswerLost, match="video_probe did not answer within the deadline"):
+        await create(probe_rt, tenant)
+    assert time.monotonic() - started < 5
+    attempt, outcome = await disclosures(probe_rt, tenant)
+    assert outcome.status == Status.UNKNOWN.value and outcome.attempt_seq == attempt.seq
+    async with probe_rt.database.reading(tenant.id) as db:
+        [line] = await ledger.history(db, SUBJECT)
+    assert line.outcome == "unknown"  # the person is told it may have been sent
+
+
+async def test_an_unexpected_error_names_the_plugin_and_operation_never_its_message(
+    probe_rt: Runtime, tenant: TenantInfo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SCRIPT.answers.append(ValueError("Jane Example, 07911 123456"))
+    with pytest.raises(PluginFault) as caught:
+        await create(probe_rt, tenant)
+    assert caught.value.reason == (
+        "plugin video_probe failed unexpectedly in create_meeting (ValueError)"
+    )
+    logged = capsys.readouterr()
+    text = logged.out + logged.err
+    assert "video_probe" in text and "create_meeting" in text and "ValueError" in text
+    assert "Jane Example" not in text and "Traceback" not in text
+    outcome = (await disclosures(probe_rt, tenant))[-1]
+    assert outcome.status == Status.FAILED.value and "Jane" not in outcome.reason
+
+
+async def test_in_development_the_log_has_the_traceback(
+    probe_rt: Runtime, tenant: TenantInfo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    development = probe_rt.settings.model_copy(update={"env": "development"})
+    registry = Registry(probe_rt.plugins, probe_rt.provider_settings, probe_rt.http, development)
+    SCRIPT.answers.append(KeyError("room"))
+    with pytest.raises(PluginFault):
+        await Facade(probe_rt.database, registry, tenant).video.create_meeting(
+            subject_id=SUBJECT, ends_at=LATER, idempotency_key="job-3", attempt=1
+        )
+    logged = capsys.readouterr()
+    text = logged.out + logged.err
+    assert "Traceback" in text and "in create_meeting" in text and "video_probe" in text
+
+
+@P20
+@pytest.mark.parametrize(
+    ("recovered", "settled"),
+    [(True, "delivered"), (False, "failed"), (None, "unknown")],
+    ids=["found: it had arrived", "not found: it never arrived", "cannot tell"],
+)
+async def test_a_later_attempt_settles_an_answer_lost(
+    probe_rt: Runtime, tenant: TenantInfo, recovered: bool | None, settled: str
+) -> None:
+    SCRIPT.answers.extend([AnswerLost("the answer was lost"), good(recovered)])
+    with pytest.raises(AnswerLost):
+        await create(probe_rt, tenant, attempt=1)
+    await create(probe_rt, tenant, attempt=2)
+    async with probe_rt.database.reading(tenant.id) as db:
+        lines = await ledger.history(db, SUBJECT)
+        still_unknown = await ledger.unsettled(db, "job-1")
+    assert len(still_unknown) == (0 if recovered is not None else 1)
+    assert [line.outcome for line in lines] == ["delivered", settled]  # newest first
+    events = await disclosures(probe_rt, tenant)
+    if recovered is not None:
+        assert events[-1].attempt_seq == events[0].seq  # the first attempt's own outcome
+        assert events[-1].reason.startswith(f"settled by attempt {events[2].seq}: ")
+
+
+async def test_a_first_attempt_never_settles_another_jobs_unknown(
+    probe_rt: Runtime, tenant: TenantInfo
+) -> None:
+    SCRIPT.answers.append(AnswerLost("lost"))
+    with pytest.raises(AnswerLost):
+        await create(probe_rt, tenant, key="job-a")
+    await create(probe_rt, tenant, key="job-b")  # another job: nothing to settle
+    async with probe_rt.database.reading(tenant.id) as db:
+        assert len(await ledger.unsettled(db, "job-a")) == 1
