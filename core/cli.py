@@ -368,7 +368,9 @@ def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
     """Use PLUGIN for its kind at a clinic, with settings as VALUES (NAME=VALUE pairs).
 
     Every field of the plugin's settings model may be set here, operator-only ones too.
-    Secrets are sealed before they are stored and never printed.
+    Fields not named keep what is stored, so one can be changed alone. Secrets are sealed
+    before they are stored and never printed. A running server uses the new settings
+    within TENANT_CACHE_TTL seconds (at once in the process that saves them).
     """
     from pydantic import ValidationError
 
@@ -392,14 +394,16 @@ def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
                 raise click.ClickException(f"There is no clinic with the slug {slug!r}.")
             tenant_id = tenant.id
         async with runtime.database.writing(tenant_id) as db:
+            store = runtime.provider_settings
+            kept = store.stored(await store.row(db, plugin), tenant_id)
             try:
                 await put_settings(
-                    runtime.provider_settings,
+                    store,
                     db,
                     tenant_id=tenant_id,
                     plugin=plugin,
                     model=manifest.settings_model,
-                    values=pairs,
+                    values={**kept, **pairs},
                 )
             except ValidationError as exc:
                 lines = [
@@ -412,6 +416,12 @@ def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
             await db.commit()
         async with runtime.database.writing() as db:
             await choose_provider(db, tenant_id, manifest.kind, plugin)
-        return f"{slug}: {manifest.kind} now provided by {plugin} ({len(pairs)} settings stored)"
+        unchanged = len(set(kept) - set(pairs))
+        ttl = runtime.settings.tenant_cache_ttl_seconds
+        return (
+            f"{slug}: {manifest.kind} now provided by {plugin} ({len(pairs)} settings set, "
+            f"{unchanged} kept). A running server uses them within {ttl:g} seconds "
+            "(TENANT_CACHE_TTL)."
+        )
 
     click.echo(_with_runtime(apply))

@@ -532,3 +532,52 @@ def test_plugins_docs_writes_the_hook_reference(praxis: Praxis, tmp_path: Path) 
     output = tmp_path / "hooks.md"
     assert praxis.ok("plugins", "docs", "--output", str(output)) == f"Wrote {output}\n"
     assert output.read_text(encoding="utf-8") == hook_reference()
+
+
+# --- providers and plugins -------------------------------------------------------------------
+
+
+def test_providers_set_changes_one_field_and_keeps_the_rest(with_clinic: Praxis) -> None:
+    first = with_clinic.ok(
+        "providers",
+        "set",
+        "--tenant",
+        "north",
+        "sms_twilio",
+        "account_sid=AC" + "1" * 32,
+        "auth_token=" + "a" * 32,
+        "from_number=+447700900123",
+    )
+    assert first.startswith("north: sms now provided by sms_twilio (3 settings set, 0 kept).")
+    assert "TENANT_CACHE_TTL" in first
+    changed = with_clinic.ok(
+        "providers", "set", "--tenant", "north", "sms_twilio", "from_number=+447700900456"
+    )
+    assert "(1 settings set, 2 kept)" in changed  # the SID and token were not asked again
+    [row] = with_clinic.rows()["provider_settings"]
+    assert "+447700900456" in str(row) and "a" * 32 not in str(row)  # the token stays sealed
+    wrong = with_clinic.fails(
+        "providers", "set", "--tenant", "north", "sms_twilio", "from_number=07700"
+    )
+    assert "from_number" in wrong and "settings not valid" in wrong
+
+
+def test_plugins_list_and_check_name_a_plugin_that_cannot_load(
+    ready: Praxis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from praxis.core.plugins import loader
+
+    installed = loader._entry_points()
+    broken = EntryPoint(name="video_gone", value="praxis_no_such_module", group="praxis")
+    monkeypatch.setattr(loader, "_entry_points", lambda: [*installed, broken])
+    listed = ready.ok("plugins", "list")
+    assert "sms_twilio" in listed and "video_whereby" in listed  # the others load as usual
+    assert "video_gone" in listed and "DISABLED" in listed and "cannot be loaded" in listed
+    result = ready("plugins", "check")
+    assert result.exit_code == 1
+    assert (
+        "video_gone" in result.output and "No module named 'praxis_no_such_module'" in result.output
+    )
+    assert "Traceback" not in result.output

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from praxis.core.outbox import Event
 
+APPOINTMENT_REQUESTED = Event(
+    "appointment.requested",
+    "A consultation type is chosen to be booked (its free times listed, or one of them asked "
+    "for), before anything is held. A subscriber may refuse it by raising Conflict with a "
+    "sentence for the consumer: payments does, for a paid consultation at a clinic that "
+    "cannot take payment online yet. ``paying``: the consultation is paid online.",
+    ("professional_id", "consultation_type_id", "paying"),
+)
 APPOINTMENT_CONFIRMED = Event(
     "appointment.confirmed",
     "An appointment is booked for good: at booking when free, when its payment arrived when "

@@ -19,6 +19,7 @@ from praxis.core.accounts.models import Professional, User
 from praxis.core.accounts.professionals import approved_professional
 from praxis.core.booking import rows
 from praxis.core.booking.confirmation import cancel, confirm
+from praxis.core.booking.events import APPOINTMENT_REQUESTED
 from praxis.core.booking.forms import BookingRequest
 from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationType
 from praxis.core.booking.policy import hold_until, takes_payment
@@ -27,6 +28,7 @@ from praxis.core.booking.slots import free_slots, hold_units
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
+from praxis.core.outbox import announce
 from praxis.core.providers.manifest import DataCategory
 from praxis.tenants.directory import TenantInfo
 
@@ -67,6 +69,7 @@ async def slots(
         raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
     await approved_professional(db, professional_id)
     kind = await bookable_type(db, professional_id, type_id)
+    await _requested(db, tenant, professional_id, kind.id, kind.price_minor, now=now)
     return await _free(
         db, tenant, kind.professional_id, kind.duration_minutes, first_day, last_day, now=now
     )
@@ -111,6 +114,7 @@ async def book(
     the confirmation's jobs (free) or a hold until the consumer has paid.
     """
     kind = await _bookable(db, request.professional_id, request.consultation_type_id)
+    paying = await _requested(db, tenant, kind.professional_id, kind.id, kind.price_minor, now=now)
     day = request.starts_at.astimezone(tenant.zone).date()
     # The diary's hours only: a time someone holds already fails on the slot-hold key below.
     free = await _free(
@@ -120,7 +124,6 @@ async def book(
         raise Conflict("That time is not available. Please choose one of the times shown.")
     start = request.starts_at.astimezone(UTC)
     end = start + timedelta(minutes=kind.duration_minutes)
-    paying = takes_payment(tenant, kind.price_minor)
     appointment = Appointment(
         tenant_id=tenant.id,
         id=uuid.uuid4(),
@@ -154,6 +157,30 @@ async def book(
     await ledger.append(db, _engaged(kind, consumer), now=now)
     await db.commit()
     return appointment
+
+
+async def _requested(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    professional_id: uuid.UUID,
+    type_id: uuid.UUID,
+    price_minor: int,
+    *,
+    now: datetime,
+) -> bool:
+    """Tell the other domains a consultation is chosen (they may refuse it: Conflict).
+    Returns whether it is paid online."""
+    paying = takes_payment(tenant, price_minor)
+    await announce(
+        db,
+        tenant,
+        APPOINTMENT_REQUESTED,
+        now=now,
+        professional_id=str(professional_id),
+        consultation_type_id=str(type_id),
+        paying=paying,
+    )
+    return paying
 
 
 async def _bookable(db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID) -> Bookable:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from praxis.core import outbox
 from praxis.core.accounts.models import User
 from praxis.core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
-from praxis.core.booking.events import APPOINTMENT_CANCELLED
+from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_REQUESTED
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.booking.policy import HOLD_MARGIN, refund_due
 from praxis.core.db import utcnow
@@ -56,6 +56,22 @@ async def receiving_account(
     mine = [a for a in ready if a.professional_id == professional_id]
     clinic = [a for a in ready if a.professional_id is None]
     return next(iter(mine or clinic), None)
+
+
+@subscribe(APPOINTMENT_REQUESTED)
+async def refuse_what_cannot_be_paid(db: AsyncSession, happened: Happened) -> None:
+    """A paid consultation is not offered while no account of the clinic (or the
+    Professional) can take the payment: the consumer is told when they choose it."""
+    if not happened.payload["paying"]:
+        return
+    tenant = happened.tenant
+    plugin = tenant.providers.get("payments") or ""
+    professional_id = uuid.UUID(happened.payload["professional_id"])
+    if await receiving_account(db, plugin, professional_id) is None:
+        raise Conflict(
+            f"{tenant.name} cannot take payments online yet, so this consultation cannot be "
+            "booked here for now. Please contact the clinic to book it."
+        )
 
 
 async def clinic_account(db: AsyncSession, plugin: str) -> PaymentAccount | None:

@@ -91,9 +91,10 @@ async def test_a_clinic_admin_connects_the_clinics_own_account(
     assert not stored.charges_enabled
     assert "still needs some details" in (await admin.get("/admin/payments")).text
     consumer = await signed_in(app, clinic, clinic.consumer.username)
-    waiting = await book(consumer, clinic)
-    refused = await consumer.get(f"/appointments/{waiting}/pay")
-    assert refused.status_code == 409 and "cannot take payments online yet" in refused.text
+    refused = await consumer.get(
+        f"/professionals/{clinic.professional_id}/book", params={"type": clinic.kinds["Standard"]}
+    )
+    assert "cannot take payments online yet" in refused.text  # said where it is chosen
 
     # Continuing reuses the account; onboarding on Stripe's page; its signed webhook.
     again = await post_form(admin, "/admin/payments/connect", {}, page="/admin/payments")
@@ -106,6 +107,7 @@ async def test_a_clinic_admin_connects_the_clinics_own_account(
     assert ready is not None and ready.charges_enabled and ready.details_submitted
     shown = await admin.get("/admin/payments")
     assert "Connected and ready" in shown.text and account_id in shown.text
+    waiting = await book(consumer, clinic)
     assert (await consumer.get(f"/appointments/{waiting}/pay")).status_code == 200
 
 
@@ -151,6 +153,45 @@ async def test_a_paid_booking_waits_and_only_the_verified_webhook_confirms_it(
         "Status: <strong>confirmed</strong>, paid"
         in (await consumer.get(f"/appointments/{appointment_id}")).text
     )
+
+
+async def test_a_paid_consultation_is_refused_where_it_is_chosen_while_no_account_can_be_paid(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    start = await free_slot(consumer, clinic)  # while the clinic's account is ready
+    async with rt.database.writing(clinic.tenant.id) as db:
+        [account] = await db.scalars(select(PaymentAccount))
+        account.charges_enabled = False  # Stripe disabled its charges (onboarding undone)
+        await db.commit()
+    said = "Alpha Clinic cannot take payments online yet, so this consultation cannot be booked"
+
+    page = await consumer.get(
+        f"/professionals/{clinic.professional_id}/book", params={"type": clinic.kinds["Standard"]}
+    )
+    assert page.status_code == 200 and said in page.text
+    assert 'name="starts_at"' not in page.text  # no time offered to press
+    slots = await consumer.get(
+        f"/api/v1/professionals/{clinic.professional_id}/slots",
+        params={"consultation_type_id": str(clinic.kinds["Standard"])},
+    )
+    assert slots.status_code == 409 and said in slots.json()["error"]["message"]
+    pressed = await post_form(
+        consumer,
+        "/appointments",
+        {
+            "professional_id": str(clinic.professional_id),
+            "consultation_type_id": str(clinic.kinds["Standard"]),
+            "starts_at": start,
+        },
+        page="/appointments",
+    )
+    assert pressed.status_code == 303
+    told = await consumer.get(pressed.headers["location"])
+    assert said in told.text
+    async with rt.database.reading(clinic.tenant.id) as db:
+        assert list(await db.scalars(select(Appointment))) == []  # nothing held, nothing sent
+    assert providers.stripe.requests_to("POST", "/v1/checkout/sessions") == []
 
 
 # --- refunds by the clinic's policy --------------------------------------------------------

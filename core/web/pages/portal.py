@@ -62,15 +62,30 @@ async def free_times(ctx: Ctx) -> Response:
     kind = await booking.bookable_type(ctx.db, pro.id, type_id)
     first = _first_day(ctx)
     last = first + timedelta(days=DAYS_SHOWN - 1)
-    starts = await booking.slots(
-        ctx.db,
-        ctx.tenant,
-        professional_id=pro.id,
-        type_id=kind.id,
-        first_day=first,
-        last_day=last,
-        now=ctx.now,
-    )
+    try:
+        starts = await booking.slots(
+            ctx.db,
+            ctx.tenant,
+            professional_id=pro.id,
+            type_id=kind.id,
+            first_day=first,
+            last_day=last,
+            now=ctx.now,
+        )
+    except Conflict as exc:  # not bookable online now: say why, where it was chosen
+        return render(
+            ctx,
+            "portal/book.html",
+            professional=pro,
+            kind=kind,
+            days=[],
+            unavailable=exc.message,
+            first=first,
+            last=last,
+            previous=None,
+            next=None,
+            title=f"Book {kind.name}",
+        )
     zone = ctx.tenant.zone
     by_day: list[tuple[date, list[datetime]]] = [
         (day, list(group))
@@ -82,6 +97,7 @@ async def free_times(ctx: Ctx) -> Response:
         "portal/book.html",
         professional=pro,
         kind=kind,
+        unavailable=None,
         days=by_day,
         first=first,
         last=last,
