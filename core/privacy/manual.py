@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger
+from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import Line
-from praxis.core.accounts.models import Role, User
+from praxis.core.accounts.models import User
 from praxis.core.errors import InvalidInput
 from praxis.core.ledger import MANUAL, Entry, EventKind, RecipientKind, Status
 from praxis.core.providers.manifest import DataCategory
@@ -44,11 +44,7 @@ async def record_manual(db: AsyncSession, form: ManualDisclosure, *, actor: User
     """Append a staff-entered disclosure; returns its ledger number."""
     subject_id = None
     if form.consumer:
-        subject_id = await db.scalar(
-            select(User.id).where(
-                User.username == form.consumer.lower(), User.role == Role.CONSUMER.value
-            )
-        )
+        subject_id = await consumers.consumer_id(db, form.consumer)
         if subject_id is None:
             raise InvalidInput({"consumer": "There is no consumer with that username here."})
     appended = await ledger.append(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
@@ -82,6 +83,11 @@ class Database:
         """A session whose transaction takes the write lock at BEGIN (SQLite)."""
         async with self.session(tenant_id, write=True) as db:
             yield db
+
+    async def ping(self) -> None:
+        """One round trip to the database (health checks); raises if it does not answer."""
+        async with self.engine.connect() as connection:
+            await connection.execute(select(literal(1)))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -109,6 +109,13 @@ async def delete_meeting(job: Job) -> None:
         await db.commit()
 
 
+async def meeting_of(db: AsyncSession, appointment_id: uuid.UUID) -> VideoMeeting | None:
+    """The room made for an appointment, if one was (deleted rooms included)."""
+    return await db.scalar(
+        select(VideoMeeting).where(VideoMeeting.appointment_id == appointment_id)
+    )
+
+
 @dataclass(frozen=True)
 class RoomLink:
     """The link to show now, or when it will appear."""

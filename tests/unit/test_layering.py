@@ -282,6 +282,16 @@ def test_each_unit_imports_only_lower_units() -> None:
     assert upward == []
 
 
+def test_web_pages_query_nothing_themselves() -> None:
+    """Pages go through services: the web layer builds no SQL (session types aside)."""
+    found = [
+        problem
+        for problem in violations("core/web", ("sqlalchemy",))
+        if "sqlalchemy.ext.asyncio" not in problem
+    ]
+    assert found == []
+
+
 def test_the_cycle_check_would_find_one() -> None:
     graph = {"booking": {"video": ["a"]}, "video": {"booking": ["b"]}, "db": {}}
     assert cycles(graph) == [["booking", "video"]]

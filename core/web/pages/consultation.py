@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from praxis.core.accounts.models import Professional
@@ -16,7 +15,6 @@ from praxis.core.booking.models import Appointment
 from praxis.core.errors import NotAllowed, NotFound
 from praxis.core.intake import services as intake
 from praxis.core.video import services as video
-from praxis.core.video.models import VideoMeeting
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, redirect, render
 
@@ -37,9 +35,7 @@ async def consultation(ctx: Ctx) -> Response:
     profile, found = await _mine(ctx)
     due = await intake.outstanding(ctx.db, ctx.tenant, found.consumer_id, profile.id)
     link = await video.room_link(ctx.db, ctx.rt.keyring, found, "host", now=ctx.now)
-    meeting = await ctx.db.scalar(
-        select(VideoMeeting).where(VideoMeeting.appointment_id == found.id)
-    )
+    meeting = await video.meeting_of(ctx.db, found.id)
     return render(
         ctx,
         "workspace/consultation.html",

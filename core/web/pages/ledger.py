@@ -12,12 +12,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from starlette.responses import Response, StreamingResponse
 
 from praxis.core import ledger
+from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import parse
-from praxis.core.accounts.models import Role, User
 from praxis.core.errors import InvalidInput
 from praxis.core.ledger import EventKind, LedgerEvent, LedgerFilter
 from praxis.core.privacy import manual
@@ -58,12 +57,7 @@ async def _filter(ctx: Ctx) -> tuple[LedgerFilter, dict[str, str]]:
     }
     subject = None
     if shown["consumer"]:
-        subject = await ctx.db.scalar(
-            select(User.id).where(
-                User.username == shown["consumer"].lower(), User.role == Role.CONSUMER.value
-            )
-        )
-        subject = subject or uuid.UUID(int=0)
+        subject = await consumers.consumer_id(ctx.db, shown["consumer"]) or uuid.UUID(int=0)
     zone = ctx.tenant.zone
     since, until = _day(shown["from"]), _day(shown["to"])
     kinds = {k.value for k in EventKind}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -20,8 +19,7 @@ async def health(request: Request) -> Response:
     """Liveness and database reachability; answered on any host, before tenant lookup."""
     runtime: Runtime = request.app.state.runtime
     try:
-        async with runtime.database.reading() as db:
-            await db.execute(select(literal(1)))
+        await runtime.database.ping()
     except Exception:  # any failure means "not ready"; details go nowhere public
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -1,0 +1,20 @@
+"""Finding a clinic's consumer by what staff type: their username."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from praxis.core.accounts.models import Role, User
+
+
+async def consumer_id(db: AsyncSession, username: str) -> uuid.UUID | None:
+    """The id of the session's clinic's consumer with this username, if there is one."""
+    found: uuid.UUID | None = await db.scalar(
+        select(User.id).where(
+            User.username == username.strip().lower(), User.role == Role.CONSUMER.value
+        )
+    )
+    return found
