@@ -79,6 +79,8 @@ class _Loading:
         log.warning("plugin_disabled", plugin=name, source=source, reason=reason)
 
     def add(self, plugin: object, name: str, source: str) -> None:
+        if self.manager.is_registered(plugin):
+            return  # installed and also passed in (a test of a pip-installed plugin): once
         problem = _registration_problem(self.manager, plugin, name)
         if problem is None:
             try:
@@ -136,8 +138,6 @@ def _load(loading: _Loading, entry_point: EntryPoint) -> object | None:
 
 
 def _registration_problem(manager: pluggy.PluginManager, plugin: object, name: str) -> str | None:
-    if manager.is_registered(plugin):
-        return f"plugin {name}: it is registered twice (once is enough)"
     if manager.has_plugin(name):
         return f"plugin {name}: another plugin is already registered by that name"
     return _hook_name_problem(plugin, name)
