@@ -126,7 +126,7 @@ Measure = Callable[[Workspace, Any, Any, str], float]
 
 def on_both_backends(
     lines: tuple[str, str],
-    target: float,
+    targets: tuple[float, float],
     prefix: str,
     prepare: Callable[..., Any],
     measure: Measure,
@@ -149,9 +149,9 @@ def on_both_backends(
             migrate(space, bare_url)
             return measure(space, database, bare_url, "postgresql ")
 
-    passed = guarded(lines[0], target, sqlite)
+    passed = guarded(lines[0], targets[0], sqlite)
     why = unreachable()
     if why is not None:
         skipped(lines[1], why)
         return passed
-    return guarded(lines[1], target, on_postgres) and passed
+    return guarded(lines[1], targets[1], on_postgres) and passed

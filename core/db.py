@@ -75,8 +75,9 @@ def table_of(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
 
-def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
+def check_sqlite_version(version: tuple[int, int, int] | None = None) -> None:
     """Fail at start-up, not on the first paid booking, when SQLite is too old."""
+    version = version or sqlite3.sqlite_version_info
     if version < SQLITE_NEEDED:
         found = ".".join(map(str, version))
         needed = ".".join(map(str, SQLITE_NEEDED))

@@ -5,15 +5,14 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from typing import Annotated, Literal
+from typing import Annotated
 
 import jinja2
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-PROVIDER_KINDS = ("video", "payments", "sms", "email", "questionnaires")
-ProviderKind = Literal["video", "payments", "sms", "email", "questionnaires"]
+from praxis.core.providers.common import PluginKind
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -148,7 +147,7 @@ class TenantSpec(_Strict):
     controller: Controller
     booking: BookingPolicy = Field(default_factory=BookingPolicy)
     retention: Retention = Field(default_factory=Retention)
-    providers: dict[ProviderKind, str] = Field(default_factory=dict)
+    providers: dict[PluginKind, str] = Field(default_factory=dict)  # kind -> plugin name
 
     @field_validator("slug")
     @classmethod

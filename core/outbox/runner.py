@@ -113,8 +113,12 @@ async def run_one(services: JobServices, row: OutboxJob, *, now: datetime | None
             reason = exc.reason if isinstance(exc, PermanentFailure) else exc.message
             await _settle(services, row, dead=reason, now=now)
         except Exception as exc:  # a bug: keep the job for staff rather than loop on it
-            log.error("job_failed", **where_it_failed(exc))
-            await _settle(services, row, dead=f"unexpected error ({type(exc).__name__})", now=now)
+            if services.settings.is_development:  # the traceback, where no one else reads it
+                log.exception("job_failed", exc_info=exc, **where_it_failed(exc))
+            else:
+                log.error("job_failed", **where_it_failed(exc))
+            why = f"unexpected error in {row.topic} ({type(exc).__name__})"
+            await _settle(services, row, dead=why, now=now)
         else:
             if not job.finished:
                 await _settle(services, row, now=now)

@@ -137,7 +137,10 @@ async def disclosures(rt: Runtime, tenant: TenantInfo) -> list[LedgerEvent]:
     [
         (None, "returned None, not a Meeting"),
         ({"meeting_id": "room-1", "room_url": "https://rooms.example/r"}, "a dict, not a Meeting"),
-        (Meeting("room-1", "https://r.example/r", "https://r.example/h", datetime.now()), "ends_at"),
+        (
+            Meeting("room-1", "https://r.example/r", "https://r.example/h", datetime.now()),
+            "ends_at",
+        ),
         (Meeting("room-1", "javascript:alert(1)", "https://r.example/h", LATER), "room_url"),
         (Meeting("room-1", "https://r.example/r", "data:text/html,x", LATER), "host_room_url"),
         (Meeting("", "https://r.example/r", "https://r.example/h", LATER), "meeting_id"),

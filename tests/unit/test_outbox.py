@@ -4,9 +4,8 @@ else dead-letters with a reason staff can read, and workers side by side run eac
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
+import dataclasses
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -208,8 +207,8 @@ class Unexpected(Exception):
             Conflict("The payment has no provider id to refund against."),
             "The payment has no provider id to refund against.",
         ),
-        (KeyError("+447911123456"), "unexpected error (KeyError)"),
-        (Unexpected("Sam Example's notes"), "unexpected error (Unexpected)"),
+        (KeyError("+447911123456"), "unexpected error in {topic} (KeyError)"),
+        (Unexpected("Sam Example's notes"), "unexpected error in {topic} (Unexpected)"),
     ],
     ids=["permanent failure", "service error", "key error", "bug"],
 )
@@ -222,10 +221,11 @@ async def test_a_job_that_cannot_succeed_is_a_dead_letter_with_a_readable_reason
         ran.append(job.attempt)
         raise raised
 
-    [job_id] = await enqueue(rt, tenant, register(refused))
+    topic = register(refused)
+    [job_id] = await enqueue(rt, tenant, topic)
     assert await jobs.run_due(rt.jobs) == 1
     row = await job(rt, job_id)
-    assert (row.status, row.last_error) == ("dead", reason)
+    assert (row.status, row.last_error) == ("dead", reason.format(topic=topic))
     assert row.finished_at is not None
     async with rt.database.reading(tenant.id) as db:
         assert [j.id for j in await outbox.dead_letters(db)] == [job_id]
