@@ -142,9 +142,9 @@ PaymentEventType = Literal[
 class PaymentEvent:
     """A verified webhook, in the platform's words."""
 
-    event_id: str  # unique at the provider; replays carry the same id
+    event_id: ProviderId  # unique at the provider; replays carry the same id
     type: PaymentEventType
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     account_id: str | None = None
     checkout_id: str | None = None
     payment_id: str | None = None

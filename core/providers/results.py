@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from praxis.core.providers.common import Operation
+from praxis.core.providers.common import Kind, Operation
 
 
 class InvalidResult(Exception):
@@ -58,10 +58,23 @@ def check_result(operation: Operation[Any, Any], result: object, *, allow_http: 
         return
     if not isinstance(result, expected):
         raise InvalidResult("", f"returned {_what(result)}, not a {expected.__name__}")
+    _check_fields(expected, result, allow_http=allow_http)
+
+
+def _check_fields(dto: type, value: object, *, allow_http: bool) -> None:
     context = {"allow_http": allow_http}
-    for name, adapter in _fields(expected):
+    for name, adapter in _fields(dto):
         try:
-            adapter.validate_python(getattr(result, name), strict=True, context=context)
+            adapter.validate_python(getattr(value, name), strict=True, context=context)
         except ValidationError as exc:
             first = exc.errors(include_input=False, include_url=False)[0]
             raise InvalidResult(name, str(first["msg"]).removeprefix("Value error, ")) from None
+
+
+def check_event(kind: Kind, event: object) -> None:
+    """Raise InvalidResult unless ``event`` is one of the events ``kind``'s webhooks give,
+    every field fitting (an id, aware times)."""
+    if type(event) not in kind.events:
+        expected = " or ".join(e.__name__ for e in kind.events) or "no event"
+        raise InvalidResult("", f"returned {_what(event)}, not a {expected}")
+    _check_fields(type(event), event, allow_http=False)

@@ -51,7 +51,7 @@ class SmsReceipt:
 class SmsStatusUpdate:
     """A delivery report for a message the platform sent."""
 
-    event_id: str
+    event_id: ProviderId
     message_id: str
     status: str  # queued, sent, delivered, undelivered, failed, ...
     error_code: str | None = None
@@ -62,7 +62,7 @@ class SmsStatusUpdate:
 class SmsInbound:
     """A message someone sent to the clinic's number (STOP, START, HELP, ...)."""
 
-    event_id: str
+    event_id: ProviderId
     from_number: str  # E.164
     body: str
 

@@ -71,10 +71,10 @@ AttendanceRole = Literal["host", "visitor"]
 class AttendanceEvent:
     """Someone joined or left a room, or a session (two or more people) began or ended."""
 
-    event_id: str  # unique per event at the provider; replays carry the same id
+    event_id: ProviderId  # unique per event at the provider; replays carry the same id
     type: AttendanceType
     meeting_id: str  # the Meeting's meeting_id
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     role: AttendanceRole | None = None  # for joined and left
 
 

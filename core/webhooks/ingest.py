@@ -20,8 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.db import table_of, utcnow
 from praxis.core.errors import NotFound, ProviderNotReady
+from praxis.core.logs import where_it_failed
+from praxis.core.plugins.facade import PluginFault
 from praxis.core.plugins.registry import Registry
-from praxis.core.providers.common import WebhookReply, WebhookRequest
+from praxis.core.providers.common import WebhookRejected, WebhookReply, WebhookRequest
+from praxis.core.providers.kinds import KINDS
+from praxis.core.providers.results import InvalidResult, check_event
 from praxis.core.tenancy import Database, insert_rows, run
 from praxis.core.webhooks.models import WebhookEvent
 from praxis.tenants.directory import TenantInfo
@@ -46,6 +50,24 @@ def applies(event_type: type) -> Callable[[Applier], Applier]:
     return register
 
 
+def _parse(provider: Any, plugin: str, request: WebhookRequest, *, development: bool) -> Any:
+    """The plugin verifies and reads the webhook; a crash in it is its own fault, named (the
+    message is left out: it may quote the body)."""
+    try:
+        return provider.parse_webhook(request)  # verifies the signature first
+    except WebhookRejected:
+        raise
+    except Exception as exc:
+        fields = {"plugin": plugin, "operation": "parse_webhook", **where_it_failed(exc)}
+        if development:
+            log.exception("webhook_parse_failed", exc_info=exc, **fields)
+        else:
+            log.error("webhook_parse_failed", **fields)
+        raise PluginFault(
+            f"plugin {plugin} failed unexpectedly in parse_webhook ({type(exc).__name__})"
+        ) from None
+
+
 async def ingest(
     database: Database,
     registry: Registry,
@@ -59,16 +81,19 @@ async def ingest(
             built = await registry.build_used(db, tenant, plugin)
     except ProviderNotReady:
         raise NotFound("Not found.") from None  # without settings nothing can be verified
-    parse = getattr(built.provider, "parse_webhook", None)
-    if parse is None:
-        raise NotFound("Not found.")  # a plugin that takes no webhooks (questionnaires, email)
-    event = parse(request)  # verifies the signature first
+    kind = KINDS[built.manifest.kind]
+    if not kind.events:
+        raise NotFound("Not found.")  # a kind that takes no webhooks (questionnaires, email)
+    event = _parse(built.provider, plugin, request, development=registry.settings.is_development)
     reply: WebhookReply = getattr(built.provider, "webhook_reply", WebhookReply())
     if event is None:
         return reply  # a kind of event the platform does not use
-    applier = APPLIERS.get(type(event))
-    if applier is None:
-        raise TypeError(f"plugin {plugin} returned an event the platform does not know")
+    try:
+        check_event(kind, event)
+    except InvalidResult as exc:
+        log.error("webhook_event_unusable", plugin=plugin, problem=str(exc))
+        raise PluginFault(f"plugin {plugin} read a webhook into an unusable event: {exc}") from None
+    applier = APPLIERS[type(event)]
     now = utcnow()
     seen = {
         "plugin": plugin,

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from praxis.core.db import utcnow
 from praxis.core.errors import NotFound
+from praxis.core.plugins.facade import PluginFault
 from praxis.core.providers.common import WebhookRejected, WebhookRequest
 from praxis.core.runtime import Runtime
 from praxis.core.webhooks import ingest
@@ -51,6 +52,8 @@ async def receive(request: Request) -> Response:
     except WebhookRejected as exc:
         log.warning("webhook_rejected", plugin=plugin, reason=str(exc)[:200])
         return PlainTextResponse("Rejected: the webhook could not be verified.", status_code=400)
+    except PluginFault:  # logged, named; the provider retries later, when it may be fixed
+        return PlainTextResponse("Not applied: please try again later.", status_code=500)
     return Response(reply.body, media_type=reply.media_type)
 
 
