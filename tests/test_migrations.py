@@ -27,8 +27,8 @@ import praxis.core.models  # noqa: F401  (every table on Base.metadata)
 from praxis.core import migrate
 from praxis.core.config import Settings, load_settings
 from praxis.core.db import Base
-from praxis.core.tenancy import tenant_tables
-from praxis.migrations.security import app_role
+from praxis.core.tenancy import tagged_tables, tenant_tables
+from praxis.migrations.security import FIXED_TRIGGER, app_role
 
 SECRET = "migration-test-secret-key-long-enough-0123456789"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -152,6 +152,59 @@ def test_a_sqlite_folder_is_created(tmp_path: Path) -> None:
     assert (tmp_path / "nested" / "deeper" / "praxis.db").exists()
 
 
+@pytest.mark.promise("P27")
+def test_no_row_of_any_walled_table_can_move_to_another_tenant(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    """tenant_id is fixed in the database itself: a trigger on every table behind the wall,
+    whoever writes (a later migration that rebuilds a table must make it again)."""
+    migrate.upgrade(settings_for(fresh_url, tmp_path))
+
+    def triggers(conn: Connection) -> set[str]:
+        if conn.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        return {row[0] for row in conn.execute(text(query))}
+
+    found = inspect_db(fresh_url, triggers)
+    walled = tenant_tables() + tagged_tables()
+    assert {f"{name}_{FIXED_TRIGGER}" for name in walled} <= found
+
+    def move(conn: Connection) -> str:
+        a, b = uuid.uuid4(), uuid.uuid4()
+        for tenant in (a, b):
+            conn.execute(
+                text(
+                    "INSERT INTO tenants (id, slug, name, timezone, locale, branding, controller, "
+                    "booking, retention, providers, status, created_at, updated_at) VALUES "
+                    "(:id, :slug, 'x', 'UTC', 'en_GB', '{}', '{}', '{}', '{}', '{}', 'active', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": tenant.hex if conn.dialect.name == "sqlite" else tenant, "slug": tenant.hex},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO outbox_jobs (id, tenant_id, topic, payload, status, attempts, "
+                "run_after, last_error, created_at) VALUES (:id, :t, 'x', '{}', 'pending', 0, "
+                "CURRENT_TIMESTAMP, '', CURRENT_TIMESTAMP)"
+            ),
+            {"id": uuid.uuid4().hex, "t": a.hex if conn.dialect.name == "sqlite" else a},
+        )
+        try:
+            conn.execute(
+                text("UPDATE outbox_jobs SET tenant_id = :b"),
+                {"b": b.hex if conn.dialect.name == "sqlite" else b},
+            )
+        except Exception as exc:  # the database refuses, as it should
+            conn.rollback()
+            return str(exc)
+        conn.rollback()
+        return "moved"
+
+    assert "a row cannot move to another tenant" in inspect_db(fresh_url, move)
+
+
 def test_every_tenant_table_leads_its_key_with_tenant_id() -> None:
     for name in tenant_tables():
         table = Base.metadata.tables[name]
@@ -185,10 +238,12 @@ if "postgresql" in BACKENDS:
             return {r[0]: (r[1], r[2], sorted(r[3] or [])) for r in rows}
 
         found = inspect_db(postgres_url, security)
-        assert tenant_tables()
+        assert tenant_tables() and tagged_tables()
         for name in tenant_tables():
             assert found[name] == (True, True, ["tenant_isolation"]), name
-        for name in set(Base.metadata.tables) - set(tenant_tables()):
+        for name in tagged_tables():  # the outbox: a tenant sees its own; workers all
+            assert found[name] == (True, True, ["tenant_rows"]), name
+        for name in set(Base.metadata.tables) - set(tenant_tables()) - set(tagged_tables()):
             assert found[name] == (False, False, []), name
 
     def test_the_app_role_can_use_every_table_but_not_bypass_security(
