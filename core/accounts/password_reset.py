@@ -53,7 +53,8 @@ async def send_link(job: Job) -> None:
     now = utcnow()
     token = secrets.token_urlsafe(32)
     async with job.writing() as db:
-        user = await db.get(User, (job.tenant.id, user_id))
+        # Locked: jobs run side by side, and two asks at once must not both pass the count.
+        user = await db.get(User, (job.tenant.id, user_id), with_for_update=True)
         recent = await db.scalar(
             select(func.count()).where(
                 PasswordReset.user_id == user_id, PasswordReset.created_at > now - VALID_FOR

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,10 +31,11 @@ from praxis.core.booking import diary
 from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm
 from praxis.core.booking.models import Appointment, AvailabilityException, ConsultationType
 from praxis.core.booking.models import WeeklyAvailability as Weekly
+from praxis.core.db import create_engine
 from praxis.core.runtime import Runtime
-from praxis.core.tenancy import tenant_tables
+from praxis.core.tenancy import Database, tenant_tables
 from praxis.tenants.services import save_tenant, set_domain_verified
-from tests.conftest import client_for
+from tests.conftest import _settings, client_for
 from tests.support import (
     PASSWORD,
     Clinic,
@@ -544,20 +546,37 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
         )
 
     @P27
-    @pytest.mark.parametrize("postgres_url", POSTGRES_URLS, ids=["postgresql"])
+    @pytest.mark.parametrize("backend", ["postgresql"])
     class TestRowLevelSecurity:
         """The second wall, with the ORM filter out of the way entirely."""
 
         @pytest.fixture
-        def backend(self, postgres_url: str, database_urls: dict[str, str]) -> str:
-            """The app fixtures (rt, clinic, ...) run on this same PostgreSQL database."""
-            assert database_urls["postgresql"] == postgres_url
-            return "postgresql"
+        def postgres_url(self, backend: str, database_urls: dict[str, str]) -> str:
+            """The database the app fixtures (rt, clinic, ...) run on (under pytest-xdist,
+            this worker's own)."""
+            return database_urls[backend]
 
         async def test_the_app_connects_as_the_restricted_role(self, rt: Runtime) -> None:
             who = text("SELECT current_user").execution_options(platform_scope=True)
             async with rt.database.reading() as db:
                 assert await db.scalar(who) == APP_ROLE
+
+        async def test_a_connection_keeps_the_restricted_role_for_its_whole_life(
+            self, postgres_url: str, tmp_path: Path
+        ) -> None:
+            """Pooled connections are reused: the role must outlive the first transaction,
+            which a read-only session ends with a rollback."""
+            settings = _settings(postgres_url, tmp_path, DATABASE_POOL_SIZE=1)
+            database = Database(create_engine(settings))
+            who = text("SELECT current_user").execution_options(platform_scope=True)
+            try:
+                seen = []
+                for _ in range(3):  # one connection, three transactions
+                    async with database.reading() as db:
+                        seen.append(await db.scalar(who))
+            finally:
+                await database.dispose()
+            assert seen == [APP_ROLE] * 3
 
         async def test_no_tenant_set_sees_no_rows(
             self, postgres_url: str, clinic: Clinic, other_clinic: Clinic
@@ -618,7 +637,8 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
                     )
                 await conn.rollback()
                 await _as_app(conn, clinic.tenant.id)
-                with pytest.raises(DBAPIError, match="row-level security"):
+                # The tenant_id trigger refuses before row-level security is asked: either wall.
+                with pytest.raises(DBAPIError, match="cannot move to another tenant"):
                     await conn.execute(
                         text("UPDATE users SET tenant_id = :b WHERE id = :id"),
                         {"b": other_clinic.tenant.id, "id": clinic.consumer.id},

@@ -194,7 +194,7 @@ RANK = {
     "web": 12,
     "demo": 13,
     "app": 14,
-    "testing": 14,
+    "testing": 15,  # the plugin authors' kit builds the whole app
     "cli": 15,
 }
 
