@@ -74,6 +74,13 @@ async def refuse_what_cannot_be_paid(db: AsyncSession, happened: Happened) -> No
         )
 
 
+def _checkout_expiry(tenant: TenantInfo, appointment: Appointment, *, now: datetime) -> datetime:
+    """When the hosted page stops taking payment: the end of the time held at booking."""
+    if appointment.hold_expires_at is not None:
+        return appointment.hold_expires_at - HOLD_MARGIN
+    return now + timedelta(minutes=tenant.booking.payment_hold_minutes)
+
+
 async def clinic_account(db: AsyncSession, plugin: str) -> PaymentAccount | None:
     return await db.scalar(
         select(PaymentAccount).where(
@@ -142,7 +149,9 @@ async def checkout_url(
             f"{tenant.name} cannot take payments online yet. Please contact the clinic."
         )
     base = site_url
-    expires = now + timedelta(minutes=tenant.booking.payment_hold_minutes)
+    # The same on every try (the hold set at booking), so a retry after a lost answer asks
+    # the provider for exactly what the first try did, under the same idempotency key.
+    expires = _checkout_expiry(tenant, appointment, now=now)
     checkout = await providers.payments.create_checkout(
         subject_id=consumer.id,
         request=CheckoutRequest(

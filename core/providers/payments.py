@@ -131,6 +131,7 @@ class Refund:
     refund_id: ProviderId
     amount_minor: NonNegativeInt
     status: Literal["succeeded", "pending", "failed"]
+    recovered: bool | None = None  # True: the refund an earlier attempt made (as Meeting's)
 
 
 PaymentEventType = Literal[

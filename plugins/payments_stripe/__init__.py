@@ -1,4 +1,8 @@
-"""Payments to the Professional's own Stripe account (Stripe Connect, direct charges)."""
+"""Payments to the Professional's own Stripe account (Stripe Connect, direct charges).
+
+Speaks Stripe API version 2026-10-28.endive (``STRIPE_API_VERSION``), pinned on every request
+whatever the installed SDK's default: see ``version.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from praxis.core.hookspecs import (
 )
 from praxis.plugins.payments_stripe.provider import StripePayments
 from praxis.plugins.payments_stripe.settings import StripeSettings
+from praxis.plugins.payments_stripe.version import STRIPE_API_VERSION
 
-__all__ = ["StripePayments", "StripeSettings"]
+__all__ = ["STRIPE_API_VERSION", "StripePayments", "StripeSettings"]
 
 
 @hookimpl

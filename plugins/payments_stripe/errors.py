@@ -10,7 +10,24 @@ from email.utils import parsedate_to_datetime
 import httpx
 import stripe
 
-from praxis.core.providers.common import PermanentFailure, ProviderError, TemporaryFailure
+from praxis.core.providers.common import (
+    AnswerLost,
+    PermanentFailure,
+    ProviderError,
+    TemporaryFailure,
+)
+from praxis.plugins.payments_stripe.version import STRIPE_API_VERSION
+
+# Failures before a byte of the request left: Stripe cannot have acted. Any other transport
+# failure (a read timeout, a connection dropped or reset once the request was on its way, a
+# write cut short) may come after Stripe received the request: its answer is lost, not refused.
+_NOTHING_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+)
 
 
 @contextmanager
@@ -24,8 +41,7 @@ def stripe_errors() -> Iterator[None]:
 
 def failure(exc: stripe.StripeError) -> ProviderError:
     if isinstance(exc, stripe.APIConnectionError):
-        timed_out = isinstance(exc.__cause__, httpx.TimeoutException)
-        return TemporaryFailure("Stripe timed out" if timed_out else "Stripe could not be reached")
+        return _connection_failure(exc.__cause__)
     status = exc.http_status
     ref = f" [{exc.request_id}]" if exc.request_id else ""
     if isinstance(exc, stripe.RateLimitError) or status == 429:
@@ -39,6 +55,12 @@ def failure(exc: stripe.StripeError) -> ProviderError:
             f"Stripe failed (HTTP {status}){ref}", retry_after=retry_after(exc.headers)
         )
     code, param = _code_and_param(exc)
+    if _refused_version(exc):
+        return PermanentFailure(
+            f"Stripe does not accept the API version this plugin speaks ({STRIPE_API_VERSION}):"
+            f" update the payments_stripe plugin{ref}",
+            code="api_version_invalid",
+        )
     if isinstance(exc, stripe.AuthenticationError):
         return PermanentFailure(
             f"Stripe rejected the platform's API key{ref}", code="authentication"
@@ -57,6 +79,29 @@ def failure(exc: stripe.StripeError) -> ProviderError:
     return PermanentFailure(
         f"Stripe refused the request: {code or 'invalid_request'}{where} (HTTP {status}){ref}",
         code=code or "invalid_request",
+    )
+
+
+def _connection_failure(cause: BaseException | None) -> TemporaryFailure:
+    """Nothing sent: try again later. Sent, or perhaps sent: the answer is lost (AnswerLost),
+    which the platform records as unknown until a later attempt finds out."""
+    if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return TemporaryFailure("Stripe timed out before the request was sent")
+    if isinstance(cause, _NOTHING_SENT):
+        return TemporaryFailure("Stripe could not be reached")
+    if isinstance(cause, httpx.TimeoutException):
+        return AnswerLost("Stripe did not answer in time; the request may have reached it")
+    return AnswerLost(
+        "The connection to Stripe was lost before its answer; the request may have reached it"
+    )
+
+
+def _refused_version(exc: stripe.StripeError) -> bool:
+    """Stripe's answer to a Stripe-Version it does not accept (read, never repeated)."""
+    return (
+        isinstance(exc, stripe.InvalidRequestError)
+        and exc.http_status == 400
+        and (exc.user_message or "").startswith("Invalid Stripe API version")
     )
 
 

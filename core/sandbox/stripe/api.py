@@ -1,7 +1,9 @@
-"""The API's plumbing: routes, faults, API keys, ``Stripe-Account``, idempotency, the log."""
+"""The API's plumbing: routes, faults, API keys, versions, ``Stripe-Account``, idempotency, the
+log."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -15,7 +17,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from praxis.core.sandbox.stripe import operations
-from praxis.core.sandbox.stripe.errors import StripeFault, faulty, json_response, mask, no_access
+from praxis.core.sandbox.stripe.errors import (
+    StripeFault,
+    faulty,
+    invalid_version,
+    json_response,
+    mask,
+    no_access,
+)
 from praxis.core.sandbox.stripe.objects import new_id
 from praxis.core.sandbox.stripe.pages import root
 from praxis.core.sandbox.stripe.params import decode_form
@@ -26,6 +35,17 @@ if TYPE_CHECKING:
 
 Operation = Callable[["FakeStripe", Call], dict[str, Any]]
 
+# The API version the fake implements: its objects are those of stripe-objects.fixtures.json
+# as Stripe sends them at this version. Every request must name it in ``Stripe-Version``
+# (Stripe itself would fall back to the account's default version: the fake has none, so code
+# that forgets to pin its version fails here, not in production). Events carry it too. The
+# payments_stripe plugin pins the same one (its STRIPE_API_VERSION).
+API_VERSION = "2026-10-28.endive"
+API_VERSIONS = frozenset({API_VERSION})
+# Stripe keeps a key's answer for at least 24 hours and may forget it after: the fake forgets
+# it at exactly 24 hours on its own clock (``FakeStripe.advance`` moves it), the strictest case.
+IDEMPOTENCY_WINDOW = 24 * 3600
+
 OPERATIONS: list[tuple[str, str, Operation]] = [
     ("POST", "/v1/accounts", operations.create_account),
     ("GET", "/v1/accounts/{account}", operations.retrieve_account),
@@ -34,6 +54,7 @@ OPERATIONS: list[tuple[str, str, Operation]] = [
     ("GET", "/v1/checkout/sessions/{session}", operations.retrieve_session),
     ("POST", "/v1/checkout/sessions/{session}/expire", operations.expire_session),
     ("POST", "/v1/refunds", operations.create_refund),
+    ("GET", "/v1/refunds", operations.list_refunds),
     ("GET", "/v1/events/{id}", operations.retrieve_event),
 ]
 
@@ -63,6 +84,8 @@ async def _answer(fake: FakeStripe, request: Request, operation: Operation) -> R
     injected = await fake.faults.inject(request, {}, respond=faulty)
     if injected is not None:
         return _recorded(fake, request, {}, injected, request_id)
+    with fake._lock:
+        late = fake._late.pop(0) if fake._late else None
     body = await request.body()
     params: dict[str, Any] = {}
     try:
@@ -74,7 +97,10 @@ async def _answer(fake: FakeStripe, request: Request, operation: Operation) -> R
         response = refused.response()
     if key := request.headers.get("idempotency-key"):
         response.headers["Idempotency-Key"] = key
-    return _recorded(fake, request, params, response, request_id)
+    recorded = _recorded(fake, request, params, response, request_id)
+    if late is not None:
+        await asyncio.sleep(late)  # done, but answered after the client stopped waiting
+    return recorded
 
 
 def _recorded(
@@ -108,17 +134,22 @@ def _run(
     operation: Operation,
 ) -> tuple[dict[str, Any], bool]:
     api_key = _authenticate(fake, request.headers.get("authorization", ""))
+    version = request.headers.get("stripe-version")
+    if version not in API_VERSIONS:
+        raise invalid_version(version, API_VERSION)
     key = request.headers.get("idempotency-key") or None
     account = request.headers.get("stripe-account") or None
     site = f"{request.url.scheme}://{request.url.netloc}{root(request)}"
     call = Call(params, dict(request.path_params), account, request_id, key, site)
     fingerprint = json.dumps([request.method, request.url.path, params], sort_keys=True)
     with fake._lock:
-        fake.api_version = request.headers.get("stripe-version", fake.api_version)
         if account is not None and account not in fake.accounts:
             raise no_access(api_key, account)
         scope = (api_key, account, key or "")
         saved = fake._saved.get(scope) if key and request.method == "POST" else None
+        if saved is not None and fake.now() - saved.at >= IDEMPOTENCY_WINDOW:
+            del fake._saved[scope]  # forgotten: the same key now makes a new request
+            saved = None
         if saved is not None:
             if saved.fingerprint != fingerprint:
                 raise StripeFault(
@@ -131,7 +162,7 @@ def _run(
             return copy.deepcopy(saved.body), True
         result = operation(fake, call)
         if key and request.method == "POST":
-            fake._saved[scope] = Saved(fingerprint, copy.deepcopy(result))
+            fake._saved[scope] = Saved(fingerprint, copy.deepcopy(result), fake.now())
         return result, False
 
 

@@ -51,6 +51,18 @@ def no_such(kind: str, object_id: str, *, param: str, status: int = 404) -> Stri
     return StripeFault(status, message, param=param, code="resource_missing")
 
 
+def invalid_version(version: str | None, implemented: str) -> StripeFault:
+    """Stripe's answer to a ``Stripe-Version`` it does not know. Stripe would take a missing
+    one as the account's default version; the fake has no default, so it refuses that too."""
+    if not version:
+        return StripeFault(
+            400,
+            "Invalid Stripe API version: (none). This sandbox has no account default version: "
+            f"send a Stripe-Version header (it implements {implemented}).",
+        )
+    return StripeFault(400, f"Invalid Stripe API version: {version}")
+
+
 def mask(key: str) -> str:
     """How Stripe quotes a key in an error: its prefix and last four characters."""
     prefix = key[: key.find("_", 3) + 1] if key.count("_") >= 2 else ""

@@ -10,13 +10,14 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.applications import Starlette
 
 from praxis.core.sandbox.harness import Delivery, Faults, Webhooks
 from praxis.core.sandbox.stripe import api, objects, pages
+from praxis.core.sandbox.stripe.api import API_VERSION
 from praxis.core.sandbox.stripe.objects import new_id, now
 from praxis.core.sandbox.stripe.state import (
     Call,
@@ -26,8 +27,6 @@ from praxis.core.sandbox.stripe.state import (
     Saved,
     WebhookEndpoint,
 )
-
-DEFAULT_API_VERSION = "2020-08-27"  # the contract's; events carry the last Stripe-Version seen
 
 
 class FakeStripe:
@@ -39,7 +38,6 @@ class FakeStripe:
         self.webhooks = Webhooks()
         self.api_keys: set[str] = set(api_keys)
         self.endpoints: list[WebhookEndpoint] = []
-        self.refund_status = "succeeded"  # what new refunds start as ("pending": settle later)
         self._lock = threading.RLock()  # the server's thread and the test's share this state
         self._outbox: queue.Queue[tuple[str, dict[str, str], bytes]] = queue.Queue()
         self._pusher: threading.Thread | None = None
@@ -50,7 +48,8 @@ class FakeStripe:
     # --- configuration and state ---------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every object, request, fault and delivery; keep API keys and endpoints."""
+        """Forget every object, request, fault and delivery, and put the clock right; keep API
+        keys and endpoints."""
         with self._lock:
             self.accounts: dict[str, dict[str, Any]] = {}
             self.sessions: dict[str, dict[str, Any]] = {}
@@ -60,7 +59,11 @@ class FakeStripe:
             self.events: dict[str, dict[str, Any]] = {}
             self.requests: list[ReceivedRequest] = []
             self.owner: dict[str, str | None] = {}  # object id -> connected account it lives on
-            self.api_version = DEFAULT_API_VERSION
+            self.api_version = API_VERSION
+            self.refund_status = "succeeded"  # what new refunds start as ("pending": later)
+            self.clock: Callable[[], float] = time.time  # Stripe's clock: tests may stop it
+            self._offset = 0.0
+            self._late: list[float] = []  # answers to delay after acting (lost answers)
             self._checkouts: dict[str, Checkout] = {}
             self._onboarding: dict[str, Onboarding] = {}
             self._saved: dict[tuple[str, str | None, str], Saved] = {}
@@ -69,6 +72,21 @@ class FakeStripe:
 
     def add_api_key(self, key: str) -> None:
         self.api_keys.add(key)
+
+    def now(self) -> int:
+        """Stripe's time, in seconds since the epoch: the wall clock, moved by ``advance``."""
+        return int(self.clock() + self._offset)
+
+    def advance(self, seconds: float) -> None:
+        """Move Stripe's clock on (a day later: ``advance(24 * 3600)``); ``reset`` undoes it."""
+        with self._lock:
+            self._offset += seconds
+
+    def lose_next_response(self, count: int = 1, *, delay: float = 3.0) -> None:
+        """The next ``count`` API calls act, then answer only after ``delay`` seconds: longer
+        than a client waits, so the request arrived but its answer is lost."""
+        with self._lock:
+            self._late.extend([delay] * count)
 
     def add_webhook_endpoint(
         self, url: str, secret: str, *, connect: bool = True, events: Iterable[str] = ("*",)
@@ -81,7 +99,8 @@ class FakeStripe:
         self, account_id: str | None = None, *, ready: bool = True, country: str = "GB"
     ) -> str:
         """A connected account, onboarded (``ready``) or not, without an API call."""
-        account = objects.account(account_id or new_id("acct_", 16), country, "standard", ready)
+        account_id = account_id or new_id("acct_", 16)
+        account = objects.account(account_id, country, "standard", ready, created=self.now())
         with self._lock:
             self.accounts[account["id"]] = account
         return str(account["id"])
@@ -108,25 +127,15 @@ class FakeStripe:
             session = self._open_session(session_id)
             extra = self._checkouts[session_id]
             account = self.owner[session_id]
-            intent = {
-                "id": new_id("pi_"),
-                "object": "payment_intent",
-                "amount": session["amount_total"],
-                "amount_received": 0 if delayed else session["amount_total"],
-                "currency": session["currency"],
-                "status": "processing" if delayed else "succeeded",
-                "application_fee_amount": extra.application_fee_amount,
-                "capture_method": "automatic",
-                "created": now(),
-                "customer": None,
-                "description": None,
-                "latest_charge": None,
-                "livemode": False,
-                "metadata": dict(extra.payment_intent_metadata),
-                "on_behalf_of": None,
-                "payment_method_types": ["card"],
-                "transfer_data": None,
-            }
+            intent = objects.payment_intent(
+                new_id("pi_"),
+                amount=session["amount_total"],
+                currency=session["currency"],
+                application_fee_amount=extra.application_fee_amount,
+                metadata=extra.payment_intent_metadata,
+                created=self.now(),
+                delayed=delayed,
+            )
             self.payment_intents[intent["id"]] = intent
             self.owner[intent["id"]] = account
             if not delayed:
@@ -135,7 +144,8 @@ class FakeStripe:
                 status="complete",
                 payment_status="unpaid" if delayed else "paid",
                 payment_intent=intent["id"],
-                customer_details={"email": session["customer_email"], "name": None},
+                customer_details=objects.customer_details(session["customer_email"]),
+                collected_information=objects.collected_information(),
                 url=None,
             )
             self._emit("checkout.session.completed", session, account)
@@ -166,6 +176,8 @@ class FakeStripe:
         with self._lock:
             refund = self.refunds[refund_id]
             refund["status"] = status
+            listed = self.charges[refund["charge"]]["refunds"]["data"]
+            listed[:] = [copy.deepcopy(refund) if r["id"] == refund_id else r for r in listed]
             self._emit("refund.updated", refund, self.owner[refund_id])
             return copy.deepcopy(refund)
 
@@ -199,20 +211,15 @@ class FakeStripe:
             for e in self.endpoints
             if e.connect == (account is not None) and ("*" in e.events or kind in e.events)
         ]
-        event: dict[str, Any] = {
-            "id": new_id("evt_"),
-            "object": "event",
-            "api_version": self.api_version,
-            "created": now(),
-            "data": {"object": copy.deepcopy(item)},
-            "livemode": False,
-            "pending_webhooks": len(endpoints),
-            "request": {
-                "id": call.request_id if call else None,
-                "idempotency_key": call.idempotency_key if call else None,
-            },
-            "type": kind,
-        }
+        event = objects.event(
+            kind,
+            copy.deepcopy(item),
+            api_version=self.api_version,
+            created=self.now(),
+            pending_webhooks=len(endpoints),
+            request_id=call.request_id if call else None,
+            idempotency_key=call.idempotency_key if call else None,
+        )
         if previous is not None:
             event["data"]["previous_attributes"] = previous
         if account is not None:
@@ -224,7 +231,7 @@ class FakeStripe:
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                "Stripe-Signature": self.sign(body, endpoint.secret),
+                "Stripe-Signature": self.sign(body, endpoint.secret, self.now()),
             }
             if self.push:
                 self._push(endpoint.url, headers, body)
@@ -256,23 +263,7 @@ class FakeStripe:
         return session
 
     def _charge(self, intent: dict[str, Any]) -> None:
-        charge = {
-            "id": new_id("ch_"),
-            "object": "charge",
-            "amount": intent["amount"],
-            "amount_captured": intent["amount"],
-            "amount_refunded": 0,
-            "application_fee_amount": intent["application_fee_amount"],
-            "captured": True,
-            "created": now(),
-            "currency": intent["currency"],
-            "livemode": False,
-            "metadata": dict(intent["metadata"]),
-            "paid": True,
-            "payment_intent": intent["id"],
-            "refunded": False,
-            "status": "succeeded",
-        }
+        charge = objects.charge(new_id("ch_"), intent, created=self.now())
         self.charges[charge["id"]] = charge
         self.owner[charge["id"]] = self.owner[intent["id"]]
         intent["latest_charge"] = charge["id"]

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from praxis.core.sandbox.stripe import objects
 from praxis.core.sandbox.stripe.errors import invalid, missing, no_access, no_such
-from praxis.core.sandbox.stripe.objects import new_id, now
+from praxis.core.sandbox.stripe.objects import new_id
 from praxis.core.sandbox.stripe.params import (
     ACCOUNT_LINK_PARAMS,
     ACCOUNT_PARAMS,
     NO_PARAMS,
+    RANGE_PARAMS,
+    REFUND_LIST_PARAMS,
     REFUND_PARAMS,
     SESSION_PARAMS,
     Params,
+    check_shape,
     param_name,
 )
 from praxis.core.sandbox.stripe.state import Call, Checkout, Onboarding
@@ -23,7 +27,9 @@ from praxis.core.sandbox.stripe.state import Call, Checkout, Onboarding
 if TYPE_CHECKING:
     from praxis.core.sandbox.stripe.fake import FakeStripe
 
-_SESSION_LIFETIME = (30 * 60, 24 * 3600)  # expires_at bounds after creation, in seconds
+# How long after its creation a Checkout Session may expire, in seconds: Stripe refuses an
+# ``expires_at`` outside these, measured from the moment it creates the session.
+SESSION_LIFETIME = (30 * 60, 24 * 3600)
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -39,7 +45,7 @@ def create_account(fake: FakeStripe, call: Call) -> dict[str, Any]:
             "country code instead, such as 'US', 'EG', or 'GB'.",
             param="country",
         )
-    account = objects.account(new_id("acct_", 16), country, kind, False)
+    account = objects.account(new_id("acct_", 16), country, kind, False, created=fake.now())
     account["email"] = params.text("email")
     account["metadata"] = params.metadata("metadata")
     fake.accounts[account["id"]] = account
@@ -62,7 +68,7 @@ def create_account_link(fake: FakeStripe, call: Call) -> dict[str, Any]:
     return_url, refresh_url = params.url("return_url"), params.url("refresh_url")
     if account_id not in fake.accounts:
         raise no_such("account", account_id, param="account", status=400)
-    created = now()
+    created = fake.now()
     fake._onboarding[account_id] = Onboarding(return_url, refresh_url, created + 300)
     return {
         "object": "account_link",
@@ -102,16 +108,10 @@ def create_session(fake: FakeStripe, call: Call) -> dict[str, Any]:
             f"The application fee ({fee}) cannot exceed the amount of the payment ({total}).",
             param="payment_intent_data[application_fee_amount]",
         )
-    created = now()
+    created = fake.now()
     expires_at = params.integer("expires_at")
-    if expires_at is not None and not (
-        created + _SESSION_LIFETIME[0] - 5 <= expires_at <= created + _SESSION_LIFETIME[1]
-    ):
-        raise invalid(
-            "The `expires_at` timestamp must be between 30 minutes and 24 hours from "
-            "Checkout Session creation.",
-            param="expires_at",
-        )
+    if expires_at is not None:
+        _check_lifetime(expires_at - created)
     email = params.text("customer_email")
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise invalid("Invalid email address", param="customer_email", code="email_invalid")
@@ -127,7 +127,7 @@ def create_session(fake: FakeStripe, call: Call) -> dict[str, Any]:
         success_url=success_url,
         client_reference_id=params.text("client_reference_id", max_length=200),
         customer_email=email,
-        expires_at=expires_at or created + _SESSION_LIFETIME[1],
+        expires_at=expires_at or created + SESSION_LIFETIME[1],
         metadata=params.metadata("metadata"),
         url=f"{call.site}/checkout/{session_id}",
     )
@@ -137,6 +137,21 @@ def create_session(fake: FakeStripe, call: Call) -> dict[str, Any]:
         ", ".join(names), fee, params.metadata("payment_intent_data", "metadata")
     )
     return copy.deepcopy(session)
+
+
+def _check_lifetime(seconds: int) -> None:
+    """Stripe's two refusals of an ``expires_at`` too soon or too late after creation."""
+    if seconds < SESSION_LIFETIME[0]:
+        raise invalid(
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+            "creation.",
+            param="expires_at",
+        )
+    if seconds > SESSION_LIFETIME[1]:
+        raise invalid(
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            param="expires_at",
+        )
 
 
 def retrieve_session(fake: FakeStripe, call: Call) -> dict[str, Any]:
@@ -218,27 +233,97 @@ def create_refund(fake: FakeStripe, call: Call) -> dict[str, Any]:
             param="amount",
             code="amount_too_large",
         )
-    refund = {
-        "id": new_id("re_"),
-        "object": "refund",
-        "amount": amount or left,
-        "balance_transaction": None,
-        "charge": charge["id"],
-        "created": now(),
-        "currency": charge["currency"],
-        "metadata": params.metadata("metadata"),
-        "payment_intent": charge["payment_intent"],
-        "reason": params.text("reason"),
-        "receipt_number": None,
-        "status": fake.refund_status,
-    }
+    refund = objects.refund(
+        new_id("re_"),
+        charge,
+        amount=amount or left,
+        metadata=params.metadata("metadata"),
+        reason=params.text("reason"),
+        status=fake.refund_status,
+        created=fake.now(),
+    )
     charge["amount_refunded"] += refund["amount"]
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+    charge["refunds"]["data"].insert(0, copy.deepcopy(refund))
     fake.refunds[refund["id"]] = refund
     fake.owner[refund["id"]] = call.account
     fake._emit("refund.created", refund, call.account, call=call)
     fake._emit("charge.refunded", charge, call.account, call=call)
     return copy.deepcopy(refund)
+
+
+def list_refunds(fake: FakeStripe, call: Call) -> dict[str, Any]:
+    """The account's refunds, newest first, filtered and paged as the contract describes."""
+    params = Params(call.params, REFUND_LIST_PARAMS)
+    intent_id, charge_id = params.text("payment_intent"), params.text("charge")
+    limit = params.integer("limit", minimum=1)
+    if limit is not None and limit > 100:
+        raise invalid(
+            "This value must be less than or equal to 100.",
+            param="limit",
+            code="parameter_invalid_integer",
+        )
+    if intent_id and (
+        intent_id not in fake.payment_intents or fake.owner[intent_id] != call.account
+    ):
+        raise no_such("payment_intent", intent_id, param="payment_intent", status=400)
+    if charge_id and (charge_id not in fake.charges or fake.owner[charge_id] != call.account):
+        raise no_such("charge", charge_id, param="charge", status=400)
+    created = _created_filter(params)
+    found = [
+        refund
+        for refund in reversed(fake.refunds.values())
+        if fake.owner[refund["id"]] == call.account
+        and (not intent_id or refund["payment_intent"] == intent_id)
+        and (not charge_id or refund["charge"] == charge_id)
+        and created(refund["created"])
+    ]
+    page, has_more = _page(fake, call, found, params, limit or 10)
+    return objects.list_of(copy.deepcopy(page), "/v1/refunds", has_more=has_more)
+
+
+def _created_filter(params: Params) -> Callable[[int], bool]:
+    """``created=<epoch>`` or ``created[gt|gte|lt|lte]=<epoch>``."""
+    value = params.get("created")
+    if value is None:
+        return lambda _: True
+    if not isinstance(value, dict):
+        exactly = params.integer("created")
+        return lambda moment: moment == exactly
+    check_shape(value, RANGE_PARAMS, ("created",))
+    bounds = {op: params.integer("created", op) for op in value}
+    tests: dict[str, Callable[[int, int], bool]] = {
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+    }
+    return lambda moment: all(
+        tests[op](moment, bound) for op, bound in bounds.items() if bound is not None
+    )
+
+
+def _page(
+    fake: FakeStripe, call: Call, found: list[dict[str, Any]], params: Params, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of ``found`` (newest first) after ``starting_after`` or before ``ending_before``,
+    each an id of a refund on the same account."""
+    after, before = params.text("starting_after"), params.text("ending_before")
+    if after and before:
+        raise invalid(
+            "You may only specify one of these parameters: ending_before, starting_after.",
+            code="parameters_exclusive",
+        )
+    newest_first = [r for r in reversed(fake.refunds) if fake.owner[r] == call.account]
+    rank = {refund_id: index for index, refund_id in enumerate(newest_first)}
+    for name, cursor in (("starting_after", after), ("ending_before", before)):
+        if cursor and cursor not in rank:
+            raise no_such("refund", cursor, param=name, status=400)
+    if before:
+        earlier = [item for item in found if rank[item["id"]] < rank[before]]
+        return earlier[-limit:], len(earlier) > limit
+    later = [item for item in found if after is None or rank[item["id"]] > rank[after]]
+    return later[:limit], len(later) > limit
 
 
 def _charge_to_refund(

@@ -11,8 +11,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from praxis.core.sandbox.stripe.objects import now
-
 if TYPE_CHECKING:
     from praxis.core.sandbox.stripe.fake import FakeStripe
 
@@ -84,7 +82,7 @@ async def onboarding_page(fake: FakeStripe, request: Request) -> Response:
         link = fake._onboarding.get(account_id)
     if account is None:
         return _page("Account not found", "<p>There is no such account.</p>", 404)
-    if link is not None and link.refresh_url and link.expires_at < now():
+    if link is not None and link.refresh_url and link.expires_at < fake.now():
         return RedirectResponse(link.refresh_url, 303)  # an expired link, as Stripe does
     done = "is complete" if account["details_submitted"] else "is not complete yet"
     action = html.escape(f"{root(request)}/onboarding/{account_id}/complete")

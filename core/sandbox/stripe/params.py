@@ -100,6 +100,12 @@ REFUND_PARAMS = fields(
     metadata=MAP,
     expand=LIST,
 )
+REFUND_LIST_PARAMS = fields(
+    "charge payment_intent limit starting_after ending_before",
+    opaque="created",  # an integer or a range (gt, gte, lt, lte): read by the operation
+    expand=LIST,
+)
+RANGE_PARAMS = fields("gt gte lt lte")
 NO_PARAMS = fields(expand=LIST)
 
 

@@ -32,6 +32,7 @@ class Saved:
 
     fingerprint: str
     body: dict[str, Any]
+    at: int  # when, on the fake's clock: forgotten once the idempotency window has passed
 
 
 @dataclass

@@ -14,10 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from praxis.core.sandbox import harness
-from praxis.core.sandbox.stripe import FakeStripe, decode_form, mask
+from praxis.core.sandbox.stripe import API_VERSION, FakeStripe, decode_form, mask
 
 API_KEY = "sk_test_platform0000000000000000042"
 SECRET = "whsec_fake_tests"
+HEADERS = {"Authorization": f"Bearer {API_KEY}", "Stripe-Version": API_VERSION}
 
 
 @pytest.fixture
@@ -30,9 +31,8 @@ def fake() -> FakeStripe:
 @pytest.fixture
 async def api(fake: FakeStripe) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=fake.app)
-    headers = {"Authorization": f"Bearer {API_KEY}"}
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://stripe.test", headers=headers
+        transport=transport, base_url="http://stripe.test", headers=HEADERS
     ) as client:
         yield client
 
@@ -274,7 +274,7 @@ async def test_the_hosted_pages_work_under_a_mount_prefix(fake: FakeStripe) -> N
     async with httpx.AsyncClient(
         transport=transport,
         base_url="http://clinic.localhost:8000",
-        headers={"Authorization": f"Bearer {API_KEY}"},
+        headers=HEADERS,
     ) as browser:
         account = fake.add_account()
         session = await browser.post(
@@ -325,3 +325,217 @@ async def test_push_delivers_signed_events_over_http() -> None:
     t = int(headers["stripe-signature"].split(",")[0].removeprefix("t="))
     assert headers["stripe-signature"] == FakeStripe.sign(body, SECRET, t)
     assert [d.status for d in fake.webhooks.deliveries] == [200]
+
+
+# --- the API version ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [None, "", "2020-08-27", "2025-03-31.basil", "latest"])
+async def test_a_request_must_name_the_api_version_the_fake_implements(
+    fake: FakeStripe, api: httpx.AsyncClient, version: str | None
+) -> None:
+    api.headers.pop("Stripe-Version")
+    headers = {} if version is None else {"Stripe-Version": version}
+    response = await api.post("/v1/accounts", data={"type": "standard"}, headers=headers)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert "code" not in error and "param" not in error  # as Stripe answers a bad version
+    assert error["message"].startswith("Invalid Stripe API version: ")
+    if version:
+        assert error["message"] == f"Invalid Stripe API version: {version}"
+    assert fake.accounts == {}
+    implemented = await api.post(
+        "/v1/accounts", data={"type": "standard"}, headers={"Stripe-Version": API_VERSION}
+    )
+    assert implemented.status_code == 200
+
+
+async def test_events_carry_the_api_version(fake: FakeStripe) -> None:
+    fake.complete_onboarding(fake.add_account(ready=False))
+    [delivery] = fake.webhooks.deliveries
+    assert json.loads(delivery.body)["api_version"] == API_VERSION
+
+
+# --- a checkout session's expiry ----------------------------------------------------------------
+
+FROZEN = 1_800_000_000  # the fake's clock stands still here, so "created" is known exactly
+
+TOO_SOON = "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation."
+TOO_LATE = "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation."
+
+
+@pytest.mark.parametrize(
+    ("after", "refusal"),
+    [
+        (30 * 60 - 1, TOO_SOON),
+        (-60, TOO_SOON),
+        (30 * 60, None),
+        (24 * 3600, None),
+        (24 * 3600 + 1, TOO_LATE),
+    ],
+)
+async def test_an_expiry_outside_30_minutes_to_24_hours_is_refused_as_stripe_does(
+    fake: FakeStripe, api: httpx.AsyncClient, after: int, refusal: str | None
+) -> None:
+    fake.clock = lambda: FROZEN
+    account = fake.add_account()
+    response = await api.post(
+        "/v1/checkout/sessions",
+        data=session_form(expires_at=str(FROZEN + after)),
+        headers={"Stripe-Account": account},
+    )
+    if refusal is None:
+        assert response.status_code == 200, response.text
+        assert response.json()["created"] == FROZEN
+        assert response.json()["expires_at"] == FROZEN + after
+        return
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {"type": "invalid_request_error", "message": refusal, "param": "expires_at"}
+    }
+    assert fake.sessions == {}
+
+
+async def test_the_expiry_is_measured_from_stripes_clock_not_the_callers(
+    fake: FakeStripe, api: httpx.AsyncClient
+) -> None:
+    fake.clock = lambda: FROZEN
+    account = fake.add_account()
+    asked = str(FROZEN + 30 * 60)  # exactly the shortest, by a clock 2 seconds behind Stripe's
+    fake.advance(2)
+    response = await api.post(
+        "/v1/checkout/sessions",
+        data=session_form(expires_at=asked),
+        headers={"Stripe-Account": account},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == TOO_SOON
+
+
+# --- idempotency is remembered for 24 hours -------------------------------------------------------
+
+
+async def test_an_idempotency_key_is_forgotten_after_24_hours(
+    fake: FakeStripe, api: httpx.AsyncClient
+) -> None:
+    fake.clock = lambda: FROZEN
+    headers = {"Idempotency-Key": "account-1"}
+    first = await api.post("/v1/accounts", data={"type": "standard"}, headers=headers)
+    fake.advance(24 * 3600 - 1)
+    within = await api.post("/v1/accounts", data={"type": "standard"}, headers=headers)
+    assert within.headers["idempotent-replayed"] == "true"
+    assert within.json()["id"] == first.json()["id"]
+    fake.advance(1)
+    after = await api.post("/v1/accounts", data={"type": "standard"}, headers=headers)
+    assert "idempotent-replayed" not in after.headers
+    assert after.json()["id"] != first.json()["id"]
+    assert len(fake.accounts) == 2  # the same key made a second account: Stripe had forgotten it
+    assert after.json()["created"] - first.json()["created"] == 24 * 3600
+
+
+# --- listing refunds ------------------------------------------------------------------------------
+
+
+async def refunded(
+    fake: FakeStripe, api: httpx.AsyncClient, account: str, amounts: list[int]
+) -> tuple[str, list[dict[str, Any]]]:
+    """A paid checkout on ``account`` and one refund per amount, oldest first."""
+    intent = fake.pay((await new_session(api, account))["id"])["payment_intent"]
+    made = []
+    for number, amount in enumerate(amounts):
+        form = {"payment_intent": intent, "amount": str(amount), "metadata[n]": str(number)}
+        response = await api.post("/v1/refunds", data=form, headers={"Stripe-Account": account})
+        assert response.status_code == 200, response.text
+        made.append(response.json())
+        fake.advance(1)
+    return intent, made
+
+
+async def test_refunds_are_listed_newest_first_per_payment_and_account(
+    fake: FakeStripe, api: httpx.AsyncClient
+) -> None:
+    mine, theirs = fake.add_account(), fake.add_account()
+    intent, made = await refunded(fake, api, mine, [100, 200, 300])
+    other_intent, _ = await refunded(fake, api, mine, [50])
+    await refunded(fake, api, theirs, [70])
+    on_mine = {"Stripe-Account": mine}
+
+    listed = await api.get("/v1/refunds", params={"payment_intent": intent}, headers=on_mine)
+    assert listed.status_code == 200
+    body = listed.json()
+    assert (body["object"], body["url"], body["has_more"]) == ("list", "/v1/refunds", False)
+    assert [r["id"] for r in body["data"]] == [r["id"] for r in reversed(made)]
+    assert body["data"][0] == made[-1]  # the whole refund, metadata included
+
+    everything = (await api.get("/v1/refunds", headers=on_mine)).json()["data"]
+    assert len(everything) == 4  # both payments on my account, none of theirs
+    assert {r["payment_intent"] for r in everything} == {intent, other_intent}
+    by_charge = await api.get("/v1/refunds", params={"charge": made[0]["charge"]}, headers=on_mine)
+    assert [r["id"] for r in by_charge.json()["data"]] == [r["id"] for r in reversed(made)]
+    since = await api.get(
+        "/v1/refunds",
+        params={"payment_intent": intent, "created[gte]": str(made[1]["created"])},
+        headers=on_mine,
+    )
+    assert [r["id"] for r in since.json()["data"]] == [made[2]["id"], made[1]["id"]]
+
+
+async def test_refunds_are_paged_with_limit_and_cursors(
+    fake: FakeStripe, api: httpx.AsyncClient
+) -> None:
+    account = fake.add_account()
+    intent, made = await refunded(fake, api, account, [100, 200, 300])
+    newest_first = [r["id"] for r in reversed(made)]
+    on_account = {"Stripe-Account": account}
+    query = {"payment_intent": intent, "limit": "2"}
+
+    first = (await api.get("/v1/refunds", params=query, headers=on_account)).json()
+    assert [r["id"] for r in first["data"]] == newest_first[:2] and first["has_more"] is True
+    rest = await api.get(
+        "/v1/refunds", params={**query, "starting_after": newest_first[1]}, headers=on_account
+    )
+    assert [r["id"] for r in rest.json()["data"]] == newest_first[2:]
+    assert rest.json()["has_more"] is False
+    back = await api.get(
+        "/v1/refunds", params={**query, "ending_before": newest_first[2]}, headers=on_account
+    )
+    assert [r["id"] for r in back.json()["data"]] == newest_first[:2]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code", "param"),
+    [
+        ({"payment_intent": "pi_unknown"}, 400, "resource_missing", "payment_intent"),
+        ({"limit": "101"}, 400, "parameter_invalid_integer", "limit"),
+        ({"limit": "0"}, 400, "parameter_invalid_integer", "limit"),
+        ({"starting_after": "re_unknown"}, 400, "resource_missing", "starting_after"),
+        ({"created[after]": "1"}, 400, "parameter_unknown", "created[after]"),
+        ({"refund": "re_1"}, 400, "parameter_unknown", "refund"),
+    ],
+)
+async def test_a_bad_refund_listing_is_refused_in_stripes_shape(
+    fake: FakeStripe,
+    api: httpx.AsyncClient,
+    query: dict[str, str],
+    status: int,
+    code: str,
+    param: str,
+) -> None:
+    account = fake.add_account()
+    response = await api.get("/v1/refunds", params=query, headers={"Stripe-Account": account})
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", code, param)
+
+
+async def test_another_accounts_payment_has_no_refunds_to_list(
+    fake: FakeStripe, api: httpx.AsyncClient
+) -> None:
+    mine, theirs = fake.add_account(), fake.add_account()
+    intent, _ = await refunded(fake, api, mine, [100])
+    response = await api.get(
+        "/v1/refunds", params={"payment_intent": intent}, headers={"Stripe-Account": theirs}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "resource_missing"

@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from praxis.core.providers.common import (
+    AnswerLost,
     PermanentFailure,
     ProviderContext,
     TemporaryFailure,
@@ -33,10 +34,12 @@ from praxis.core.providers.payments import (
 )
 from praxis.core.sandbox import harness
 from praxis.core.sandbox.harness import Delivery
-from praxis.core.sandbox.stripe import FakeStripe
+from praxis.core.sandbox.stripe import API_VERSION, FakeStripe
 from praxis.plugins import payments_stripe
-from praxis.plugins.payments_stripe import StripePayments, StripeSettings
-from praxis.plugins.payments_stripe.provider import application_fee
+from praxis.plugins.payments_stripe import STRIPE_API_VERSION, StripePayments, StripeSettings
+from praxis.plugins.payments_stripe import errors as stripe_errors
+from praxis.plugins.payments_stripe import provider as stripe_provider
+from praxis.plugins.payments_stripe.provider import application_fee, checkout_expiry
 
 API_KEY = "sk_test_platform0000000000000000042"
 WEBHOOK_SECRET = "whsec_connect_endpoint_secret"
@@ -529,23 +532,61 @@ async def test_a_rate_limit_is_temporary_and_says_when_to_retry(
     assert throttled.value.retry_after == 7
 
 
-async def test_a_timeout_is_temporary(fake: FakeStripe, fake_url: str) -> None:
+async def test_a_read_timeout_is_a_lost_answer(fake: FakeStripe, fake_url: str) -> None:
     fake.faults.time_out_next(delay=0.6)
     async with httpx.AsyncClient(timeout=0.15) as impatient:
         payments = provider(fake_url, impatient)
-        with pytest.raises(TemporaryFailure) as timed_out:
+        with pytest.raises(AnswerLost) as timed_out:  # retried, and recorded as unknown
             await payments.create_account(AccountRequest(idempotency_key="a-1", country="GB"))
-    assert timed_out.value.reason == "Stripe timed out"
+    assert timed_out.value.reason == (
+        "Stripe did not answer in time; the request may have reached it"
+    )
     fake.drain()  # let the slow answer finish before the next test resets the fake
     assert [r.path for r in fake.requests] == ["/v1/accounts"]
 
 
-async def test_an_unreachable_stripe_is_temporary(http: httpx.AsyncClient) -> None:
+async def test_an_unreachable_stripe_is_temporary_and_nothing_was_sent(
+    http: httpx.AsyncClient,
+) -> None:
     with harness.serve(FakeStripe().app) as gone:
         pass  # the port is closed again
     with pytest.raises(TemporaryFailure) as unreachable:
         await provider(gone, http).create_account(AccountRequest("a-1", "GB"))
+    assert not isinstance(unreachable.value, AnswerLost)
     assert unreachable.value.reason == "Stripe could not be reached"
+
+
+def failing_with(error: httpx.TransportError) -> httpx.AsyncClient:
+    """A client whose every request fails with ``error``, as the network would."""
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(fail))
+
+
+@pytest.mark.parametrize(
+    ("error", "lost"),
+    [
+        (httpx.ConnectError("refused"), False),
+        (httpx.ConnectTimeout("no handshake"), False),
+        (httpx.PoolTimeout("no free connection"), False),
+        (httpx.ReadTimeout("no answer"), True),
+        (httpx.WriteTimeout("half sent"), True),
+        (httpx.ReadError("connection reset"), True),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), True),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+async def test_a_failure_after_sending_is_a_lost_answer_and_before_it_is_temporary(
+    error: httpx.TransportError, lost: bool
+) -> None:
+    async with failing_with(error) as http:
+        payments = provider("https://stripe.internal.example", http)
+        with pytest.raises(TemporaryFailure) as failed:
+            await payments.refund(RefundRequest("refund-1", "acct_1", "pi_1", 100))
+    assert isinstance(failed.value, AnswerLost) is lost
+    assert "refund-1" not in failed.value.reason and "pi_1" not in failed.value.reason
 
 
 async def test_a_refused_request_is_permanent(
@@ -559,11 +600,12 @@ async def test_a_refused_request_is_permanent(
 async def test_an_invalid_parameter_is_permanent_and_names_only_the_parameter(
     fake: FakeStripe, stripe_payments: StripePayments
 ) -> None:
-    request = checkout_request(fake.add_account(), expires_at=datetime.now(UTC))
+    request = checkout_request(fake.add_account(), customer_email="ada@example")
     with pytest.raises(PermanentFailure) as refused:
         await stripe_payments.create_checkout(request)
-    assert "(expires_at)" in refused.value.reason
-    assert "ada@example.org" not in refused.value.reason
+    assert refused.value.code == "email_invalid"
+    assert "(customer_email)" in refused.value.reason
+    assert "ada@example" not in refused.value.reason
 
 
 async def test_a_wrong_api_key_is_permanent_and_never_echoed(
@@ -661,3 +703,248 @@ def test_events_the_platform_does_not_use_are_ignored(
         WEBHOOK_URL, {"stripe-signature": sign(body)}, body, "", datetime.now(UTC)
     )
     assert stripe_payments.parse_webhook(request) is None
+
+
+# --- the pinned API version -----------------------------------------------------------------------
+
+
+def test_the_plugin_speaks_the_version_the_fake_implements() -> None:
+    assert STRIPE_API_VERSION == API_VERSION == "2026-10-28.endive"
+    assert STRIPE_API_VERSION in (payments_stripe.__doc__ or "")
+    assert STRIPE_API_VERSION in (StripePayments.__doc__ or "")
+
+
+async def test_every_request_names_the_pinned_version_whatever_the_sdks_default(
+    fake: FakeStripe, fake_url: str, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The next major release of the SDK moves its default: the plugin must not move with it.
+    monkeypatch.setattr(stripe_sdk_versions(), "CURRENT", "2099-01-01.moved")
+    monkeypatch.setattr("stripe.api_version", "2099-01-01.moved")
+    payments = provider(fake_url, http)
+    account = await payments.create_account(AccountRequest("account-1", "GB"))
+    fake.complete_onboarding(account.account_id)
+    await payments.onboarding_link(OnboardingRequest(account.account_id, PORTAL, PORTAL))
+    checkout = await payments.create_checkout(checkout_request(account.account_id))
+    payment = fake.pay(checkout.checkout_id)["payment_intent"]
+    await payments.refund(RefundRequest("refund-1", account.account_id, payment, 100, attempt=2))
+    other = await payments.create_checkout(
+        checkout_request(account.account_id, idempotency_key="checkout-2")
+    )
+    await payments.expire_checkout(CheckoutExpiry(account.account_id, other.checkout_id))
+    await payments.expire_checkout(CheckoutExpiry(account.account_id, other.checkout_id))
+    session = f"/v1/checkout/sessions/{other.checkout_id}"
+    assert {(r.method, r.path) for r in fake.requests} == {
+        ("POST", "/v1/accounts"),
+        ("POST", "/v1/account_links"),
+        ("POST", "/v1/checkout/sessions"),
+        ("GET", "/v1/refunds"),
+        ("POST", "/v1/refunds"),
+        ("POST", f"{session}/expire"),
+        ("GET", session),  # the second expiry looks whether it is still open
+    }
+    assert {r.headers.get("stripe-version") for r in fake.requests} == {STRIPE_API_VERSION}
+    assert [r.status for r in fake.requests if r.status != 200] == [400]  # expired already
+
+
+def stripe_sdk_versions() -> Any:
+    """Where the installed SDK keeps the default version it sends."""
+    import stripe._stripe_client
+
+    return stripe._stripe_client._ApiVersion
+
+
+async def test_a_version_stripe_refuses_is_permanent_and_says_what_to_do(
+    fake: FakeStripe, fake_url: str, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for module in (stripe_provider, stripe_errors):
+        monkeypatch.setattr(module, "STRIPE_API_VERSION", "2020-08-27")
+    with pytest.raises(PermanentFailure) as refused:
+        await provider(fake_url, http).create_account(AccountRequest("account-1", "GB"))
+    assert refused.value.code == "api_version_invalid"
+    assert refused.value.reason.startswith(
+        "Stripe does not accept the API version this plugin speaks (2020-08-27)"
+    )
+    assert fake.requests[-1].headers["stripe-version"] == "2020-08-27"
+    assert fake.accounts == {}
+
+
+# --- a checkout's expiry --------------------------------------------------------------------------
+
+NOW = 1_800_000_000.0  # on the five-minute grid
+
+
+@pytest.mark.parametrize(
+    ("wanted", "sent"),
+    [
+        (NOW + 30 * 60, NOW + 35 * 60),  # Stripe's shortest: a margin is added
+        (NOW + 60, NOW + 35 * 60),
+        (NOW - 3600, NOW + 35 * 60),
+        (NOW + 35 * 60, NOW + 35 * 60),
+        (NOW + 47 * 60 + 13, NOW + 47 * 60 + 13),  # inside the bounds: sent as asked
+        (NOW + 23 * 3600, NOW + 23 * 3600),
+        (NOW + 24 * 3600, NOW + 24 * 3600 - 5 * 60),  # Stripe's longest: a margin is kept
+        (NOW + 7 * 24 * 3600, NOW + 24 * 3600 - 5 * 60),
+    ],
+)
+def test_the_expiry_asked_of_stripe_keeps_inside_its_bounds_with_a_margin(
+    wanted: float, sent: float
+) -> None:
+    assert checkout_expiry(datetime.fromtimestamp(wanted, UTC), now=NOW) == sent
+
+
+def test_a_moved_expiry_is_the_same_for_a_retry_a_little_later() -> None:
+    wanted = datetime.fromtimestamp(NOW + 30 * 60, UTC)
+    first = checkout_expiry(wanted, now=NOW + 1)
+    assert checkout_expiry(wanted, now=NOW + 170) == first  # Stripe can replay the retry
+    assert NOW + 1 + 35 * 60 <= first <= NOW + 1 + 40 * 60
+
+
+async def test_a_checkout_for_the_shortest_hold_is_taken_despite_latency_and_skew(
+    fake: FakeStripe, stripe_payments: StripePayments
+) -> None:
+    # The clinic holds the time 30 minutes (payment_hold_minutes' least), and Stripe's clock
+    # is a few seconds ahead of ours, or the request takes that long to arrive.
+    fake.advance(5)
+    wanted = datetime.now(UTC) + timedelta(minutes=30)
+    checkout = await stripe_payments.create_checkout(
+        checkout_request(fake.add_account(), expires_at=wanted)
+    )
+    session = fake.sessions[checkout.checkout_id]
+    assert session["expires_at"] - session["created"] >= 30 * 60
+    assert checkout.expires_at == datetime.fromtimestamp(session["expires_at"], UTC)
+    assert checkout.expires_at >= wanted  # the time stays held at least as long as Stripe's page
+
+
+async def test_a_checkout_never_asks_for_more_than_a_day_and_says_what_stripe_set(
+    fake: FakeStripe, stripe_payments: StripePayments
+) -> None:
+    wanted = datetime.now(UTC) + timedelta(days=3)
+    checkout = await stripe_payments.create_checkout(
+        checkout_request(fake.add_account(), expires_at=wanted)
+    )
+    session = fake.sessions[checkout.checkout_id]
+    assert session["expires_at"] - session["created"] <= 24 * 3600 - 5 * 60
+    assert checkout.expires_at == datetime.fromtimestamp(session["expires_at"], UTC) < wanted
+
+
+# --- lost answers and retries ---------------------------------------------------------------------
+
+
+@pytest.fixture
+async def impatient() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=0.2) as client:
+        yield client
+
+
+async def test_a_retried_checkout_whose_first_answer_was_lost_is_recovered(
+    fake: FakeStripe, fake_url: str, impatient: httpx.AsyncClient
+) -> None:
+    payments = provider(fake_url, impatient)
+    request = checkout_request(fake.add_account())
+    fake.lose_next_response(delay=0.6)
+    with pytest.raises(AnswerLost):
+        await payments.create_checkout(request)
+    fake.drain()
+    assert len(fake.sessions) == 1  # it had arrived
+
+    checkout = await payments.create_checkout(request)
+    assert checkout.recovered is True  # Stripe answered from its idempotency memory
+    assert list(fake.sessions) == [checkout.checkout_id]
+    assert [r.replayed for r in fake.requests_to("POST", "/v1/checkout/sessions")] == [False, True]
+
+
+async def test_a_checkout_stripe_made_now_is_not_recovered(
+    fake: FakeStripe, stripe_payments: StripePayments
+) -> None:
+    checkout = await stripe_payments.create_checkout(checkout_request(fake.add_account()))
+    assert checkout.recovered is False
+
+
+async def test_a_first_refund_attempt_neither_looks_nor_says(
+    fake: FakeStripe, stripe_payments: StripePayments
+) -> None:
+    clinic, payment = await paid_checkout(fake, stripe_payments)
+    refund = await stripe_payments.refund(RefundRequest("refund-appt-1001", clinic, payment, 2000))
+    assert getattr(refund, "recovered", "missing") is None
+    assert fake.requests_to("GET", "/v1/refunds") == []
+    [call] = fake.requests_to("POST", "/v1/refunds")
+    assert call.params["metadata"] == {"praxis_idempotency_key": "refund-appt-1001"}
+    assert fake.refunds[refund.refund_id]["metadata"] == {
+        "praxis_idempotency_key": "refund-appt-1001"
+    }
+
+
+async def test_a_refund_retried_after_stripes_idempotency_window_is_not_sent_twice(
+    fake: FakeStripe, stripe_payments: StripePayments
+) -> None:
+    clinic, payment = await paid_checkout(fake, stripe_payments)
+    request = RefundRequest("refund-appt-1001", clinic, payment, 2000)
+    first = await stripe_payments.refund(request)
+    # Staff press "Try again" 25 hours later: Stripe has forgotten the idempotency key.
+    fake.advance(25 * 3600)
+    stripe_payments.clock = lambda: time.time() + 25 * 3600
+
+    again = await stripe_payments.refund(replace(request, attempt=2))
+    assert (again.refund_id, again.amount_minor, again.status) == (
+        first.refund_id,
+        2000,
+        "succeeded",
+    )
+    assert getattr(again, "recovered", None) is True
+    assert list(fake.refunds) == [first.refund_id]  # refunded once
+    assert len(fake.requests_to("POST", "/v1/refunds")) == 1
+    [looked] = fake.requests_to("GET", "/v1/refunds")
+    assert looked.params["payment_intent"] == payment
+    assert looked.headers["stripe-account"] == clinic
+
+
+async def test_a_refund_retried_within_the_window_is_answered_from_stripes_memory(
+    fake: FakeStripe, fake_url: str, impatient: httpx.AsyncClient
+) -> None:
+    payments = provider(fake_url, impatient)
+    clinic, payment = await paid_checkout(fake, payments)
+    request = RefundRequest("refund-appt-1001", clinic, payment, 2000)
+    fake.lose_next_response(delay=0.6)
+    with pytest.raises(AnswerLost):
+        await payments.refund(request)
+    fake.drain()
+
+    again = await payments.refund(replace(request, attempt=2))
+    assert getattr(again, "recovered", None) is True
+    assert list(fake.refunds) == [again.refund_id]
+    posts = fake.requests_to("POST", "/v1/refunds")
+    assert [r.replayed for r in posts] == [False, True]
+    gets = [i for i, r in enumerate(fake.requests) if r.method == "GET"]
+    assert gets and gets[0] < fake.requests.index(posts[1])  # it looked before sending again
+
+
+async def test_a_retry_that_finds_no_refund_makes_it(
+    fake: FakeStripe, stripe_payments: StripePayments
+) -> None:
+    clinic, payment = await paid_checkout(fake, stripe_payments)
+    await stripe_payments.refund(RefundRequest("another-refund", clinic, payment, 500))
+    fake.advance(25 * 3600)
+    stripe_payments.clock = lambda: time.time() + 25 * 3600
+
+    refund = await stripe_payments.refund(RefundRequest("refund-2", clinic, payment, 2000, 3))
+    assert getattr(refund, "recovered", None) is False  # no earlier attempt had arrived
+    assert len(fake.refunds) == 2
+    assert fake.refunds[refund.refund_id]["amount"] == 2000
+
+
+async def test_the_lookup_reads_every_page_of_refunds(
+    fake: FakeStripe, stripe_payments: StripePayments, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stripe_provider, "REFUND_PAGE", 2)
+    clinic, payment = await paid_checkout(fake, stripe_payments)
+    ours = await stripe_payments.refund(RefundRequest("ours", clinic, payment, 100))
+    for number in range(4):  # newer refunds, made for other requests
+        await stripe_payments.refund(RefundRequest(f"other-{number}", clinic, payment, 100))
+        fake.advance(1)
+    fake.advance(25 * 3600)
+    stripe_payments.clock = lambda: time.time() + 25 * 3600
+
+    found = await stripe_payments.refund(RefundRequest("ours", clinic, payment, 100, attempt=2))
+    assert found.refund_id == ours.refund_id
+    assert len(fake.requests_to("GET", "/v1/refunds")) == 3  # 2 + 2 + the page with ours
+    assert len(fake.refunds) == 5
