@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Literal
@@ -63,7 +62,6 @@ REPLAYED_FOR = timedelta(hours=23)
 REFUND_PAGE = 100  # refunds read per request when looking (Stripe's most)
 
 
-@dataclass(frozen=True)
 class StripePayments:
     """A ``PaymentsProvider``: the consumer pays the clinic's connected account on Stripe's page.
 
