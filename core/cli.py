@@ -302,6 +302,48 @@ def plugins_check() -> None:
         sys.exit(1)
 
 
+@plugins.command("new")
+@click.argument("kind")
+@click.argument("name")
+@click.option(
+    "--dest",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="The folder to write the new package's folder into.",
+)
+def plugins_new(kind: str, name: str, dest: Path) -> None:
+    """Start a plugin: an installable package for a provider of KIND, named NAME.
+
+    KIND is one of the kinds of provider (video, payments, sms, email, questionnaires);
+    NAME is the plugin's name as its manifest gives it, lower_snake_case (video_lumen).
+    Writes DEST/praxis-NAME/ (never over an existing folder): pyproject.toml with the entry
+    point, the manifest, settings, a provider with every method of the kind's Protocol, a
+    fake of the service, tests using praxis.core.testing, and a README. Its tests pass as
+    written; replace each TODO with what your service does.
+    """
+    from praxis.core.plugins.scaffold import ScaffoldError, check_kind, check_name, new_plugin
+
+    for check, value, hint in ((check_kind, kind, "KIND"), (check_name, name, "NAME")):
+        try:
+            check(value)
+        except ScaffoldError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    try:
+        made = new_plugin(kind, name, dest)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"Could not write {dest}: {exc.strerror or exc}") from None
+    click.echo(f"Wrote {made.root} ({len(made.files)} files): a {kind} plugin named {name}.")
+    click.echo("Next, in the environment Praxis is installed in:")
+    click.echo(f"  cd {made.root}")
+    click.echo("  pip install -e .          # the platform now finds it (praxis plugins list)")
+    click.echo("  python -m pytest          # its tests pass as written")
+    click.echo("Then replace each TODO (grep -rn TODO .) with what your service does, keeping")
+    click.echo("the tests passing. README.md says how to try it in the demo clinic.")
+
+
 @plugins.command("docs")
 @click.option(
     "--output",

@@ -89,14 +89,19 @@ def praxis_register_providers() -> ProviderFactory:  # type: ignore[empty-body]
 
     The platform alone calls the provider, through its facade: it records every
     disclosure before and after the call, so the provider writes no logging code. It
-    gives each call a deadline (``PROVIDER_TIMEOUT_SECONDS``) and checks the result
-    against its DTO before using it. Raise ``TemporaryFailure`` (retried),
-    ``AnswerLost`` (retried; the request may have arrived) or ``PermanentFailure`` from
-    ``praxis.core.providers.common``.
+    gives each call a deadline (``PROVIDER_DEADLINE_SECONDS``, by default twice the shared
+    client's ``PROVIDER_TIMEOUT_SECONDS``) and checks the result against its DTO before
+    using it. Raise ``TemporaryFailure`` (retried), ``AnswerLost`` (retried; the request
+    may have arrived) or ``PermanentFailure`` from ``praxis.core.providers.common``; a
+    connection the shared client could not make counts as temporary, and an answer it lost
+    as ``AnswerLost``. See docs/plugins.md and docs/providers.md.
 
     Example::
 
-        from praxis.core.providers.common import ProviderContext, WebhookReply
+        from praxis.core.providers.common import (
+            PermanentFailure, ProviderContext, TemporaryFailure, WebhookRejected,
+            WebhookReply, WebhookRequest,
+        )
         from praxis.core.providers.sms import SmsMessage, SmsReceipt
 
         class ExampleSms:
@@ -107,14 +112,20 @@ def praxis_register_providers() -> ProviderFactory:  # type: ignore[empty-body]
 
             async def send_message(self, message: SmsMessage) -> SmsReceipt:
                 response = await self.context.http.post(
-                    "https://api.sms.example/send", json={"to": message.to, "text": message.body}
+                    "https://api.sms.example/send",
+                    json={"to": message.to, "text": message.body},
+                    headers={"Idempotency-Key": message.idempotency_key},  # same on retries
                 )
+                if response.status_code == 429 or response.status_code >= 500:
+                    raise TemporaryFailure(f"Example SMS answered {response.status_code}")
+                if response.status_code >= 400:
+                    raise PermanentFailure(f"Example SMS refused it ({response.status_code})")
                 return SmsReceipt(message_id=response.json()["id"], status="queued")
 
-            def parse_webhook(self, request):
-                return None
+            def parse_webhook(self, request: WebhookRequest) -> None:
+                raise WebhookRejected("Example SMS sends no webhooks")  # or verify, then read
 
         @hookimpl
-        def praxis_register_providers():
+        def praxis_register_providers() -> ProviderFactory:
             return ExampleSms
     """

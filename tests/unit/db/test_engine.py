@@ -33,5 +33,5 @@ def test_this_machines_sqlite_is_new_enough_and_the_engine_starts(tmp_path: Path
 
 def test_create_engine_checks_the_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))  # the library Python has
-    with pytest.raises(ConfigError, match="SQLite 3.31.1 is too old"):
+    with pytest.raises(ConfigError, match=r"SQLite 3\.31\.1 is too old"):
         create_engine(settings_for_tests(tmp_path))
