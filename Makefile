@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 	$(DEV) $(BIN)/praxis demo --port $(PORT)
 	$(DEV) $(BIN)/praxis serve --port $(PORT)
 
-## make test: lint, type-check, then the whole suite (SQLite; PostgreSQL too if TEST_DATABASE_URL)
+## make test: lint, type-check, then the whole suite (SQLite; PostgreSQL too if TEST_DATABASE_URL),
+## spread over every core (pytest-xdist, in pyproject's addopts; -n0 runs it in one process)
 test: lint typecheck
 	$(BIN)/pytest
 

@@ -134,6 +134,8 @@ def _set_role_on_connect(engine: AsyncEngine, role: str) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f'SET ROLE "{role}"')  # role name validated by Settings
         cursor.close()
+        # The driver opened a transaction for that; a later rollback would undo the role.
+        dbapi_connection.commit()
 
 
 def enter_write_mode(session: AsyncSession) -> None:

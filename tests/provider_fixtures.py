@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import mailbox
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -207,17 +208,38 @@ async def configure(
     return tenant, account_id
 
 
+@dataclass(frozen=True)
+class Configured:
+    """What ``configure`` did that lives outside the database: the Stripe account it added to
+    the fake, and the folder the email plugin was told to write to."""
+
+    account_id: str
+    mailbox_dir: Path
+
+
+# Set by the ``settings`` fixture when the database was restored with the clinic already
+# configured (a snapshot taken after ``configure``): tests/conftest.py.
+CONFIGURED = pytest.StashKey[Configured]()
+
+
 @pytest.fixture
 async def providers(
-    rt: Runtime, clinic: Any, fake_servers: FakeServers, tmp_path: Path
+    rt: Runtime, clinic: Any, fake_servers: FakeServers, tmp_path: Path, request: Any
 ) -> AsyncIterator[Providers]:
     assert clinic.tenant.slug == SLUG
     for fake in (fake_servers.stripe, fake_servers.whereby, fake_servers.twilio):
         fake.reset()
-    mailbox_dir = tmp_path / "mailbox"
-    tenant, account_id = await configure(rt, clinic.tenant, fake_servers, mailbox_dir)
-    clinic.tenant = tenant
-    yield Providers(rt, tenant, fake_servers, mailbox_dir, account_id)
+    restored = request.node.stash.get(CONFIGURED, None)
+    if restored is None:
+        mailbox_dir = tmp_path / "mailbox"
+        tenant, account_id = await configure(rt, clinic.tenant, fake_servers, mailbox_dir)
+        clinic.tenant = tenant
+    else:  # the rows are back; the fake and the folder are made to match them again
+        account_id, mailbox_dir = restored.account_id, restored.mailbox_dir
+        fake_servers.stripe.add_account(account_id, ready=True)
+        shutil.rmtree(mailbox_dir, ignore_errors=True)
+        assert clinic.tenant.providers.items() >= KINDS.items()
+    yield Providers(rt, clinic.tenant, fake_servers, mailbox_dir, account_id)
     fake_servers.stripe.drain()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
@@ -19,12 +20,22 @@ def _async_uri(uri: str) -> str:
 class LoginThrottle:
     """Counts failed sign-ins per account and per client; blocks both beyond their limits.
 
-    Any username is counted, existing or not, so a lockout reveals nothing.
+    Any username is counted, existing or not, so a lockout reveals nothing. ``clock`` tells
+    the time a lockout is measured against (tests pass a fake one; the memory storage of
+    ``limits`` reads ``time.time`` itself, so such a test moves that one too).
     """
 
-    def __init__(self, storage_uri: str, *, per_account: str, per_client: str) -> None:
+    def __init__(
+        self,
+        storage_uri: str,
+        *,
+        per_account: str,
+        per_client: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         storage = storage_from_string(_async_uri(storage_uri))
         assert isinstance(storage, Storage)
+        self.clock = clock
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_account = parse(per_account)
@@ -41,7 +52,7 @@ class LoginThrottle:
         for item, key in self._keys(realm, username, client):
             if not await self._limiter.test(item, "login", key):
                 stats = await self._limiter.get_window_stats(item, "login", key)
-                wait = max(wait, 1, math.ceil(stats.reset_time - time.time()))
+                wait = max(wait, 1, math.ceil(stats.reset_time - self.clock()))
         return wait
 
     async def failed(self, realm: str, username: str, client: str) -> None:

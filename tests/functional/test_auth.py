@@ -3,8 +3,8 @@ and absolute timeouts and logout everywhere (P24), cookies and CSRF."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -328,19 +328,44 @@ async def test_a_successful_sign_in_forgives_earlier_mistakes(app: Any, clinic: 
             await login(http, name)
 
 
+class Clock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The sign-in throttle's clock, and its memory storage's (``limits`` reads time.time)."""
+    fake = Clock()
+    monkeypatch.setattr(rt.throttle, "clock", fake.time)
+    monkeypatch.setattr("limits.aio.storage.memory.time", fake)
+    return fake
+
+
 @pytest.mark.promise("P16")
 @pytest.mark.parametrize("settings_overrides", [{"LOGIN_LIMIT_PER_ACCOUNT": "3/2 seconds"}])
 async def test_lockout_ends_when_the_window_passes(
-    client: httpx.AsyncClient, clinic: Clinic
+    client: httpx.AsyncClient, clinic: Clinic, clock: Clock
 ) -> None:
     name = clinic.consumer.username
-    for attempt in range(3):
+    for attempt in range(3):  # failures at 0, 0.5 and 1 seconds
         assert (await try_login(client, name, f"wrong-{attempt}-pass")).status_code == 401
+        clock.advance(0.5)
     locked = await try_login(client, name)
     assert locked.status_code == 429
     wait = int(locked.headers["Retry-After"])
     assert 1 <= wait <= 2
-    await asyncio.sleep(wait + 0.1)
+    clock.advance(0.4)  # 1.9 s: all three failures are still inside the 2 s window
+    assert (await try_login(client, name)).status_code == 429
+    clock.advance(0.2)  # 2.1 s: the first has left it (a refused attempt is not counted)
     await login(client, name)
     assert await whoami(client) == name
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.support import Clinic, api_login, book_by_form, booking_form, first_free_slot, login
 
@@ -25,8 +24,9 @@ async def test_consumer_books_and_sees_it(client: httpx.AsyncClient, clinic: Cli
     assert "Standard with Alpha.Pro Example" in page.text
 
 
-@pytest.mark.promise("P27")
 async def test_api_books(client: httpx.AsyncClient, clinic: Clinic) -> None:
+    """Booking through the API, and the same time twice refused. It involves one clinic only,
+    so it proves nothing of P27 (tenant isolation): tests/functional/test_tenancy.py does."""
     headers = await api_login(client, clinic.consumer.username)
     start = await first_free_slot(client, clinic)
     body = booking_form(clinic, start)

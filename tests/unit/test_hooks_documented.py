@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,12 +57,86 @@ def test_each_hook_has_a_docstring_with_returns_and_an_example(name: str) -> Non
     compile(code, f"<example of {name}>", "exec")
 
 
+def documented_arguments(doc: str) -> list[str]:
+    """The names an ``Arguments:`` section lists, one entry per line indented four spaces
+    (``name``: what it is), up to the next line that is not indented."""
+    if "Arguments:" not in doc:
+        return []
+    names = []
+    for line in doc.split("Arguments:", 1)[1].splitlines()[1:]:
+        if line.strip() and not line.startswith(" "):
+            break
+        entry = re.match(r"^    ``?(\w+)``?", line)
+        if entry:
+            names.append(entry.group(1))
+    return names
+
+
+def argument_problems(name: str, function: Callable[..., object]) -> list[str]:
+    """What the docstring of a hook gets wrong about its arguments: each one it takes is
+    listed under ``Arguments:``, and nothing else is."""
+    doc = inspect.cleandoc(function.__doc__ or "")
+    taken = list(inspect.signature(function).parameters)
+    listed = documented_arguments(doc)
+    problems = [f"{name}: argument {a} is not under 'Arguments:'" for a in taken if a not in listed]
+    problems += [
+        f"{name}: 'Arguments:' lists {a}, which it does not take" for a in listed if a not in taken
+    ]
+    if not taken and "Arguments:" in doc:
+        problems.append(f"{name}: takes no arguments, yet has an 'Arguments:' section")
+    return problems
+
+
 @pytest.mark.parametrize("name", HOOKS)
 def test_each_argument_of_a_hook_is_documented(name: str) -> None:
-    doc = docstring(name)
-    for argument in inspect.signature(getattr(hookspecs, name)).parameters:
-        assert re.search(rf"^    ``?{argument}``?", doc, re.MULTILINE), f"{name}: {argument}"
-        assert "Arguments:" in doc
+    assert argument_problems(name, getattr(hookspecs, name)) == []
+
+
+def praxis_example(tenant: str, when: str) -> None:
+    """Do something for a tenant.
+
+    Arguments:
+        ``tenant``: the tenant's slug.
+        ``colour``: an argument the hook does not take.
+
+    Returns:
+        Nothing.
+    """
+
+
+def praxis_example_documented(tenant: str) -> None:
+    """Do something for a tenant.
+
+    Arguments:
+        ``tenant``: the tenant's slug; a longer description
+            may run on over several lines.
+
+    Returns:
+        Nothing.
+    """
+
+
+def praxis_example_without_arguments() -> None:
+    """Do something.
+
+    Arguments:
+        ``tenant``: listed, though the hook takes nothing.
+    """
+
+
+def test_the_argument_check_finds_what_a_docstring_gets_wrong() -> None:
+    """The check above can fail: a missing, an invented and a stray section are caught."""
+    assert argument_problems("praxis_example", praxis_example) == [
+        "praxis_example: argument when is not under 'Arguments:'",
+        "praxis_example: 'Arguments:' lists colour, which it does not take",
+    ]
+    assert argument_problems(
+        "praxis_example_without_arguments", praxis_example_without_arguments
+    ) == [
+        "praxis_example_without_arguments: 'Arguments:' lists tenant, which it does not take",
+        "praxis_example_without_arguments: takes no arguments, yet has an 'Arguments:' section",
+    ]
+    assert argument_problems("praxis_example_documented", praxis_example_documented) == []
 
 
 @pytest.mark.parametrize("name", HOOKS)

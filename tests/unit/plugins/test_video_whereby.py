@@ -223,12 +223,31 @@ async def test_without_retry_after_the_wait_comes_from_ms_left() -> None:
     assert caught.value.retry_after == pytest.approx(38.689)
 
 
-async def test_a_meeting_whereby_no_longer_knows_counts_as_deleted() -> None:
+@pytest.mark.parametrize("status", [404, 410])
+async def test_a_meeting_whereby_no_longer_knows_counts_as_deleted(status: int) -> None:
+    asked: list[tuple[str, str]] = []
+
     def gone(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(404, json={"error": "Meeting not found"})
+        asked.append((request.method, request.url.path))
+        return httpx.Response(status, json={"error": "Meeting not found"})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(gone)) as client:
-        await video(client, "https://api.whereby.test").delete_meeting(MeetingDeletion("m", "k"))
+        deleted = await video(client, "https://api.whereby.test").delete_meeting(
+            MeetingDeletion("m-1", "k")
+        )
+    assert deleted is None  # done: nothing raised, so the job is not retried
+    assert asked == [("DELETE", "/v1/meetings/m-1")]
+
+
+async def test_a_meeting_whereby_refuses_to_delete_is_not_counted_as_deleted() -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"error": "Forbidden"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refused)) as client:
+        with pytest.raises(PermanentFailure, match="403"):
+            await video(client, "https://api.whereby.test").delete_meeting(
+                MeetingDeletion("m", "k")
+            )
 
 
 async def test_a_server_error_is_temporary(
