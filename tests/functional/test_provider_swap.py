@@ -41,8 +41,8 @@ from tests.functional.flows import (
     signed_in,
 )
 from tests.provider_fixtures import Providers
+from tests.source import PLUGIN_API, imports, within
 from tests.support import Clinic, post_form
-from tests.unit.test_layering import PLUGIN_API, imports, within
 
 THIRDPARTY = Path(__file__).resolve().parents[1] / "thirdparty"
 PACKAGE = THIRDPARTY / "praxis_sms_acme"

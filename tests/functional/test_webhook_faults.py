@@ -20,9 +20,9 @@ from praxis.core.testing import app as app_with
 from praxis.core.webhooks import WebhookEvent
 from praxis.tenants.directory import TenantInfo
 from tests.conftest import client_for
+from tests.probe import SCRIPT, ProbePlugin, ProbeRooms
 from tests.provider_fixtures import use_providers
 from tests.support import count_rows, make_clinic
-from tests.unit.test_facade import SCRIPT, ProbePlugin, ProbeRooms
 
 BODY = b'{"patient": "Jane Example"}'
 

@@ -26,7 +26,7 @@ from praxis.core.tenancy import (
 )
 from praxis.tenants.models import Tenant
 from tests.support import Clinic
-from tests.unit.tenancy.test_filter import A_USERNAMES, b_untouched, user_row
+from tests.unit.tenancy.rows import A_USERNAMES, b_untouched, user_row
 
 P27 = pytest.mark.promise("P27")
 USERS = table_of(User)

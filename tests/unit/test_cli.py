@@ -17,7 +17,7 @@ from praxis.core.accounts.passwords import Passwords
 from praxis.core.cli import main
 from praxis.core.hookdocs import hook_reference
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_FILE = ROOT / "tenants" / "examples" / "demo.toml"
 PASSWORD = "correct-horse-battery"
 CLINIC = """\
