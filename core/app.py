@@ -34,6 +34,7 @@ from praxis.core.web.pages import (
     password,
     platform,
     portal,
+    privacy,
     setup,
     signin,
     signup,
@@ -67,6 +68,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         platform,
         system,
         mailbox,
+        privacy,
     )
     api_routes = [Route("/openapi.json", openapi_endpoint(api), name="openapi"), *api.routes]
     return [

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import limits
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -29,6 +29,55 @@ _DRIVERS = {
 
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message says what to do."""
+
+
+ICO_COMPLAINTS = "https://ico.org.uk/make-a-complaint/"
+
+
+class InfrastructureProcessor(BaseModel):
+    """A processor the platform itself uses for every clinic (hosting, the email relay), as
+    the operator declares it in PLATFORM_PROCESSORS; each clinic's notice names it (P22)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    legal_name: str = Field(min_length=1, max_length=200)
+    country: str = Field(pattern=r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
+    transfer_safeguard: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=1, max_length=300)
+    categories: tuple[str, ...] = ()
+    privacy_policy_url: str = ""
+
+
+class PlatformController(BaseModel):
+    """The operator as controller of accounts, site and marketing data (P38), named by the
+    platform's own notice; PLATFORM_CONTROLLER, a JSON object."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    legal_name: str = Field(min_length=1, max_length=200)
+    registered_number: str | None = Field(None, max_length=40)
+    address: str = Field(min_length=1, max_length=500)
+    dpo_contact: str = Field(min_length=3, max_length=254)
+    ico_registration: str = Field(min_length=1, max_length=20)
+    complaints_route: str = Field(ICO_COMPLAINTS, min_length=1, max_length=300)
+
+
+# Local development names a made-up operator and its machine, so every notice is complete.
+DEVELOPMENT_CONTROLLER = PlatformController(
+    legal_name="Praxis Demo Operator Ltd",
+    address="1 Example Street, London N1 1AA",
+    dpo_contact="privacy@praxis.example",
+    ico_registration="ZB000000",
+)
+DEVELOPMENT_PROCESSORS = (
+    InfrastructureProcessor(
+        legal_name="This computer (local development hosting)",
+        country="GB",
+        transfer_safeguard="none needed: data stays in the UK",
+        purpose="hosting the platform and its database",
+        categories=("name", "email", "phone", "address", "appointment", "payment", "health"),
+    ),
+)
 
 
 class Settings(BaseSettings):
@@ -71,6 +120,12 @@ class Settings(BaseSettings):
     )
     site_scheme: Literal["http", "https", ""] = Field("", validation_alias="SITE_SCHEME")
     site_port: int | None = Field(None, ge=1, le=65535, validation_alias="SITE_PORT")
+    platform_controller: PlatformController | None = Field(
+        None, validation_alias="PLATFORM_CONTROLLER"
+    )
+    platform_processors: tuple[InfrastructureProcessor, ...] = Field(
+        (), validation_alias="PLATFORM_PROCESSORS"
+    )
 
     @field_validator("platform_domain")
     @classmethod
@@ -171,6 +226,10 @@ def load_settings(**overrides: object) -> Settings:
     updates: dict[str, object] = {}
     if not settings.database_url:
         updates["database_url"] = f"sqlite+aiosqlite:///{settings.var_dir / 'praxis.db'}"
+    if settings.is_development and settings.platform_controller is None:
+        updates["platform_controller"] = DEVELOPMENT_CONTROLLER
+    if settings.is_development and not settings.platform_processors:
+        updates["platform_processors"] = DEVELOPMENT_PROCESSORS
     if settings.secret_key is None:
         if settings.env == "production":
             raise ConfigError(

@@ -18,6 +18,7 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ICO = re.compile(r"^[A-Z0-9]{8}$")
+ICO_COMPLAINTS = "https://ico.org.uk/make-a-complaint/"
 RESERVED_SLUGS = frozenset({"www", "api", "admin", "platform", "static", "mail", "app", "status"})
 OVERRIDABLE_TEMPLATES = frozenset(
     {"portal/home.html", "portal/_footer.html", "portal/_welcome.html", "base.html"}
@@ -107,6 +108,8 @@ class Controller(_Strict):
     address: str = Field(min_length=1, max_length=500)
     dpo_contact: Email
     ico_registration: str
+    # Where a patient can complain about how their data is handled (P36): the ICO by default.
+    complaints_route: str = Field(ICO_COMPLAINTS, min_length=1, max_length=300)
 
     @field_validator("ico_registration")
     @classmethod

@@ -45,6 +45,7 @@ class EventKind(enum.StrEnum):
     EXPORT = "export"  # data was downloaded
     CONSENT = "consent"  # a consent was given or withdrawn
     RIGHTS_REQUEST = "rights_request"  # access, erasure, restriction... asked for
+    POLICY = "policy"  # the clinic's privacy settings or notice changed (who, when, what)
 
 
 class Status(enum.StrEnum):

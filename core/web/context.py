@@ -115,6 +115,7 @@ class Ctx:
     form: dict[str, str] = field(default_factory=dict)
     after: list[Callable[[Response], None]] = field(default_factory=list)
     writing: bool = False
+    privacy_banner: Any = None  # a notice version the signed-in consumer has not yet read
     _db: AsyncSession | None = None
 
     @property

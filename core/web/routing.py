@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from praxis.core.errors import InvalidInput, ServiceError
+from praxis.core.web.banner import find_privacy_banner
 from praxis.core.web.context import (
     Access,
     CsrfRejected,
@@ -64,6 +65,8 @@ def page_context(
         "csrf": csrf,
         "clock": Clock(tenant),
         "notice": None,
+        "privacy_banner": None,
+        "platform_site": "",
         "path": path,
         "errors": {},
         "values": {},
@@ -83,6 +86,8 @@ def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTM
         user=ctx.user,
         operator=ctx.operator,
         notice=read_notice(ctx),
+        privacy_banner=ctx.privacy_banner,
+        platform_site=ctx.settings.site_url(),
     )
     full.update(context)
     html = ctx.request.app.state.templates.render(tenant, template, full)
@@ -212,6 +217,7 @@ async def _run_page(
                     second_factor_step=second_factor_step,
                     enrolment_step=enrolment_step,
                 )
+                await find_privacy_banner(ctx)
                 response = await handler(ctx)
             except (SignInRequired, SecondFactorPending, EnrolmentRequired) as exc:
                 response = _redirect_for(ctx, exc, site)

@@ -12,6 +12,8 @@ from starlette.routing import Match, Route
 
 from praxis.core.app import create_app
 from praxis.core.config import Settings
+from praxis.core.db import utcnow
+from praxis.core.privacy.template import DEFAULT_NOTICE
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, pay
@@ -20,10 +22,10 @@ from tests.markup import problems_in
 from tests.provider_fixtures import Providers
 from tests.support import Clinic, csrf_in, login, make_operator, person_fields, post_form
 
-PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
+PUBLIC = ["/", "/professionals", "/register", "/join", "/login", "/privacy", "/privacy/cookies"]
 CONSUMER = ["/appointments", "/account", "/account/security"]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
-ADMIN = ["/admin", "/admin/professionals", "/admin/appointments"]
+ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/privacy"]
 
 
 class Structure(HTMLParser):
@@ -248,6 +250,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/-/health",
             "/-/brand.css",
             "/no-such-page",
+            "/privacy",
+            "/privacy/cookies",
         )
         await pages.post(
             anyone, "anonymous", "/login", {"username": "x", "password": "y"}, "/login"
@@ -319,6 +323,13 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/-/mailbox",
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
+        await pages.get(admin, "clinic admin", "/admin/privacy", "/admin/privacy/notice")
+        await pages.post(admin, "clinic admin", "/admin/privacy", {}, "/admin/privacy")
+        notice = {"source": DEFAULT_NOTICE, "action": "publish", "effective_on": "x"}
+        await pages.post(admin, "clinic admin", "/admin/privacy/notice", notice, "/admin/privacy")
+        notice["effective_on"] = utcnow().astimezone(clinic.tenant.zone).date().isoformat()
+        await pages.post(admin, "clinic admin", "/admin/privacy/notice", notice, "/admin/privacy")
+        await pages.get(admin, "clinic admin", "/privacy", "/privacy/versions/1")
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}
@@ -340,6 +351,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/platform/plugins",
             f"/platform/tenants/{clinic.tenant.id}",
             "/platform/account/security",
+            "/platform/privacy",
+            "/platform/privacy/cookies",
             "/-/plugins",
             "/-/mailbox",
         )
