@@ -22,7 +22,7 @@ COOKIES = (
         SESSION_COOKIE,
         "Keeps you signed in. Set only when you sign in; it holds a random key, never your "
         "name or details.",
-        "Until you sign out, or at most the session's 12 hours (it ends after 30 minutes "
+        "Until you sign out, or at most {absolute} hours (it ends after {idle} minutes "
         "without activity)",
     ),
     Cookie(
@@ -38,6 +38,11 @@ COOKIES = (
     ),
 )
 NAMES = frozenset(c.name for c in COOKIES)
+
+
+def lifetime(cookie: Cookie, *, idle_minutes: int, absolute_hours: int) -> str:
+    """The lifetime in words, with this platform's session lengths."""
+    return cookie.lifetime.format(idle=idle_minutes, absolute=absolute_hours)
 
 
 def base_name(name: str) -> str:

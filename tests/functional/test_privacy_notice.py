@@ -5,6 +5,7 @@ P14), and the platform's notice is a separate document naming its own controller
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -17,13 +18,15 @@ from praxis.core.ledger import EventKind, LedgerEvent, RecipientKind
 from praxis.core.privacy import notices
 from praxis.core.privacy.models import NoticeAcknowledgement, PrivacyNotice
 from praxis.core.runtime import Runtime
+from praxis.core.web.cookies import COOKIES, base_name
+from praxis.core.web.cookies import NAMES as COOKIE_NAMES
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 from tests.conftest import client_for
 from tests.functional.flows import book, book_and_pay, events, signed_in
 from tests.functional.test_pages_quality import check_page
 from tests.provider_fixtures import Providers
-from tests.support import Clinic, count_rows, post_form
+from tests.support import Clinic, count_rows, login, post_form
 
 PLATFORM_CONTROLLER = {
     "legal_name": "Praxis Hosting Operations Ltd",
@@ -95,8 +98,6 @@ def _prefilled_day(page: str) -> str:
 def _textarea(page: str) -> str:
     found = re.search(r'<textarea id="f-source" name="source"[^>]*>(.*?)</textarea>', page, re.S)
     assert found, "the editor has no notice text"
-    import html
-
     return html.unescape(found.group(1))
 
 
@@ -415,3 +416,72 @@ async def test_the_ledger_of_policy_changes_is_in_the_clinic_ledger_only(
     other = client_for(app, other_clinic.host)
     assert (await other.get("/privacy/versions/1")).status_code == 404
     assert ledger  # the module the ledger checks read
+
+
+# --- cookies (P08) ----------------------------------------------------------------------------
+
+
+def cookie_names(response: httpx.Response) -> set[str]:
+    return {
+        base_name(header.split("=", 1)[0].strip())
+        for header in response.headers.get_list("set-cookie")
+    }
+
+
+@pytest.mark.promise("P08")
+async def test_every_page_sets_only_the_strictly_necessary_cookies_it_lists(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    """Set-Cookie read on every page, anonymous and signed in: each cookie is one the
+    cookies page lists, and each of those is strictly necessary (no consent is needed)."""
+    assert all(c.strictly_necessary for c in COOKIES)
+    seen: set[str] = set()
+    pro, kind = clinic.professional_id, clinic.kinds["Standard"]
+    anonymous = [
+        "/",
+        "/professionals",
+        f"/professionals/{pro}",
+        f"/professionals/{pro}/book?type={kind}",
+        "/register",
+        "/join",
+        "/login",
+        "/password/forgot",
+        "/privacy",
+        "/privacy/cookies",
+        "/no-such-page",
+    ]
+    anyone = client_for(app, clinic.host)
+    for path in anonymous:
+        seen |= cookie_names(await anyone.get(path))
+    consumer = client_for(app, clinic.host)
+    signing_in = await post_form(
+        consumer, "/login", {"username": clinic.consumer.username, "password": "x" * 3}
+    )
+    seen |= cookie_names(signing_in)
+    seen |= cookie_names(await login(consumer, clinic.consumer.username))
+    visit = await book(consumer, clinic)
+    for path in (
+        "/",
+        "/appointments",
+        f"/appointments/{visit}",
+        f"/appointments/{visit}/pay",
+        "/account",
+        "/account/security",
+        "/account/disclosures",
+        "/privacy",
+    ):
+        seen |= cookie_names(await consumer.get(path))
+    admin = await admin_of(app, clinic)
+    for path in ("/admin", "/admin/privacy", "/admin/privacy/notice", "/admin/ledger"):
+        seen |= cookie_names(await admin.get(path))
+    seen |= cookie_names(await publish(admin))  # a POST answered with a notice cookie
+    platform = client_for(app, rt.settings.platform_domain)
+    for path in ("/platform/login", "/platform/privacy", "/platform/privacy/cookies"):
+        seen |= cookie_names(await platform.get(path))
+    assert seen, "no page set a cookie: the test read nothing"
+    assert seen <= COOKIE_NAMES, sorted(seen - COOKIE_NAMES)
+    assert {"praxis_session", "praxis_csrf", "praxis_notice"} <= seen
+    listed = html.unescape((await anyone.get("/privacy/cookies")).text)
+    for cookie in COOKIES:
+        assert f"<code>{cookie.name}</code>" in listed
+    assert f"at most {rt.settings.session_absolute_hours} hours" in listed

@@ -17,7 +17,7 @@ from praxis.core.privacy.platform import platform_html
 from praxis.core.privacy.recipients import Recipient
 from praxis.core.privacy.template import DEFAULT_NOTICE, MARKERS
 from praxis.core.web.context import Access, Ctx
-from praxis.core.web.cookies import COOKIES
+from praxis.core.web.cookies import COOKIES, lifetime
 from praxis.core.web.routing import Pages, redirect, render
 
 pages = Pages()
@@ -96,7 +96,19 @@ async def acknowledge(ctx: Ctx) -> Response:
 
 
 def _cookies_page(ctx: Ctx) -> Response:
-    return render(ctx, "privacy/cookies.html", cookies=COOKIES, title="Cookies")
+    settings = ctx.settings
+    listed = [
+        (
+            cookie,
+            lifetime(
+                cookie,
+                idle_minutes=settings.session_idle_minutes,
+                absolute_hours=settings.session_absolute_hours,
+            ),
+        )
+        for cookie in COOKIES
+    ]
+    return render(ctx, "privacy/cookies.html", cookies=listed, title="Cookies")
 
 
 @pages.page("/privacy/cookies")
