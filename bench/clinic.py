@@ -75,6 +75,8 @@ def plugin_settings(space: Workspace) -> dict[str, dict[str, Any]]:
         },
         "email_smtp": {
             "from_address": "bookings@bench.example",
+            "relay_company": "Bench Relay Ltd",
+            "relay_privacy_policy_url": "https://relay.example/privacy",
             "mailbox_dir": str(space.path / "mailbox"),
         },
     }

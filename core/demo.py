@@ -100,6 +100,8 @@ def sandbox_settings(rt: Runtime, port: int) -> dict[str, dict[str, Any]]:
         },
         "email_smtp": {
             "from_address": "bookings@riverside-health.example",
+            "relay_company": "Riverside Health's mail relay (development mailbox)",
+            "relay_privacy_policy_url": "https://riverside-health.example/privacy",
             "mailbox_dir": str((Path(rt.settings.var_dir) / "mailbox").resolve()),
         },
         "questionnaires": {},

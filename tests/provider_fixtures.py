@@ -41,6 +41,7 @@ WHEREBY_SECRET = "whereby-webhook-secret-0123456789"
 TWILIO_SID = "AC" + "1" * 32
 TWILIO_TOKEN = "a" * 32
 CLINIC_NUMBER = "+447700900123"
+RELAY_COMPANY = "Alpha Mail Relay Ltd"  # the company the clinic's email settings name
 SLUG = "alpha"  # the clinic every test that uses providers configures
 KINDS = {
     "payments": "payments_stripe",
@@ -170,7 +171,12 @@ def plugin_settings(servers: FakeServers, mailbox_dir: Path) -> dict[str, dict[s
             "from_number": CLINIC_NUMBER,
             "api_base_url": servers.url(2),
         },
-        "email_smtp": {"from_address": "bookings@alpha.example", "mailbox_dir": str(mailbox_dir)},
+        "email_smtp": {
+            "from_address": "bookings@alpha.example",
+            "mailbox_dir": str(mailbox_dir),
+            "relay_company": RELAY_COMPANY,
+            "relay_privacy_policy_url": "https://relay.example/privacy",
+        },
         "questionnaires": {},
     }
 

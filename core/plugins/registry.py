@@ -19,7 +19,7 @@ from praxis.core.plugins.loader import Plugins
 from praxis.core.plugins.settings import SettingsStore
 from praxis.core.providers.common import ProviderContext
 from praxis.core.providers.kinds import KINDS
-from praxis.core.providers.manifest import PluginKind, PluginManifest
+from praxis.core.providers.manifest import NamesProcessor, PluginKind, PluginManifest
 from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.plugins")
@@ -140,6 +140,8 @@ class Registry:
                 f"{KIND_WORDS[kind].capitalize()} at {tenant.name} is not working right now "
                 f"(the {manifest.title} plugin could not be started). Please contact the clinic."
             )
+        if isinstance(settings, NamesProcessor):  # the clinic's own processor, by name
+            manifest = manifest.model_copy(update={"processor": settings.processor()})
         built = Built(manifest, provider)
         self._built[key] = built
         while len(self._built) > _CACHED:

@@ -4,6 +4,7 @@ infrastructure processors (declared by the operator), and the clinic's Professio
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -13,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core.accounts import professionals
 from praxis.core.accounts.models import ProfessionalStatus
 from praxis.core.config import InfrastructureProcessor
+from praxis.core.errors import ProviderNotReady
+from praxis.core.plugins.registry import Registry
 from praxis.core.providers.manifest import PluginManifest
+from praxis.tenants.directory import TenantInfo
 
 PLUGIN = "plugin"
 INFRASTRUCTURE = "infrastructure"
@@ -87,23 +91,32 @@ def of_infrastructure(processor: InfrastructureProcessor) -> Recipient:
     )
 
 
-def enabled_plugins(
-    providers: Mapping[str, str], manifests: Mapping[str, PluginManifest]
+async def enabled_plugins(
+    db: AsyncSession, tenant: TenantInfo, registry: Registry
 ) -> list[PluginManifest]:
-    """The manifests of the plugins the clinic has chosen, one per kind."""
-    return [manifests[name] for _, name in sorted(providers.items()) if name in manifests]
+    """The plugins the clinic has chosen, one per kind, each naming the processor its
+    settings choose (the clinic's own SMTP relay) where it does, as the ledger names it."""
+    found = []
+    for kind in sorted(tenant.providers):
+        manifest = registry.chosen(tenant, kind)  # type: ignore[arg-type]
+        if manifest is None:
+            continue
+        # Not set up yet: nothing is sent, and the manifest says who would receive it.
+        with contextlib.suppress(ProviderNotReady):
+            manifest = (await registry.build(db, tenant, manifest.kind)).manifest
+        found.append(manifest)
+    return found
 
 
 async def current(
     db: AsyncSession,
     *,
-    providers: Mapping[str, str],
-    manifests: Mapping[str, PluginManifest],
+    plugins: Iterable[PluginManifest],
     infrastructure: Iterable[InfrastructureProcessor],
 ) -> list[Recipient]:
     """Every recipient as of now, in the order the notice lists them."""
     found: list[Recipient] = [of_infrastructure(p) for p in infrastructure]
-    for manifest in enabled_plugins(providers, manifests):
+    for manifest in plugins:
         recipient = of_plugin(manifest)
         if recipient is not None and recipient.name not in {r.name for r in found}:
             found.append(recipient)

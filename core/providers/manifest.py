@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import typing
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
@@ -18,6 +18,7 @@ __all__ = [
     "PLUGIN_KINDS",
     "DataCategory",
     "DataUse",
+    "NamesProcessor",
     "NoSettings",
     "PluginKind",
     "PluginManifest",
@@ -34,6 +35,16 @@ class Processor(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. IE")
     transfer_safeguard: str = Field(min_length=1)
     privacy_policy_url: HttpUrl
+
+
+@runtime_checkable
+class NamesProcessor(Protocol):
+    """A settings model whose clinic chooses the processor (its own SMTP relay, say) defines
+    ``processor()``: the platform then names that processor, not the manifest's, in the
+    ledger and in the clinic's privacy notice. Optional; added without an API version change
+    (a platform that does not know it uses the manifest's processor)."""
+
+    def processor(self) -> Processor: ...
 
 
 class DataUse(BaseModel):

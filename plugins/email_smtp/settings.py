@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, SecretStr
 
 from praxis.core.providers.common import OPERATOR_ONLY
+from praxis.core.providers.manifest import Processor
 
 
 class SmtpSettings(BaseModel):
@@ -20,6 +21,28 @@ class SmtpSettings(BaseModel):
         "starttls", description="starttls upgrades a plain connection; tls connects over TLS"
     )
     from_address: EmailStr = Field(description="The address messages are sent from")
+    # Whoever runs the relay receives patients' email addresses: the ledger and the privacy
+    # notice name that company, so the clinic says which it is.
+    relay_company: str = Field(
+        min_length=2,
+        max_length=200,
+        description="The company that runs your SMTP relay, as your privacy notice names it "
+        "(e.g. Mailgun Technologies, Inc.)",
+    )
+    relay_country: str = Field(
+        "GB",
+        pattern=r"^[A-Z]{2}$",
+        description="Where that company handles your email: a two-letter country code (GB, IE)",
+    )
+    relay_transfer_safeguard: str = Field(
+        "UK",
+        min_length=2,
+        max_length=200,
+        description="If outside the UK, what protects the transfer (e.g. UK IDTA); else UK",
+    )
+    relay_privacy_policy_url: HttpUrl = Field(
+        description="The address of that company's privacy policy"
+    )
     timeout_seconds: float = Field(15, gt=0, le=120, description="Per SMTP command")
     mailbox_dir: str | None = Field(
         None,
@@ -27,3 +50,12 @@ class SmtpSettings(BaseModel):
         description="Write messages into this Maildir instead of sending them (development)",
         json_schema_extra=OPERATOR_ONLY,
     )
+
+    def processor(self) -> Processor:
+        """The relay's company, named in the ledger and the notice instead of the manifest's."""
+        return Processor(
+            legal_name=self.relay_company,
+            country=self.relay_country,
+            transfer_safeguard=self.relay_transfer_safeguard,
+            privacy_policy_url=self.relay_privacy_policy_url,
+        )

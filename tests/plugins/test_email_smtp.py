@@ -24,6 +24,11 @@ from praxis.core.providers.common import PermanentFailure, ProviderContext, Temp
 from praxis.core.providers.email import EmailMessage, EmailProvider, EmailReceipt
 from praxis.plugins.email_smtp import SmtpEmail, SmtpSettings
 
+RELAY = {
+    "relay_company": "Ete Relay Ltd",
+    "relay_privacy_policy_url": "https://relay.example/privacy",
+}
+
 SENDER_NAME = 'Clinique d\'Été, "Paris"'
 SUBJECT = "Votre rendez-vous est confirmé ✓"
 
@@ -110,6 +115,7 @@ def provider(http: httpx.AsyncClient, **values: Any) -> SmtpEmail:
             "security": "none",
             "from_address": "hello@ete.example",
             "timeout_seconds": 2,
+            **RELAY,
             **values,
         }
     )
@@ -150,14 +156,14 @@ def test_the_plugin_registers_its_provider_and_settings() -> None:
 
 
 def test_settings_check_the_from_address_and_hide_the_mailbox_from_clinics() -> None:
-    settings = SmtpSettings(from_address="Hello@Ete.Example")
+    settings = SmtpSettings(from_address="Hello@Ete.Example", **RELAY)
     assert (settings.host, settings.port, settings.security) == ("localhost", 587, "starttls")
     assert settings.password.get_secret_value() == ""
     assert settings.mailbox_dir is None
     with pytest.raises(ValidationError, match="from_address"):
-        SmtpSettings(from_address="not an address")
+        SmtpSettings(from_address="not an address", **RELAY)
     with pytest.raises(ValidationError, match="security"):
-        SmtpSettings(from_address="hello@ete.example", security="ssl")
+        SmtpSettings(from_address="hello@ete.example", security="ssl", **RELAY)
     schema = SmtpSettings.model_json_schema()["properties"]
     assert schema["mailbox_dir"]["praxis_operator_only"] is True
     assert "praxis_operator_only" not in schema["host"]

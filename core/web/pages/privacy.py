@@ -26,11 +26,9 @@ ADMIN = Access.CLINIC_ADMIN
 
 async def current_recipients(ctx: Ctx) -> list[Recipient]:
     """Who receives the clinic's data today, from what it really uses."""
+    plugins = await recipients.enabled_plugins(ctx.db, ctx.tenant, ctx.rt.registry)
     return await recipients.current(
-        ctx.db,
-        providers=ctx.tenant.providers,
-        manifests=ctx.rt.plugins.manifests,
-        infrastructure=ctx.settings.platform_processors,
+        ctx.db, plugins=plugins, infrastructure=ctx.settings.platform_processors
     )
 
 

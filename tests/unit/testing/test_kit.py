@@ -74,7 +74,12 @@ async def test_the_twilio_plugin_behaves(http: httpx.AsyncClient) -> None:
 
 async def test_the_smtp_plugin_behaves(tmp_path: Path, http: httpx.AsyncClient) -> None:
     plugin = testing.load(email_smtp)
-    settings = {"from_address": "kit@clinic.example", "mailbox_dir": str(tmp_path / "mail")}
+    settings = {
+        "from_address": "kit@clinic.example",
+        "mailbox_dir": str(tmp_path / "mail"),
+        "relay_company": "Kit Relay Ltd",
+        "relay_privacy_policy_url": "https://relay.example/privacy",
+    }
     provider = testing.provider(plugin, settings, http=http)
     assert await testing.behaviour(plugin, provider) == []
 
