@@ -58,15 +58,14 @@ def link_to(target: str) -> str:
 def to_html(markdown: str) -> str:
     """Markdown to HTML a clinic's words cannot break out of: no raw HTML, no script, only
     the tags a notice needs; an h1 becomes h2 (the page has its own title)."""
-    rendered = _markdown.render(markdown)
-    clean = nh3.clean(
+    rendered = _H1.sub(r"<\1h2>", _markdown.render(markdown))
+    return nh3.clean(
         rendered,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes={"https", "http", "mailto"},
         link_rel="noopener noreferrer",
     )
-    return _H1.sub(r"<\1h2>", clean)
 
 
 # --- the markers ------------------------------------------------------------------------------
