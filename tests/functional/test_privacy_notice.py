@@ -26,7 +26,7 @@ from tests.conftest import client_for
 from tests.functional.flows import book, book_and_pay, events, signed_in
 from tests.functional.test_pages_quality import check_page
 from tests.provider_fixtures import RELAY_COMPANY, Providers
-from tests.support import Clinic, count_rows, login, post_form
+from tests.support import Clinic, count_rows, login, make_consumer, post_form
 
 PLATFORM_CONTROLLER = {
     "legal_name": "Praxis Hosting Operations Ltd",
@@ -489,3 +489,30 @@ async def test_every_page_sets_only_the_strictly_necessary_cookies_it_lists(
     for cookie in COOKIES:
         assert f"<code>{cookie.name}</code>" in listed
     assert f"at most {rt.settings.session_absolute_hours} hours" in listed
+
+
+@pytest.mark.promise("P14")
+async def test_a_new_version_is_emailed_to_each_consumer_once(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    someone = await make_consumer(rt, clinic.tenant, "alpha.reader")
+    admin = await admin_of(app, clinic)
+    published = await publish(admin)
+    assert published.status_code == 303
+    await providers.run_jobs()
+    await providers.run_jobs()  # the fan-out, then its emails; running again adds nothing
+    about = [m for m in providers.mails() if "updated its privacy notice" in str(m["Subject"])]
+    assert sorted(str(m["To"]) for m in about) == sorted(
+        [f"{clinic.consumer.username}@example.org", f"{someone.username}@example.org"]
+    )
+    body = about[0].get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert "/privacy/versions/1" in body.decode()
+    # Each email is a disclosure to the clinic's email processor, in the ledger.
+    sent = [
+        e
+        for e in await events(rt, clinic)
+        if e.plugin == "email_smtp" and e.subject_id in (clinic.consumer.id, someone.id)
+    ]
+    assert {e.subject_id for e in sent} == {clinic.consumer.id, someone.id}
+    assert all(e.recipient == RELAY_COMPANY for e in sent)

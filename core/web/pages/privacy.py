@@ -10,8 +10,8 @@ from typing import Any
 from starlette.responses import Response
 
 from praxis.core.errors import InvalidInput
+from praxis.core.privacy import announce, notices, recipients
 from praxis.core.privacy import controller as privacy_settings
-from praxis.core.privacy import notices, recipients
 from praxis.core.privacy.models import PrivacyNotice
 from praxis.core.privacy.platform import platform_html
 from praxis.core.privacy.recipients import Recipient
@@ -245,9 +245,16 @@ async def change_notice(ctx: Ctx) -> Response:
         return await _editor(
             ctx, source, status=422, errors=exc.fields, summary=exc.message, values=values
         )
+    emailed = False
+    if action == "publish":
+        assert row.version is not None
+        emailed = announce.stage_announcement(ctx.db, ctx.tenant, row.version)
     await ctx.db.commit()
     if action == "publish":
+        told = " Your patients are being emailed about it." if emailed else ""
         return redirect(
-            ctx, "/admin/privacy", notice=f"Version {row.version} of the notice is published."
+            ctx,
+            "/admin/privacy",
+            notice=f"Version {row.version} of the notice is published.{told}",
         )
     return redirect(ctx, "/admin/privacy/notice", notice="Draft saved; the preview is below.")
