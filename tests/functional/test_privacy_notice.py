@@ -306,6 +306,10 @@ async def test_a_new_version_is_announced_until_the_consumer_acknowledges_it(
     async with rt.database.reading(clinic.tenant.id) as db:
         seen = await db.get(NoticeAcknowledgement, (clinic.tenant.id, clinic.consumer.id, 1))
         assert seen is not None and seen.acknowledged_at is not None
+    # Someone who registers later saw this version when registering: no banner for them.
+    newcomer = await make_consumer(rt, clinic.tenant, "alpha.newcomer")
+    fresh = await signed_in(app, clinic, newcomer.username)
+    assert "Our privacy notice has changed" not in (await fresh.get("/appointments")).text
 
 
 # --- recipients that write themselves ---------------------------------------------------------
@@ -352,6 +356,25 @@ async def test_switching_a_provider_off_makes_the_notice_due_and_shows_the_diffe
     page = (await client_for(app, clinic.host).get("/privacy")).text
     assert twilio.legal_name not in page
     assert "A new version is due" not in (await admin.get("/admin/privacy")).text
+    # Switching it back on is due again, now as a recipient added.
+    on = await post_form(
+        admin, "/admin/providers/sms", {"plugin": "sms_twilio"}, page="/admin/providers"
+    )
+    assert on.status_code == 303
+    again = await admin.get("/admin/privacy")
+    added = again.text.split("not yet in your published notice")[1].split("</ul>")[0]
+    assert twilio.legal_name in added
+    # So does a change of the clinic's own details, named by its label.
+    saved = await post_form(
+        admin, "/admin/privacy", {**SETTINGS_FORM, "dpo_contact": "new@alpha.example"}
+    )
+    assert saved.status_code == 303
+    assert (
+        "Data protection contact (email)"
+        in (await admin.get("/admin/privacy"))
+        .text.split("Details changed since it was published")[1]
+        .split("</p>")[0]
+    )
 
 
 @pytest.mark.promise("P22")
