@@ -133,6 +133,8 @@ async def test_an_admin_changes_the_controller_details_and_the_ledger_names_the_
     # The portal shows the new contact at once (the footer and the notice).
     portal = await client_for(app, clinic.host).get("/privacy")
     assert "privacy@alpha.example" in portal.text
+    assert 'href="https://alpha.example/complaints"' in portal.text  # their own route first
+    assert 'href="https://ico.org.uk/make-a-complaint/"' in portal.text  # and the ICO always
 
 
 async def test_each_bad_field_gets_its_own_message_and_nothing_changes(
