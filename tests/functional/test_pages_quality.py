@@ -323,7 +323,10 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/-/mailbox",
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
-        await pages.get(admin, "clinic admin", "/admin/privacy", "/admin/privacy/notice")
+        await pages.get(
+            admin, "clinic admin", "/admin/privacy", "/admin/privacy/notice", "/admin/announcements"
+        )
+        await pages.post(admin, "clinic admin", "/admin/announcements", {}, "/admin/announcements")
         await pages.post(admin, "clinic admin", "/admin/privacy", {}, "/admin/privacy")
         notice = {"source": DEFAULT_NOTICE, "action": "publish", "effective_on": "x"}
         await pages.post(admin, "clinic admin", "/admin/privacy/notice", notice, "/admin/privacy")

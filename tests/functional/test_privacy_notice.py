@@ -541,3 +541,36 @@ async def test_a_new_version_is_emailed_to_each_consumer_once(
     ]
     assert {e.subject_id for e in sent} == {clinic.consumer.id, someone.id}
     assert all(e.recipient == RELAY_COMPANY for e in sent)
+
+
+@pytest.mark.promise("P14")
+async def test_clinic_admins_announce_a_service_change_to_every_consumer_by_email(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    someone = await make_consumer(rt, clinic.tenant, "alpha.listener")
+    admin = await admin_of(app, clinic)
+    page = await admin.get("/admin/announcements")
+    assert page.status_code == 200
+    check_page(page.text, "/admin/announcements")
+    assert "2 people" in page.text
+    bad = await post_form(
+        admin, "/admin/announcements", {"subject": "", "message": "short", "action": "send"}
+    )
+    assert bad.status_code == 422
+    assert 'id="f-subject-error"' in bad.text and 'id="f-message-error"' in bad.text
+    words = {"subject": "New Saturday opening hours", "message": "We now open 9 to 1 on Saturdays."}
+    preview = await post_form(admin, "/admin/announcements", {**words, "action": "preview"})
+    assert preview.status_code == 200
+    check_page(preview.text, "/admin/announcements")
+    assert "We now open 9 to 1 on Saturdays." in preview.text and "Send to 2 people" in preview.text
+    await providers.run_jobs()
+    assert not [m for m in providers.mails() if m["Subject"] == words["subject"]]  # not yet
+    sent = await post_form(admin, "/admin/announcements", {**words, "action": "send"})
+    assert sent.status_code == 303
+    await providers.run_jobs()
+    await providers.run_jobs()
+    got = [m for m in providers.mails() if m["Subject"] == words["subject"]]
+    assert sorted(str(m["To"]) for m in got) == sorted(
+        [f"{clinic.consumer.username}@example.org", f"{someone.username}@example.org"]
+    )
+    assert f"{clinic.professional.username}@example.org" not in {str(m["To"]) for m in got}

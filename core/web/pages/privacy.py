@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from praxis.core.accounts.fields import parse
 from praxis.core.errors import InvalidInput
 from praxis.core.privacy import announce, notices, recipients
 from praxis.core.privacy import controller as privacy_settings
@@ -258,3 +259,47 @@ async def change_notice(ctx: Ctx) -> Response:
             notice=f"Version {row.version} of the notice is published.{told}",
         )
     return redirect(ctx, "/admin/privacy/notice", notice="Draft saved; the preview is below.")
+
+
+# --- service announcements (P14) --------------------------------------------------------------
+
+
+async def _announcement_page(ctx: Ctx, *, status: int = 200, **extra: Any) -> Response:
+    extra.setdefault("preview", "")
+    extra.setdefault("subject", "")
+    return render(
+        ctx,
+        "admin/announcement.html",
+        status=status,
+        audience=await announce.audience(ctx.db),
+        sends_email=bool(ctx.tenant.providers.get("email")),
+        field_labels={"subject": "Subject", "message": "Message"},
+        title="Tell your patients",
+        **extra,
+    )
+
+
+@pages.page("/admin/announcements", access=ADMIN)
+async def announcement_form(ctx: Ctx) -> Response:
+    return await _announcement_page(ctx)
+
+
+@pages.page("/admin/announcements", methods=["POST"], access=ADMIN)
+async def send_announcement(ctx: Ctx) -> Response:
+    values = {k: v for k, v in ctx.form.items() if k not in ("csrf_token", "action")}
+    try:
+        form = parse(announce.Announcement, ctx.form, region=ctx.region)
+    except InvalidInput as exc:
+        return await _announcement_page(
+            ctx, status=422, errors=exc.fields, summary=exc.message, values=values
+        )
+    if not ctx.tenant.providers.get("email"):
+        return redirect(ctx, "/admin/providers", notice="Choose an email provider first.")
+    if ctx.form.get("action") != "send":
+        preview = announce.announcement_text(ctx.tenant, form.message, ctx.site_url)
+        return await _announcement_page(ctx, values=values, preview=preview, subject=form.subject)
+    announce.stage_service_announcement(ctx.db, ctx.tenant, form)
+    await ctx.db.commit()
+    return redirect(
+        ctx, "/admin", notice="Your announcement is on its way to every patient with an account."
+    )
