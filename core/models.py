@@ -5,6 +5,7 @@ from __future__ import annotations
 from praxis.core import datakeys, ledger, outbox, webhooks
 from praxis.core.accounts import models as accounts
 from praxis.core.booking import models as booking
+from praxis.core.consents import models as consents
 from praxis.core.intake import models as intake
 from praxis.core.notifications import models as notifications
 from praxis.core.payments import models as payments
@@ -15,6 +16,7 @@ from praxis.tenants import models as tenants
 __all__ = [
     "accounts",
     "booking",
+    "consents",
     "datakeys",
     "intake",
     "ledger",
