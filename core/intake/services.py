@@ -168,6 +168,18 @@ async def outstanding(
     return found is None
 
 
+async def answered_for(db: AsyncSession, consumer_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The Professionals this consumer completed the intake for, by id: whom a sharing
+    consent can be about."""
+    rows = await db.execute(
+        select(Professional.id, Professional.display_name)
+        .join(IntakeResponse, IntakeResponse.professional_id == Professional.id)
+        .where(IntakeResponse.consumer_id == consumer_id)
+        .order_by(Professional.display_name)
+    )
+    return {professional_id: name for professional_id, name in rows}
+
+
 def _plain(answers: Answers) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in answers.items()}
 

@@ -277,6 +277,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account",
             "/account/security",
             "/account/disclosures",
+            "/account/privacy",
         )
 
     async with pages.signed_in(clinic.host) as professional:
