@@ -28,6 +28,7 @@ from praxis.core.web.middleware import EdgeMiddleware, TenantMiddleware
 from praxis.core.web.pages import (
     account,
     admin,
+    campaigns,
     consents,
     consultation,
     ledger,
@@ -65,6 +66,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         workspace,
         consultation,
         admin,
+        campaigns,
         setup,
         platform,
         system,
@@ -74,6 +76,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
     return [
         *build_routes(*(area.pages for area in areas)),
         *webhooks.routes,
+        *campaigns.routes,
         Route("/-/health", system.health, name="health"),
         Route("/-/brand.css", system.brand_css, name="brand_css"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -29,8 +29,10 @@ class Shown:
 
 
 def whose(kind: ConsentKind, person: User, scope_id: uuid.UUID | None = None) -> Whose:
-    """The account, with the number or address the channel uses: a STOP from that number
-    and a choice made in the portal are the same person's, the later one in force."""
+    """For reading: the account, with the number or address the channel uses: a STOP from
+    that number and a choice made in the portal count alike, the later one in force. (A
+    choice made in the portal is recorded against the account alone: two people sharing a
+    number each decide for themselves, while a STOP from it stops what goes to it.)"""
     address = {"sms": person.phone, "email": person.email}.get(kind.channel) or None
     return Whose(person.id, address, scope_id)
 
@@ -78,7 +80,7 @@ async def change(
     await consents.record(
         db,
         kind,
-        whose(kind, person, scope_id),
+        Whose(person.id, scope_id=scope_id),
         given=give,
         method=method,
         clinic=professionals[scope_id] if scope_id else clinic,

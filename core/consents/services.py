@@ -23,7 +23,8 @@ from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
 
 @dataclass(frozen=True)
 class Whose:
-    """Whom a consent is about: an account, the number or address it came from, or both."""
+    """Whom a consent is about: an account, the number or address it came from, or both.
+    Records carry an address only when the choice came from it (a STOP, an email reply)."""
 
     subject_id: uuid.UUID | None = None
     address: str | None = None

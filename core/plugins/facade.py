@@ -425,6 +425,7 @@ class EmailCalls:
         idempotency_key: str,
         attempt: int = 1,
         reply_to: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> email.EmailReceipt:
         tenant = self._facade.tenant
         message = email.EmailMessage(
@@ -437,6 +438,7 @@ class EmailCalls:
             reply_to=reply_to,
             tenant_slug=tenant.slug,
             attempt=attempt,
+            headers=headers,
         )
         return await self._facade.call(
             "email",

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationInf
 
 # The plugin API's version: a manifest says which it needs (``requires``), checked at load.
 # Minor versions only add; a major version breaks. See docs/plugin-api-changelog.md.
-PLUGIN_API = "1.0"
+PLUGIN_API = "1.1"
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 RequestT = TypeVar("RequestT")

@@ -24,6 +24,8 @@ class EmailMessage:
     reply_to: str | None = None
     tenant_slug: str = ""  # which clinic sent it (a header, for the development mailbox)
     attempt: int = 1  # 1 on the first try
+    # Extra headers to set as given (plugin API 1.1), e.g. List-Unsubscribe on marketing.
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def categories(self) -> tuple[DataCategory, ...]:

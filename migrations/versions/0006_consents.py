@@ -1,4 +1,5 @@
-"""Consents per person, purpose and channel: one append-only table, the state derived. Today's
+"""Consents per person, purpose and channel: one append-only table, the state derived; and
+the clinic's marketing campaigns. Today's
 STOP list (sms_opt_outs) and the intake sharing answer (intake_responses.shared) move into it
 with their times and sources; a downgrade puts them back from the latest records.
 
@@ -26,6 +27,7 @@ branch_labels = None
 depends_on = None
 
 TABLE = "consent_records"
+CAMPAIGNS = "marketing_campaigns"  # what a clinic sent as marketing, on which channel
 
 consent_records = sa.table(
     TABLE,
@@ -175,6 +177,18 @@ def upgrade() -> None:
         ):
             name = "ix_consent_records_" + "_".join(columns)
             batch_op.create_index(batch_op.f(name), columns, unique=False)
+    op.create_table(
+        CAMPAIGNS,
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("subject", sa.String(length=150), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("audience", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_marketing_campaigns")),
+    )
     with _all_rows("sms_opt_outs", "intake_responses", "users"):
         _copy_in(op.get_bind())
     op.drop_table("sms_opt_outs")  # its trigger goes with it
@@ -182,9 +196,10 @@ def upgrade() -> None:
         batch_op.drop_column("shared")
     _refix("intake_responses")
     # Append-only for the app: it adds records and never edits one (erasure may delete).
-    isolate_tenants([TABLE])
+    isolate_tenants([TABLE, CAMPAIGNS])
     grant_tables([TABLE], "SELECT, INSERT, DELETE")
-    fix_tenant([TABLE])
+    grant_tables([CAMPAIGNS])
+    fix_tenant([TABLE, CAMPAIGNS])
 
 
 def _latest(bind: sa.Connection) -> Iterator[tuple[Any, ...]]:
@@ -238,4 +253,5 @@ def downgrade() -> None:
     isolate_tenants(["sms_opt_outs"])
     grant_tables(["sms_opt_outs"])
     fix_tenant(["sms_opt_outs"])
+    op.drop_table(CAMPAIGNS)
     op.drop_table(TABLE)

@@ -12,6 +12,7 @@ from starlette.routing import Match, Route
 
 from praxis.core.app import create_app
 from praxis.core.config import Settings
+from praxis.core.notifications.campaigns import unsubscribe_token
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, pay
@@ -280,6 +281,10 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account/privacy",
         )
 
+    async with pages.signed_in(clinic.host) as anyone:  # a marketing email's unsubscribe link
+        token = unsubscribe_token(rt.keyring, clinic.tenant.id, clinic.consumer.id)
+        await pages.get(anyone, "anonymous", f"/unsubscribe/{token}")
+
     async with pages.signed_in(clinic.host) as professional:
         await login(professional, clinic.professional.username)
         await pages.get(
@@ -316,10 +321,19 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger.csv",
             "/admin/ledger.json",
             "/admin/ledger/new",
+            "/admin/campaigns",
             "/-/plugins",
             "/-/mailbox",
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
+        await pages.post(admin, "clinic admin", "/admin/campaigns", {}, "/admin/campaigns")
+        await pages.post(
+            admin,
+            "clinic admin",
+            "/admin/campaigns/preview",
+            {"channel": "email", "subject": "Hours", "message": "We open on Saturdays."},
+            "/admin/campaigns",
+        )
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}

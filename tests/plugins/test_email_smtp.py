@@ -220,6 +220,32 @@ async def test_a_newline_in_the_subject_or_name_adds_no_header(
     assert delivered.rcpt_tos == ["dana@example.org"]
 
 
+async def test_extra_headers_arrive_on_one_line_and_never_replace_the_envelope(
+    http: httpx.AsyncClient, inbox: Inbox, smtp_port: int
+) -> None:
+    """Plugin API 1.1: List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) pass through."""
+    link = "<https://ete.praxis.example/unsubscribe/abc>"
+    await provider(http, port=smtp_port).send_email(
+        message(
+            headers=(
+                ("List-Unsubscribe", link),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                ("To", "x@evil.example"),
+                ("Bcc", "x@evil.example"),
+                ("X-Bad: 1\r\nX-Evil", "1"),
+                ("X-Note", "one\r\nBcc: x@evil.example"),
+            )
+        )
+    )
+    [delivered] = inbox.delivered
+    assert delivered.message["List-Unsubscribe"] == link
+    assert delivered.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert delivered.message.get_all("To") == ["dana@example.org"]
+    assert delivered.message["Bcc"] is None and delivered.message["X-Evil"] is None
+    assert delivered.message["X-Note"] == "one Bcc: x@evil.example"
+    assert delivered.rcpt_tos == ["dana@example.org"]
+
+
 async def test_it_logs_in_when_a_username_is_set(
     http: httpx.AsyncClient, inbox: Inbox, smtp_port: int
 ) -> None:
