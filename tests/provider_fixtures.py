@@ -152,6 +152,9 @@ async def use_providers(rt: Runtime, tenant_id: uuid.UUID, kinds: dict[str, str]
         return TenantInfo.from_row(row)
 
 
+INBOUND_EMAIL_SECRET = "inbound-mail-secret-for-tests"
+
+
 def plugin_settings(servers: FakeServers, mailbox_dir: Path) -> dict[str, dict[str, Any]]:
     return {
         "payments_stripe": {
@@ -170,7 +173,11 @@ def plugin_settings(servers: FakeServers, mailbox_dir: Path) -> dict[str, dict[s
             "from_number": CLINIC_NUMBER,
             "api_base_url": servers.url(2),
         },
-        "email_smtp": {"from_address": "bookings@alpha.example", "mailbox_dir": str(mailbox_dir)},
+        "email_smtp": {
+            "from_address": "bookings@alpha.example",
+            "mailbox_dir": str(mailbox_dir),
+            "inbound_secret": INBOUND_EMAIL_SECRET,  # the clinic's mail server signs with it
+        },
         "questionnaires": {},
     }
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Text, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,7 +29,9 @@ from praxis.core.notifications.models import SentMessage
 from praxis.core.notifications.services import opt_out
 from praxis.core.outbox import Job, handles
 from praxis.core.providers.common import PermanentFailure
+from praxis.core.providers.email import EmailInbound
 from praxis.core.tenancy import TenantScoped
+from praxis.core.webhooks import applies
 from praxis.tenants.directory import TenantInfo
 
 TOPIC = "marketing.send"
@@ -191,6 +193,48 @@ async def unsubscribe(db: AsyncSession, tenant: TenantInfo, person_id: uuid.UUID
         note="unsubscribe link",
     )
     return True
+
+
+# --- an email to the clinic headed "Unsubscribe" ---------------------------------------------
+
+
+def asks_to_unsubscribe(subject: str) -> bool:
+    """The subject is the request ("Unsubscribe", "unsubscribe please", "Re: Unsubscribe")."""
+    words = subject.lower().replace(":", " ").split()
+    while words and words[0] in ("re", "fw", "fwd", "aw"):
+        words = words[1:]
+    return bool(words) and words[0].strip(".!,") == "unsubscribe"
+
+
+@applies(EmailInbound)
+async def apply_inbound_email(
+    db: AsyncSession, tenant: TenantInfo, plugin: str, event: EmailInbound, now: datetime
+) -> None:
+    """The sender's address stops getting marketing email; nothing of the mail is kept."""
+    if not asks_to_unsubscribe(event.subject):
+        return
+    address = event.from_address.strip().lower()
+    staff_last = case((User.role == Role.CONSUMER.value, 0), else_=1)
+    found = (
+        await db.execute(
+            select(User.id, User.email)
+            .where(func.lower(User.email) == address)
+            .order_by(staff_last, User.created_at)
+            .limit(1)
+        )
+    ).first()
+    person, stored = (found[0], found[1]) if found else (None, address)
+    await consents.record(
+        db,
+        MARKETING["email"],
+        consents.Whose(person, stored),
+        given=False,
+        method=Method.EMAIL_REPLY,
+        clinic=tenant.name,
+        actor_id=person,
+        note="email headed Unsubscribe",
+        now=now,
+    )
 
 
 # --- the outbox job: one message to one person, consent asked again when it runs -------------

@@ -172,6 +172,7 @@ class Kind:
     protocol: type
     operations: tuple[Operation[Any, Any], ...]
     events: tuple[type, ...] = ()  # what its parse_webhook may return (none: no webhooks)
+    webhooks_optional: bool = False  # a plugin of this kind may take none (email, since 1.1)
 
     def operation(self, name: str) -> Operation[Any, Any]:
         return next(op for op in self.operations if op.name == name)

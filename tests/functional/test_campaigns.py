@@ -12,14 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from praxis.core.notifications.campaigns import TOPIC, Campaign
+from praxis.core.notifications.campaigns import TOPIC, Campaign, asks_to_unsubscribe
 from praxis.core.notifications.models import SentMessage
 from praxis.core.runtime import Runtime
+from praxis.plugins.email_smtp.inbound import signature
 from tests.conftest import client_for
 from tests.functional.flows import CONSUMER_PHONE, events, jobs, signed_in
 from tests.functional.test_consents import PAGE, choose, state_of
 from tests.functional.test_sms import text_the_clinic
-from tests.provider_fixtures import Providers
+from tests.provider_fixtures import INBOUND_EMAIL_SECRET, Providers
 from tests.support import Clinic, make_consumer, post_form
 
 LINK = re.compile(r"(http://[^\s]+/unsubscribe/[A-Za-z0-9_=-]+)")
@@ -189,3 +190,70 @@ async def test_campaigns_are_for_clinic_admins_and_links_for_their_own_clinic(
     assert (await forged.post("/unsubscribe/not-a-token")).status_code == 404
     mine = (await consumer.get(PAGE)).text
     assert state_of(mine, "News and offers by email") == "Given"
+
+
+# --- an email to the clinic headed "Unsubscribe" (the SMTP plugin's inbound mail) ------------
+
+
+async def email_the_clinic(
+    client: httpx.AsyncClient, sender: str, subject: str, *, secret: str = INBOUND_EMAIL_SECRET
+) -> httpx.Response:
+    """The clinic's mail server forwards a message it received, signed, as it is set up to."""
+    raw = (
+        f"From: Someone <{sender}>\r\nTo: hello@alpha.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{abs(hash((sender, subject)))}@mail.example>\r\n\r\nPlease stop.\r\n"
+    ).encode()
+    return await client.post(
+        "/-/plugins/email_smtp/webhook/inbound",
+        content=raw,
+        headers={"X-Praxis-Signature": signature(secret, raw), "Content-Type": "message/rfc822"},
+    )
+
+
+@pytest.mark.promise("P18")
+@pytest.mark.promise("P17")
+async def test_an_email_headed_unsubscribe_stops_email_marketing_and_leaves_texts(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await choose(consumer, "marketing.email", True)
+    await choose(consumer, "marketing.sms", True)
+    mail_server = client_for(app, clinic.host)
+    address = f"{clinic.consumer.username}@example.org".upper()  # as a mail client may write it
+
+    chatty = await email_the_clinic(mail_server, address, "Question about parking")
+    assert chatty.status_code < 300
+    forged = await email_the_clinic(mail_server, address, "Unsubscribe", secret="guess")
+    assert forged.status_code == 400
+    mine = (await consumer.get(PAGE)).text
+    assert state_of(mine, "News and offers by email") == "Given"  # neither changed anything
+
+    done = await email_the_clinic(mail_server, address, "Re: UNSUBSCRIBE")
+    assert done.status_code < 300
+    mine = (await consumer.get(PAGE)).text
+    assert state_of(mine, "News and offers by email") == "Not given"
+    assert "by email" in mine
+    assert state_of(mine, "News and offers by text") == "Given"
+    changes = [
+        (e.operation, e.subject_id, e.reason)
+        for e in await events(rt, clinic)
+        if e.kind == "consent"
+    ]
+    assert changes[-1] == (
+        "marketing_email_opt_out",
+        clinic.consumer.id,
+        "email headed Unsubscribe",
+    )
+
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    await campaign(admin, "email", "News: we open Saturdays.", "Spring hours")
+    await providers.run_jobs()
+    assert [m for m in providers.mails() if m["Subject"] == "Spring hours"] == []
+
+
+def test_only_a_subject_that_asks_counts() -> None:
+    assert asks_to_unsubscribe("Unsubscribe")
+    assert asks_to_unsubscribe("re: unsubscribe please")
+    assert asks_to_unsubscribe("FWD: Unsubscribe!")
+    assert not asks_to_unsubscribe("How do I unsubscribe?")
+    assert not asks_to_unsubscribe("")
