@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import ForeignKeyConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core.db import Base, Identified, utcnow
@@ -36,3 +36,29 @@ class ConsentRecord(TenantScoped, Identified, Base):
     notice_version: Mapped[int | None] = mapped_column(default=None)  # the notice in force
     note: Mapped[str] = mapped_column(String(200), default="")  # "reply STOP", never content
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProxyAuthority(TenantScoped, Identified, Base):
+    """A parent or carer may act for another person: recorded by staff once they checked the
+    authority (P26); ended, never deleted, when it stops."""
+
+    __tablename__ = "proxy_authorities"
+    __table_args__ = (
+        Index(None, "tenant_id", "proxy_id"),
+        Index(None, "tenant_id", "subject_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "proxy_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "subject_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+    )
+
+    proxy_id: Mapped[uuid.UUID]  # who acts
+    subject_id: Mapped[uuid.UUID]  # for whom
+    relationship: Mapped[str] = mapped_column(String(40))  # parent, carer, attorney...
+    checked_how: Mapped[str] = mapped_column(String(200))  # what staff saw, not its content
+    recorded_by: Mapped[uuid.UUID]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_by: Mapped[uuid.UUID | None] = mapped_column(default=None)

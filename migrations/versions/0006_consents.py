@@ -1,5 +1,5 @@
 """Consents per person, purpose and channel: one append-only table, the state derived; and
-the clinic's marketing campaigns. Today's
+the clinic's marketing campaigns; the authorities of parents and carers to act for another. Today's
 STOP list (sms_opt_outs) and the intake sharing answer (intake_responses.shared) move into it
 with their times and sources; a downgrade puts them back from the latest records.
 
@@ -28,6 +28,7 @@ depends_on = None
 
 TABLE = "consent_records"
 CAMPAIGNS = "marketing_campaigns"  # what a clinic sent as marketing, on which channel
+PROXIES = "proxy_authorities"  # a parent or carer acting for another person (P26)
 
 consent_records = sa.table(
     TABLE,
@@ -189,6 +190,36 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_marketing_campaigns")),
     )
+    op.create_table(
+        PROXIES,
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("proxy_id", sa.Uuid(), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("relationship", sa.String(length=40), nullable=False),
+        sa.Column("checked_how", sa.String(length=200), nullable=False),
+        sa.Column("recorded_by", sa.Uuid(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ended_by", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "proxy_id"],
+            ["users.tenant_id", "users.id"],
+            name=op.f("fk_proxy_authorities_tenant_id_proxy_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "subject_id"],
+            ["users.tenant_id", "users.id"],
+            name=op.f("fk_proxy_authorities_tenant_id_subject_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_proxy_authorities")),
+    )
+    with op.batch_alter_table(PROXIES, schema=None) as batch_op:
+        for column in ("proxy_id", "subject_id"):
+            name = f"ix_proxy_authorities_tenant_id_{column}"
+            batch_op.create_index(batch_op.f(name), ["tenant_id", column], unique=False)
     with _all_rows("sms_opt_outs", "intake_responses", "users"):
         _copy_in(op.get_bind())
     op.drop_table("sms_opt_outs")  # its trigger goes with it
@@ -196,10 +227,10 @@ def upgrade() -> None:
         batch_op.drop_column("shared")
     _refix("intake_responses")
     # Append-only for the app: it adds records and never edits one (erasure may delete).
-    isolate_tenants([TABLE, CAMPAIGNS])
+    isolate_tenants([TABLE, CAMPAIGNS, PROXIES])
     grant_tables([TABLE], "SELECT, INSERT, DELETE")
-    grant_tables([CAMPAIGNS])
-    fix_tenant([TABLE, CAMPAIGNS])
+    grant_tables([CAMPAIGNS, PROXIES])
+    fix_tenant([TABLE, CAMPAIGNS, PROXIES])
 
 
 def _latest(bind: sa.Connection) -> Iterator[tuple[Any, ...]]:
@@ -253,5 +284,6 @@ def downgrade() -> None:
     isolate_tenants(["sms_opt_outs"])
     grant_tables(["sms_opt_outs"])
     fix_tenant(["sms_opt_outs"])
+    op.drop_table(PROXIES)
     op.drop_table(CAMPAIGNS)
     op.drop_table(TABLE)

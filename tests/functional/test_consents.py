@@ -65,7 +65,7 @@ async def test_each_consent_is_shown_and_changed_in_one_step_and_recorded(
     page = (await consumer.get(PAGE)).text
     assert "You gave consent to: news and offers by email." in html.unescape(page)
     assert state_of(page, "News and offers by email") == "Given"
-    assert "in your account" in page
+    assert "in the portal" in page
     assert state_of(page, "News and offers by text") == "Not given"  # the other channel
 
     await choose(consumer, "marketing.email", False)

@@ -19,7 +19,15 @@ from tests.functional.flows import answer_intake, book, pay
 from tests.functional.test_mfa import enrol
 from tests.markup import problems_in
 from tests.provider_fixtures import Providers
-from tests.support import Clinic, csrf_in, login, make_operator, person_fields, post_form
+from tests.support import (
+    Clinic,
+    csrf_in,
+    login,
+    make_consumer,
+    make_operator,
+    person_fields,
+    post_form,
+)
 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
 CONSUMER = ["/appointments", "/account", "/account/security"]
@@ -322,11 +330,17 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger.json",
             "/admin/ledger/new",
             "/admin/campaigns",
+            "/admin/proxies",
             "/-/plugins",
             "/-/mailbox",
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
         await pages.post(admin, "clinic admin", "/admin/campaigns", {}, "/admin/campaigns")
+        await pages.post(admin, "clinic admin", "/admin/proxies", {}, "/admin/proxies")
+        ward = await make_consumer(rt, clinic.tenant, "ward")
+        authority = {"proxy": clinic.consumer.username, "person": ward.username}
+        authority |= {"relationship": "parent", "checked_how": "birth certificate seen"}
+        assert (await post_form(admin, "/admin/proxies", authority)).status_code == 303
         await pages.post(
             admin,
             "clinic admin",
@@ -362,6 +376,10 @@ async def test_every_page_the_app_serves_is_well_formed_html(
     async with pages.signed_in("localhost") as operator:
         await login(operator, "ops", prefix="/platform")
         await pages.get(operator, "operator, half signed in", "/platform/login/code")
+
+    async with pages.signed_in(clinic.host) as parent:
+        await login(parent, clinic.consumer.username)
+        await pages.get(parent, "consumer acting for another", f"/account/privacy/for/{ward.id}")
 
     assert pages.problems == {}
     unvisited = sorted({route.path for route in pages.routes} - pages.visited)
