@@ -24,7 +24,7 @@ from tests.functional.flows import (
     signed_in,
 )
 from tests.provider_fixtures import Providers
-from tests.support import Clinic, post_form
+from tests.support import Clinic, api_login, post_form
 
 PAGE = "/account/privacy"
 
@@ -164,3 +164,44 @@ async def test_the_page_is_for_signed_in_consumers(app: Any, clinic: Clinic) -> 
     anonymous = client_for(app, clinic.host)
     found = await anonymous.get(PAGE)
     assert found.status_code == 303 and found.headers["location"].startswith("/login")
+
+
+# --- the same through /api/v1 ------------------------------------------------------------------
+
+
+@pytest.mark.promise("P35")
+async def test_the_api_lists_and_changes_my_consents(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    client = client_for(app, clinic.host)
+    headers = await api_login(client, clinic.consumer.username)
+    listed = (await client.get("/api/v1/me/consents")).json()["data"]
+    by_key = {c["consent"]: c for c in listed}
+    assert by_key["service.sms"]["given"] is True and by_key["service.sms"]["since"] is None
+    assert by_key["marketing.email"]["given"] is False
+
+    changed = await client.post(
+        "/api/v1/me/consents", json={"consent": "service.sms", "give": False}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    after = {c["consent"]: c for c in changed.json()["data"]}
+    assert after["service.sms"]["given"] is False and after["service.sms"]["method"] == "portal"
+    assert after["service.sms"]["acted_by"] is None  # I did it myself
+    assert after["marketing.sms"]["given"] is False
+
+    unknown = await client.post(
+        "/api/v1/me/consents", json={"consent": "pigeon.post", "give": True}, headers=headers
+    )
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    no_token = await client.post(
+        "/api/v1/me/consents", json={"consent": "service.sms", "give": True}
+    )
+    assert no_token.status_code in (400, 403)
+    state = (await client.get("/api/v1/me/consents")).json()["data"]
+    assert {c["consent"]: c["given"] for c in state}["service.sms"] is False
+
+    # Withdrawn through the API, it counts for a message already queued.
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await book_and_pay(consumer, clinic, providers, days_ahead=2)
+    await providers.run_jobs()
+    assert [m for m in providers.twilio.messages if m.to == CONSUMER_PHONE] == []
