@@ -21,7 +21,7 @@ from praxis.core.accounts.fields import Line, parse
 from praxis.core.accounts.fields import Text as Words
 from praxis.core.accounts.models import Role, User
 from praxis.core.consents import services as consents
-from praxis.core.consents.kinds import MARKETING, ConsentKind, Method
+from praxis.core.consents.kinds import LEGAL_BASIS, MARKETING, ConsentKind, Method
 from praxis.core.crypto import Keyring
 from praxis.core.db import Base, Identified, utcnow
 from praxis.core.errors import InvalidInput
@@ -252,6 +252,11 @@ async def _still_wanted(db: AsyncSession, kind: ConsentKind, person: User) -> bo
     return True
 
 
+def _why(kind: ConsentKind) -> tuple[str, str]:
+    """What the ledger says a marketing message was for: not the processor's usual purpose."""
+    return (kind.ledger_purpose, LEGAL_BASIS[kind.purpose])
+
+
 def _record_sent(
     db: AsyncSession, job: Job, channel: str, plugin: str, ref: str, person: uuid.UUID, status: str
 ) -> None:
@@ -299,6 +304,7 @@ async def send_one(job: Job) -> None:
                 idempotency_key=job.key,
                 attempt=job.attempt,
                 first_attempt_at=job.created_at,
+                purpose=_why(kind),
             )
         except PermanentFailure as exc:
             if exc.code != PermanentFailure.OPTED_OUT:
@@ -334,6 +340,7 @@ async def send_one(job: Job) -> None:
                     ("List-Unsubscribe", f"<{link}>"),
                     ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ),
+                purpose=_why(kind),
             )
         ).message_id
     built = await job.providers.built("sms" if campaign.channel == "sms" else "email")

@@ -79,6 +79,15 @@ async def test_each_channel_reaches_only_those_opted_in_on_it(
     assert text.endswith("Reply STOP to opt out.") and text.startswith(clinic.tenant.name)
     async with rt.database.reading(clinic.tenant.id) as db:
         assert [c.audience for c in await db.scalars(select(Campaign))] == [1, 1]
+    # The ledger says what each went for: marketing on consent, to whom, nothing else.
+    sent_out = [
+        (e.subject_id, e.categories, e.purpose, e.legal_basis)
+        for e in await events(rt, clinic)
+        if e.kind == "disclosure" and e.status == "succeeded"
+    ]
+    basis = "consent (PECR reg. 22; UK GDPR Art. 6(1)(a))"
+    assert (clinic.consumer.id, "email", "marketing emails", basis) in sent_out
+    assert (other.id, "phone", "marketing text messages", basis) in sent_out
 
 
 @pytest.mark.promise("P17")
