@@ -21,6 +21,7 @@ from praxis.core.config import Settings
 from praxis.core.logs import configure_logging
 from praxis.core.runtime import Runtime, build_runtime
 from praxis.core.sandbox import mount as sandbox
+from praxis.core.web.api import consents as consents_api  # noqa: F401  (registers its operations)
 from praxis.core.web.api.openapi import openapi_endpoint
 from praxis.core.web.api.routes import api
 from praxis.core.web.api.table import PREFIX, error
@@ -28,6 +29,8 @@ from praxis.core.web.middleware import EdgeMiddleware, TenantMiddleware
 from praxis.core.web.pages import (
     account,
     admin,
+    campaigns,
+    consents,
     consultation,
     ledger,
     mailbox,
@@ -60,10 +63,12 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         signin,
         password,
         account,
+        consents,
         ledger,
         workspace,
         consultation,
         admin,
+        campaigns,
         setup,
         platform,
         system,
@@ -74,6 +79,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
     return [
         *build_routes(*(area.pages for area in areas)),
         *webhooks.routes,
+        *campaigns.routes,
         Route("/-/health", system.health, name="health"),
         Route("/-/brand.css", system.brand_css, name="brand_css"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

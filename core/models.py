@@ -5,7 +5,9 @@ from __future__ import annotations
 from praxis.core import datakeys, ledger, outbox, webhooks
 from praxis.core.accounts import models as accounts
 from praxis.core.booking import models as booking
+from praxis.core.consents import models as consents
 from praxis.core.intake import models as intake
+from praxis.core.notifications import campaigns
 from praxis.core.notifications import models as notifications
 from praxis.core.payments import models as payments
 from praxis.core.plugins import settings as provider_settings
@@ -16,6 +18,8 @@ from praxis.tenants import models as tenants
 __all__ = [
     "accounts",
     "booking",
+    "campaigns",
+    "consents",
     "datakeys",
     "intake",
     "ledger",

@@ -153,6 +153,9 @@ async def use_providers(rt: Runtime, tenant_id: uuid.UUID, kinds: dict[str, str]
         return TenantInfo.from_row(row)
 
 
+INBOUND_EMAIL_SECRET = "inbound-mail-secret-for-tests"
+
+
 def plugin_settings(servers: FakeServers, mailbox_dir: Path) -> dict[str, dict[str, Any]]:
     return {
         "payments_stripe": {
@@ -176,6 +179,7 @@ def plugin_settings(servers: FakeServers, mailbox_dir: Path) -> dict[str, dict[s
             "mailbox_dir": str(mailbox_dir),
             "relay_company": RELAY_COMPANY,
             "relay_privacy_policy_url": "https://relay.example/privacy",
+            "inbound_secret": INBOUND_EMAIL_SECRET,  # the clinic's mail server signs with it
         },
         "questionnaires": {},
     }

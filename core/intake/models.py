@@ -44,5 +44,4 @@ class IntakeResponse(TenantScoped, Identified, Base):
     consumer_id: Mapped[uuid.UUID]
     professional_id: Mapped[uuid.UUID]
     answers_sealed: Mapped[str] = mapped_column(Text)
-    shared: Mapped[bool]  # the consumer agreed to share the answers with the Professional
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core import ledger
 from praxis.core.accounts.models import Professional, User
 from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.consents import services as consents
+from praxis.core.consents.kinds import INTAKE_SHARING, Method
 from praxis.core.datakeys import DataKeys
 from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput, NotAllowed, NotFound
@@ -166,6 +168,18 @@ async def outstanding(
     return found is None
 
 
+async def answered_for(db: AsyncSession, consumer_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The Professionals this consumer completed the intake for, by id: whom a sharing
+    consent can be about."""
+    rows = await db.execute(
+        select(Professional.id, Professional.display_name)
+        .join(IntakeResponse, IntakeResponse.professional_id == Professional.id)
+        .where(IntakeResponse.consumer_id == consumer_id)
+        .order_by(Professional.display_name)
+    )
+    return {professional_id: name for professional_id, name in rows}
+
+
 def _plain(answers: Answers) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in answers.items()}
 
@@ -212,29 +226,26 @@ async def submit(
                 consumer_id=consumer.id,
                 professional_id=professional.id,
                 answers_sealed=sealed,
-                shared=shared,
                 completed_at=now,
             )
             db.add(row)
         else:
-            row.questionnaire_id, row.answers_sealed = intake.row.id, sealed
-            row.shared, row.completed_at = shared, now
-        await ledger.append(
+            row.questionnaire_id, row.answers_sealed, row.completed_at = (
+                intake.row.id,
+                sealed,
+                now,
+            )
+        # The sharing question is a consent record, withdrawable later under Account.
+        await consents.record(
             db,
-            Entry(
-                kind=EventKind.CONSENT,
-                status=Status.RECORDED,
-                recipient=professional.display_name,
-                recipient_kind=RecipientKind.PROFESSIONAL,
-                recipient_id=professional.id,
-                operation="share_intake_answers",
-                categories=[DataCategory.HEALTH.value],
-                purpose=ACCESS_PURPOSE,
-                legal_basis="explicit consent (UK GDPR Art. 9(2)(a))",
-                subject_id=consumer.id,
-                actor_id=consumer.id,
-                reason="given" if shared else "refused",
-            ),
+            INTAKE_SHARING,
+            consents.Whose(consumer.id, scope_id=professional.id),
+            given=shared,
+            method=Method.PORTAL,
+            clinic=professional.display_name,
+            actor_id=consumer.id,
+            note="given" if shared else "refused",
+            recipient_id=professional.id,
             now=now,
         )
         await db.commit()
@@ -281,7 +292,8 @@ async def answers_for(
         questionnaire = await db.get(IntakeQuestionnaire, (tenant.id, row.questionnaire_id))
         assert questionnaire is not None
         answers = None
-        if row.shared:
+        whose = consents.Whose(consumer_id, scope_id=professional.id)
+        if await consents.allows(db, INTAKE_SHARING, whose):
             answers = json.loads(await desk.data_keys.unseal(db, tenant.id, row.answers_sealed))
             await ledger.append(
                 db,

@@ -1,4 +1,4 @@
-"""What was sent to whom (ids only), and which numbers said STOP."""
+"""What was sent to whom (ids only), and the keywords texted in (STOP is a consent record)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core.db import Base, Identified, utcnow
 from praxis.core.tenancy import TenantScoped
-
-
-class SmsOptOut(TenantScoped, Base):
-    """A number that must get no text messages from this clinic, until it says START."""
-
-    __tablename__ = "sms_opt_outs"
-
-    phone: Mapped[str] = mapped_column(String(20), primary_key=True)  # E.164
-    source: Mapped[str] = mapped_column(String(32))  # "reply STOP", "provider error 21610"
-    opted_out_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SentMessage(TenantScoped, Identified, Base):

@@ -12,19 +12,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_datetime
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from praxis.core import ledger, outbox
+from praxis.core import outbox
 from praxis.core.accounts.models import Role, User
 from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus
+from praxis.core.consents import services as consents
+from praxis.core.consents.kinds import MARKETING_SMS, SERVICE_EMAIL, SERVICE_SMS, Method
 from praxis.core.db import utcnow
-from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
 from praxis.core.money import money
 from praxis.core.notifications.messages import Facts, email_text, sms_text
-from praxis.core.notifications.models import InboundSms, SentMessage, SmsOptOut
+from praxis.core.notifications.models import InboundSms, SentMessage
 from praxis.core.outbox import Happened, Job, handles, subscribe
 from praxis.core.payments.services import refunded_for
 from praxis.core.providers.common import PermanentFailure
@@ -39,6 +40,8 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 ABOUT_APPOINTMENT = (DataCategory.APPOINTMENT,)
+REPORT = Method.PROVIDER_REPORT
+SKIPPED = "skipped"  # a sent_messages status: consent was withdrawn before the job ran
 
 
 def appointment_message_jobs(
@@ -112,8 +115,10 @@ def _still_relevant(template: str, appointment: Appointment) -> bool:
     return appointment.status == AppointmentStatus.BOOKED.value
 
 
-async def is_opted_out(db: AsyncSession, phone: str) -> bool:
-    return await db.scalar(select(SmsOptOut.phone).where(SmsOptOut.phone == phone)) is not None
+async def is_opted_out(db: AsyncSession, phone: str, subject_id: uuid.UUID | None = None) -> bool:
+    """Whether appointment texts to this number (or this person) are withdrawn, now."""
+    whose = consents.Whose(subject_id, phone)
+    return not await consents.allows(db, SERVICE_SMS, whose)
 
 
 async def _already_sent(db: AsyncSession, job_id: uuid.UUID) -> bool:
@@ -122,20 +127,41 @@ async def _already_sent(db: AsyncSession, job_id: uuid.UUID) -> bool:
 
 
 async def opt_out(
-    db: AsyncSession, tenant: TenantInfo, phone: str, source: str, *, now: datetime
+    db: AsyncSession,
+    tenant: TenantInfo,
+    phone: str,
+    source: str,
+    *,
+    now: datetime,
+    method: Method = Method.SMS_KEYWORD,
 ) -> None:
-    """Record that ``phone`` wants no more texts, and log the consent change."""
-    if await is_opted_out(db, phone):
-        return
-    db.add(SmsOptOut(phone=phone, source=source, opted_out_at=now))
-    await _consent_event(db, tenant, phone, "sms_opt_out", source, now=now)
+    """Record that ``phone`` wants no more texts: appointment texts, and marketing texts if
+    it had them (STOP to the clinic's number stops everything that number gets)."""
+    subject = await _person_with(db, phone)
+    whose = consents.Whose(subject, phone)
+    for kind in (SERVICE_SMS, MARKETING_SMS):
+        if kind is MARKETING_SMS and not await consents.allows(db, kind, whose):
+            continue  # nothing to withdraw: no record of a refusal never asked
+        await consents.record(
+            db, kind, whose, given=False, method=method, clinic=tenant.name, note=source, now=now
+        )
 
 
 async def opt_in(db: AsyncSession, tenant: TenantInfo, phone: str, *, now: datetime) -> None:
-    if not await is_opted_out(db, phone):
+    """START brings appointment texts back; marketing needs its own opt-in in the portal."""
+    whose = consents.Whose(await _person_with(db, phone), phone)
+    if await consents.allows(db, SERVICE_SMS, whose):
         return
-    await db.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
-    await _consent_event(db, tenant, phone, "sms_opt_in", "reply START", now=now)
+    await consents.record(
+        db,
+        SERVICE_SMS,
+        whose,
+        given=True,
+        method=Method.SMS_KEYWORD,
+        clinic=tenant.name,
+        note="reply START",
+        now=now,
+    )
 
 
 async def _person_with(db: AsyncSession, phone: str) -> uuid.UUID | None:
@@ -151,26 +177,26 @@ async def _person_with(db: AsyncSession, phone: str) -> uuid.UUID | None:
     return found
 
 
-async def _consent_event(
-    db: AsyncSession, tenant: TenantInfo, phone: str, operation: str, source: str, *, now: datetime
+async def skipped(
+    job: Job, channel: str, template: str, recipient_id: uuid.UUID | None, **ids: Any
 ) -> None:
-    subject = await _person_with(db, phone)
-    await ledger.append(
-        db,
-        Entry(
-            kind=EventKind.CONSENT,
-            status=Status.RECORDED,
-            recipient=tenant.name,
-            recipient_kind=RecipientKind.OTHER,
-            operation=operation,
-            categories=[DataCategory.PHONE.value],
-            purpose="appointment text messages",
-            legal_basis="the person's own choice",
-            subject_id=subject,
-            reason=source,
-        ),
-        now=now,
-    )
+    """A job whose consent was withdrawn after it was queued: noted as skipped, nothing sent."""
+    async with job.writing() as db:
+        db.add(
+            SentMessage(
+                channel=channel,
+                template=template,
+                plugin="",
+                provider_ref="",
+                recipient_id=recipient_id,
+                job_id=job.id,
+                status=SKIPPED,
+                error_code="no_consent",
+                **ids,
+            )
+        )
+        await job.done(db)
+        await db.commit()
 
 
 @handles(SMS_TOPIC)
@@ -200,8 +226,11 @@ async def send_sms(job: Job) -> None:
             refund = await _refund_words(db, job, appointment)
             body = sms_text(template, _facts(job, appointment, refund))
             about = ABOUT_APPOINTMENT
-        if await is_opted_out(db, phone):
-            return  # said STOP: nothing is sent, nothing is disclosed
+        # Said STOP, or withdrew it in the portal after the job was queued: nothing leaves.
+        stopped = await is_opted_out(db, phone, subject_id)
+    if stopped:
+        await skipped(job, "sms", template, subject_id, appointment_id=appointment_id)
+        return
     try:
         receipt = await job.providers.sms.send(
             subject_id=subject_id,
@@ -216,7 +245,9 @@ async def send_sms(job: Job) -> None:
         if exc.code != PermanentFailure.OPTED_OUT:
             raise
         async with job.writing() as db:
-            await opt_out(db, job.tenant, phone, "provider: unsubscribed", now=utcnow())
+            await opt_out(
+                db, job.tenant, phone, "provider: unsubscribed", now=utcnow(), method=REPORT
+            )
             await job.done(db)
             await db.commit()
         return
@@ -250,6 +281,10 @@ async def send_email(job: Job) -> None:
         refund = await _refund_words(db, job, appointment)
         subject, text = email_text(template, _facts(job, appointment, refund))
         address, consumer_id = appointment.consumer.email, appointment.consumer_id
+        wanted = await consents.allows(db, SERVICE_EMAIL, consents.Whose(consumer_id, address))
+    if not wanted:  # withdrawn after the job was queued: it counts before the send
+        await skipped(job, "email", template, consumer_id, appointment_id=appointment.id)
+        return
     receipt = await job.providers.email.send(
         subject_id=consumer_id,
         to=address,
@@ -299,7 +334,7 @@ async def apply_status(
     if event.opted_out and message.recipient_id is not None:
         phone = await db.scalar(select(User.phone).where(User.id == message.recipient_id))
         if phone:
-            await opt_out(db, tenant, phone, "provider: unsubscribed", now=utcnow())
+            await opt_out(db, tenant, phone, "provider: unsubscribed", now=utcnow(), method=REPORT)
 
 
 def keyword(body: str) -> str:

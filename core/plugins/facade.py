@@ -96,16 +96,21 @@ class Facade:
         subject_id: uuid.UUID | None,
         correlation_id: str,
         attempt: int | None = None,
+        purpose: tuple[str, str] | None = None,
     ) -> ResultT:
         """Call the provider's ``operation`` with ``request``, recorded around.
 
         ``attempt`` (1 on a job's first try; None when unknown) decides whether an earlier
-        attempt's lost answer may be settled by this one's result.
+        attempt's lost answer may be settled by this one's result. ``purpose`` (purpose, legal
+        basis) replaces the manifest's where the platform sends for another purpose of its
+        own (marketing, on consent); the categories are checked against the manifest alike.
         """
         categories: Sequence[DataCategory] = getattr(request, "categories", ())
         built = await self.built(kind)
         manifest = built.manifest
         use = _declared(manifest, operation, categories)
+        if purpose is not None and categories:
+            use = purpose
         recorded = bool(categories) and manifest.processor is not None
         attempt_seq = None
         if recorded:
@@ -387,6 +392,7 @@ class SmsCalls:
         idempotency_key: str,
         attempt: int,
         first_attempt_at: datetime | None = None,
+        purpose: tuple[str, str] | None = None,
     ) -> sms.SmsReceipt:
         facade = self._facade
         built = await facade.built("sms")
@@ -407,6 +413,7 @@ class SmsCalls:
             subject_id=subject_id,
             correlation_id=idempotency_key,
             attempt=attempt,
+            purpose=purpose,
         )
 
 
@@ -425,6 +432,8 @@ class EmailCalls:
         idempotency_key: str,
         attempt: int = 1,
         reply_to: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+        purpose: tuple[str, str] | None = None,
     ) -> email.EmailReceipt:
         tenant = self._facade.tenant
         message = email.EmailMessage(
@@ -437,6 +446,7 @@ class EmailCalls:
             reply_to=reply_to,
             tenant_slug=tenant.slug,
             attempt=attempt,
+            headers=headers,
         )
         return await self._facade.call(
             "email",
@@ -445,6 +455,7 @@ class EmailCalls:
             subject_id=subject_id,
             correlation_id=idempotency_key,
             attempt=attempt,
+            purpose=purpose,
         )
 
 

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationInf
 
 # The plugin API's version: a manifest says which it needs (``requires``), checked at load.
 # Minor versions only add; a major version breaks. See docs/plugin-api-changelog.md.
-PLUGIN_API = "1.0"
+PLUGIN_API = "1.1"
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 RequestT = TypeVar("RequestT")
@@ -172,6 +172,7 @@ class Kind:
     protocol: type
     operations: tuple[Operation[Any, Any], ...]
     events: tuple[type, ...] = ()  # what its parse_webhook may return (none: no webhooks)
+    webhooks_optional: bool = False  # a plugin of this kind may take none (email, since 1.1)
 
     def operation(self, name: str) -> Operation[Any, Any]:
         return next(op for op in self.operations if op.name == name)

@@ -2,7 +2,9 @@
 
 Lifecycle: each email is an outbox job; ``send_email`` may run more than once for one email
 with the same ``idempotency_key`` (derive the Message-ID from it, so a receiving server can
-tell a repeat). Email takes no webhooks.
+tell a repeat). Since plugin API 1.1 an email plugin may also receive the clinic's inbound
+mail through its webhook (``EmailInboundProvider``): the platform reads the sender and the
+subject only, so an email headed "Unsubscribe" opts its sender out of marketing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from praxis.core.providers.common import DataCategory, Kind, Operation, ProviderId
+from praxis.core.providers.common import (
+    DataCategory,
+    Kind,
+    Operation,
+    ProviderId,
+    WebhookReply,
+    WebhookRequest,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,8 @@ class EmailMessage:
     reply_to: str | None = None
     tenant_slug: str = ""  # which clinic sent it (a header, for the development mailbox)
     attempt: int = 1  # 1 on the first try
+    # Extra headers to set as given (plugin API 1.1), e.g. List-Unsubscribe on marketing.
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def categories(self) -> tuple[DataCategory, ...]:
@@ -36,9 +47,28 @@ class EmailReceipt:
     recovered: bool | None = None  # as SmsReceipt's; SMTP cannot tell (None)
 
 
+@dataclass(frozen=True)
+class EmailInbound:
+    """An email someone sent to the clinic (since 1.1): who from and its subject, no body."""
+
+    event_id: ProviderId  # the Message-ID, or a digest of the message: the same on a resend
+    from_address: str
+    subject: str
+
+
 @runtime_checkable
 class EmailProvider(Protocol):
     async def send_email(self, message: EmailMessage) -> EmailReceipt: ...
+
+
+@runtime_checkable
+class EmailInboundProvider(Protocol):
+    """Optional (since 1.1): an email plugin that receives the clinic's inbound mail."""
+
+    def parse_webhook(self, request: WebhookRequest) -> EmailInbound | None: ...
+
+    @property
+    def webhook_reply(self) -> WebhookReply: ...
 
 
 SEND_EMAIL: Operation[EmailMessage, EmailReceipt] = Operation(
@@ -48,4 +78,6 @@ SEND_EMAIL: Operation[EmailMessage, EmailReceipt] = Operation(
     sends=(DataCategory.EMAIL, DataCategory.APPOINTMENT),
     description="an email to a consumer or staff: confirmations, reminders, password links",
 )
-KIND = Kind("email", "email", EmailProvider, (SEND_EMAIL,))
+KIND = Kind(
+    "email", "email", EmailProvider, (SEND_EMAIL,), events=(EmailInbound,), webhooks_optional=True
+)

@@ -43,7 +43,9 @@ async def behaviour(
     whether links may be http (a local fake); a live check passes False.
     """
     kind = plugin.manifest.kind
-    found = _check_webhooks(provider, plugin) if KINDS[kind].events else []
+    described = KINDS[kind]
+    takes = hasattr(provider, "parse_webhook") or not described.webhooks_optional
+    found = _check_webhooks(provider, plugin) if described.events and takes else []
     if kind == "video":
         found += await _video(provider, allow_http)
     elif kind == "sms":

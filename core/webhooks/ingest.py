@@ -82,8 +82,8 @@ async def ingest(
     except ProviderNotReady:
         raise NotFound("Not found.") from None  # without settings nothing can be verified
     kind = KINDS[built.manifest.kind]
-    if not kind.events:
-        raise NotFound("Not found.")  # a kind that takes no webhooks (questionnaires, email)
+    if not kind.events or not hasattr(built.provider, "parse_webhook"):
+        raise NotFound("Not found.")  # takes no webhooks (questionnaires, most email plugins)
     event = _parse(built.provider, plugin, request, development=registry.settings.is_development)
     reply: WebhookReply = getattr(built.provider, "webhook_reply", WebhookReply())
     if event is None:

@@ -23,7 +23,7 @@ def praxis_manifest() -> PluginManifest:
         kind="email",
         title="Email (SMTP)",
         version="0.1.0",
-        requires=">=1.0,<2",
+        requires=">=1.1,<2",  # EmailMessage.headers and inbound mail
         description="Confirmations, reminders and password resets by email.",
         processor=Processor(
             legal_name="The clinic's email provider (SMTP relay)",

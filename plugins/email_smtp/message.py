@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
@@ -14,6 +15,8 @@ from praxis.core.providers.common import PermanentFailure
 from praxis.core.providers.email import EmailMessage
 
 TENANT_HEADER = "X-Praxis-Tenant"
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,76}$")  # RFC 5322 field names, no tricks
+RESERVED = frozenset({"from", "to", "cc", "bcc", "subject", "date", "message-id", "reply-to"})
 
 
 def message_id(idempotency_key: str, *, tenant_slug: str, domain: str) -> str:
@@ -40,6 +43,9 @@ def build_message(
     mime["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office replies stay quiet
     if message.tenant_slug:
         mime[TENANT_HEADER] = _one_line(message.tenant_slug)
+    for name, value in message.headers:  # plugin API 1.1: List-Unsubscribe and the like
+        if name.lower() not in RESERVED and HEADER_NAME.match(name):
+            mime[name] = _one_line(value)
     mime.set_content(message.text, charset="utf-8")
     return mime
 

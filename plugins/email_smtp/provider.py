@@ -15,8 +15,10 @@ from praxis.core.providers.common import (
     ProviderContext,
     ProviderError,
     TemporaryFailure,
+    WebhookRequest,
 )
-from praxis.core.providers.email import EmailMessage, EmailReceipt
+from praxis.core.providers.email import EmailInbound, EmailMessage, EmailReceipt
+from praxis.plugins.email_smtp.inbound import read_inbound
 from praxis.plugins.email_smtp.message import build_message
 from praxis.plugins.email_smtp.settings import SmtpSettings
 
@@ -35,6 +37,10 @@ class SmtpEmail:
         else:
             await self._send(mime)
         return EmailReceipt(message_id=str(mime["Message-ID"]))
+
+    def parse_webhook(self, request: WebhookRequest) -> EmailInbound | None:
+        """Inbound mail (plugin API 1.1), forwarded and signed by the clinic's mail server."""
+        return read_inbound(self.settings.inbound_secret.get_secret_value(), request)
 
     async def _send(self, mime: MimeMessage) -> None:
         settings = self.settings

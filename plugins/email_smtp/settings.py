@@ -44,6 +44,10 @@ class SmtpSettings(BaseModel):
         description="The address of that company's privacy policy"
     )
     timeout_seconds: float = Field(15, gt=0, le=120, description="Per SMTP command")
+    inbound_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Signs the clinic's inbound mail your mail server forwards (optional)",
+    )
     mailbox_dir: str | None = Field(
         None,
         min_length=1,

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from packaging.version import Version
 
 from praxis.core.cli import main
+from praxis.core.providers.common import PLUGIN_API
 from praxis.core.providers.kinds import KINDS
 from tests.docs.nested import run_its_tests
 
@@ -147,7 +148,7 @@ def test_the_scaffold_declares_what_its_kinds_operations_send(tmp_path: Path) ->
         assert declared == bool(operation.sends), operation.name
         for category in operation.sends:
             assert f"DataCategory.{category.name}" in hooks
-    assert 'requires=">=1.0,<2"' in hooks
+    assert f'requires=">={PLUGIN_API},<2"' in hooks  # the platform it runs on
 
 
 @pytest.mark.parametrize(

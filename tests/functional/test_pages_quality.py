@@ -14,13 +14,22 @@ from praxis.core.app import create_app
 from praxis.core.config import Settings
 from praxis.core.db import utcnow
 from praxis.core.privacy.template import DEFAULT_NOTICE
+from praxis.core.notifications.campaigns import unsubscribe_token
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, pay
 from tests.functional.test_mfa import enrol
 from tests.markup import problems_in
 from tests.provider_fixtures import Providers
-from tests.support import Clinic, csrf_in, login, make_operator, person_fields, post_form
+from tests.support import (
+    Clinic,
+    csrf_in,
+    login,
+    make_consumer,
+    make_operator,
+    person_fields,
+    post_form,
+)
 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login", "/privacy", "/privacy/cookies"]
 CONSUMER = ["/appointments", "/account", "/account/security"]
@@ -281,7 +290,12 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account",
             "/account/security",
             "/account/disclosures",
+            "/account/privacy",
         )
+
+    async with pages.signed_in(clinic.host) as anyone:  # a marketing email's unsubscribe link
+        token = unsubscribe_token(rt.keyring, clinic.tenant.id, clinic.consumer.id)
+        await pages.get(anyone, "anonymous", f"/unsubscribe/{token}")
 
     async with pages.signed_in(clinic.host) as professional:
         await login(professional, clinic.professional.username)
@@ -319,6 +333,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger.csv",
             "/admin/ledger.json",
             "/admin/ledger/new",
+            "/admin/campaigns",
+            "/admin/proxies",
             "/-/plugins",
             "/-/mailbox",
         )
@@ -333,6 +349,19 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         notice["effective_on"] = utcnow().astimezone(clinic.tenant.zone).date().isoformat()
         await pages.post(admin, "clinic admin", "/admin/privacy/notice", notice, "/admin/privacy")
         await pages.get(admin, "clinic admin", "/privacy", "/privacy/versions/1")
+        await pages.post(admin, "clinic admin", "/admin/campaigns", {}, "/admin/campaigns")
+        await pages.post(admin, "clinic admin", "/admin/proxies", {}, "/admin/proxies")
+        ward = await make_consumer(rt, clinic.tenant, "ward")
+        authority = {"proxy": clinic.consumer.username, "person": ward.username}
+        authority |= {"relationship": "parent", "checked_how": "birth certificate seen"}
+        assert (await post_form(admin, "/admin/proxies", authority)).status_code == 303
+        await pages.post(
+            admin,
+            "clinic admin",
+            "/admin/campaigns/preview",
+            {"channel": "email", "subject": "Hours", "message": "We open on Saturdays."},
+            "/admin/campaigns",
+        )
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}
@@ -363,6 +392,10 @@ async def test_every_page_the_app_serves_is_well_formed_html(
     async with pages.signed_in("localhost") as operator:
         await login(operator, "ops", prefix="/platform")
         await pages.get(operator, "operator, half signed in", "/platform/login/code")
+
+    async with pages.signed_in(clinic.host) as parent:
+        await login(parent, clinic.consumer.username)
+        await pages.get(parent, "consumer acting for another", f"/account/privacy/for/{ward.id}")
 
     assert pages.problems == {}
     unvisited = sorted({route.path for route in pages.routes} - pages.visited)

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from praxis.core.consents.models import ConsentRecord
 from praxis.core.ledger import LedgerEvent
-from praxis.core.notifications.models import SmsOptOut
 from praxis.core.notifications.services import SMS_TOPIC
 from praxis.core.runtime import Runtime
 from praxis.core.worker import scan_appointments
@@ -40,8 +40,15 @@ async def text_the_clinic(
 
 
 async def opted_out(rt: Runtime, clinic: Clinic) -> dict[str, str]:
+    """Numbers whose latest appointment-texts consent record is a withdrawal, with its note."""
     async with rt.database.reading(clinic.tenant.id) as db:
-        return {row.phone: row.source for row in await db.scalars(select(SmsOptOut))}
+        rows = await db.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.purpose == "service", ConsentRecord.channel == "sms")
+            .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+        )
+        latest = {row.address: row for row in rows if row.address}
+    return {phone: row.note for phone, row in latest.items() if not row.given}
 
 
 def consent_changes(found: list[LedgerEvent]) -> list[tuple[str, Any, str]]:

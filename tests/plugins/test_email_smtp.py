@@ -7,6 +7,7 @@ import mailbox
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
@@ -20,9 +21,16 @@ from pydantic import SecretStr, ValidationError
 
 import praxis.plugins.email_smtp as email_smtp
 from praxis.core.hookspecs import DataCategory
-from praxis.core.providers.common import PermanentFailure, ProviderContext, TemporaryFailure
-from praxis.core.providers.email import EmailMessage, EmailProvider, EmailReceipt
+from praxis.core.providers.common import (
+    PermanentFailure,
+    ProviderContext,
+    TemporaryFailure,
+    WebhookRejected,
+    WebhookRequest,
+)
+from praxis.core.providers.email import EmailInbound, EmailMessage, EmailProvider, EmailReceipt
 from praxis.plugins.email_smtp import SmtpEmail, SmtpSettings
+from praxis.plugins.email_smtp.inbound import signature as inbound_signature
 
 RELAY = {
     "relay_company": "Ete Relay Ltd",
@@ -226,6 +234,32 @@ async def test_a_newline_in_the_subject_or_name_adds_no_header(
     assert delivered.rcpt_tos == ["dana@example.org"]
 
 
+async def test_extra_headers_arrive_on_one_line_and_never_replace_the_envelope(
+    http: httpx.AsyncClient, inbox: Inbox, smtp_port: int
+) -> None:
+    """Plugin API 1.1: List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) pass through."""
+    link = "<https://ete.praxis.example/unsubscribe/abc>"
+    await provider(http, port=smtp_port).send_email(
+        message(
+            headers=(
+                ("List-Unsubscribe", link),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                ("To", "x@evil.example"),
+                ("Bcc", "x@evil.example"),
+                ("X-Bad: 1\r\nX-Evil", "1"),
+                ("X-Note", "one\r\nBcc: x@evil.example"),
+            )
+        )
+    )
+    [delivered] = inbox.delivered
+    assert delivered.message["List-Unsubscribe"] == link
+    assert delivered.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert delivered.message.get_all("To") == ["dana@example.org"]
+    assert delivered.message["Bcc"] is None and delivered.message["X-Evil"] is None
+    assert delivered.message["X-Note"] == "one Bcc: x@evil.example"
+    assert delivered.rcpt_tos == ["dana@example.org"]
+
+
 async def test_it_logs_in_when_a_username_is_set(
     http: httpx.AsyncClient, inbox: Inbox, smtp_port: int
 ) -> None:
@@ -360,3 +394,39 @@ async def test_an_unwritable_mailbox_is_worth_retrying(
     email = provider(http, mailbox_dir=str(blocker / "mailbox"))
     with pytest.raises(TemporaryFailure, match="development mailbox"):
         await email.send_email(message())
+
+
+# --- inbound mail (plugin API 1.1) -------------------------------------------------------------
+
+
+def inbound(body: bytes, secret: str = "s3cret", topic: str = "inbound") -> WebhookRequest:
+    return WebhookRequest(
+        url="https://ete.praxis.example/-/plugins/email_smtp/webhook/inbound",
+        headers={"X-Praxis-Signature": inbound_signature(secret, body)},
+        body=body,
+        topic=topic,
+        received_at=datetime.now(UTC),
+    )
+
+
+def test_inbound_mail_is_read_for_its_sender_and_subject_only(http: httpx.AsyncClient) -> None:
+    smtp = provider(http, inbound_secret="s3cret")
+    raw = (
+        b"From: Dana <Dana@Example.org>\r\nSubject: Re:  Unsubscribe\r\n"
+        b"Message-ID: <m1@mail.example>\r\n\r\nMy health is private.\r\n"
+    )
+    event = smtp.parse_webhook(inbound(raw))
+    assert event == EmailInbound("<m1@mail.example>", "dana@example.org", "Re: Unsubscribe")
+    assert "health" not in repr(event)  # the body is never read into the event
+    assert smtp.parse_webhook(inbound(raw, topic="status")) is None
+    assert smtp.parse_webhook(inbound(b"Subject: x\r\n\r\nno sender")) is None
+
+
+def test_inbound_mail_needs_the_secret_and_a_matching_signature(http: httpx.AsyncClient) -> None:
+    raw = b"From: dana@example.org\r\nSubject: Unsubscribe\r\n\r\n"
+    with pytest.raises(WebhookRejected):
+        provider(http).parse_webhook(inbound(raw))  # no secret set: nothing is accepted
+    with pytest.raises(WebhookRejected):
+        provider(http, inbound_secret="s3cret").parse_webhook(inbound(raw, secret="guess"))
+    with pytest.raises(WebhookRejected):
+        provider(http, inbound_secret="s3cret").parse_webhook(inbound(b""))

@@ -134,6 +134,7 @@ RANK = {
     "webhooks": 5,
     "accounts": 6,
     "booking": 7,
+    "consents": 7,  # asked by intake, notifications and campaigns before they act
     "payments": 8,
     "video": 8,
     "intake": 8,
