@@ -7,6 +7,7 @@ from __future__ import annotations
 from praxis.core.accounts import password_reset
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
+from praxis.core.privacy import correction
 from praxis.core.video import services as video
 
-DOMAINS = (notifications, payments, password_reset, video)
+DOMAINS = (correction, notifications, payments, password_reset, video)

@@ -21,9 +21,9 @@ from tests.provider_fixtures import Providers
 from tests.support import Clinic, csrf_in, login, make_operator, person_fields, post_form
 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
-CONSUMER = ["/appointments", "/account", "/account/security"]
+CONSUMER = ["/appointments", "/account", "/account/security", "/account/details"]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
-ADMIN = ["/admin", "/admin/professionals", "/admin/appointments"]
+ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/corrections"]
 
 
 class Structure(HTMLParser):
@@ -277,6 +277,10 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account",
             "/account/security",
             "/account/disclosures",
+            "/account/details",
+        )
+        await pages.post(
+            consumer, "consumer", "/account/details", {"postcode": "x"}, "/account/details"
         )
 
     async with pages.signed_in(clinic.host) as professional:
@@ -315,6 +319,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger.csv",
             "/admin/ledger.json",
             "/admin/ledger/new",
+            "/admin/corrections",
             "/-/plugins",
             "/-/mailbox",
         )
