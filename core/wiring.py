@@ -5,9 +5,17 @@ has them all: the runtime imports this, and a test checks each event's subscribe
 from __future__ import annotations
 
 from praxis.core.accounts import password_reset
+from praxis.core.notifications import history
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
-from praxis.core.privacy import correction
+from praxis.core.privacy import correction, export
 from praxis.core.video import services as video
 
-DOMAINS = (correction, notifications, payments, password_reset, video)
+DOMAINS = (correction, export, notifications, payments, password_reset, video)
+
+# The domains below privacy add their records to "Download my data" here (P31).
+export.register(
+    "messages",
+    "Messages sent to you",
+    lambda src: history.sent_messages(src.db, src.user.id),
+)

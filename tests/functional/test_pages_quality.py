@@ -15,13 +15,20 @@ from praxis.core.config import Settings
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, pay
+from tests.functional.test_export import download_link
 from tests.functional.test_mfa import enrol
 from tests.markup import problems_in
 from tests.provider_fixtures import Providers
 from tests.support import Clinic, csrf_in, login, make_operator, person_fields, post_form
 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
-CONSUMER = ["/appointments", "/account", "/account/security", "/account/details"]
+CONSUMER = [
+    "/appointments",
+    "/account",
+    "/account/security",
+    "/account/details",
+    "/account/export",
+]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
 ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/corrections"]
 
@@ -282,6 +289,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.post(
             consumer, "consumer", "/account/details", {"postcode": "x"}, "/account/details"
         )
+        await pages.post(consumer, "consumer", "/account/export", {}, "/account/export")
+        await pages.get(consumer, "consumer", "/account/export", await download_link(consumer))
 
     async with pages.signed_in(clinic.host) as professional:
         await login(professional, clinic.professional.username)

@@ -1,13 +1,15 @@
-"""A consumer's rights in the portal: correcting their details (P32) and, for staff, who had
-the old data (Art. 19)."""
+"""A consumer's rights in the portal: correcting their details (P32; for staff, who had the
+old data, Art. 19) and downloading everything held about them (P31, P34 portability)."""
 
 from __future__ import annotations
 
-from starlette.responses import Response
+import uuid
+
+from starlette.responses import Response, StreamingResponse
 
 from praxis.core import ledger
 from praxis.core.errors import InvalidInput
-from praxis.core.privacy import correction
+from praxis.core.privacy import correction, export
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, form_error, redirect, render
 
@@ -55,3 +57,47 @@ async def corrections(ctx: Ctx) -> Response:
         words=ledger.CATEGORY_WORDS,
         title="Corrections to tell recipients about",
     )
+
+
+@pages.page("/account/export", access=Access.CONSUMER)
+async def export_page(ctx: Ctx) -> Response:
+    found = await export.mine(ctx.db, ctx.me.id, now=ctx.now)
+    return render(
+        ctx,
+        "account/export.html",
+        exports=found,
+        valid_days=export.VALID_FOR.days,
+        title="Download my data",
+    )
+
+
+@pages.page("/account/export", methods=["POST"], access=Access.CONSUMER)
+async def export_ask(ctx: Ctx) -> Response:
+    asked = await export.request(ctx.db, ctx.tenant, ctx.me, now=ctx.now)
+    small = await export.size_of_history(ctx.db, ctx.me.id) <= export.BUILT_AT_ONCE
+    await ctx.db.commit()
+    if small:  # the worker's own code path, run now: the job then finds it built
+        await export.build(ctx.rt.database, ctx.rt.data_keys, ctx.tenant, asked.id)
+        return redirect(ctx, "/account/export", notice="Your download is ready.")
+    return redirect(
+        ctx,
+        "/account/export",
+        notice="We are preparing your download. Come back to this page in a few minutes.",
+    )
+
+
+@pages.page("/account/export/{export_id:uuid}/download", access=Access.CONSUMER)
+async def export_download(ctx: Ctx) -> Response:
+    export_id: uuid.UUID = ctx.request.path_params["export_id"]
+    tenant, rt = ctx.tenant, ctx.rt
+    async with rt.database.writing(tenant.id) as db:
+        found = await export.ready_for(db, ctx.me.id, export_id, now=ctx.now)
+        await export.record_download(db, found, actor_id=ctx.me.id, now=ctx.now)
+        await db.commit()
+    name = f"my-data-{tenant.slug}-{ctx.now:%Y-%m-%d}.zip"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+    }
+    body = export.chunks(rt.database, rt.data_keys, tenant.id, export_id)
+    return StreamingResponse(body, media_type="application/zip", headers=headers)
