@@ -21,6 +21,7 @@ from praxis.core.config import Settings
 from praxis.core.logs import configure_logging
 from praxis.core.runtime import Runtime, build_runtime
 from praxis.core.sandbox import mount as sandbox
+from praxis.core.web.api import rights as _rights_api  # noqa: F401 (registers its operations)
 from praxis.core.web.api.openapi import openapi_endpoint
 from praxis.core.web.api.routes import api
 from praxis.core.web.api.table import PREFIX, error

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,29 @@ class Correction(PersonDetails):
     """The details a consumer may correct, and the password when a guarded one changes."""
 
     current_password: AsTyped = Field("", max_length=200)
+
+
+class CorrectionPatch(BaseModel):
+    """A partial correction (the API's PATCH /me): fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    full_name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    address_line1: str | None = Field(None, max_length=200)
+    address_line2: str | None = Field(None, max_length=200)
+    town: str | None = Field(None, max_length=100)
+    postcode: str | None = Field(None, max_length=16)
+    current_password: str | None = Field(
+        None, max_length=200, description="Needed to change email or phone"
+    )
+
+    def over(self, user: User) -> dict[str, str]:
+        """The whole set of details: the user's, with this patch's fields on top."""
+        merged = {name: str(getattr(user, name) or "") for name in FIELD_CATEGORIES}
+        merged.update(self.model_dump(exclude_none=True))
+        return merged
 
 
 @dataclass(frozen=True)

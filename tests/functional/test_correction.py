@@ -13,10 +13,11 @@ from praxis.core.accounts.models import User
 from praxis.core.ledger import EventKind
 from praxis.core.privacy.correction import RECTIFICATION
 from praxis.core.runtime import Runtime
+from tests.conftest import client_for
 from tests.functional.flows import book_and_pay, signed_in
 from tests.functional.test_ledger_pages import rows_of
 from tests.provider_fixtures import Providers
-from tests.support import PASSWORD, Clinic, person_fields, post_form
+from tests.support import PASSWORD, Clinic, api_login, person_fields, post_form
 
 NEW_PHONE = "07400 123456"
 
@@ -147,3 +148,33 @@ async def test_another_clinics_staff_and_consumers_cannot_reach_the_pages(
     assert (await consumer.get("/admin/corrections")).status_code == 403
     pro = await signed_in(app, clinic, clinic.professional.username)
     assert (await pro.get("/account/details")).status_code == 403
+
+
+@pytest.mark.promise("P32")
+async def test_the_api_corrects_a_field_and_guards_the_phone(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    client = client_for(app, clinic.host)
+    headers = await api_login(client, clinic.consumer.username)
+    fixed = await client.patch("/api/v1/me", json={"town": "Leeds"}, headers=headers)
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["address"]["town"] == "Leeds"
+    assert fixed.json()["full_name"] == "Alpha.Consumer Example"  # left out: unchanged
+
+    bad = await client.patch("/api/v1/me", json={"postcode": "nowhere"}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"] == {"postcode": "Enter a UK postcode, like SW1A 1AA."}
+    guarded = await client.patch("/api/v1/me", json={"phone": NEW_PHONE}, headers=headers)
+    assert guarded.status_code == 422
+    assert set(guarded.json()["error"]["fields"]) == {"current_password"}
+    done = await client.patch(
+        "/api/v1/me", json={"phone": NEW_PHONE, "current_password": PASSWORD}, headers=headers
+    )
+    assert done.status_code == 200 and done.json()["phone"] == "+447400123456"
+    assert (await client.patch("/api/v1/me", json={"town": "York"})).status_code == 403  # CSRF
+
+    async with rt.database.reading(clinic.tenant.id) as db:
+        found = await ledger.subject_events(
+            db, clinic.consumer.id, kinds=[EventKind.RIGHTS_REQUEST]
+        )
+    assert [e.category_list for e in found] == [["phone"], ["address"]]

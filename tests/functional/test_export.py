@@ -24,7 +24,7 @@ from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book_and_pay, signed_in, travel_to
 from tests.provider_fixtures import Providers
-from tests.support import Clinic, csrf_in, make_consumer, post_form
+from tests.support import Clinic, api_login, csrf_in, make_consumer, post_form
 
 _LINK = re.compile(r'href="(/account/export/[0-9a-f-]{36}/download)"')
 
@@ -162,3 +162,27 @@ async def test_a_large_history_is_built_by_the_worker(
     zipped = archive(await client.get(await download_link(client)))
     data = json.loads(zipped.read("data.json"))
     assert data["sections"]["account"][0]["username"] == clinic.consumer.username
+
+
+@pytest.mark.promise("P31")
+@pytest.mark.promise("P34")
+async def test_the_api_asks_for_an_export_and_downloads_it_when_ready(
+    app: Any, rt: Runtime, clinic: Clinic, other_clinic: Clinic, providers: Providers
+) -> None:
+    client = client_for(app, clinic.host)
+    headers = await api_login(client, clinic.consumer.username)
+    asked = await client.post("/api/v1/me/export", headers=headers)
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["status"] == "queued" and asked.json()["download_url"] is None
+    assert (await client.post("/api/v1/me/export")).status_code == 403  # no CSRF header
+    assert await providers.run_jobs() == 1
+    listed = (await client.get("/api/v1/me/export")).json()["data"]
+    assert [e["status"] for e in listed] == ["ready"]
+    url = listed[0]["download_url"]
+    zipped = archive(await client.get(url))
+    assert json.loads(zipped.read("data.json"))["format"] == export.FORMAT
+
+    other = client_for(app, other_clinic.host)
+    await api_login(other, other_clinic.consumer.username)
+    assert (await other.get(url)).status_code == 404  # another clinic's: not found
+    assert (await other.get("/api/v1/me/export")).json()["data"] == []
