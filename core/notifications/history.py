@@ -24,7 +24,10 @@ async def sent_messages(db: AsyncSession, subject_id: uuid.UUID) -> AsyncIterato
         if after is not None:
             query = query.where(SentMessage.id > after)
         rows = list((await db.scalars(query.order_by(SentMessage.id).limit(PAGE))).all())
-        for row in rows:
+        count, after = len(rows), rows[-1].id if rows else None
+        rows.reverse()
+        while rows:  # let go one by one: two pages are never held at once
+            row = rows.pop()
             yield {
                 "id": row.id,
                 "channel": row.channel,
@@ -34,6 +37,5 @@ async def sent_messages(db: AsyncSession, subject_id: uuid.UUID) -> AsyncIterato
                 "status": row.status,
                 "sent_at": row.created_at,
             }
-        if len(rows) < PAGE:
+        if count < PAGE:
             return
-        after = rows[-1].id
