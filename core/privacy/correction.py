@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger, outbox
+from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import AsTyped, parse
 from praxis.core.accounts.forms import PersonDetails
 from praxis.core.accounts.models import Role, User
@@ -27,6 +28,7 @@ from praxis.core.errors import InvalidInput
 from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
 from praxis.core.outbox import Job, handles
 from praxis.core.providers.manifest import DataCategory
+from praxis.core.tenancy import session_tenant
 from praxis.tenants.directory import TenantInfo
 
 RECTIFICATION = "rectification"  # the ledger operation of every correction
@@ -45,6 +47,9 @@ FIELD_CATEGORIES = {
     "postcode": DataCategory.ADDRESS,
 }
 GUARDED = ("email", "phone")  # the fields that need the password again
+PORTAL = "corrected in the portal"
+# How a request staff carry out reached the clinic (UK GDPR: a request needs no set form).
+RECEIVED_BY = {"email": "by email", "post": "by post", "in_person": "in person"}
 PASSWORD_NEEDED = "Enter your current password to change your email address or phone number."  # noqa: S105 (a message, not a password)
 
 
@@ -52,6 +57,54 @@ class Correction(PersonDetails):
     """The details a consumer may correct, and the password when a guarded one changes."""
 
     current_password: AsTyped = Field("", max_length=200)
+
+
+class WrittenRequest(BaseModel):
+    """What staff add when they carry out a correction the person asked for in writing."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
+
+    consumer: str = Field(min_length=1, max_length=32)  # their username
+    received_by: Literal["email", "post", "in_person"]
+
+
+async def consumer_details(db: AsyncSession, username: str) -> dict[str, str] | None:
+    """A consumer's current details by username, as the correction form shows them."""
+    found = await consumers.consumer_id(db, username)
+    user = await db.get(User, (session_tenant(db.sync_session), found)) if found else None
+    if user is None:
+        return None
+    return {name: str(getattr(user, name) or "") for name in FIELD_CATEGORIES}
+
+
+async def correct_on_request(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    staff: User,
+    data: Mapping[str, Any],
+    *,
+    passwords: Passwords,
+    keyring: Any,
+    region: str = "GB",
+) -> tuple[User, Corrected]:
+    """Staff carry out a written request for correction (P32): recorded as theirs."""
+    request = parse(WrittenRequest, data, region=region)
+    found = await consumers.consumer_id(db, request.consumer)
+    user = await db.get(User, (tenant.id, found)) if found else None
+    if user is None:
+        raise InvalidInput({"consumer": "There is no consumer with that username here."})
+    done = await correct(
+        db,
+        tenant,
+        user,
+        data,
+        passwords=passwords,
+        keyring=keyring,
+        region=region,
+        actor=staff,
+        received_by=request.received_by,
+    )
+    return user, done
 
 
 class CorrectionPatch(BaseModel):
@@ -98,16 +151,29 @@ async def correct(
     keyring: Any,
     region: str = "GB",
     actor: User | None = None,
+    received_by: str | None = None,
 ) -> Corrected:
-    """Apply a correction in the caller's transaction, or raise InvalidInput changing nothing."""
+    """Apply a correction in the caller's transaction, or raise InvalidInput changing nothing.
+
+    With ``received_by`` staff carry out a request the person made in writing (the staff
+    checked who asked, so no password is asked for); ``actor`` is then that staff member.
+    """
     form = parse(Correction, data, region=region)
     changed = _changes(user, form)
     if not changed:
         return Corrected([], [], None)
-    if any(name in changed for name in GUARDED) and not passwords.verify(
-        user.password_hash, form.current_password
+    guarded = any(name in changed for name in GUARDED)
+    if (
+        received_by is None
+        and guarded
+        and not passwords.verify(user.password_hash, form.current_password)
     ):
         raise InvalidInput({"current_password": PASSWORD_NEEDED})
+    how = (
+        f"corrected by staff on a request received {RECEIVED_BY[received_by]}"
+        if received_by
+        else PORTAL
+    )
     old_email = user.email
     for name in changed:
         setattr(user, name, getattr(form, name))
@@ -125,7 +191,7 @@ async def correct(
             legal_basis=BASIS,
             subject_id=user.id,
             actor_id=(actor or user).id,
-            reason="corrected in the portal: " + ", ".join(changed),  # field names, no values
+            reason=f"{how}: " + ", ".join(changed),  # field names, never values
         ),
     )
     if "email" in changed and tenant.providers.get("email"):
@@ -177,6 +243,7 @@ class CorrectionRecord:
     subject_id: uuid.UUID | None
     username: str
     categories: list[str]
+    how: str  # in the portal, or by staff on a written request
     fields: str
     recipients: list[Recipient]
 
@@ -241,7 +308,8 @@ async def corrections(
                 subject_id=event.subject_id,
                 username=names.get(event.subject_id, "") if event.subject_id else "",
                 categories=event.category_list,
-                fields=event.reason.removeprefix("corrected in the portal: "),
+                how=event.reason.rsplit(": ", 1)[0],
+                fields=event.reason.rsplit(": ", 1)[-1],
                 recipients=recipients,
             )
         )

@@ -178,3 +178,43 @@ async def test_the_api_corrects_a_field_and_guards_the_phone(
             db, clinic.consumer.id, kinds=[EventKind.RIGHTS_REQUEST]
         )
     assert [e.category_list for e in found] == [["phone"], ["address"]]
+
+
+@pytest.mark.promise("P32")
+async def test_staff_carry_out_a_written_request_and_the_ledger_says_who_and_how(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    assert 'href="/admin/corrections/new"' in (await admin.get("/admin/corrections")).text
+    unknown = await admin.get("/admin/corrections/new?consumer=nobody.here")
+    assert unknown.status_code == 422 and "no consumer with that username" in unknown.text
+    page = f"/admin/corrections/new?consumer={clinic.consumer.username}"
+    shown = await admin.get(page)
+    assert shown.status_code == 200 and 'value="1 High Street"' in shown.text
+
+    changes = {
+        **details(clinic.consumer.username, town="Bristol", phone=NEW_PHONE),
+        "consumer": clinic.consumer.username,
+    }
+    missing = await post_form(admin, "/admin/corrections/new", changes, page=page)
+    assert missing.status_code == 422 and 'id="f-received_by-error"' in missing.text
+    assert (await _user(rt, clinic)).town == "London"
+    done = await post_form(
+        admin, "/admin/corrections/new", {**changes, "received_by": "post"}, page=page
+    )
+    assert done.status_code == 303, done.text
+    user = await _user(rt, clinic)
+    assert (user.town, user.phone) == ("Bristol", "+447400123456")  # no password: staff checked
+    async with rt.database.reading(clinic.tenant.id) as db:
+        (event,) = await ledger.subject_events(
+            db, clinic.consumer.id, kinds=[EventKind.RIGHTS_REQUEST]
+        )
+    assert event.actor_id == clinic.admin.id
+    assert event.reason == "corrected by staff on a request received by post: phone, town"
+    listed = await admin.get("/admin/corrections")
+    assert "Corrected by staff on a request received by post." in listed.text
+
+
+async def test_a_consumer_cannot_use_the_staff_correction(app: Any, clinic: Clinic) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    assert (await consumer.get("/admin/corrections/new")).status_code == 403

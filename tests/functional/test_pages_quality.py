@@ -30,7 +30,13 @@ CONSUMER = [
     "/account/export",
 ]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
-ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/corrections"]
+ADMIN = [
+    "/admin",
+    "/admin/professionals",
+    "/admin/appointments",
+    "/admin/corrections",
+    "/admin/corrections/new",
+]
 
 
 class Structure(HTMLParser):
@@ -329,10 +335,16 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger.json",
             "/admin/ledger/new",
             "/admin/corrections",
+            "/admin/corrections/new",
+            f"/admin/corrections/new?consumer={clinic.consumer.username}",
+            "/admin/corrections/new?consumer=nobody.here",
             "/-/plugins",
             "/-/mailbox",
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
+        staff_page = f"/admin/corrections/new?consumer={clinic.consumer.username}"
+        staff_form = {"consumer": clinic.consumer.username, "postcode": "x"}
+        await pages.post(admin, "clinic admin", "/admin/corrections/new", staff_form, staff_page)
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}

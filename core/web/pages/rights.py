@@ -47,6 +47,52 @@ async def details_save(ctx: Ctx) -> Response:
     return redirect(ctx, "/account", notice="Your details are corrected.")
 
 
+STAFF_FORM = "admin/correction_new.html"
+RECEIVED = {"email": "By email", "post": "By post", "in_person": "In person"}
+
+
+@pages.page("/admin/corrections/new", access=Access.CLINIC_ADMIN)
+async def staff_form(ctx: Ctx) -> Response:
+    """Find the consumer by username, then their details to correct as they asked."""
+    username = ctx.request.query_params.get("consumer", "").strip()
+    person = await correction.consumer_details(ctx.db, username) if username else None
+    errors = {}
+    if username and person is None:
+        errors = {"consumer": "There is no consumer with that username here."}
+    values = {**(person or {}), "consumer": username}
+    return render(
+        ctx,
+        STAFF_FORM,
+        status=422 if errors else 200,
+        found=person is not None,
+        values=values,
+        errors=errors,
+        received=RECEIVED,
+        title="Correct a consumer's details on their request",
+    )
+
+
+@pages.page("/admin/corrections/new", methods=["POST"], access=Access.CLINIC_ADMIN)
+async def staff_save(ctx: Ctx) -> Response:
+    try:
+        _, done = await correction.correct_on_request(
+            ctx.db,
+            ctx.tenant,
+            ctx.me,
+            ctx.form,
+            passwords=ctx.rt.passwords,
+            keyring=ctx.rt.keyring,
+            region=ctx.region,
+        )
+    except InvalidInput as exc:
+        title = "Correct a consumer's details on their request"
+        return form_error(ctx, STAFF_FORM, exc, found=True, received=RECEIVED, title=title)
+    if not done.fields:
+        return redirect(ctx, "/admin/corrections", notice="Nothing changed: the details match.")
+    await ctx.db.commit()
+    return redirect(ctx, "/admin/corrections", notice=f"Corrected, as ledger entry {done.seq}.")
+
+
 @pages.page("/admin/corrections", access=Access.CLINIC_ADMIN)
 async def corrections(ctx: Ctx) -> Response:
     found = await correction.corrections(ctx.db)
