@@ -442,11 +442,27 @@ async def build(
     return True
 
 
+async def prepare(
+    database: Database, data_keys: DataKeys, tenant: TenantInfo, export_id: uuid.UUID
+) -> bool:
+    """Build the archive, or mark it failed if the clinic's data key cannot be used: the
+    person then sees that, not "being prepared" for ever. True if it was built now."""
+    try:
+        return await build(database, data_keys, tenant, export_id)
+    except DataKeyMissing:
+        async with database.writing(tenant.id) as db:
+            found = await db.get(DataExport, (tenant.id, export_id))
+            if found is not None and found.status == ExportStatus.QUEUED.value:
+                found.status = ExportStatus.FAILED.value
+            await db.commit()
+        return False
+
+
 @handles(TOPIC)
 async def build_job(job: Job) -> None:
     # Unwrapped afresh for each archive: a destroyed clinic key stops working at once.
     data_keys = DataKeys(job.keyring)
-    await build(job.services.database, data_keys, job.tenant, uuid.UUID(job.payload["export_id"]))
+    await prepare(job.services.database, data_keys, job.tenant, uuid.UUID(job.payload["export_id"]))
 
 
 async def mine(db: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> list[DataExport]:

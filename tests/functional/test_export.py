@@ -17,6 +17,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from praxis.core import ledger
+from praxis.core.datakeys import TenantDataKey
 from praxis.core.db import utcnow
 from praxis.core.ledger import EventKind
 from praxis.core.privacy import export
@@ -186,3 +187,17 @@ async def test_the_api_asks_for_an_export_and_downloads_it_when_ready(
     await api_login(other, other_clinic.consumer.username)
     assert (await other.get(url)).status_code == 404  # another clinic's: not found
     assert (await other.get("/api/v1/me/export")).json()["data"] == []
+
+
+async def test_an_archive_that_cannot_be_sealed_says_so_instead_of_preparing_forever(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "BUILT_AT_ONCE", 0)
+    async with rt.database.writing(clinic.tenant.id) as db:  # a key no secret opens any more
+        db.add(TenantDataKey(wrapped_key="sealed-with-a-secret-since-replaced"))
+        await db.commit()
+    client = await signed_in(app, clinic, clinic.consumer.username)
+    await ask(client)
+    await providers.run_jobs()
+    page = await client.get("/account/export")
+    assert "could not be prepared" in page.text and not _LINK.search(page.text)

@@ -123,8 +123,9 @@ async def export_ask(ctx: Ctx) -> Response:
     small = await export.size_of_history(ctx.db, ctx.me.id) <= export.BUILT_AT_ONCE
     await ctx.db.commit()
     if small:  # the worker's own code path, run now: the job then finds it built
-        await export.build(ctx.rt.database, ctx.rt.data_keys, ctx.tenant, asked.id)
-        return redirect(ctx, "/account/export", notice="Your download is ready.")
+        if await export.prepare(ctx.rt.database, ctx.rt.data_keys, ctx.tenant, asked.id):
+            return redirect(ctx, "/account/export", notice="Your download is ready below.")
+        return redirect(ctx, "/account/export", notice="See the state of your download below.")
     return redirect(
         ctx,
         "/account/export",
