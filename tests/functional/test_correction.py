@@ -17,7 +17,7 @@ from tests.conftest import client_for
 from tests.functional.flows import book_and_pay, signed_in
 from tests.functional.test_ledger_pages import rows_of
 from tests.provider_fixtures import Providers
-from tests.support import PASSWORD, Clinic, api_login, person_fields, post_form
+from tests.support import PASSWORD, Clinic, api_login, make_consumer, person_fields, post_form
 
 NEW_PHONE = "07400 123456"
 
@@ -218,3 +218,20 @@ async def test_staff_carry_out_a_written_request_and_the_ledger_says_who_and_how
 async def test_a_consumer_cannot_use_the_staff_correction(app: Any, clinic: Clinic) -> None:
     consumer = await signed_in(app, clinic, clinic.consumer.username)
     assert (await consumer.get("/admin/corrections/new")).status_code == 403
+
+
+async def test_staff_narrow_the_corrections_to_one_consumer(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    other = await make_consumer(rt, clinic.tenant, "alpha.other")
+    for who in (clinic.consumer.username, other.username):
+        client = await signed_in(app, clinic, who)
+        done = await post_form(client, "/account/details", details(who, town="Bath"))
+        assert done.status_code == 303
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    both = await admin.get("/admin/corrections")
+    assert clinic.consumer.username in both.text and other.username in both.text
+    one = await admin.get("/admin/corrections", params={"consumer": other.username})
+    assert other.username in one.text and f"{clinic.consumer.username}:" not in one.text
+    none = await admin.get("/admin/corrections", params={"consumer": "nobody.here"})
+    assert "No corrections for that consumer." in none.text

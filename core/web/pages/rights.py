@@ -8,6 +8,7 @@ import uuid
 from starlette.responses import Response, StreamingResponse
 
 from praxis.core import ledger
+from praxis.core.accounts import consumers
 from praxis.core.errors import InvalidInput
 from praxis.core.privacy import correction, export
 from praxis.core.web.context import Access, Ctx
@@ -95,11 +96,16 @@ async def staff_save(ctx: Ctx) -> Response:
 
 @pages.page("/admin/corrections", access=Access.CLINIC_ADMIN)
 async def corrections(ctx: Ctx) -> Response:
-    found = await correction.corrections(ctx.db)
+    username = ctx.request.query_params.get("consumer", "").strip()
+    subject = None
+    if username:  # one consumer's corrections; an unknown username matches none
+        subject = await consumers.consumer_id(ctx.db, username) or uuid.UUID(int=0)
+    found = await correction.corrections(ctx.db, subject_id=subject)
     return render(
         ctx,
         "admin/corrections.html",
         records=found,
+        consumer=username,
         words=ledger.CATEGORY_WORDS,
         title="Corrections to tell recipients about",
     )
