@@ -527,6 +527,15 @@ async def chunks(
             n += 1
 
 
+async def forget(db: AsyncSession, user_id: uuid.UUID) -> int:
+    """Delete every archive of one person, ready or not (erasure: nothing of them is kept)."""
+    ids = list((await db.scalars(select(DataExport.id).where(DataExport.user_id == user_id))).all())
+    if ids:
+        await db.execute(delete(DataExportChunk).where(DataExportChunk.export_id.in_(ids)))
+        await db.execute(delete(DataExport).where(DataExport.id.in_(ids)))
+    return len(ids)
+
+
 async def purge_expired(db: AsyncSession, *, now: datetime | None = None) -> int:
     """Delete archives past their link's life (their chunks go with them)."""
     now = now or utcnow()

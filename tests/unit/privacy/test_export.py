@@ -129,3 +129,21 @@ async def test_an_archive_is_stored_sealed_and_deleted_when_its_link_expires(
     async with rt.database.reading(clinic.tenant.id) as db:
         assert await db.scalar(select(func.count()).select_from(DataExportChunk)) == 0
         assert await db.get(DataExport, (clinic.tenant.id, asked.id)) is None
+
+
+async def test_forgetting_a_person_deletes_every_archive_of_theirs_only(
+    rt: Runtime, clinic: Clinic
+) -> None:
+    async with rt.database.writing(clinic.tenant.id) as db:
+        for person in (clinic.consumer, clinic.admin):
+            user = await db.get(User, (clinic.tenant.id, person.id))
+            assert user is not None
+            asked = await export.request(db, clinic.tenant, user)
+        await db.commit()
+    await export.build(rt.database, rt.data_keys, clinic.tenant, asked.id)  # the admin's
+    async with rt.database.writing(clinic.tenant.id) as db:
+        assert await export.forget(db, clinic.consumer.id) == 1
+        assert await export.forget(db, clinic.admin.id) == 1
+        assert await export.forget(db, clinic.admin.id) == 0
+        await db.commit()
+        assert await db.scalar(select(func.count()).select_from(DataExportChunk)) == 0
