@@ -22,6 +22,7 @@ from praxis.core.logs import configure_logging
 from praxis.core.runtime import Runtime, build_runtime
 from praxis.core.sandbox import mount as sandbox
 from praxis.core.web.api import consents as consents_api  # noqa: F401  (registers its operations)
+from praxis.core.web.api import rights as _rights_api  # noqa: F401 (registers its operations)
 from praxis.core.web.api.openapi import openapi_endpoint
 from praxis.core.web.api.routes import api
 from praxis.core.web.api.table import PREFIX, error
@@ -38,6 +39,7 @@ from praxis.core.web.pages import (
     platform,
     portal,
     privacy,
+    rights,
     setup,
     signin,
     signup,
@@ -64,6 +66,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         password,
         account,
         consents,
+        rights,
         ledger,
         workspace,
         consultation,

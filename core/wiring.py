@@ -5,10 +5,27 @@ has them all: the runtime imports this, and a test checks each event's subscribe
 from __future__ import annotations
 
 from praxis.core.accounts import password_reset
-from praxis.core.notifications import campaigns
+from praxis.core.notifications import campaigns, history
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
 from praxis.core.privacy import announce as privacy_notices
+from praxis.core.privacy import correction, export
 from praxis.core.video import services as video
 
-DOMAINS = (notifications, campaigns, payments, password_reset, privacy_notices, video)
+DOMAINS = (
+    correction,
+    export,
+    notifications,
+    campaigns,
+    payments,
+    password_reset,
+    privacy_notices,
+    video,
+)
+
+# The domains below privacy add their records to "Download my data" here (P31).
+export.register(
+    "messages",
+    "Messages sent to you",
+    lambda src: history.sent_messages(src.db, src.user.id),
+)

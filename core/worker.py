@@ -21,6 +21,7 @@ from praxis.core.db import utcnow
 from praxis.core.logs import where_it_failed
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
+from praxis.core.privacy import export
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
@@ -59,9 +60,22 @@ async def scan_appointments(
     return reminders, released
 
 
+async def purge_expired_exports(
+    runtime: Runtime, tenants: list[TenantInfo], *, now: datetime | None = None
+) -> int:
+    """Data downloads past their link's life are deleted, clinic by clinic (P31)."""
+    purged = 0
+    for tenant in tenants:
+        async with runtime.database.writing(tenant.id) as db:
+            purged += await export.purge_expired(db, now=now)
+            await db.commit()
+    return purged
+
+
 async def run_scans(runtime: Runtime) -> None:
     tenants = await _tenants(runtime)
     await purge_expired_sessions(runtime, tenants)
+    await purge_expired_exports(runtime, tenants)
     reminders, released = await scan_appointments(runtime, tenants)
     log.info("scans", tenants=len(tenants), reminders=reminders, released=released)
 

@@ -1,12 +1,16 @@
-"""The clinic's privacy notice, version by version, and who acknowledged which (P37)."""
+"""The privacy domain's tables: the clinic's notice version by version and who acknowledged
+which (P37); "Download my data" archives (P31, P34 portability), built once, kept sealed with
+the clinic's data key until their link expires; when an account closed (the retention clock,
+P28) and was erased (P33); and the legal holds that pause retention."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core.db import Base, Identified, utcnow
@@ -45,3 +49,49 @@ class NoticeAcknowledgement(TenantScoped, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(primary_key=True)
     acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExportStatus(enum.StrEnum):
+    QUEUED = "queued"  # asked for; the worker builds it
+    READY = "ready"  # can be downloaded until it expires
+    FAILED = "failed"  # could not be built (the clinic's data key is gone)
+
+
+class DataExport(TenantScoped, Identified, Base):
+    """One "Download my data" archive of one person."""
+
+    __tablename__ = "data_exports"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index(None, "tenant_id", "user_id", "requested_at"),
+        Index(None, "tenant_id", "expires_at"),
+    )
+
+    user_id: Mapped[uuid.UUID]
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.QUEUED.value)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ready_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime]  # the link stops working then, and the archive is deleted
+    records: Mapped[int] = mapped_column(default=0)
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    chunks: Mapped[int] = mapped_column(default=0)
+    downloaded_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DataExportChunk(TenantScoped, Base):
+    """A slice of an archive, sealed with the clinic's data key (no plain copy at rest)."""
+
+    __tablename__ = "data_export_chunks"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "export_id"],
+            ["data_exports.tenant_id", "data_exports.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    export_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)

@@ -18,6 +18,7 @@ from praxis.core.notifications.campaigns import unsubscribe_token
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, pay
+from tests.functional.test_export import download_link
 from tests.functional.test_mfa import enrol
 from tests.markup import problems_in
 from tests.provider_fixtures import Providers
@@ -32,9 +33,22 @@ from tests.support import (
 )
 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login", "/privacy", "/privacy/cookies"]
-CONSUMER = ["/appointments", "/account", "/account/security"]
+CONSUMER = [
+    "/appointments",
+    "/account",
+    "/account/security",
+    "/account/details",
+    "/account/export",
+]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
-ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/privacy"]
+ADMIN = [
+    "/admin",
+    "/admin/professionals",
+    "/admin/appointments",
+    "/admin/privacy",
+    "/admin/corrections",
+    "/admin/corrections/new",
+]
 
 
 class Structure(HTMLParser):
@@ -291,7 +305,13 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account/security",
             "/account/disclosures",
             "/account/privacy",
+            "/account/details",
         )
+        await pages.post(
+            consumer, "consumer", "/account/details", {"postcode": "x"}, "/account/details"
+        )
+        await pages.post(consumer, "consumer", "/account/export", {}, "/account/export")
+        await pages.get(consumer, "consumer", "/account/export", await download_link(consumer))
 
     async with pages.signed_in(clinic.host) as anyone:  # a marketing email's unsubscribe link
         token = unsubscribe_token(rt.keyring, clinic.tenant.id, clinic.consumer.id)
@@ -335,6 +355,10 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger/new",
             "/admin/campaigns",
             "/admin/proxies",
+            "/admin/corrections",
+            "/admin/corrections/new",
+            f"/admin/corrections/new?consumer={clinic.consumer.username}",
+            "/admin/corrections/new?consumer=nobody.here",
             "/-/plugins",
             "/-/mailbox",
         )
@@ -362,6 +386,9 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             {"channel": "email", "subject": "Hours", "message": "We open on Saturdays."},
             "/admin/campaigns",
         )
+        staff_page = f"/admin/corrections/new?consumer={clinic.consumer.username}"
+        staff_form = {"consumer": clinic.consumer.username, "postcode": "x"}
+        await pages.post(admin, "clinic admin", "/admin/corrections/new", staff_form, staff_page)
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}

@@ -81,6 +81,12 @@ def _add_input(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str
     return {"$ref": _REF.format(model=model.__name__)}
 
 
+def _success(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
+    if op.produces != "application/json":  # a file: its bytes, described by its type
+        return {op.produces: {"schema": {"type": "string", "contentMediaType": op.produces}}}
+    return {"application/json": {"schema": _add_schema(op.response, schemas)}}
+
+
 def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "operationId": op.name,
@@ -104,12 +110,7 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             }
             for q in op.query
         ],
-        "responses": {
-            str(op.status): {
-                "description": "Success",
-                "content": {"application/json": {"schema": _add_schema(op.response, schemas)}},
-            }
-        },
+        "responses": {str(op.status): {"description": "Success", "content": _success(op, schemas)}},
     }
     error_ref = {"$ref": _REF.format(model="ErrorOut")}
     for status in op.errors:

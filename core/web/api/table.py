@@ -57,6 +57,7 @@ class Operation:
     query: tuple[QueryParam, ...] = ()
     enrolment_step: bool = False  # staff who must still set up two-step may use it
     one_transaction: bool = False  # the sign-in lookup runs in the write (context.py)
+    produces: str = "application/json"  # a download names its own type (application/zip)
 
 
 def error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
@@ -104,6 +105,7 @@ class ApiTable:
         query: Sequence[QueryParam] = (),
         enrolment_step: bool = False,
         one_transaction: bool = False,
+        produces: str = "application/json",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             op = Operation(
@@ -119,6 +121,7 @@ class ApiTable:
                 query=tuple(query),
                 enrolment_step=enrolment_step,
                 one_transaction=one_transaction,
+                produces=produces,
             )
             self.operations.append(op)
 
