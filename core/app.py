@@ -28,6 +28,7 @@ from praxis.core.web.middleware import EdgeMiddleware, TenantMiddleware
 from praxis.core.web.pages import (
     account,
     admin,
+    closing,
     consultation,
     ledger,
     mailbox,
@@ -59,6 +60,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         signin,
         password,
         account,
+        closing,
         ledger,
         workspace,
         consultation,

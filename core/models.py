@@ -9,6 +9,7 @@ from praxis.core.intake import models as intake
 from praxis.core.notifications import models as notifications
 from praxis.core.payments import models as payments
 from praxis.core.plugins import settings as provider_settings
+from praxis.core.privacy import models as privacy
 from praxis.core.video import models as video
 from praxis.tenants import models as tenants
 
@@ -21,6 +22,7 @@ __all__ = [
     "notifications",
     "outbox",
     "payments",
+    "privacy",
     "provider_settings",
     "tenants",
     "video",

@@ -45,6 +45,7 @@ class EventKind(enum.StrEnum):
     EXPORT = "export"  # data was downloaded
     CONSENT = "consent"  # a consent was given or withdrawn
     RIGHTS_REQUEST = "rights_request"  # access, erasure, restriction... asked for
+    RETENTION = "retention"  # records deleted when their retention period ended
 
 
 class Status(enum.StrEnum):

@@ -67,8 +67,9 @@ async def confirmation_messages(db: AsyncSession, happened: Happened) -> None:
 
 @subscribe(APPOINTMENT_CANCELLED)
 async def cancellation_messages(db: AsyncSession, happened: Happened) -> None:
-    """Only a confirmed appointment's cancellation is told: a hold never was."""
-    if happened.payload["was_confirmed"]:
+    """Only a confirmed appointment's cancellation is told: a hold never was (nor one
+    cancelled because its consumer is being erased)."""
+    if happened.payload["was_confirmed"] and happened.payload.get("tell", True):
         appointment_id = uuid.UUID(happened.payload["appointment_id"])
         happened.jobs.extend(appointment_message_jobs(happened.tenant, appointment_id, "cancelled"))
 

@@ -21,7 +21,7 @@ from tests.provider_fixtures import Providers
 from tests.support import Clinic, csrf_in, login, make_operator, person_fields, post_form
 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
-CONSUMER = ["/appointments", "/account", "/account/security"]
+CONSUMER = ["/appointments", "/account", "/account/security", "/account/close", "/account/erase"]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
 ADMIN = ["/admin", "/admin/professionals", "/admin/appointments"]
 
@@ -277,7 +277,11 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account",
             "/account/security",
             "/account/disclosures",
+            "/account/close",
+            "/account/erase",
         )
+        await pages.post(consumer, "consumer", "/account/close", {}, "/account/close")
+        await pages.post(consumer, "consumer", "/account/erase", {}, "/account/erase")
 
     async with pages.signed_in(clinic.host) as professional:
         await login(professional, clinic.professional.username)
