@@ -20,9 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger, outbox
-from praxis.core.accounts.models import User
+from praxis.core.accounts.models import Role, User
 from praxis.core.booking.models import Appointment
-from praxis.core.errors import Conflict
+from praxis.core.errors import Conflict, NotAllowed
 from praxis.core.intake.models import IntakeResponse
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
 from praxis.core.privacy import holds
@@ -132,6 +132,8 @@ async def erase(
     Billing records are not touched: they refer to the account's id, whose row now carries
     only the pseudonym. The ledger records the erasure, never what was erased.
     """
+    if user.role_enum is not Role.CONSUMER:
+        raise NotAllowed("Only a consumer's account is erased here.")
     closure = await closure_of(db, user.id)
     if closure is not None and closure.erased_at is not None:
         return Erased(user.username, 0, 0, 0)
