@@ -24,7 +24,15 @@ from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, book_and_pay, events, signed_in
 from tests.provider_fixtures import Providers
-from tests.support import PASSWORD, Clinic, count_rows, csrf_in, person_fields, post_form
+from tests.support import (
+    PASSWORD,
+    Clinic,
+    api_login,
+    count_rows,
+    csrf_in,
+    person_fields,
+    post_form,
+)
 
 
 async def user_row(rt: Runtime, clinic: Clinic, user_id: uuid.UUID) -> User:
@@ -231,3 +239,42 @@ async def test_a_new_account_may_use_a_closed_accounts_username_only_once_it_is_
     page = await newcomer.get("/register")
     registered = await newcomer.post("/register", data={**form, "csrf_token": csrf_in(page.text)})
     assert registered.status_code == 303, registered.text
+
+
+# --- the same through the API ----------------------------------------------------------------
+
+
+@pytest.mark.promise("P33")
+async def test_the_api_erases_my_account_with_my_password(
+    client: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    headers = await api_login(client, clinic.consumer.username)
+    wrong = await client.request(
+        "DELETE", "/api/v1/me", json={"password": "not-it"}, headers=headers
+    )
+    assert wrong.status_code == 422
+    assert set(wrong.json()["error"]["fields"]) == {"password"}
+    assert (await client.get("/api/v1/me")).status_code == 200  # nothing changed
+
+    erased = await client.request(
+        "DELETE", "/api/v1/me", json={"password": PASSWORD}, headers=headers
+    )
+    assert erased.status_code == 200 and erased.json()["erased"] is True
+    assert (await client.get("/api/v1/me")).status_code == 401
+    tombstone = await user_row(rt, clinic, clinic.consumer.id)
+    assert tombstone.username.startswith("erased-") and tombstone.email == ""
+    operations = (await client.get("/api/v1/openapi.json")).json()["paths"]
+    assert "delete" in operations["/api/v1/me"] and "post" in operations["/api/v1/me/close"]
+
+
+@pytest.mark.promise("P28")
+async def test_the_api_closes_my_account_with_my_password(
+    client: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    headers = await api_login(client, clinic.consumer.username)
+    closed = await client.post("/api/v1/me/close", json={"password": PASSWORD}, headers=headers)
+    assert closed.status_code == 200 and closed.json()["erased"] is False
+    assert (await client.get("/api/v1/me")).status_code == 401
+    row = await closure(rt, clinic, clinic.consumer.id)
+    assert row is not None and row.erased_at is None
+    assert (await user_row(rt, clinic, clinic.consumer.id)).email != ""  # until the period ends
