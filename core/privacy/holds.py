@@ -5,12 +5,17 @@ here first."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from praxis.core import ledger
+from praxis.core.accounts import consumers
+from praxis.core.accounts.models import User
 from praxis.core.errors import InvalidInput, NotFound
+from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
 from praxis.core.privacy.models import LegalHold
 
 REASON_MISSING = "Say why the records must be kept (at least 3 characters)."
@@ -78,3 +83,59 @@ async def is_held(db: AsyncSession, subject_id: uuid.UUID) -> bool:
         or_(LegalHold.subject_id.is_(None), LegalHold.subject_id == subject_id),
     )
     return await db.scalar(query.limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class HoldShown:
+    """A hold in force, as staff see it: whose records (a username, or None: everyone)."""
+
+    hold: LegalHold
+    username: str | None
+
+
+async def shown(db: AsyncSession) -> list[HoldShown]:
+    found = await in_force(db)
+    ids = {h.subject_id for h in found if h.subject_id is not None}
+    names: dict[uuid.UUID, str] = {}
+    if ids:
+        rows = await db.execute(select(User.id, User.username).where(User.id.in_(ids)))
+        names = {row.id: row.username for row in rows}
+    return [HoldShown(h, names.get(h.subject_id) if h.subject_id else None) for h in found]
+
+
+def _recorded(operation: str, subject_id: uuid.UUID | None, actor: uuid.UUID) -> Entry:
+    """Who placed or lifted a hold, and when; the reason stays on the hold, off the ledger."""
+    return Entry(
+        kind=EventKind.RETENTION,
+        status=Status.RECORDED,
+        recipient="the clinic",
+        recipient_kind=RecipientKind.OTHER,
+        operation=operation,
+        categories=[],
+        purpose="keep records a legal obligation or claim needs",
+        legal_basis="legal obligation; legal claims (UK GDPR Art. 17(3)(b), (e))",
+        subject_id=subject_id,
+        actor_id=actor,
+    )
+
+
+async def place_by_staff(
+    db: AsyncSession, *, username: str, reason: str, actor: uuid.UUID, now: datetime
+) -> LegalHold:
+    """A hold on one consumer (by username) or, with none, the clinic; in the ledger."""
+    subject_id = None
+    if username.strip():
+        subject_id = await consumers.consumer_id(db, username)
+        if subject_id is None:
+            raise InvalidInput({"consumer": "There is no consumer with that username here."})
+    hold = await place(db, reason=reason, subject_id=subject_id, placed_by=actor, now=now)
+    await ledger.append(db, _recorded("legal_hold_placed", subject_id, actor), now=now)
+    return hold
+
+
+async def lift_by_staff(
+    db: AsyncSession, hold_id: uuid.UUID, *, actor: uuid.UUID, now: datetime
+) -> LegalHold:
+    hold = await lift(db, hold_id, lifted_by=actor, now=now)
+    await ledger.append(db, _recorded("legal_hold_lifted", hold.subject_id, actor), now=now)
+    return hold

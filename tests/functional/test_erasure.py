@@ -4,6 +4,7 @@ first, the password is asked again, billing records stay under a pseudonym (P30)
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -278,3 +279,49 @@ async def test_the_api_closes_my_account_with_my_password(
     row = await closure(rt, clinic, clinic.consumer.id)
     assert row is not None and row.erased_at is None
     assert (await user_row(rt, clinic, clinic.consumer.id)).email != ""  # until the period ends
+
+
+# --- legal holds, placed by the clinic ------------------------------------------------------
+
+
+@pytest.mark.promise("P28")
+async def test_a_clinic_admin_places_and_lifts_a_legal_hold_and_retention_obeys(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    assert 'href="/admin/holds">Legal holds</a>' in (await admin.get("/admin")).text
+    page = await admin.get("/admin/holds")
+    assert "No legal hold is in place" in page.text
+    unknown = await post_form(admin, "/admin/holds", {"consumer": "nobody", "reason": "x"})
+    assert unknown.status_code == 422
+    assert "There is no consumer with that username here." in unknown.text
+    placed = await post_form(
+        admin,
+        "/admin/holds",
+        {"consumer": clinic.consumer.username, "reason": "A claim received on 3 March"},
+    )
+    assert placed.status_code == 303
+    listed = await admin.get("/admin/holds")
+    assert clinic.consumer.username in listed.text and "A claim received on 3 March" in listed.text
+
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await post_form(consumer, "/account/close", {"password": PASSWORD})
+    later = utcnow() + timedelta(days=400)
+    async with rt.database.writing(clinic.tenant.id) as db:
+        held = await retention.run(db, clinic.tenant, now=later)
+    assert held.accounts_erased == 0 and held.kept_for_holds == 1
+
+    async with rt.database.reading(clinic.tenant.id) as db:
+        (hold,) = await holds.in_force(db)
+    lifted = await post_form(admin, f"/admin/holds/{hold.id}/lift", {}, page="/admin/holds")
+    assert lifted.status_code == 303
+    assert "No legal hold is in place" in (await admin.get("/admin/holds")).text
+    async with rt.database.writing(clinic.tenant.id) as db:
+        assert (await retention.run(db, clinic.tenant, now=later)).accounts_erased == 1
+    recorded = [e.operation for e in await events(rt, clinic) if e.actor_id == clinic.admin.id]
+    assert recorded == ["legal_hold_placed", "legal_hold_lifted"]
+
+
+async def test_only_clinic_admins_manage_legal_holds(app: Any, clinic: Clinic) -> None:
+    pro = await signed_in(app, clinic, clinic.professional.username)
+    assert (await pro.get("/admin/holds")).status_code == 403

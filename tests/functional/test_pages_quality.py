@@ -23,7 +23,7 @@ from tests.support import Clinic, csrf_in, login, make_operator, person_fields, 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
 CONSUMER = ["/appointments", "/account", "/account/security", "/account/close", "/account/erase"]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
-ADMIN = ["/admin", "/admin/professionals", "/admin/appointments"]
+ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/holds"]
 
 
 class Structure(HTMLParser):
@@ -319,10 +319,12 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger.csv",
             "/admin/ledger.json",
             "/admin/ledger/new",
+            "/admin/holds",
             "/-/plugins",
             "/-/mailbox",
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
+        await pages.post(admin, "clinic admin", "/admin/holds", {}, "/admin/holds")
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}
