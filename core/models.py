@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from praxis.core import datakeys, ledger, outbox, webhooks
 from praxis.core.accounts import models as accounts
+from praxis.core.accounts import restriction
 from praxis.core.booking import models as booking
 from praxis.core.intake import models as intake
 from praxis.core.notifications import models as notifications
@@ -24,6 +25,7 @@ __all__ = [
     "payments",
     "privacy",
     "provider_settings",
+    "restriction",
     "tenants",
     "video",
     "webhooks",

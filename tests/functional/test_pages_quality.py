@@ -21,7 +21,14 @@ from tests.provider_fixtures import Providers
 from tests.support import Clinic, csrf_in, login, make_operator, person_fields, post_form
 
 PUBLIC = ["/", "/professionals", "/register", "/join", "/login"]
-CONSUMER = ["/appointments", "/account", "/account/security", "/account/close", "/account/erase"]
+CONSUMER = [
+    "/appointments",
+    "/account",
+    "/account/security",
+    "/account/close",
+    "/account/erase",
+    "/account/restrict",
+]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
 ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/holds"]
 
@@ -279,6 +286,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account/disclosures",
             "/account/close",
             "/account/erase",
+            "/account/restrict",
         )
         await pages.post(consumer, "consumer", "/account/close", {}, "/account/close")
         await pages.post(consumer, "consumer", "/account/erase", {}, "/account/erase")
