@@ -325,3 +325,21 @@ async def test_a_clinic_admin_places_and_lifts_a_legal_hold_and_retention_obeys(
 async def test_only_clinic_admins_manage_legal_holds(app: Any, clinic: Clinic) -> None:
     pro = await signed_in(app, clinic, clinic.professional.username)
     assert (await pro.get("/admin/holds")).status_code == 403
+
+
+async def test_the_api_says_when_a_legal_hold_makes_an_erasure_wait(
+    client: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    async with rt.database.writing(clinic.tenant.id) as db:
+        await holds.place(
+            db, reason="the regulator asked", subject_id=None, placed_by=None, now=utcnow()
+        )
+        await db.commit()
+    headers = await api_login(client, clinic.consumer.username)
+    held = await client.request(
+        "DELETE", "/api/v1/me", json={"password": PASSWORD}, headers=headers
+    )
+    assert held.status_code == 409 and held.json()["error"]["code"] == "legal_hold"
+    assert (await client.get("/api/v1/me")).status_code == 401  # closed, signed out
+    row = await closure(rt, clinic, clinic.consumer.id)
+    assert row is not None and row.erase_requested and row.erased_at is None
