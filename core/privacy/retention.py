@@ -31,6 +31,9 @@ from praxis.core.providers.manifest import DataCategory
 from praxis.core.video.models import VideoMeeting
 from praxis.tenants.directory import TenantInfo
 
+# A deletion job retries for about a day before it gives up; a week is plenty.
+ROOM_DELETION_WAIT = timedelta(days=7)
+
 
 def months_before(moment: datetime, months: int) -> datetime:
     """The same day and time ``months`` calendar months earlier (the 31st becomes the last)."""
@@ -99,12 +102,20 @@ def _no_rooms_left(user_id: Any) -> Any:
 
 
 async def _tombstones(
-    db: AsyncSession, candidates: set[uuid.UUID], deleted_payments: set[uuid.UUID]
+    db: AsyncSession,
+    candidates: set[uuid.UUID],
+    deleted_payments: set[uuid.UUID],
+    now: datetime,
 ) -> list[uuid.UUID]:
     """Erased accounts (and ``candidates`` about to be) that no billing record refers to any
-    more (``deleted_payments`` count as gone) and whose rooms are all deleted."""
+    more (``deleted_payments`` count as gone) and whose rooms are all deleted, or were erased
+    long enough ago that every deletion job has finished or given up (see /admin/outbox)."""
     erased = select(AccountClosure.user_id).where(
-        AccountClosure.erased_at.is_not(None), _no_rooms_left(AccountClosure.user_id)
+        AccountClosure.erased_at.is_not(None),
+        or_(
+            AccountClosure.erased_at <= now - ROOM_DELETION_WAIT,
+            _no_rooms_left(AccountClosure.user_id),
+        ),
     )
     found = set((await db.scalars(erased)).all()) | candidates
     if not found:
@@ -147,7 +158,7 @@ async def run(
     # On a dry run nothing was erased or deleted above: count what would have been.
     candidates = set(report.erased_ids) if dry_run else set()
     tombstones = []
-    for user_id in await _tombstones(db, candidates, {p.id for p in old}):
+    for user_id in await _tombstones(db, candidates, {p.id for p in old}, now):
         if user_id in held:
             report.kept_for_holds += 1
         else:

@@ -13,14 +13,18 @@ import pytest
 from sqlalchemy import select
 
 from praxis.core.accounts.models import User
+from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.db import utcnow
 from praxis.core.ledger import EventKind, LedgerEvent
 from praxis.core.ledger.verify import verify
+from praxis.core.outbox import OutboxJob
 from praxis.core.payments.models import Payment, PaymentRefund
-from praxis.core.privacy import holds, retention
+from praxis.core.privacy import erasure, holds, retention
 from praxis.core.privacy.closing import close_account
 from praxis.core.privacy.models import AccountClosure
 from praxis.core.runtime import Runtime
+from praxis.core.video.models import VideoMeeting
+from praxis.core.video.services import DELETE_TOPIC
 from praxis.core.worker import run_retention
 from tests.support import Clinic, make_consumer
 
@@ -230,3 +234,49 @@ async def test_the_worker_runs_retention_about_once_a_day(rt: Runtime, clinic: C
     async with rt.database.reading(clinic.tenant.id) as db:
         closures = list(await db.scalars(select(AccountClosure)))
     assert closures == []
+
+
+async def test_an_erased_account_waits_for_its_rooms_deletion_before_it_goes(
+    rt: Runtime, clinic: Clinic
+) -> None:
+    """The deletion job reads the room's row: the account (and the rows under it) stays until
+    the provider confirmed it, or the job has long finished trying."""
+    person = await make_consumer(rt, clinic.tenant, "video.leaver")
+    start = NOW - timedelta(days=30)
+    async with rt.database.writing(clinic.tenant.id) as db:
+        appointment = Appointment(
+            id=uuid.uuid4(),
+            professional_id=clinic.professional_id,
+            consumer_id=person.id,
+            consultation_type_id=clinic.kinds["Standard"],
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+            status=AppointmentStatus.BOOKED.value,
+            mode="video",
+            price_minor=0,
+            currency="GBP",
+        )
+        db.add(appointment)
+        await db.flush()
+        db.add(
+            VideoMeeting(
+                appointment_id=appointment.id,
+                plugin="video_whereby",
+                meeting_ref="m-1",
+                room_url_sealed="sealed",
+                host_url_sealed="sealed",
+                ends_at=start + timedelta(hours=1),
+            )
+        )
+        user = await db.scalar(select(User).where(User.id == person.id))
+        assert user is not None
+        await erasure.erase(db, clinic.tenant, user, now=NOW, actor_id=None)
+        await db.commit()
+        (deletion,) = (await db.scalars(select(OutboxJob))).all()
+    assert deletion.topic == DELETE_TOPIC  # the provider is asked to delete the room
+
+    assert (await run(rt, clinic)).accounts_deleted == 0
+    assert await user_of(rt, clinic, person.id) is not None
+    week_later = await run(rt, clinic, now=NOW + timedelta(days=8))
+    assert week_later.accounts_deleted == 1
+    assert await user_of(rt, clinic, person.id) is None
