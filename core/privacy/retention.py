@@ -221,3 +221,59 @@ async def due(db: AsyncSession, now: datetime) -> bool:
     if last.tzinfo is None:  # SQLite hands back naive UTC
         last = last.replace(tzinfo=UTC)
     return now - last >= DAILY
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A closed account not erased yet, as staff see it."""
+
+    username: str
+    closed_at: datetime
+    erase_from: datetime  # when retention erases it (at once, if the person asked)
+    held: bool
+
+
+@dataclass(frozen=True)
+class Overview:
+    preview: RetentionReport  # what a run now would remove
+    waiting: list[Waiting]
+    last_run: datetime | None
+
+
+async def overview(db: AsyncSession, tenant: TenantInfo, *, now: datetime) -> Overview:
+    """What the clinic's DPO checks: accounts waiting for erasure, and the next run's effect."""
+    preview = await run(db, tenant, now=now, dry_run=True)
+    held = await holds.held_subjects(db)
+    clinic_held = preview.clinic_held
+    months = tenant.retention.closed_account_months
+    query = (
+        select(AccountClosure, User.username)
+        .join(User, User.id == AccountClosure.user_id)
+        .where(AccountClosure.erased_at.is_(None))
+        .order_by(AccountClosure.closed_at)
+    )
+    waiting = [
+        Waiting(
+            username,
+            closure.closed_at,
+            closure.closed_at
+            if closure.erase_requested
+            else _months_after(closure.closed_at, months),
+            clinic_held or closure.user_id in held,
+        )
+        for closure, username in (await db.execute(query)).all()
+    ]
+    last = await db.scalar(
+        select(func.max(LedgerEvent.recorded_at)).where(
+            LedgerEvent.kind == EventKind.RETENTION.value,
+            LedgerEvent.operation == "retention_run",
+        )
+    )
+    return Overview(preview, waiting, last)
+
+
+def _months_after(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)

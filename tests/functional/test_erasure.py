@@ -343,3 +343,28 @@ async def test_the_api_says_when_a_legal_hold_makes_an_erasure_wait(
     assert (await client.get("/api/v1/me")).status_code == 401  # closed, signed out
     row = await closure(rt, clinic, clinic.consumer.id)
     assert row is not None and row.erase_requested and row.erased_at is None
+
+
+@pytest.mark.promise("P28")
+async def test_the_retention_page_shows_who_waits_for_erasure_and_what_the_next_run_removes(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await post_form(consumer, "/account/close", {"password": PASSWORD})
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    assert 'href="/admin/retention">Retention</a>' in (await admin.get("/admin")).text
+    page = await admin.get("/admin/retention")
+    assert page.status_code == 200
+    assert "erased 6 months after closing" in page.text
+    assert clinic.consumer.username in page.text
+    assert "Closed accounts to erase: 0" in page.text  # not before the period ends
+    assert "Last run: not yet." in page.text
+    # Asking for erasure under a hold: it waits, and the page says so.
+    async with rt.database.writing(clinic.tenant.id) as db:
+        await holds.place(
+            db, reason="a claim", subject_id=clinic.consumer.id, placed_by=None, now=utcnow()
+        )
+        await db.commit()
+    assert "Yes: waits" in (await admin.get("/admin/retention")).text
+    pro = await signed_in(app, clinic, clinic.professional.username)
+    assert (await pro.get("/admin/retention")).status_code == 403

@@ -30,7 +30,13 @@ CONSUMER = [
     "/account/restrict",
 ]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
-ADMIN = ["/admin", "/admin/professionals", "/admin/appointments", "/admin/holds"]
+ADMIN = [
+    "/admin",
+    "/admin/professionals",
+    "/admin/appointments",
+    "/admin/holds",
+    "/admin/retention",
+]
 
 
 class Structure(HTMLParser):
@@ -328,6 +334,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger.json",
             "/admin/ledger/new",
             "/admin/holds",
+            "/admin/retention",
             "/-/plugins",
             "/-/mailbox",
         )
