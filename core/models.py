@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from praxis.core import datakeys, ledger, outbox, webhooks
 from praxis.core.accounts import models as accounts
-from praxis.core.accounts import restriction
 from praxis.core.booking import models as booking
 from praxis.core.intake import models as intake
 from praxis.core.notifications import models as notifications
@@ -25,7 +24,6 @@ __all__ = [
     "payments",
     "privacy",
     "provider_settings",
-    "restriction",
     "tenants",
     "video",
     "webhooks",

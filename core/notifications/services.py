@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Role, User
-from praxis.core.accounts.restriction import is_restricted
+from praxis.core.accounts.restriction import restricted
 from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.db import utcnow
@@ -197,7 +197,7 @@ async def send_sms(job: Job) -> None:
             appointment = await _appointment(db, uuid.UUID(job.payload["appointment_id"]))
             if appointment is None or not _still_relevant(template, appointment):
                 return
-            if await is_restricted(db, appointment.consumer_id):
+            if restricted(appointment.consumer):
                 return  # restricted (Art. 18): checked again when the job runs, nothing sent
             phone, subject_id = appointment.consumer.phone, appointment.consumer_id
             appointment_id = appointment.id
@@ -251,7 +251,7 @@ async def send_email(job: Job) -> None:
         appointment = await _appointment(db, uuid.UUID(job.payload["appointment_id"]))
         if appointment is None or not _still_relevant(template, appointment):
             return
-        if await is_restricted(db, appointment.consumer_id):
+        if restricted(appointment.consumer):
             return  # restricted (Art. 18): checked again when the job runs, nothing sent
         refund = await _refund_words(db, job, appointment)
         subject, text = email_text(template, _facts(job, appointment, refund))

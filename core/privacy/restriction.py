@@ -1,17 +1,16 @@
 """A consumer restricts processing of their data, or lifts the restriction (P34), from the
-portal; each change is in the ledger."""
+portal; each change is in the ledger (who, when), the account row holds the current state."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger
 from praxis.core.accounts.models import User
-from praxis.core.accounts.restriction import ProcessingRestriction, is_restricted
+from praxis.core.accounts.restriction import restricted
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
 from praxis.tenants.directory import TenantInfo
 
@@ -35,9 +34,9 @@ async def restrict(
     db: AsyncSession, tenant: TenantInfo, user: User, *, by: uuid.UUID | None, now: datetime
 ) -> bool:
     """Restrict (idempotent); False if it already was. The caller commits."""
-    if await is_restricted(db, user.id):
+    if restricted(user):
         return False
-    db.add(ProcessingRestriction(user_id=user.id, restricted_at=now, restricted_by=by))
+    user.restricted_at = now
     await ledger.append(db, _recorded(tenant, user, "restriction", by), now=now)
     return True
 
@@ -45,8 +44,8 @@ async def restrict(
 async def lift(
     db: AsyncSession, tenant: TenantInfo, user: User, *, by: uuid.UUID | None, now: datetime
 ) -> bool:
-    if not await is_restricted(db, user.id):
+    if not restricted(user):
         return False
-    await db.execute(delete(ProcessingRestriction).where(ProcessingRestriction.user_id == user.id))
+    user.restricted_at = None
     await ledger.append(db, _recorded(tenant, user, "restriction_lifted", by), now=now)
     return True

@@ -1,5 +1,6 @@
 """Closing and erasing accounts, legal holds and restriction of processing: when an account
-closed (the retention clock) and was erased, what pauses retention, whose data is restricted.
+closed (the retention clock) and was erased, what pauses retention, whose data is restricted
+(``users.restricted_at``).
 
 Revision ID: 0008
 Revises: 0004
@@ -17,7 +18,7 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-TABLES = ["account_closures", "legal_holds", "processing_restrictions"]
+TABLES = ["account_closures", "legal_holds"]
 
 
 def upgrade() -> None:
@@ -61,20 +62,8 @@ def upgrade() -> None:
             ["tenant_id", "lifted_at", "subject_id"],
             unique=False,
         )
-    op.create_table(
-        "processing_restrictions",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("restricted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("restricted_by", sa.Uuid(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "user_id"],
-            ["users.tenant_id", "users.id"],
-            name=op.f("fk_processing_restrictions_tenant_id_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("tenant_id", "user_id", name=op.f("pk_processing_restrictions")),
-    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("restricted_at", sa.DateTime(timezone=True), nullable=True))
     isolate_tenants(TABLES)
     grant_tables(TABLES)
     fix_tenant(TABLES)
@@ -86,7 +75,8 @@ def downgrade() -> None:
     for table in TABLES:
         trigger = f"{table}_{FIXED_TRIGGER}"
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if postgres else ""))
-    op.drop_table("processing_restrictions")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of users would lose its trigger.
+    op.execute("ALTER TABLE users DROP COLUMN restricted_at")
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_legal_holds_tenant_id_lifted_at_subject_id"))
     op.drop_table("legal_holds")

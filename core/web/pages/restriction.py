@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from praxis.core.accounts.restriction import is_restricted
+from praxis.core.accounts.restriction import restricted
 from praxis.core.privacy import restriction
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, redirect, render
@@ -16,8 +16,7 @@ TITLE = "Restrict processing of my data"
 
 @pages.page("/account/restrict", access=Access.CONSUMER)
 async def restrict_page(ctx: Ctx) -> Response:
-    restricted = await is_restricted(ctx.db, ctx.me.id)
-    return render(ctx, "account/restrict.html", restricted=restricted, title=TITLE)
+    return render(ctx, "account/restrict.html", restricted=restricted(ctx.me), title=TITLE)
 
 
 @pages.page("/account/restrict", methods=["POST"], access=Access.CONSUMER, name="restrict")
