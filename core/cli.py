@@ -1,4 +1,4 @@
-"""The `praxis` command: serve, worker, db, tenants, users, demo, plugins."""
+"""The `praxis` command: serve, worker, db, tenants, users, demo, plugins, audit, retention."""
 
 from __future__ import annotations
 
@@ -395,6 +395,46 @@ def audit_verify(slug: str | None) -> None:
             click.echo(f"BROKEN  {name}: {verdict.broken.describe()}")
     if broken:
         sys.exit(1)
+
+
+@main.group()
+def retention() -> None:
+    """Deleting what the clinics' retention periods no longer allow to keep."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; change nothing.")
+@click.option("--tenant", "slug", help="Only this clinic (default: every active clinic).")
+def retention_run(dry_run: bool, slug: str | None) -> None:
+    """Delete what each clinic's retention periods no longer allow it to keep.
+
+    Erases accounts closed longer than retention.closed_account_months, deletes billing
+    records older than retention.billing_years and erased accounts nothing refers to any
+    more. Legal holds pause it. Prints what it removes; idempotent; the worker runs it daily.
+    """
+    from praxis.core.db import utcnow
+    from praxis.core.privacy import retention as schedule
+    from praxis.tenants.directory import TenantInfo
+    from praxis.tenants.services import list_tenants
+
+    async def work(runtime: Any) -> list[Any]:
+        async with runtime.database.reading() as db:
+            rows = await list_tenants(db)
+            found = [TenantInfo.from_row(t) for t in rows if slug in (None, t.slug)]
+        if slug and not found:
+            raise click.BadParameter(
+                f"There is no clinic with the slug {slug!r}.", param_hint="--tenant"
+            )
+        now = utcnow()
+        reports = []
+        for tenant in found:
+            async with runtime.database.writing(tenant.id) as db:
+                reports.append(await schedule.run(db, tenant, now=now, dry_run=dry_run))
+        return reports
+
+    for report in _with_runtime(work):
+        for line in report.lines():
+            click.echo(line)
 
 
 @main.group()

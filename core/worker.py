@@ -1,7 +1,8 @@
 """Background work: the outbox, and periodic idempotent scans of database state.
 
 The scans purge expired sessions, queue reminders for appointments entering their reminder
-window, and release unpaid holds past their time; running one twice changes nothing more.
+window, release unpaid holds past their time, and once a day run each clinic's retention;
+running one twice changes nothing more.
 ``praxis worker`` runs this alone (several may run side by side on PostgreSQL);
 ``praxis serve`` on the embedded SQLite default runs one in process.
 """
@@ -22,6 +23,7 @@ from praxis.core.logs import where_it_failed
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
 from praxis.core.privacy import export
+from praxis.core.privacy import retention
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
@@ -72,12 +74,28 @@ async def purge_expired_exports(
     return purged
 
 
+async def run_retention(
+    runtime: Runtime, tenants: list[TenantInfo], *, now: datetime | None = None
+) -> int:
+    """Each clinic's retention, once a day (the ledger says when it last ran); records removed."""
+    removed = 0
+    now = now or utcnow()
+    for tenant in tenants:
+        async with runtime.database.writing(tenant.id) as db:
+            if await retention.due(db, now):
+                removed += (await retention.run(db, tenant, now=now)).removed
+    return removed
+
+
 async def run_scans(runtime: Runtime) -> None:
     tenants = await _tenants(runtime)
     await purge_expired_sessions(runtime, tenants)
     await purge_expired_exports(runtime, tenants)
     reminders, released = await scan_appointments(runtime, tenants)
-    log.info("scans", tenants=len(tenants), reminders=reminders, released=released)
+    removed = await run_retention(runtime, tenants)
+    log.info(
+        "scans", tenants=len(tenants), reminders=reminders, released=released, retention=removed
+    )
 
 
 async def run_once(runtime: Runtime) -> None:

@@ -51,6 +51,8 @@ class User(TenantScoped, Identified, Base):
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while the person restricts processing (Art. 18, P34): kept, nothing new done.
+    restricted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def role_enum(self) -> Role:

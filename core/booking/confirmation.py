@@ -58,8 +58,12 @@ async def cancel(
     now: datetime,
     by: uuid.UUID | None,
     by_clinic: bool,
+    tell: bool = True,
 ) -> None:
-    """Cancel, free the diary's time and announce it: refunds, messages and the room follow."""
+    """Cancel, free the diary's time and announce it: refunds, messages and the room follow.
+
+    ``tell=False``: no message about it (the person is being erased, their contact details
+    are gone)."""
     was_confirmed = appointment.status == AppointmentStatus.BOOKED.value
     appointment.status = AppointmentStatus.CANCELLED.value
     appointment.cancelled_at = now
@@ -74,6 +78,7 @@ async def cancel(
         mode=appointment.mode,
         by_clinic=by_clinic,
         was_confirmed=was_confirmed,
+        tell=tell,
     )
     stage(db, jobs)
 

@@ -25,6 +25,7 @@ APPOINTMENT_CONFIRMED = Event(
 APPOINTMENT_CANCELLED = Event(
     "appointment.cancelled",
     "An appointment was cancelled (by the consumer, or ``by_clinic``); ``was_confirmed`` is "
-    "false for a time that was only held, awaiting payment.",
-    ("appointment_id", "mode", "by_clinic", "was_confirmed"),
+    "false for a time that was only held, awaiting payment; ``tell`` is false when nobody "
+    "is to be told (the consumer is being erased).",
+    ("appointment_id", "mode", "by_clinic", "was_confirmed", "tell"),
 )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Professional, User
 from praxis.core.accounts.professionals import approved_professional
+from praxis.core.accounts.restriction import RESTRICTED, restricted
 from praxis.core.booking import rows
 from praxis.core.booking.confirmation import cancel, confirm
 from praxis.core.booking.events import APPOINTMENT_REQUESTED
@@ -113,6 +114,8 @@ async def book(
     In the same transaction: the disclosure to the Professional in the ledger, and either
     the confirmation's jobs (free) or a hold until the consumer has paid.
     """
+    if restricted(consumer):
+        raise NotAllowed(RESTRICTED)  # Art. 18: stored only, nothing new done with it
     kind = await _bookable(db, request.professional_id, request.consultation_type_id)
     paying = await _requested(db, tenant, kind.professional_id, kind.id, kind.price_minor, now=now)
     day = request.starts_at.astimezone(tenant.zone).date()

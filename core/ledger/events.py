@@ -46,6 +46,7 @@ class EventKind(enum.StrEnum):
     CONSENT = "consent"  # a consent was given or withdrawn
     RIGHTS_REQUEST = "rights_request"  # access, erasure, restriction... asked for
     POLICY = "policy"  # the clinic's privacy settings or notice changed (who, when, what)
+    RETENTION = "retention"  # records deleted when their retention period ended
 
 
 class Status(enum.StrEnum):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from praxis.core import outbox
 from praxis.core.accounts.models import Role, User
+from praxis.core.accounts.restriction import restricted
 from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.consents import services as consents
@@ -70,8 +71,9 @@ async def confirmation_messages(db: AsyncSession, happened: Happened) -> None:
 
 @subscribe(APPOINTMENT_CANCELLED)
 async def cancellation_messages(db: AsyncSession, happened: Happened) -> None:
-    """Only a confirmed appointment's cancellation is told: a hold never was."""
-    if happened.payload["was_confirmed"]:
+    """Only a confirmed appointment's cancellation is told: a hold never was (nor one
+    cancelled because its consumer is being erased)."""
+    if happened.payload["was_confirmed"] and happened.payload.get("tell", True):
         appointment_id = uuid.UUID(happened.payload["appointment_id"])
         happened.jobs.extend(appointment_message_jobs(happened.tenant, appointment_id, "cancelled"))
 
@@ -221,6 +223,8 @@ async def send_sms(job: Job) -> None:
             appointment = await _appointment(db, uuid.UUID(job.payload["appointment_id"]))
             if appointment is None or not _still_relevant(template, appointment):
                 return
+            if restricted(appointment.consumer):
+                return  # restricted (Art. 18): checked again when the job runs, nothing sent
             phone, subject_id = appointment.consumer.phone, appointment.consumer_id
             appointment_id = appointment.id
             refund = await _refund_words(db, job, appointment)
@@ -278,6 +282,8 @@ async def send_email(job: Job) -> None:
         appointment = await _appointment(db, uuid.UUID(job.payload["appointment_id"]))
         if appointment is None or not _still_relevant(template, appointment):
             return
+        if restricted(appointment.consumer):
+            return  # restricted (Art. 18): checked again when the job runs, nothing sent
         refund = await _refund_words(db, job, appointment)
         subject, text = email_text(template, _facts(job, appointment, refund))
         address, consumer_id = appointment.consumer.email, appointment.consumer_id

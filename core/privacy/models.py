@@ -95,3 +95,37 @@ class DataExportChunk(TenantScoped, Base):
     export_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(primary_key=True)
     sealed: Mapped[str] = mapped_column(Text)
+
+
+class AccountClosure(TenantScoped, Base):
+    """A closed account: it cannot sign in, and its data is erased once the clinic's
+    ``retention.closed_account_months`` have passed (or at once, if the person asked)."""
+
+    __tablename__ = "account_closures"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index(None, "tenant_id", "erased_at", "closed_at"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)  # None: the platform
+    erase_requested: Mapped[bool] = mapped_column(default=False)  # asked for, held meanwhile
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LegalHold(TenantScoped, Identified, Base):
+    """While a hold is in place nothing it covers is deleted: one person, or (no subject)
+    the whole clinic."""
+
+    __tablename__ = "legal_holds"
+    __table_args__ = (Index(None, "tenant_id", "lifted_at", "subject_id"),)
+
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(default=None)  # None: every record
+    reason: Mapped[str] = mapped_column(String(300))
+    placed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(default=None)
+    lifted_by: Mapped[uuid.UUID | None] = mapped_column(default=None)

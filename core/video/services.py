@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import outbox
+from praxis.core.accounts.restriction import is_restricted
 from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationMode
 from praxis.core.crypto import Keyring
@@ -63,6 +64,9 @@ async def create_meeting(job: Job) -> None:
         return
     if appointment.status != AppointmentStatus.BOOKED.value:
         return  # cancelled before the room was made: nothing to create
+    async with job.reading() as db:
+        if await is_restricted(db, appointment.consumer_id):
+            return  # restricted (Art. 18): no provider is given anything new
     facade = job.providers
     meeting = await facade.video.create_meeting(
         subject_id=appointment.consumer_id,

@@ -22,7 +22,7 @@ from praxis.core.db import UTCDateTime
 from praxis.migrations.security import FIXED_TRIGGER, fix_tenant, grant_tables, isolate_tenants
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

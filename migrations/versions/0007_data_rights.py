@@ -13,7 +13,7 @@ from alembic import op
 from praxis.migrations.security import fix_tenant, grant_tables, isolate_tenants
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

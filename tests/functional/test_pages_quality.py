@@ -39,6 +39,9 @@ CONSUMER = [
     "/account/security",
     "/account/details",
     "/account/export",
+    "/account/close",
+    "/account/erase",
+    "/account/restrict",
 ]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
 ADMIN = [
@@ -48,6 +51,8 @@ ADMIN = [
     "/admin/privacy",
     "/admin/corrections",
     "/admin/corrections/new",
+    "/admin/holds",
+    "/admin/retention",
 ]
 
 
@@ -306,7 +311,12 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account/disclosures",
             "/account/privacy",
             "/account/details",
+            "/account/close",
+            "/account/erase",
+            "/account/restrict",
         )
+        await pages.post(consumer, "consumer", "/account/close", {}, "/account/close")
+        await pages.post(consumer, "consumer", "/account/erase", {}, "/account/erase")
         await pages.post(
             consumer, "consumer", "/account/details", {"postcode": "x"}, "/account/details"
         )
@@ -359,6 +369,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/corrections/new",
             f"/admin/corrections/new?consumer={clinic.consumer.username}",
             "/admin/corrections/new?consumer=nobody.here",
+            "/admin/holds",
+            "/admin/retention",
             "/-/plugins",
             "/-/mailbox",
         )
@@ -389,6 +401,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         staff_page = f"/admin/corrections/new?consumer={clinic.consumer.username}"
         staff_form = {"consumer": clinic.consumer.username, "postcode": "x"}
         await pages.post(admin, "clinic admin", "/admin/corrections/new", staff_form, staff_page)
+        await pages.post(admin, "clinic admin", "/admin/holds", {}, "/admin/holds")
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}

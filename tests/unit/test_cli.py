@@ -166,6 +166,7 @@ def test_the_command_tree_is_complete() -> None:
         "demo",
         "plugins list",
         "plugins docs",
+        "retention run",
     } <= paths
 
 
@@ -581,3 +582,27 @@ def test_plugins_list_and_check_name_a_plugin_that_cannot_load(
         "video_gone" in result.output and "No module named 'praxis_no_such_module'" in result.output
     )
     assert "Traceback" not in result.output
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+@pytest.mark.promise("P28")
+def test_retention_run_prints_what_it_removes_and_a_dry_run_changes_nothing(
+    with_clinic: Praxis,
+) -> None:
+    dry = with_clinic.ok("retention", "run", "--dry-run")
+    assert "north: would remove 0 records" in dry
+    assert "closed accounts erased: 0" in dry
+    assert with_clinic.count("ledger_events") == 0  # a dry run writes nothing
+    real = with_clinic.ok("retention", "run", "--tenant", "north")
+    assert "north: removed 0 records" in real
+    assert "billing records past their retention: 0" in real
+    assert with_clinic.count("ledger_events") == 1  # the run's summary
+    assert "north: removed 0 records" in with_clinic.ok("retention", "run")  # idempotent
+
+
+def test_retention_run_for_an_unknown_clinic_is_a_usage_error(with_clinic: Praxis) -> None:
+    result = with_clinic("retention", "run", "--tenant", "nowhere")
+    assert result.exit_code == 2
+    assert "There is no clinic with the slug 'nowhere'" in result.output

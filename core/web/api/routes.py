@@ -24,13 +24,17 @@ from praxis.core.booking import services as booking
 from praxis.core.booking.forms import BookingRequest
 from praxis.core.booking.models import ConsultationType
 from praxis.core.errors import InvalidInput
+from praxis.core.privacy.closing import check_password, close_account
+from praxis.core.privacy.erasure import request_erasure
 from praxis.core.web.api.schemas import (
     AppointmentList,
     AppointmentOut,
+    ClosedOut,
     ConsultationTypeOut,
     Done,
     LoginIn,
     MeOut,
+    PasswordIn,
     ProfessionalDetailOut,
     ProfessionalList,
     ProfessionalOut,
@@ -285,3 +289,39 @@ async def cancel(ctx: Ctx) -> tuple[int, BaseModel]:
     appointment_id = _id(ctx, "appointment_id")
     await booking.cancel_by_consumer(ctx.db, ctx.tenant, ctx.me, appointment_id, now=ctx.now)
     return 200, await _appointment_out(ctx, appointment_id)
+
+
+@api.operation(
+    "POST",
+    "/me/close",
+    summary="Close my account: sign-in stops, future bookings are cancelled, the data is "
+    "erased after the clinic's retention period; signs out",
+    body=PasswordIn,
+    response=ClosedOut,
+    access=CONSUMER,
+)
+async def close_me(ctx: Ctx, body: PasswordIn) -> tuple[int, BaseModel]:
+    user = ctx.me
+    await check_password(ctx.rt.passwords, user, body.password)
+    closure = await close_account(ctx.db, ctx.tenant, user, now=ctx.now, by=user.id)
+    await ctx.db.commit()
+    ctx.after.append(ctx.sign_out)
+    return 200, ClosedOut(closed_at=closure.closed_at, erased=False)
+
+
+@api.operation(
+    "DELETE",
+    "/me",
+    summary="Erase my account and data now (billing records stay for tax under a pseudonym); "
+    "409 legal_hold: closed now, erased when the hold ends; signs out",
+    body=PasswordIn,
+    response=ClosedOut,
+    access=CONSUMER,
+    errors=(409,),
+)
+async def erase_me(ctx: Ctx, body: PasswordIn) -> tuple[int, BaseModel]:
+    user = ctx.me
+    await check_password(ctx.rt.passwords, user, body.password)
+    ctx.after.append(ctx.sign_out)  # signed out whether erased now or held (closed either way)
+    await request_erasure(ctx.db, ctx.tenant, user, now=ctx.now, by=user.id)
+    return 200, ClosedOut(closed_at=ctx.now, erased=True)

@@ -169,3 +169,16 @@ class LoginIn(BaseModel):
 
 class Done(_Out):
     ok: bool = True
+
+
+class PasswordIn(BaseModel):
+    """Closing or erasing an account asks for the password again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=200, description="The account's password")
+
+
+class ClosedOut(_Out):
+    closed_at: datetime
+    erased: bool = Field(description="True once the personal data is erased")
