@@ -22,8 +22,7 @@ from praxis.core.db import utcnow
 from praxis.core.logs import where_it_failed
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
-from praxis.core.privacy import export
-from praxis.core.privacy import retention
+from praxis.core.privacy import export, retention
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant

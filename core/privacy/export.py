@@ -30,6 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Professional, User
 from praxis.core.booking.models import Appointment, ConsultationType
+from praxis.core.consents import services as consents
+from praxis.core.consents.kinds import INTAKE_SHARING
+from praxis.core.consents.models import ConsentRecord
 from praxis.core.datakeys import DataKeyMissing, DataKeys
 from praxis.core.db import utcnow
 from praxis.core.errors import NotFound
@@ -211,9 +214,29 @@ async def _intake(src: Source) -> AsyncIterator[dict[str, Any]]:
             "questionnaire": row.title,
             "questionnaire_version": row.version,
             "professional": row.display_name,
-            "shared_with_professional": r.shared,
+            "shared_with_professional": await consents.allows(
+                src.db, INTAKE_SHARING, consents.Whose(src.user.id, scope_id=r.professional_id)
+            ),
             "completed_at": r.completed_at,
             "answers": answers,
+        }
+
+
+@section("consents", "Your consents, each given or withdrawn")
+async def _consents(src: Source) -> AsyncIterator[dict[str, Any]]:
+    query = select(ConsentRecord.id.label("key"), ConsentRecord).where(
+        ConsentRecord.subject_id == src.user.id
+    )
+    async for row in paged(src.db, query, ConsentRecord.id):
+        record: ConsentRecord = row.ConsentRecord
+        yield {
+            "purpose": record.purpose,
+            "channel": record.channel,
+            "given": record.given,
+            "method": record.method,
+            "on_your_behalf_by": record.actor_id,
+            "notice_version": record.notice_version,
+            "recorded_at": record.recorded_at,
         }
 
 

@@ -13,8 +13,8 @@ from starlette.routing import Match, Route
 from praxis.core.app import create_app
 from praxis.core.config import Settings
 from praxis.core.db import utcnow
-from praxis.core.privacy.template import DEFAULT_NOTICE
 from praxis.core.notifications.campaigns import unsubscribe_token
+from praxis.core.privacy.template import DEFAULT_NOTICE
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, pay
