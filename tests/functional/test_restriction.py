@@ -69,3 +69,18 @@ async def test_restricting_twice_is_one_change(app: Any, rt: Runtime, clinic: Cl
         await post_form(consumer, "/account/restrict", {"action": "restrict"})
     changes = [e.operation for e in await events(rt, clinic) if e.operation == "restriction"]
     assert changes == ["restriction"]
+
+
+@pytest.mark.promise("P34")
+async def test_the_api_restricts_and_lifts(client: Any, rt: Runtime, clinic: Clinic) -> None:
+    headers = await api_login(client, clinic.consumer.username)
+    on = await client.post("/api/v1/me/restriction", json={"restricted": True}, headers=headers)
+    assert on.status_code == 200 and on.json() == {"restricted": True}
+    async with rt.database.reading(clinic.tenant.id) as db:
+        assert await restricted_ids(db) == {clinic.consumer.id}
+    off = await client.post("/api/v1/me/restriction", json={"restricted": False}, headers=headers)
+    assert off.status_code == 200 and off.json() == {"restricted": False}
+    async with rt.database.reading(clinic.tenant.id) as db:
+        assert await restricted_ids(db) == set()
+    bad = await client.post("/api/v1/me/restriction", json={"restricted": "maybe"}, headers=headers)
+    assert bad.status_code == 422 and "restricted" in bad.json()["error"]["fields"]

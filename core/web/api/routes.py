@@ -24,6 +24,7 @@ from praxis.core.booking import services as booking
 from praxis.core.booking.forms import BookingRequest
 from praxis.core.booking.models import ConsultationType
 from praxis.core.errors import InvalidInput
+from praxis.core.privacy import restriction as restrictions
 from praxis.core.privacy.closing import check_password, close_account
 from praxis.core.privacy.erasure import request_erasure
 from praxis.core.web.api.schemas import (
@@ -38,6 +39,8 @@ from praxis.core.web.api.schemas import (
     ProfessionalDetailOut,
     ProfessionalList,
     ProfessionalOut,
+    RestrictionIn,
+    RestrictionOut,
     Slot,
     SlotList,
 )
@@ -325,3 +328,20 @@ async def erase_me(ctx: Ctx, body: PasswordIn) -> tuple[int, BaseModel]:
     ctx.after.append(ctx.sign_out)  # signed out whether erased now or held (closed either way)
     await request_erasure(ctx.db, ctx.tenant, user, now=ctx.now, by=user.id)
     return 200, ClosedOut(closed_at=ctx.now, erased=True)
+
+
+@api.operation(
+    "POST",
+    "/me/restriction",
+    summary="Restrict processing of my data (kept, nothing new done: no booking, message or "
+    "provider call), or lift the restriction",
+    body=RestrictionIn,
+    response=RestrictionOut,
+    access=CONSUMER,
+)
+async def restriction(ctx: Ctx, body: RestrictionIn) -> tuple[int, BaseModel]:
+    user = ctx.me
+    change = restrictions.restrict if body.restricted else restrictions.lift
+    await change(ctx.db, ctx.tenant, user, by=user.id, now=ctx.now)
+    await ctx.db.commit()
+    return 200, RestrictionOut(restricted=body.restricted)

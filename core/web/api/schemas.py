@@ -182,3 +182,13 @@ class PasswordIn(BaseModel):
 class ClosedOut(_Out):
     closed_at: datetime
     erased: bool = Field(description="True once the personal data is erased")
+
+
+class RestrictionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    restricted: bool = Field(description="True: keep my data but do nothing new with it")
+
+
+class RestrictionOut(_Out):
+    restricted: bool
