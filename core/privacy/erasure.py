@@ -16,16 +16,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Role, User
 from praxis.core.booking.models import Appointment
+from praxis.core.consents.models import ConsentRecord
 from praxis.core.errors import Conflict, NotAllowed
 from praxis.core.intake.models import IntakeResponse
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
-from praxis.core.privacy import holds
+from praxis.core.privacy import export, holds
 from praxis.core.privacy.closing import cancel_future_bookings, close_account, closure_of
 from praxis.core.privacy.models import AccountClosure
 from praxis.core.providers.manifest import DataCategory
@@ -141,6 +142,11 @@ async def erase(
     closure = await close_account(db, tenant, user, now=now, by=actor_id, erase_requested=True)
     rooms = await _delete_rooms(db, tenant, user.id)
     answers = await db.execute(delete(IntakeResponse).where(IntakeResponse.consumer_id == user.id))
+    await export.forget(db, user.id)  # a data download holds everything: none outlives them
+    # Consent records stay as proof of what was agreed (P35), naming only the tombstone.
+    await db.execute(
+        update(ConsentRecord).where(ConsentRecord.subject_id == user.id).values(address=None)
+    )
     pseudonym = new_pseudonym()
     _scrub(user, pseudonym)
     closure.erased_at = now

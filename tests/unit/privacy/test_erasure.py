@@ -11,11 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts.models import User
+from praxis.core.consents import services as consents
+from praxis.core.consents.kinds import MARKETING_EMAIL, Method
+from praxis.core.consents.models import ConsentRecord
 from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput, NotAllowed
 from praxis.core.ledger import LedgerEvent
-from praxis.core.privacy import erasure
+from praxis.core.privacy import erasure, export
 from praxis.core.privacy.closing import check_password, close_account
+from praxis.core.privacy.models import DataExport
 from praxis.core.runtime import Runtime
 from tests.support import PASSWORD, Clinic
 
@@ -65,3 +69,23 @@ def test_pseudonyms_do_not_repeat_and_fit_a_username() -> None:
     names = {erasure.new_pseudonym() for _ in range(200)}
     assert len(names) == 200
     assert all(n.startswith("erased-") and len(n) <= 32 for n in names)
+
+
+@pytest.mark.promise("P33")
+async def test_erasure_leaves_no_data_download_and_no_address_in_consents(
+    rt: Runtime, clinic: Clinic
+) -> None:
+    async with rt.database.writing(clinic.tenant.id) as db:
+        user = await load(db, clinic.consumer.id)
+        whose = consents.Whose(user.id, address=user.email)
+        given = await consents.record(
+            db, MARKETING_EMAIL, whose, given=True, method=Method.PORTAL, clinic=clinic.tenant.name
+        )
+        await export.request(db, clinic.tenant, user)
+        await db.commit()
+        assert given and await db.scalar(select(DataExport.id)) is not None
+        await erasure.erase(db, clinic.tenant, user, now=utcnow(), actor_id=user.id)
+        await db.commit()
+        assert await db.scalar(select(DataExport.id)) is None
+        records = list(await db.scalars(select(ConsentRecord)))
+    assert [(r.subject_id, r.given, r.address) for r in records] == [(user.id, True, None)]
