@@ -18,3 +18,11 @@ async def consumer_id(db: AsyncSession, username: str) -> uuid.UUID | None:
         )
     )
     return found
+
+
+async def usernames(db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The usernames of these accounts of the session's clinic, by id (one query)."""
+    if not ids:
+        return {}
+    rows = await db.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {row.id: row.username for row in rows}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKeyConstraint, Index, String, Text, UniqueConstraint
@@ -129,3 +129,25 @@ class LegalHold(TenantScoped, Identified, Base):
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     lifted_at: Mapped[datetime | None] = mapped_column(default=None)
     lifted_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+
+
+class WrittenRequest(TenantScoped, Identified, Base):
+    """A rights request that came by email, by post or in person, logged by staff: answered
+    within one month of receipt, or within three if extended with a reason (UK GDPR Art. 12(3))."""
+
+    __tablename__ = "rights_requests"
+    __table_args__ = (Index(None, "tenant_id", "closed_at", "due_on"),)
+
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(default=None)  # the consumer, if known
+    kind: Mapped[str] = mapped_column(String(16))  # access | rectification | erasure ...
+    channel: Mapped[str] = mapped_column(String(16))  # email | post | in_person | phone
+    identity_check: Mapped[str] = mapped_column(String(300))  # how staff knew who asked
+    received_on: Mapped[date]
+    due_on: Mapped[date]  # one month after receipt, or the extended deadline
+    extension_reason: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="")  # done | refused, once closed
+    outcome_note: Mapped[str] = mapped_column(String(300), default="")
+    logged_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    logged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)

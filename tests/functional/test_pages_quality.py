@@ -42,6 +42,7 @@ CONSUMER = [
     "/account/close",
     "/account/erase",
     "/account/restrict",
+    "/account/requests",
 ]
 PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
 ADMIN = [
@@ -53,6 +54,7 @@ ADMIN = [
     "/admin/corrections/new",
     "/admin/holds",
     "/admin/retention",
+    "/admin/requests",
 ]
 
 
@@ -314,6 +316,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/account/close",
             "/account/erase",
             "/account/restrict",
+            "/account/requests",
         )
         await pages.post(consumer, "consumer", "/account/close", {}, "/account/close")
         await pages.post(consumer, "consumer", "/account/erase", {}, "/account/erase")
@@ -402,6 +405,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         staff_form = {"consumer": clinic.consumer.username, "postcode": "x"}
         await pages.post(admin, "clinic admin", "/admin/corrections/new", staff_form, staff_page)
         await pages.post(admin, "clinic admin", "/admin/holds", {}, "/admin/holds")
+        await pages.get(admin, "clinic admin", "/admin/requests")
+        await pages.post(admin, "clinic admin", "/admin/requests", {}, "/admin/requests")
         security = await admin.get("/account/security")
         started = await admin.post(
             "/account/security/start", data={"csrf_token": csrf_in(security.text)}

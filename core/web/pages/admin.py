@@ -11,6 +11,7 @@ from starlette.responses import Response
 from praxis.core.accounts import professionals as directory
 from praxis.core.accounts.models import ProfessionalStatus
 from praxis.core.booking import services as booking
+from praxis.core.privacy import requests
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.rendering import Clock
 from praxis.core.web.routing import Pages, redirect, render
@@ -22,7 +23,9 @@ ADMIN = Access.CLINIC_ADMIN
 @pages.page("/admin", access=ADMIN)
 async def dashboard(ctx: Ctx) -> Response:
     pending = await directory.professionals_by_status(ctx.db, ProfessionalStatus.PENDING)
-    return render(ctx, "admin/index.html", pending=pending, title="Admin")
+    today = ctx.now.astimezone(ctx.tenant.zone).date()
+    due = [q for q in await requests.queue(ctx.db, today) if q.overdue or q.due_soon]
+    return render(ctx, "admin/index.html", pending=pending, requests_due=len(due), title="Admin")
 
 
 @pages.page("/admin/professionals", access=ADMIN)
