@@ -574,3 +574,19 @@ async def test_clinic_admins_announce_a_service_change_to_every_consumer_by_emai
         [f"{clinic.consumer.username}@example.org", f"{someone.username}@example.org"]
     )
     assert f"{clinic.professional.username}@example.org" not in {str(m["To"]) for m in got}
+
+
+async def test_acknowledging_never_redirects_off_site_nor_to_another_clinics_version(
+    app: Any, rt: Runtime, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    admin = await admin_of(app, clinic)
+    assert (await publish(admin)).status_code == 303
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    away = await post_form(
+        consumer, "/privacy/acknowledge", {"version": "1", "next": "//evil.example/"}, page="/"
+    )
+    assert away.status_code == 303 and away.headers["location"] == "/"
+    other = await signed_in(app, other_clinic, other_clinic.consumer.username)
+    refused = await post_form(other, "/privacy/acknowledge", {"version": "1"}, page="/")
+    assert refused.status_code == 404  # clinic B has no version 1: A's is invisible to it
+    assert await count_rows(rt, other_clinic, NoticeAcknowledgement) == 0
