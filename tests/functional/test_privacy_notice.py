@@ -336,6 +336,11 @@ async def test_the_notice_lists_the_plugins_processors_infrastructure_and_profes
     assert "UK International Data Transfer Addendum" in page  # the transfer, with its safeguard
     assert "Alpha.Pro Example" in page  # the approved Professional
     assert "Alpha.Newpro Example" not in page  # not yet approved: receives nothing
+    # Approving them makes a new version due, naming them as a recipient to add.
+    approve = f"/admin/professionals/{clinic.pending_professional_id}/approve"
+    assert (await post_form(admin, approve, {}, page="/admin")).status_code == 303
+    due = (await admin.get("/admin/privacy")).text
+    assert "Alpha.Newpro Example" in due.split("not yet in your published notice")[1]
 
 
 @pytest.mark.promise("P22")
