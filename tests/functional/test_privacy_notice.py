@@ -336,6 +336,11 @@ async def test_the_notice_lists_the_plugins_processors_infrastructure_and_profes
     assert "UK International Data Transfer Addendum" in page  # the transfer, with its safeguard
     assert "Alpha.Pro Example" in page  # the approved Professional
     assert "Alpha.Newpro Example" not in page  # not yet approved: receives nothing
+    # Approving them makes a new version due, naming them as a recipient to add.
+    approve = f"/admin/professionals/{clinic.pending_professional_id}/approve"
+    assert (await post_form(admin, approve, {}, page="/admin")).status_code == 303
+    due = (await admin.get("/admin/privacy")).text
+    assert "Alpha.Newpro Example" in due.split("not yet in your published notice")[1]
 
 
 @pytest.mark.promise("P22")
@@ -574,3 +579,19 @@ async def test_clinic_admins_announce_a_service_change_to_every_consumer_by_emai
         [f"{clinic.consumer.username}@example.org", f"{someone.username}@example.org"]
     )
     assert f"{clinic.professional.username}@example.org" not in {str(m["To"]) for m in got}
+
+
+async def test_acknowledging_never_redirects_off_site_nor_to_another_clinics_version(
+    app: Any, rt: Runtime, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    admin = await admin_of(app, clinic)
+    assert (await publish(admin)).status_code == 303
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    away = await post_form(
+        consumer, "/privacy/acknowledge", {"version": "1", "next": "//evil.example/"}, page="/"
+    )
+    assert away.status_code == 303 and away.headers["location"] == "/"
+    other = await signed_in(app, other_clinic, other_clinic.consumer.username)
+    refused = await post_form(other, "/privacy/acknowledge", {"version": "1"}, page="/")
+    assert refused.status_code == 404  # clinic B has no version 1: A's is invisible to it
+    assert await count_rows(rt, other_clinic, NoticeAcknowledgement) == 0

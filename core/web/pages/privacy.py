@@ -19,7 +19,7 @@ from praxis.core.privacy.recipients import Recipient
 from praxis.core.privacy.template import DEFAULT_NOTICE, MARKERS
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.cookies import COOKIES, lifetime
-from praxis.core.web.routing import Pages, redirect, render
+from praxis.core.web.routing import Pages, redirect, render, safe_next
 
 pages = Pages()
 ADMIN = Access.CLINIC_ADMIN
@@ -48,7 +48,7 @@ async def notice(ctx: Ctx) -> Response:
         (v for v in versions if v.effective_at is not None and v.effective_at > ctx.now), None
     )
     if shown is None:  # nothing published yet: the standard notice, filled in as of today
-        settings = await privacy_settings.current(ctx.db, ctx.tenant.id)
+        settings = privacy_settings.PrivacySettings(ctx.tenant.controller, ctx.tenant.retention)
         body = notices.fill(DEFAULT_NOTICE, settings, await current_recipients(ctx))
     else:
         body = shown.body
@@ -89,8 +89,7 @@ async def acknowledge(ctx: Ctx) -> Response:
         raise InvalidInput({"version": "Choose the version you read."})
     await notices.acknowledge(ctx.db, ctx.me, int(raw))
     await ctx.db.commit()
-    back = ctx.form.get("next", "/")
-    target = back if back.startswith("/") and not back.startswith("//") else "/"
+    target = safe_next(ctx.form.get("next"), "/")
     return redirect(ctx, target, notice="Thank you: we have noted that you read the new notice.")
 
 
