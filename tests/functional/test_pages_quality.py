@@ -331,6 +331,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/ledger/new",
             "/admin/campaigns",
             "/admin/proxies",
+            "/admin/consents",
+            f"/admin/consents/{clinic.consumer.id}",
             "/-/plugins",
             "/-/mailbox",
         )
