@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from praxis.core.accounts.models import User
+from praxis.core.accounts.models import Role, User
 from praxis.core.consents import services as consents
 from praxis.core.consents.kinds import BY_KEY, ConsentKind, Method
 from praxis.core.consents.services import ConsentState, Whose
@@ -88,3 +88,11 @@ async def change(
         recipient_id=scope_id,
     )
     return kind
+
+
+async def consumer(db: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID) -> User:
+    """A consumer of this clinic whose consents staff change on their written request."""
+    person = await db.get(User, (tenant_id, person_id))
+    if person is None or person.role != Role.CONSUMER.value:
+        raise NotFound("We could not find that consumer.")
+    return person

@@ -7,7 +7,6 @@ from), a purpose, a channel and a scope is the state. Each change is in the ledg
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger
-from praxis.core.consents.kinds import KINDS, LEGAL_BASIS, ConsentKind, Method
+from praxis.core.consents.kinds import LEGAL_BASIS, ConsentKind, Method
 from praxis.core.consents.models import ConsentRecord
 from praxis.core.db import utcnow
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
@@ -140,27 +139,6 @@ async def record(
         now=now,
     )
     return True
-
-
-async def states_for(
-    db: AsyncSession,
-    subject_id: uuid.UUID,
-    *,
-    phone: str | None,
-    email: str | None,
-    professionals: Sequence[uuid.UUID] = (),
-) -> list[ConsentState]:
-    """Every consent of one person, as their "Privacy and consents" page shows it."""
-    found = []
-    for kind in KINDS:
-        address = {"sms": phone, "email": email}.get(kind.channel)
-        if kind.per_professional:
-            for professional in professionals:
-                whose = Whose(subject_id, scope_id=professional)
-                found.append(await state(db, kind, whose))
-            continue
-        found.append(await state(db, kind, Whose(subject_id, address or None)))
-    return found
 
 
 async def given_by(

@@ -205,3 +205,37 @@ async def test_the_api_lists_and_changes_my_consents(
     await book_and_pay(consumer, clinic, providers, days_ahead=2)
     await providers.run_jobs()
     assert [m for m in providers.twilio.messages if m.to == CONSUMER_PHONE] == []
+
+
+# --- staff, on a consumer's written request ----------------------------------------------------
+
+
+@pytest.mark.promise("P35")
+async def test_staff_change_a_consent_on_a_written_request_recorded_as_such(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    unknown = await admin.get("/admin/consents?consumer=nobody")
+    assert unknown.status_code == 422
+    assert "No consumer of this clinic has this username." in unknown.text
+    found = await admin.get(f"/admin/consents?consumer={clinic.consumer.username}")
+    theirs = f"/admin/consents/{clinic.consumer.id}"
+    assert found.status_code == 303 and found.headers["location"] == theirs
+    assert state_of((await admin.get(theirs)).text, "Appointment messages by email") == "Given"
+    form = {"consent": "service.email", "give": "no"}
+    changed = await post_form(admin, theirs, form)
+    assert changed.status_code == 303
+
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    mine = html.unescape((await consumer.get(PAGE)).text)
+    assert state_of(mine, "Appointment messages by email") == "Not given"
+    assert "by the clinic, on a written request, by Alpha.Admin Example on your behalf" in mine
+    (change,) = [e for e in await events(rt, clinic) if e.kind == "consent"]
+    assert (change.operation, change.subject_id, change.actor_id) == (
+        "email_opt_out",
+        clinic.consumer.id,
+        clinic.admin.id,
+    )
+    # Only consumers' consents, and only clinic admins change them.
+    assert (await admin.get(f"/admin/consents/{clinic.admin.id}")).status_code == 404
+    assert (await consumer.get(theirs)).status_code == 403

@@ -374,6 +374,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/corrections/new?consumer=nobody.here",
             "/admin/holds",
             "/admin/retention",
+            "/admin/consents",
+            f"/admin/consents/{clinic.consumer.id}",
             "/-/plugins",
             "/-/mailbox",
         )

@@ -9,10 +9,12 @@ from typing import Any
 
 from starlette.responses import Response
 
+from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.models import User
 from praxis.core.consents import account as my_consents
 from praxis.core.consents import proxies
+from praxis.core.consents.kinds import Method
 from praxis.core.errors import InvalidInput, NotFound
 from praxis.core.intake import services as intake
 from praxis.core.web.context import Access, Ctx
@@ -29,7 +31,7 @@ METHODS = {
 }
 
 
-async def _page(ctx: Ctx, person: User, action: str) -> Response:
+async def _page(ctx: Ctx, person: User, action: str, *, staff: bool = False) -> Response:
     professionals = await intake.answered_for(ctx.db, person.id)
     lines = await my_consents.shown(ctx.db, person, professionals)
     actors = {line.state.actor_id for line in lines if line.state.actor_id}
@@ -42,11 +44,12 @@ async def _page(ctx: Ctx, person: User, action: str) -> Response:
         action=action,
         actors=await proxies.names(ctx.db, actors - {person.id}),
         acting_for=await proxies.acting_for(ctx.db, ctx.me.id) if person is ctx.me else [],
+        staff=staff,
         title="Privacy and consents" + ("" if person is ctx.me else f": {person.full_name}"),
     )
 
 
-async def _change(ctx: Ctx, person: User) -> str:
+async def _change(ctx: Ctx, person: User, method: Method = Method.PORTAL) -> str:
     give = ctx.form.get("give") == "yes"
     kind = await my_consents.change(
         ctx.db,
@@ -57,6 +60,7 @@ async def _change(ctx: Ctx, person: User) -> str:
         professionals=await intake.answered_for(ctx.db, person.id),
         scope=ctx.form.get("scope", ""),
         actor=ctx.me,
+        method=method,
     )
     await ctx.db.commit()
     if person is ctx.me:
@@ -140,3 +144,44 @@ async def proxy_end(ctx: Ctx) -> Response:
     await proxies.end(ctx.db, authority_id, staff=ctx.me)
     await ctx.db.commit()
     return redirect(ctx, "/admin/proxies", notice="The authority has ended.")
+
+
+# --- staff: a consumer's consents changed on their written request -----------------------------
+
+
+@pages.page("/admin/consents", access=Access.CLINIC_ADMIN)
+async def staff_find(ctx: Ctx) -> Response:
+    """Find the consumer whose letter or email asks for a change, by username."""
+    username = ctx.request.query_params.get("consumer", "").strip()
+    if username:
+        found = await consumers.consumer_id(ctx.db, username)
+        if found is not None:
+            return redirect(ctx, f"/admin/consents/{found}")
+    errors = {"consumer": "No consumer of this clinic has this username."} if username else {}
+    return render(
+        ctx,
+        "admin/consents.html",
+        status=422 if errors else 200,
+        errors=errors,
+        values={"consumer": username},
+        summary="Please check the username." if errors else None,
+        title="A consumer's consents",
+    )
+
+
+@pages.page("/admin/consents/{person_id}", access=Access.CLINIC_ADMIN)
+async def staff_view(ctx: Ctx) -> Response:
+    person = await my_consents.consumer(ctx.db, ctx.tenant.id, _person_id(ctx))
+    return await _page(ctx, person, f"/admin/consents/{person.id}", staff=True)
+
+
+@pages.page(
+    "/admin/consents/{person_id}",
+    methods=["POST"],
+    access=Access.CLINIC_ADMIN,
+    name="staff_change",
+)
+async def staff_change(ctx: Ctx) -> Response:
+    person = await my_consents.consumer(ctx.db, ctx.tenant.id, _person_id(ctx))
+    notice = await _change(ctx, person, Method.STAFF_WRITTEN_REQUEST)
+    return redirect(ctx, f"/admin/consents/{person.id}", notice=notice)
