@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core import outbox
+from praxis.core.accounts import restriction
 from praxis.core.accounts.fields import Line, parse
 from praxis.core.accounts.fields import Text as Words
 from praxis.core.accounts.models import Role, User
@@ -50,6 +51,12 @@ EXCLUSIONS: list[Exclusion] = []
 def excludes(rule: Exclusion) -> Exclusion:
     EXCLUSIONS.append(rule)
     return rule
+
+
+@excludes
+async def _restricted(db: AsyncSession, candidates: set[uuid.UUID]) -> set[uuid.UUID]:
+    """A restricted record is left out of marketing (P34), whatever its consents say."""
+    return candidates & await restriction.restricted_ids(db)
 
 
 class Campaign(TenantScoped, Identified, Base):

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core import outbox
 from praxis.core.accounts.fields import Line, Text
 from praxis.core.accounts.models import Role, User
+from praxis.core.consents import services as consents
+from praxis.core.consents.kinds import SERVICE_EMAIL
 from praxis.core.outbox import Job, handles
 from praxis.core.privacy import notices
 from praxis.tenants.directory import TenantInfo
@@ -36,9 +38,11 @@ def stage_announcement(db: AsyncSession, tenant: TenantInfo, version: int) -> bo
 
 
 async def receives_service_email(db: AsyncSession, user: User) -> bool:
-    """Whether service messages by email reach this person: every active consumer with an
-    address (the consents of P35 narrow this where a person said no)."""
-    return user.is_active and bool(user.email) and user.role == Role.CONSUMER.value
+    """Whether service messages by email reach this person: an active consumer with an
+    address who has not withdrawn service emails (P35)."""
+    if not (user.is_active and user.email and user.role == Role.CONSUMER.value):
+        return False
+    return await consents.allows(db, SERVICE_EMAIL, consents.Whose(user.id))
 
 
 _CONSUMERS = select(User.id).where(User.role == Role.CONSUMER.value, User.is_active.is_(True))

@@ -16,13 +16,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Role, User
 from praxis.core.booking.models import Appointment
-from praxis.core.consents.models import ConsentRecord
+from praxis.core.consents.models import ConsentRecord, ProxyAuthority
 from praxis.core.errors import Conflict, NotAllowed
 from praxis.core.intake.models import IntakeResponse
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
@@ -143,9 +143,12 @@ async def erase(
     rooms = await _delete_rooms(db, tenant, user.id)
     answers = await db.execute(delete(IntakeResponse).where(IntakeResponse.consumer_id == user.id))
     await export.forget(db, user.id)  # a data download holds everything: none outlives them
-    # Consent records stay as proof of what was agreed (P35), naming only the tombstone.
+    # Nothing is done on their consents any more, and a record would keep their address.
+    await db.execute(delete(ConsentRecord).where(ConsentRecord.subject_id == user.id))
     await db.execute(
-        update(ConsentRecord).where(ConsentRecord.subject_id == user.id).values(address=None)
+        delete(ProxyAuthority).where(
+            or_(ProxyAuthority.subject_id == user.id, ProxyAuthority.proxy_id == user.id)
+        )
     )
     pseudonym = new_pseudonym()
     _scrub(user, pseudonym)

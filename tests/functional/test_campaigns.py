@@ -266,3 +266,20 @@ def test_only_a_subject_that_asks_counts() -> None:
     assert asks_to_unsubscribe("FWD: Unsubscribe!")
     assert not asks_to_unsubscribe("How do I unsubscribe?")
     assert not asks_to_unsubscribe("")
+
+
+@pytest.mark.promise("P34")
+async def test_a_restricted_record_is_left_out_of_marketing_though_opted_in(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await choose(consumer, "marketing.email", True)
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    assert "Email: 1 person opted in" in (await admin.get("/admin/campaigns")).text
+    await campaign(admin, "email", "News: we open Saturdays.", "Spring hours")  # queued
+    restricted = await post_form(consumer, "/account/restrict", {"action": "restrict"})
+    assert restricted.status_code == 303
+    assert "Email: 0 people opted in" in (await admin.get("/admin/campaigns")).text
+    await providers.run_jobs()  # the queued message asks again, and is not sent
+    assert [m for m in providers.mails() if m["Subject"] == "Spring hours"] == []
+    assert len(await jobs(rt, clinic, TOPIC)) == 1  # it was queued, then skipped

@@ -24,6 +24,7 @@ from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 from tests.conftest import client_for
 from tests.functional.flows import book, book_and_pay, events, signed_in
+from tests.functional.test_consents import choose
 from tests.functional.test_pages_quality import check_page
 from tests.provider_fixtures import RELAY_COMPANY, Providers
 from tests.support import Clinic, count_rows, login, make_consumer, post_form
@@ -595,3 +596,20 @@ async def test_acknowledging_never_redirects_off_site_nor_to_another_clinics_ver
     refused = await post_form(other, "/privacy/acknowledge", {"version": "1"}, page="/")
     assert refused.status_code == 404  # clinic B has no version 1: A's is invisible to it
     assert await count_rows(rt, other_clinic, NoticeAcknowledgement) == 0
+
+
+@pytest.mark.promise("P14")
+@pytest.mark.promise("P35")
+async def test_a_new_version_is_not_emailed_to_who_withdrew_service_emails(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    someone = await make_consumer(rt, clinic.tenant, "alpha.reader")
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await choose(consumer, "service.email", False)
+    assert (await publish(await admin_of(app, clinic))).status_code == 303
+    await providers.run_jobs()
+    await providers.run_jobs()
+    about = [m for m in providers.mails() if "updated its privacy notice" in str(m["Subject"])]
+    assert [str(m["To"]) for m in about] == [f"{someone.username}@example.org"]
+    # Still shown in the portal, where it needs no consent.
+    assert "Our privacy notice has changed" in (await consumer.get("/appointments")).text

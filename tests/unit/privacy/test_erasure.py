@@ -72,7 +72,7 @@ def test_pseudonyms_do_not_repeat_and_fit_a_username() -> None:
 
 
 @pytest.mark.promise("P33")
-async def test_erasure_leaves_no_data_download_and_no_address_in_consents(
+async def test_erasure_leaves_no_data_download_consent_or_proxy_authority(
     rt: Runtime, clinic: Clinic
 ) -> None:
     async with rt.database.writing(clinic.tenant.id) as db:
@@ -88,4 +88,4 @@ async def test_erasure_leaves_no_data_download_and_no_address_in_consents(
         await db.commit()
         assert await db.scalar(select(DataExport.id)) is None
         records = list(await db.scalars(select(ConsentRecord)))
-    assert [(r.subject_id, r.given, r.address) for r in records] == [(user.id, True, None)]
+    assert records == []
