@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts.models import Role, User
 from praxis.core.consents import services as consents
-from praxis.core.consents.kinds import BY_KEY, ConsentKind, Method
+from praxis.core.consents.kinds import BY_KEY, MARKETING, ConsentKind, Method
 from praxis.core.consents.services import ConsentState, Whose
 from praxis.core.errors import NotFound
 
@@ -88,6 +88,24 @@ async def change(
         recipient_id=scope_id,
     )
     return kind
+
+
+async def object_to_marketing(
+    db: AsyncSession, person: User, *, clinic: str, actor: User | None = None
+) -> None:
+    """An objection to direct marketing stops it on every channel at once (UK GDPR Art. 21(2)):
+    each marketing consent withdrawn in one transaction."""
+    for kind in MARKETING.values():
+        await consents.record(
+            db,
+            kind,
+            Whose(person.id),
+            given=False,
+            method=Method.PORTAL,
+            clinic=clinic,
+            actor_id=(actor or person).id,
+            note="objected to direct marketing",
+        )
 
 
 async def consumer(db: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID) -> User:

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from praxis.core.consents import services as consents
+from praxis.core.consents.kinds import MARKETING, SERVICE_EMAIL
 from praxis.core.notifications.models import SentMessage
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
@@ -239,3 +241,24 @@ async def test_staff_change_a_consent_on_a_written_request_recorded_as_such(
     # Only consumers' consents, and only clinic admins change them.
     assert (await admin.get(f"/admin/consents/{clinic.admin.id}")).status_code == 404
     assert (await consumer.get(theirs)).status_code == 403
+
+
+@pytest.mark.promise("P34")
+@pytest.mark.promise("P17")
+async def test_objecting_to_direct_marketing_stops_every_channel_at_once(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    for channel in ("marketing.sms", "marketing.email"):
+        await choose(consumer, channel, True)
+    page = (await consumer.get(PAGE)).text
+    assert "Stop all marketing" in page
+    objected = await post_form(consumer, "/account/privacy/object", {}, page=PAGE)
+    assert objected.status_code == 303
+    async with rt.database.reading(clinic.tenant.id) as db:
+        for kind in MARKETING.values():
+            assert not await consents.allows(db, kind, consents.Whose(clinic.consumer.id))
+        assert await consents.allows(db, SERVICE_EMAIL, consents.Whose(clinic.consumer.id))
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    campaigns = (await admin.get("/admin/campaigns")).text
+    assert "Email: 0 people opted in" in campaigns and "(SMS): 0 people opted in" in campaigns

@@ -80,6 +80,17 @@ async def change(ctx: Ctx) -> Response:
     return redirect(ctx, "/account/privacy", notice=await _change(ctx, ctx.me))
 
 
+@pages.page("/account/privacy/object", methods=["POST"], access=Access.CONSUMER)
+async def object_to_marketing(ctx: Ctx) -> Response:
+    await my_consents.object_to_marketing(ctx.db, ctx.me, clinic=ctx.tenant.name)
+    await ctx.db.commit()
+    return redirect(
+        ctx,
+        "/account/privacy",
+        notice="You object to direct marketing: no news or offers reach you, by email or by text.",
+    )
+
+
 def _person_id(ctx: Ctx) -> uuid.UUID:
     try:
         return uuid.UUID(ctx.request.path_params["person_id"])
