@@ -32,7 +32,7 @@ from praxis.core.ledger.events import LedgerHead
 from praxis.core.outbox import Job, handles
 from praxis.core.privacy.models import TenantExit, TenantPurge
 from praxis.core.privacy.retention import months_before
-from praxis.core.tenancy import Database
+from praxis.core.tenancy import PLATFORM_SCOPE, Database
 from praxis.core.tenancy.registry import tagged_tables, tenant_tables
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
@@ -162,9 +162,17 @@ def _purge_order() -> list[str]:
     return [n for n in ordered if n not in LEDGER_TABLES] + list(LEDGER_TABLES)
 
 
+def _model(name: str) -> Any:
+    """The mapped class of a table: the tenant filter narrows statements through it."""
+    for mapper in Base.registry.mappers:
+        if mapper.local_table.name == name:
+            return mapper.class_
+    raise LookupError(name)
+
+
 async def _count(db: AsyncSession, name: str, tenant_id: uuid.UUID) -> int:
-    table = Base.metadata.tables[name]
-    query = select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)
+    model = _model(name)
+    query = select(func.count()).select_from(model).where(model.tenant_id == tenant_id)
     return int(await db.scalar(query) or 0)
 
 
@@ -184,14 +192,17 @@ async def purge(
         head = await db.scalar(select(LedgerHead))
         chain = (head.last_hash, int(head.last_seq)) if head is not None else ("", 0)
         for name in _purge_order():
-            table = Base.metadata.tables[name]
+            model = _model(name)
             if dry_run:
                 report.counts[name] = await _count(db, name, tenant.id)
                 continue
             if name == LEDGER_TABLES[0] and retention_role:
                 await _record(db, tenant, report, chain)  # still as the app role
-                await db.execute(text(f'SET LOCAL ROLE "{retention_role}"'))
-            result: Any = await db.execute(delete(table).where(table.c.tenant_id == tenant.id))
+                await db.execute(
+                text(f'SET LOCAL ROLE "{retention_role}"'),
+                execution_options={PLATFORM_SCOPE: True},  # a role, not a query of rows
+            )
+            result: Any = await db.execute(delete(model).where(model.tenant_id == tenant.id))
             report.counts[name] = int(result.rowcount or 0)
         if dry_run:
             return report
