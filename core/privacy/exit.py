@@ -165,7 +165,7 @@ def _purge_order() -> list[str]:
 def _model(name: str) -> Any:
     """The mapped class of a table: the tenant filter narrows statements through it."""
     for mapper in Base.registry.mappers:
-        if mapper.local_table.name == name:
+        if getattr(mapper.class_, "__tablename__", None) == name:
             return mapper.class_
     raise LookupError(name)
 
@@ -199,9 +199,9 @@ async def purge(
             if name == LEDGER_TABLES[0] and retention_role:
                 await _record(db, tenant, report, chain)  # still as the app role
                 await db.execute(
-                text(f'SET LOCAL ROLE "{retention_role}"'),
-                execution_options={PLATFORM_SCOPE: True},  # a role, not a query of rows
-            )
+                    text(f'SET LOCAL ROLE "{retention_role}"'),
+                    execution_options={PLATFORM_SCOPE: True},  # a role, not a query of rows
+                )
             result: Any = await db.execute(delete(model).where(model.tenant_id == tenant.id))
             report.counts[name] = int(result.rowcount or 0)
         if dry_run:

@@ -43,9 +43,7 @@ async def test_a_destroyed_key_stops_working_at_once_in_every_process(
 
 
 @pytest.mark.promise("P06")
-async def test_a_new_key_made_elsewhere_replaces_a_cached_one(
-    rt: Runtime, clinic: Clinic
-) -> None:
+async def test_a_new_key_made_elsewhere_replaces_a_cached_one(rt: Runtime, clinic: Clinic) -> None:
     """A key replaced by another process is not confused with the one cached here: what the
     new key sealed opens, what the old one sealed does not."""
     tenant_id = clinic.tenant.id
