@@ -444,6 +444,7 @@ def retention_run(dry_run: bool, slug: str | None) -> None:
             ),
             dry_run=dry_run,
             slug=slug,
+            var_dir=settings.var_dir,
         )
         return reports
 

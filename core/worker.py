@@ -94,7 +94,11 @@ async def purge_departed(runtime: Runtime, *, now: datetime | None = None) -> in
         runtime.settings.database_url, runtime.settings.database_role
     )
     reports = await clinic_exit.purge_due(
-        runtime.database, runtime.data_keys, now=now or utcnow(), retention_role=role
+        runtime.database,
+        runtime.data_keys,
+        now=now or utcnow(),
+        retention_role=role,
+        var_dir=runtime.settings.var_dir,
     )
     return sum(sum(report.counts.values()) for report in reports)
 

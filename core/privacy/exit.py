@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -30,6 +31,7 @@ from praxis.core.db import Base, utcnow
 from praxis.core.errors import InvalidInput
 from praxis.core.ledger.events import LedgerHead
 from praxis.core.outbox import Job, handles
+from praxis.core.privacy import clinic_export
 from praxis.core.privacy.models import TenantExit, TenantPurge
 from praxis.core.privacy.retention import months_before
 from praxis.core.tenancy import PLATFORM_SCOPE, Database
@@ -183,6 +185,7 @@ async def purge(
     *,
     retention_role: str | None,
     dry_run: bool = False,
+    var_dir: Path | None = None,
 ) -> PurgeReport:
     """Delete every row of the clinic in every walled table and its data key, in one
     transaction; write the platform's record of it. ``retention_role``: the role to SET for
@@ -210,6 +213,8 @@ async def purge(
             await _record(db, tenant, report, chain)
         await db.commit()
     data_keys.forget(tenant.id)
+    if var_dir is not None:
+        clinic_export.forget(var_dir, tenant.id)  # sealed with the key just destroyed anyway
     return report
 
 
@@ -263,6 +268,7 @@ async def purge_due(
     retention_role: str | None,
     dry_run: bool = False,
     slug: str | None = None,
+    var_dir: Path | None = None,
 ) -> list[PurgeReport]:
     """Purge each clinic whose time has come (the daily retention run calls this)."""
     reports = []
@@ -270,7 +276,12 @@ async def purge_due(
         if slug in (None, tenant.slug):
             reports.append(
                 await purge(
-                    database, data_keys, tenant, retention_role=retention_role, dry_run=dry_run
+                    database,
+                    data_keys,
+                    tenant,
+                    retention_role=retention_role,
+                    dry_run=dry_run,
+                    var_dir=var_dir,
                 )
             )
     return reports

@@ -4,7 +4,11 @@ tenant table, with its ledger and its data key; the other clinic keeps every row
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import uuid
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from praxis.core.datakeys import DataKeyMissing
 from praxis.core.db import Base
+from praxis.core.privacy import clinic_export
 from praxis.core.privacy import exit as clinic_exit
 from praxis.core.privacy.models import TenantExit, TenantPurge
 from praxis.core.runtime import Runtime
@@ -238,3 +243,75 @@ async def test_after_the_exit_period_every_row_and_the_key_go_and_the_other_clin
     async with client_for(app, clinic.host) as http:
         assert (await http.get("/login")).status_code == 404
     assert (await elsewhere.get("/appointments")).status_code == 200
+
+
+@pytest.mark.promise("P29")
+async def test_the_clinic_downloads_its_full_export_built_by_the_worker(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await pay(consumer, providers, await book(consumer, clinic, days_ahead=3))
+    await providers.run_jobs()
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    assert 'href="/admin/exit"' in (await admin.get("/admin")).text
+    page = await admin.get("/admin/exit")
+    assert page.status_code == 200 and "No export has been prepared yet" in page.text
+    assert (await admin.get("/admin/exit/export.zip")).status_code == 404
+    # Other roles cannot ask for it or fetch it.
+    assert (await consumer.get("/admin/exit")).status_code in (403, 404)
+
+    asked = await post_form(admin, "/admin/exit/export", {}, page="/admin/exit")
+    assert asked.status_code == 303
+    assert "being prepared" in (await admin.get("/admin/exit")).text
+    await providers.run_jobs()  # the worker builds it
+    ready = await admin.get("/admin/exit")
+    assert "Download the clinic's full export</a>" in ready.text, ready.text[
+        ready.text.find("<main") :
+    ][:1500]
+    download = await admin.get("/admin/exit/export.zip")
+    assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+
+    history = await events(rt, clinic)
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        names = archive.namelist()
+        mine = [n for n in names if n.startswith(f"consumers/{clinic.consumer.username}-")]
+        assert len(mine) == 1
+        with zipfile.ZipFile(io.BytesIO(archive.read(mine[0]))) as one:
+            data = json.loads(one.read("data.json"))
+            assert {"data.json", "fhir.json", "summary.html"} <= set(one.namelist())
+        assert data["sections"]["appointments"], "the patient's appointment is in their archive"
+        ledger_lines = archive.read("ledger.jsonl").decode().splitlines()
+        assert len(ledger_lines) >= len(history)  # the export's own jobs may have added some
+        assert json.loads(ledger_lines[0])["seq"] == 1
+        billing = list(csv.DictReader(io.StringIO(archive.read("billing.csv").decode())))
+        assert len(billing) == 1 and billing[0]["status"] == "paid"
+
+    # Stored sealed with the clinic's key: the file on disk holds no readable record.
+    stored = clinic_export.folder(rt.settings.var_dir, clinic.tenant.id) / "export.sealed"
+    assert clinic.consumer.username.encode() not in stored.read_bytes()
+    assert b"ledger.jsonl" not in stored.read_bytes()
+
+    # Purged with the clinic.
+    async with rt.database.writing() as db:
+        tenant = await db.get(Tenant, clinic.tenant.id)
+        assert tenant is not None
+        await clinic_exit.start_exit(
+            db,
+            tenant,
+            leaves_on=date.today().isoformat(),
+            reason="Closing down",
+            operator_id=None,
+            today=date.today(),
+        )
+        await db.commit()
+    await _leaves(rt, clinic, date.today() - timedelta(days=400))
+    role = clinic_exit.retention_role_for(rt.settings.database_url, rt.settings.database_role)
+    done = await clinic_exit.purge_due(
+        rt.database,
+        rt.data_keys,
+        now=datetime.now(UTC),
+        retention_role=role,
+        var_dir=rt.settings.var_dir,
+    )
+    assert [r.slug for r in done] == [clinic.tenant.slug]
+    assert not stored.exists()

@@ -55,6 +55,7 @@ ADMIN = [
     "/admin/holds",
     "/admin/retention",
     "/admin/requests",
+    "/admin/exit",
 ]
 
 
@@ -377,6 +378,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             f"/admin/corrections/new?consumer={clinic.consumer.username}",
             "/admin/corrections/new?consumer=nobody.here",
             "/admin/holds",
+            "/admin/exit",
+            "/admin/exit/export.zip",  # none prepared yet: the not-found page
             "/admin/retention",
             "/admin/consents",
             f"/admin/consents/{clinic.consumer.id}",

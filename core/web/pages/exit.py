@@ -1,13 +1,14 @@
-"""The operator's page for a clinic that leaves the platform (P29): start the exit with the
-day sign-in closes and the reason; see when its records will be purged."""
+"""A clinic that leaves the platform (P29): the operator's page to start the exit (the day
+sign-in closes, the reason), and the clinic admins' page to download everything first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from praxis.core.errors import InvalidInput, NotFound
+from praxis.core.privacy import clinic_export
 from praxis.core.privacy import exit as clinic_exit
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, form_error, redirect, render
@@ -68,3 +69,47 @@ async def start_exit(ctx: Ctx) -> Response:
         notice=f"Exit recorded: sign-in to {tenant.name} closes on {record.leaves_on:%d %B %Y}; "
         "its admins are told by email.",
     )
+
+
+# --- the clinic's side: its full export while it can still sign in -------------------------
+
+ADMIN = Access.CLINIC_ADMIN
+
+
+@pages.page("/admin/exit", access=ADMIN)
+async def clinic_exit_page(ctx: Ctx) -> Response:
+    var_dir = ctx.settings.var_dir
+    leaves_on = ctx.tenant.leaves_on
+    months = ctx.tenant.retention.tenant_exit_months
+    return render(
+        ctx,
+        "admin/exit.html",
+        leaves_on=leaves_on,
+        purge_on=clinic_exit.purge_after(leaves_on, months) if leaves_on else None,
+        export=clinic_export.status(var_dir, ctx.tenant.id),
+        title="Clinic export and exit",
+    )
+
+
+@pages.page("/admin/exit/export", methods=["POST"], access=ADMIN)
+async def request_export(ctx: Ctx) -> Response:
+    clinic_export.request(ctx.db, ctx.settings.var_dir, ctx.tenant.id)
+    await ctx.db.commit()
+    return redirect(
+        ctx,
+        "/admin/exit",
+        notice="The export is being prepared: come back to this page to download it.",
+    )
+
+
+@pages.page("/admin/exit/export.zip", access=ADMIN)
+async def download_export(ctx: Ctx) -> Response:
+    var_dir = ctx.settings.var_dir
+    if clinic_export.status(var_dir, ctx.tenant.id).ready_at is None:
+        raise NotFound("There is no export to download yet: prepare one first.")
+    body = clinic_export.chunks(ctx.rt.database, ctx.rt.data_keys, ctx.tenant.id, var_dir)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{ctx.tenant.slug}-export.zip"',
+        "Cache-Control": "no-store",
+    }
+    return StreamingResponse(body, media_type="application/zip", headers=headers)
