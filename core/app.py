@@ -53,6 +53,7 @@ from praxis.core.web.pages import (
     webhooks,
     workspace,
 )
+from praxis.core.web.pages import exit as clinic_exit
 from praxis.core.web.rendering import Templates
 from praxis.core.web.routing import build_routes, not_found
 
@@ -84,6 +85,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         retention,
         setup,
         platform,
+        clinic_exit,
         system,
         mailbox,
         privacy,

@@ -410,26 +410,42 @@ def retention_run(dry_run: bool, slug: str | None) -> None:
 
     Erases accounts closed longer than retention.closed_account_months, deletes billing
     records older than retention.billing_years and erased accounts nothing refers to any
-    more. Legal holds pause it. Prints what it removes; idempotent; the worker runs it daily.
+    more. Legal holds pause it. Purges clinics that left retention.tenant_exit_months ago:
+    every row, the ledger and the data key. Prints what it removes; idempotent; the worker
+    runs it daily.
     """
     from praxis.core.db import utcnow
+    from praxis.core.privacy import exit as clinic_exit
     from praxis.core.privacy import retention as schedule
     from praxis.tenants.directory import TenantInfo
     from praxis.tenants.services import list_tenants
 
     async def work(runtime: Any) -> list[Any]:
         async with runtime.database.reading() as db:
-            rows = await list_tenants(db)
-            found = [TenantInfo.from_row(t) for t in rows if slug in (None, t.slug)]
-        if slug and not found:
+            rows = [t for t in await list_tenants(db) if slug in (None, t.slug)]
+            found = [TenantInfo.from_row(t) for t in rows if t.status == "active"]
+        if slug and not rows:
             raise click.BadParameter(
                 f"There is no clinic with the slug {slug!r}.", param_hint="--tenant"
             )
         now = utcnow()
-        reports = []
+        reports: list[Any] = []
         for tenant in found:
             async with runtime.database.writing(tenant.id) as db:
                 reports.append(await schedule.run(db, tenant, now=now, dry_run=dry_run))
+        # Clinics that left tenant_exit_months ago: every row and the data key (P29).
+        settings = runtime.settings
+        reports += await clinic_exit.purge_due(
+            runtime.database,
+            runtime.data_keys,
+            now=now,
+            retention_role=clinic_exit.retention_role_for(
+                settings.database_url, settings.database_role
+            ),
+            dry_run=dry_run,
+            slug=slug,
+            var_dir=settings.var_dir,
+        )
         return reports
 
     for report in _with_runtime(work):

@@ -9,10 +9,13 @@ from praxis.core.notifications import campaigns, history
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
 from praxis.core.privacy import announce as privacy_notices
-from praxis.core.privacy import correction, export
+from praxis.core.privacy import clinic_export, correction, export
+from praxis.core.privacy import exit as clinic_exit
 from praxis.core.video import services as video
 
 DOMAINS = (
+    clinic_exit,
+    clinic_export,
     correction,
     export,
     notifications,

@@ -22,6 +22,7 @@ from praxis.core.db import utcnow
 from praxis.core.logs import where_it_failed
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
+from praxis.core.privacy import exit as clinic_exit
 from praxis.core.privacy import export, retention
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
@@ -86,12 +87,29 @@ async def run_retention(
     return removed
 
 
+async def purge_departed(runtime: Runtime, *, now: datetime | None = None) -> int:
+    """Clinics that left ``retention.tenant_exit_months`` ago: every row and the data key
+    (P29); rows removed."""
+    role = clinic_exit.retention_role_for(
+        runtime.settings.database_url, runtime.settings.database_role
+    )
+    reports = await clinic_exit.purge_due(
+        runtime.database,
+        runtime.data_keys,
+        now=now or utcnow(),
+        retention_role=role,
+        var_dir=runtime.settings.var_dir,
+    )
+    return sum(sum(report.counts.values()) for report in reports)
+
+
 async def run_scans(runtime: Runtime) -> None:
     tenants = await _tenants(runtime)
     await purge_expired_sessions(runtime, tenants)
     await purge_expired_exports(runtime, tenants)
     reminders, released = await scan_appointments(runtime, tenants)
     removed = await run_retention(runtime, tenants)
+    removed += await purge_departed(runtime)
     log.info(
         "scans", tenants=len(tenants), reminders=reminders, released=released, retention=removed
     )

@@ -17,6 +17,7 @@ import uuid
 import zoneinfo
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import select
@@ -43,6 +44,7 @@ class TenantInfo:
     retention: Retention
     providers: dict[str, str]
     brand_version: str
+    leaves_on: date | None = None  # the clinic is leaving: sign-in closes on this day (P29)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -64,6 +66,7 @@ class TenantInfo:
             retention=_shared(Retention, row.retention),
             providers=dict(row.providers),
             brand_version=hashlib.sha256(version_source.encode()).hexdigest()[:10],
+            leaves_on=row.leaves_on,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String
@@ -27,7 +27,8 @@ class Tenant(Base):
     booking: Mapped[dict[str, Any]]
     retention: Mapped[dict[str, Any]]
     providers: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | purged
+    leaves_on: Mapped[date | None] = mapped_column(default=None)  # sign-in closes then (P29)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

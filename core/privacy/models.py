@@ -151,3 +151,33 @@ class WrittenRequest(TenantScoped, Identified, Base):
     logged_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+
+
+class TenantExit(Base):
+    """A clinic leaving the platform (P29), started by the operator: sign-in closes on
+    ``leaves_on``; its rows and data key are purged ``retention.tenant_exit_months`` later.
+    A platform table: it outlives the clinic's own rows."""
+
+    __tablename__ = "tenant_exits"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    leaves_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(300))
+    started_by: Mapped[uuid.UUID | None] = mapped_column(default=None)  # the operator
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TenantPurge(Base):
+    """What stays on the platform of a purged clinic: its id and slug, how many rows left each
+    table, and the head of its ledger's hash chain (proof of what the ledger was)."""
+
+    __tablename__ = "tenant_purges"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID]
+    slug: Mapped[str] = mapped_column(String(63))
+    counts: Mapped[dict[str, Any]]  # table name -> rows deleted
+    chain_head: Mapped[str] = mapped_column(String(64))  # "" when the clinic had no ledger
+    chain_length: Mapped[int] = mapped_column(default=0)
+    purged_at: Mapped[datetime] = mapped_column(default=utcnow)

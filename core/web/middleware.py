@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from praxis.core.logs import AccessLog
+from praxis.core.web.closed import closed_page
 from praxis.tenants.directory import TenantDirectory
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -148,6 +149,13 @@ class TenantMiddleware:
                 await send({"type": "websocket.close", "code": 1008})
             else:
                 await _respond(send, 404, UNKNOWN_HOST_PAGE, b"text/html; charset=utf-8")
+            return
+        closed = closed_page(site)  # the clinic has left: no sign-in, no page (P29)
+        if closed is not None:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            else:
+                await _respond(send, 410, closed, b"text/html; charset=utf-8")
             return
         scope.setdefault("state", {})["site"] = site
         tenant_id = getattr(site, "id", None)

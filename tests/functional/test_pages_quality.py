@@ -55,6 +55,7 @@ ADMIN = [
     "/admin/holds",
     "/admin/retention",
     "/admin/requests",
+    "/admin/exit",
 ]
 
 
@@ -126,7 +127,11 @@ async def test_platform_pages_are_accessible(app: Any, rt: Any, clinic: Clinic) 
     async with client_for(app, "localhost") as http:
         check_page((await http.get("/platform/login")).text, "/platform/login")
         await login(http, "ops", prefix="/platform")
-        for path in ("/platform", f"/platform/tenants/{clinic.tenant.id}"):
+        for path in (
+            "/platform",
+            f"/platform/tenants/{clinic.tenant.id}",
+            f"/platform/tenants/{clinic.tenant.id}/exit",
+        ):
             response = await http.get(path)
             assert response.status_code == 200
             check_page(response.text, path)
@@ -373,6 +378,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             f"/admin/corrections/new?consumer={clinic.consumer.username}",
             "/admin/corrections/new?consumer=nobody.here",
             "/admin/holds",
+            "/admin/exit",
+            "/admin/exit/export.zip",  # none prepared yet: the not-found page
             "/admin/retention",
             "/admin/consents",
             f"/admin/consents/{clinic.consumer.id}",
@@ -429,6 +436,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/platform",
             "/platform/plugins",
             f"/platform/tenants/{clinic.tenant.id}",
+            f"/platform/tenants/{clinic.tenant.id}/exit",
             "/platform/account/security",
             "/platform/privacy",
             "/platform/privacy/cookies",
