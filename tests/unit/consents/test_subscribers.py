@@ -33,7 +33,7 @@ async def subscribed(
     *,
     phone: str,
     left_ago: timedelta | None,
-    joined_ago: timedelta = timedelta(days=400),
+    joined_ago: timedelta = timedelta(days=500),
 ) -> uuid.UUID:
     """A subscriber by text who joined ``joined_ago`` and, if ``left_ago``, sent STOP then."""
     form = subscribers.SignUpForm(phone=phone, by_sms=True)
