@@ -246,11 +246,14 @@ async def send_confirmation(job: Job) -> None:
 # --- who campaigns reach ----------------------------------------------------------------------
 
 
-async def _account_addresses(db: AsyncSession, channel: str) -> set[str]:
-    """Addresses an account holds: the account's own consents decide for them."""
+async def _account_addresses(db: AsyncSession, channel: str, *, reached: bool) -> set[str]:
+    """Addresses an account holds: ``reached``, those campaigns reach as an open consumer
+    account (counted there, once); otherwise any account's, whose records must stay."""
     column = User.phone if channel == "sms" else User.email
-    rows = await db.scalars(select(column).where(User.role == Role.CONSUMER.value))
-    return {address for address in rows if address}
+    query = select(column)
+    if reached:
+        query = query.where(User.role == Role.CONSUMER.value, User.is_active.is_(True))
+    return {address for address in await db.scalars(query) if address}
 
 
 async def _latest_by_address(
@@ -279,7 +282,7 @@ async def audience(db: AsyncSession, channel: str) -> list[uuid.UUID]:
     kind = MARKETING[channel]
     column = Subscriber.phone if channel == "sms" else Subscriber.email
     latest = await _latest_by_address(db, kind)
-    accounts = await _account_addresses(db, channel)
+    accounts = await _account_addresses(db, channel, reached=True)
     rows = await db.execute(select(Subscriber.id, column).order_by(Subscriber.created_at))
     return [
         person
@@ -342,8 +345,10 @@ async def delete_all(db: AsyncSession, people: list[Subscriber]) -> None:
     an account relies on (a STOP from a number an account holds stays in force)."""
     if not people:
         return
-    emails = {p.email for p in people if p.email} - await _account_addresses(db, "email")
-    phones = {p.phone for p in people if p.phone} - await _account_addresses(db, "sms")
+    emails = {p.email for p in people if p.email}
+    emails -= await _account_addresses(db, "email", reached=False)
+    phones = {p.phone for p in people if p.phone}
+    phones -= await _account_addresses(db, "sms", reached=False)
     addresses = emails | phones
     if addresses:
         await db.execute(

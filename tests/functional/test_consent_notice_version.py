@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from praxis.core.consents.models import ConsentRecord
 from praxis.core.runtime import Runtime
+from tests.conftest import client_for
 from tests.functional.flows import signed_in
 from tests.functional.test_privacy_notice import publish
 from tests.support import Clinic, post_form
@@ -42,3 +43,15 @@ async def test_each_consent_records_the_notice_version_in_force_when_it_was_give
         ("marketing.sms", False, 1),
         ("marketing.email", False, 1),
     ]
+
+
+@pytest.mark.promise("P35")
+async def test_a_news_sign_up_without_an_account_records_the_notice_version_too(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    assert (await publish(admin)).status_code == 303
+    visitor = client_for(app, clinic.host)
+    form = {"phone": "07400 123456", "by_sms": "yes"}
+    assert (await post_form(visitor, "/news", form)).status_code == 303
+    assert await versions(rt, clinic) == [("marketing.sms", True, 1)]
