@@ -341,8 +341,8 @@ async def expired(db: AsyncSession, now: datetime) -> list[Subscriber]:
 
 
 async def delete_all(db: AsyncSession, people: list[Subscriber]) -> None:
-    """Delete the subscribers and the consent records of their addresses, keeping any record
-    an account relies on (a STOP from a number an account holds stays in force)."""
+    """Delete the subscribers and the consent records of their addresses that name no account,
+    keeping any an account relies on (a STOP from a number an account holds stays in force)."""
     if not people:
         return
     emails = {p.email for p in people if p.email}
@@ -352,10 +352,10 @@ async def delete_all(db: AsyncSession, people: list[Subscriber]) -> None:
     addresses = emails | phones
     if addresses:
         await db.execute(
+            # A STOP also withdrew appointment texts from the number: no account holds it, so
+            # that record goes too (someone registering it later decides afresh).
             delete(ConsentRecord).where(
-                ConsentRecord.subject_id.is_(None),
-                ConsentRecord.purpose == "marketing",
-                ConsentRecord.address.in_(addresses),
+                ConsentRecord.subject_id.is_(None), ConsentRecord.address.in_(addresses)
             )
         )
     await db.execute(delete(Subscriber).where(Subscriber.id.in_([p.id for p in people])))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from praxis.core.consents import services as consents
 from praxis.core.consents import subscribers
-from praxis.core.consents.kinds import MARKETING, Method
+from praxis.core.consents.kinds import MARKETING, SERVICE_SMS, Method
 from praxis.core.consents.models import ConsentRecord
 from praxis.core.errors import InvalidInput
 from praxis.core.ledger import EventKind, LedgerEvent
@@ -41,15 +41,15 @@ async def subscribed(
         await subscribers.sign_up(
             db, clinic.tenant, form, notice_version=None, now=NOW - joined_ago
         )
-        if left_ago is not None:
-            await consents.record(
+        for kind in (MARKETING["sms"], SERVICE_SMS) if left_ago is not None else ():
+            await consents.record(  # STOP withdraws appointment texts from the number too
                 db,
-                MARKETING["sms"],
+                kind,
                 consents.Whose(address=phone),
                 given=False,
                 method=Method.SMS_KEYWORD,
                 clinic=clinic.tenant.name,
-                now=NOW - left_ago,
+                now=NOW - (left_ago or timedelta()),
             )
         await db.commit()
         found = await db.scalar(
