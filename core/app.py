@@ -48,6 +48,7 @@ from praxis.core.web.pages import (
     setup,
     signin,
     signup,
+    subscribe,
     system,
     visit,
     webhooks,
@@ -89,6 +90,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         system,
         mailbox,
         privacy,
+        subscribe,
     )
     api_routes = [Route("/openapi.json", openapi_endpoint(api), name="openapi"), *api.routes]
     return [

@@ -33,9 +33,10 @@ class Keyring:
     def seal(self, purpose: str, plaintext: str) -> str:
         return self._fernet(purpose).encrypt(plaintext.encode()).decode()
 
-    def unseal(self, purpose: str, token: str) -> str | None:
+    def unseal(self, purpose: str, token: str, *, max_age: int | None = None) -> str | None:
+        """The plaintext, or None if forged, for another purpose or older than ``max_age``s."""
         try:
-            return self._fernet(purpose).decrypt(token.encode()).decode()
+            return self._fernet(purpose).decrypt(token.encode(), ttl=max_age).decode()
         except InvalidToken:
             return None
 

@@ -6,6 +6,7 @@ from praxis.core import datakeys, ledger, outbox, webhooks
 from praxis.core.accounts import models as accounts
 from praxis.core.booking import models as booking
 from praxis.core.consents import models as consents
+from praxis.core.consents import subscribers
 from praxis.core.intake import models as intake
 from praxis.core.notifications import campaigns
 from praxis.core.notifications import models as notifications
@@ -28,6 +29,7 @@ __all__ = [
     "payments",
     "privacy",
     "provider_settings",
+    "subscribers",
     "tenants",
     "video",
     "webhooks",

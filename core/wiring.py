@@ -5,6 +5,7 @@ has them all: the runtime imports this, and a test checks each event's subscribe
 from __future__ import annotations
 
 from praxis.core.accounts import password_reset
+from praxis.core.consents import subscribers
 from praxis.core.notifications import campaigns, history
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
@@ -23,6 +24,7 @@ DOMAINS = (
     payments,
     password_reset,
     privacy_notices,
+    subscribers,
     video,
 )
 

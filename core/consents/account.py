@@ -63,6 +63,7 @@ async def change(
     scope: str = "",
     actor: User | None = None,
     method: Method = Method.PORTAL,
+    notice_version: int | None = None,
 ) -> ConsentKind:
     """Give or withdraw one consent, effective for anything not yet sent; an unknown consent
     or a Professional the person never answered for is not found (it reveals nothing)."""
@@ -85,13 +86,19 @@ async def change(
         method=method,
         clinic=professionals[scope_id] if scope_id else clinic,
         actor_id=(actor or person).id,
+        notice_version=notice_version,
         recipient_id=scope_id,
     )
     return kind
 
 
 async def object_to_marketing(
-    db: AsyncSession, person: User, *, clinic: str, actor: User | None = None
+    db: AsyncSession,
+    person: User,
+    *,
+    clinic: str,
+    actor: User | None = None,
+    notice_version: int | None = None,
 ) -> None:
     """An objection to direct marketing stops it on every channel at once (UK GDPR Art. 21(2)):
     each marketing consent withdrawn in one transaction."""
@@ -104,6 +111,7 @@ async def object_to_marketing(
             method=Method.PORTAL,
             clinic=clinic,
             actor_id=(actor or person).id,
+            notice_version=notice_version,
             note="objected to direct marketing",
         )
 

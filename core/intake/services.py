@@ -185,7 +185,12 @@ def _plain(answers: Answers) -> dict[str, Any]:
 
 
 async def submit(
-    desk: Desk, consumer: User, appointment_id: uuid.UUID, form_data: dict[str, str]
+    desk: Desk,
+    consumer: User,
+    appointment_id: uuid.UUID,
+    form_data: dict[str, str],
+    *,
+    notice_version: int | None = None,
 ) -> None:
     """Check and store the consumer's answers for the Professional of this appointment."""
     tenant = desk.tenant
@@ -244,6 +249,7 @@ async def submit(
             method=Method.PORTAL,
             clinic=professional.display_name,
             actor_id=consumer.id,
+            notice_version=notice_version,
             note="given" if shared else "refused",
             recipient_id=professional.id,
             now=now,

@@ -22,6 +22,7 @@ from praxis.core.accounts.fields import Line, parse
 from praxis.core.accounts.fields import Text as Words
 from praxis.core.accounts.models import Role, User
 from praxis.core.consents import services as consents
+from praxis.core.consents import subscribers
 from praxis.core.consents.kinds import LEGAL_BASIS, MARKETING, ConsentKind, Method
 from praxis.core.crypto import Keyring
 from praxis.core.db import Base, Identified, utcnow
@@ -115,9 +116,14 @@ async def audience(db: AsyncSession, channel: Channel) -> list[uuid.UUID]:
     return [person for person in chosen if person not in left_out]
 
 
+async def reach(db: AsyncSession, channel: Channel) -> int:
+    """How many a campaign on this channel reaches now: accounts and subscribers without one."""
+    return len(await audience(db, channel)) + len(await subscribers.audience(db, channel))
+
+
 async def counts(db: AsyncSession) -> dict[str, int]:
     channels: tuple[Channel, ...] = ("email", "sms")
-    return {channel: len(await audience(db, channel)) for channel in channels}
+    return {channel: await reach(db, channel) for channel in channels}
 
 
 def unsubscribe_token(keyring: Keyring, tenant_id: uuid.UUID, person: uuid.UUID) -> str:
@@ -152,18 +158,19 @@ def compose(tenant: TenantInfo, channel: Channel, subject: str, body: str, link:
 
 async def preview(db: AsyncSession, tenant: TenantInfo, form: CampaignForm) -> Preview:
     shown = compose(tenant, form.channel, form.subject, form.message, "(your unsubscribe link)")
-    return Preview(shown.subject, shown.text, len(await audience(db, form.channel)))
+    return Preview(shown.subject, shown.text, await reach(db, form.channel))
 
 
 async def send(db: AsyncSession, tenant: TenantInfo, form: CampaignForm, *, actor: User) -> int:
     """Record the campaign and queue one job per person (ids only); how many were queued."""
     people = await audience(db, form.channel)
+    others = await subscribers.audience(db, form.channel)
     campaign = Campaign(
         id=uuid.uuid4(),
         channel=form.channel,
         subject=form.subject if form.channel == "email" else "",
         body=form.message,
-        audience=len(people),
+        audience=len(people) + len(others),
         created_by=actor.id,
     )
     db.add(campaign)
@@ -174,16 +181,28 @@ async def send(db: AsyncSession, tenant: TenantInfo, form: CampaignForm, *, acto
                 tenant.id, TOPIC, {"campaign_id": str(campaign.id), "consumer_id": str(person)}
             )
             for person in people
+        ]
+        + [
+            outbox.job_row(
+                tenant.id, TOPIC, {"campaign_id": str(campaign.id), "subscriber_id": str(person)}
+            )
+            for person in others
         ],
     )
-    return len(people)
+    return len(people) + len(others)
 
 
 async def past(db: AsyncSession) -> list[Campaign]:
     return list(await db.scalars(select(Campaign).order_by(Campaign.created_at.desc()).limit(50)))
 
 
-async def unsubscribe(db: AsyncSession, tenant: TenantInfo, person_id: uuid.UUID) -> bool:
+async def unsubscribe(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    person_id: uuid.UUID,
+    *,
+    notice_version: int | None = None,
+) -> bool:
     """The link in a marketing email: that channel stops, the other stays as it was."""
     person = await db.get(User, (tenant.id, person_id))
     if person is None:
@@ -197,6 +216,7 @@ async def unsubscribe(db: AsyncSession, tenant: TenantInfo, person_id: uuid.UUID
         method=Method.EMAIL_LINK,
         clinic=tenant.name,
         actor_id=person.id,
+        notice_version=notice_version,
         note="unsubscribe link",
     )
     return True
@@ -265,7 +285,13 @@ def _why(kind: ConsentKind) -> tuple[str, str]:
 
 
 def _record_sent(
-    db: AsyncSession, job: Job, channel: str, plugin: str, ref: str, person: uuid.UUID, status: str
+    db: AsyncSession,
+    job: Job,
+    channel: str,
+    plugin: str,
+    ref: str,
+    person: uuid.UUID | None,
+    status: str,
 ) -> None:
     db.add(
         SentMessage(
@@ -283,6 +309,9 @@ def _record_sent(
 
 @handles(TOPIC)
 async def send_one(job: Job) -> None:
+    if "subscriber_id" in job.payload:
+        await _send_to_subscriber(job)
+        return
     person_id = uuid.UUID(job.payload["consumer_id"])
     async with job.reading() as db:
         if await db.scalar(select(SentMessage.id).where(SentMessage.job_id == job.id)):
@@ -353,5 +382,80 @@ async def send_one(job: Job) -> None:
     built = await job.providers.built("sms" if campaign.channel == "sms" else "email")
     async with job.writing() as db:
         _record_sent(db, job, campaign.channel, built.manifest.name, receipt_id, person_id, "sent")
+        await job.done(db)
+        await db.commit()
+
+
+async def _send_to_subscriber(job: Job) -> None:
+    """The same message to a subscriber without an account, consent asked again now."""
+    subscriber_id = uuid.UUID(job.payload["subscriber_id"])
+    async with job.reading() as db:
+        if await db.scalar(select(SentMessage.id).where(SentMessage.job_id == job.id)):
+            return
+        campaign = await db.get(Campaign, (job.tenant.id, uuid.UUID(job.payload["campaign_id"])))
+        if campaign is None:
+            return
+        channel: Channel = "email" if campaign.channel == "email" else "sms"
+        address = await subscribers.reachable(db, channel, subscriber_id)
+    kind = MARKETING[channel]
+    if address is None:  # unsubscribed, STOP or deleted since the campaign was queued
+        async with job.writing() as db:
+            _record_sent(db, job, channel, "", "", None, "skipped")
+            await job.done(db)
+            await db.commit()
+        return
+    if channel == "sms":
+        words = compose(job.tenant, "sms", "", campaign.body, "")
+        try:
+            receipt = await job.providers.sms.send(
+                subject_id=None,
+                to=address,
+                body=words.text,
+                about=(),
+                idempotency_key=job.key,
+                attempt=job.attempt,
+                first_attempt_at=job.created_at,
+                purpose=_why(kind),
+            )
+        except PermanentFailure as exc:
+            if exc.code != PermanentFailure.OPTED_OUT:
+                raise
+            async with job.writing() as db:
+                await opt_out(
+                    db,
+                    job.tenant,
+                    address,
+                    "provider: unsubscribed",
+                    now=utcnow(),
+                    method=Method.PROVIDER_REPORT,
+                )
+                await job.done(db)
+                await db.commit()
+            return
+        receipt_id = receipt.message_id
+    else:
+        sealed = subscribers.token(job.keyring, job.tenant.id, subscriber_id, UNSUBSCRIBE)
+        link = unsubscribe_link(job.site_url, sealed)
+        words = compose(job.tenant, "email", campaign.subject, campaign.body, link)
+        receipt_id = (
+            await job.providers.email.send(
+                subject_id=None,
+                to=address,
+                subject=words.subject,
+                text=words.text,
+                about=(),
+                idempotency_key=job.key,
+                attempt=job.attempt,
+                reply_to=job.tenant.controller.dpo_contact,
+                headers=(
+                    ("List-Unsubscribe", f"<{link}>"),
+                    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                ),
+                purpose=_why(kind),
+            )
+        ).message_id
+    built = await job.providers.built(channel)
+    async with job.writing() as db:
+        _record_sent(db, job, channel, built.manifest.name, receipt_id, None, "sent")
         await job.done(db)
         await db.commit()

@@ -230,6 +230,7 @@ async def _consents(src: Source) -> AsyncIterator[dict[str, Any]]:
     async for row in paged(src.db, query, ConsentRecord.id):
         record: ConsentRecord = row.ConsentRecord
         yield {
+            "id": record.id,
             "purpose": record.purpose,
             "channel": record.channel,
             "given": record.given,

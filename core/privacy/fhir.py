@@ -1,6 +1,7 @@
 """The clinical parts of a data export as a FHIR R4 Bundle (P31, P34 portability): the
-person as a Patient, their Appointments and their intake answers as QuestionnaireResponses,
-so another clinic's system can read them. Built from the same records as ``data.json``."""
+person as a Patient, their Appointments, their intake answers as QuestionnaireResponses and
+each consent given or withdrawn as a Consent, so another clinic's system can read them. Built
+from the same records as ``data.json``."""
 
 from __future__ import annotations
 
@@ -80,6 +81,53 @@ def questionnaire_response(record: dict[str, Any], patient_ref: str) -> dict[str
     }
 
 
+# Where the codes of a Consent come from: FHIR's own vocabularies, and Praxis's for purposes.
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONSENT_CATEGORY = "http://loinc.org"
+CONSENT_POLICY = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PRAXIS_PURPOSES = "urn:praxis:consent"  # purpose.channel, e.g. marketing.email
+
+
+def consent(record: dict[str, Any], patient_ref: str) -> dict[str, Any]:
+    """One consent record (given or withdrawn, append-only) as a Consent: a withdrawal is an
+    opt-out that denies, a consent an opt-in that permits; the latest of each is in force."""
+    given = bool(record["given"])
+    key = f"{record['purpose']}.{record['channel']}"
+    resource: dict[str, Any] = {
+        "resourceType": "Consent",
+        "id": record["id"],
+        "status": "active",
+        "scope": {
+            "coding": [
+                {
+                    "system": CONSENT_SCOPE,
+                    "code": "patient-privacy",
+                    "display": "Privacy Consent",
+                }
+            ]
+        },
+        "category": [{"coding": [{"system": CONSENT_CATEGORY, "code": "59284-0"}], "text": key}],
+        "patient": {"reference": patient_ref},
+        "dateTime": record["recorded_at"],
+        "policyRule": {
+            "coding": [{"system": CONSENT_POLICY, "code": "OPTIN" if given else "OPTOUT"}],
+            "text": f"how: {record['method']}"
+            + (
+                f"; privacy notice version {record['notice_version']}"
+                if record.get("notice_version")
+                else ""
+            ),
+        },
+        "provision": {
+            "type": "permit" if given else "deny",
+            "purpose": [{"system": PRAXIS_PURPOSES, "code": key}],
+        },
+    }
+    if record.get("on_your_behalf_by"):  # a parent, carer or staff member acted for them
+        resource["performer"] = [{"display": f"acted for them: {record['on_your_behalf_by']}"}]
+    return resource
+
+
 Mapper = Callable[[dict[str, Any], str], dict[str, Any] | None]
 # The sections of an export that have a FHIR shape, and how each record becomes a resource.
 MAPPERS: dict[str, Mapper] = {
@@ -88,6 +136,7 @@ MAPPERS: dict[str, Mapper] = {
     "intake_answers": lambda record, ref: (
         questionnaire_response(record, ref) if record.get("answers") is not None else None
     ),
+    "consents": consent,
 }
 
 

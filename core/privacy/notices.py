@@ -187,6 +187,12 @@ async def in_force(db: AsyncSession, now: datetime | None = None) -> PrivacyNoti
     return (await db.scalars(query)).first()
 
 
+async def number_in_force(db: AsyncSession, now: datetime | None = None) -> int | None:
+    """The version a consent given now is given under (None: the clinic has none yet)."""
+    notice = await in_force(db, now)
+    return notice.version if notice is not None else None
+
+
 async def version(db: AsyncSession, number: int) -> PrivacyNotice:
     found = await db.scalar(select(PrivacyNotice).where(PrivacyNotice.version == number))
     if found is None:

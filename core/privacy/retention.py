@@ -3,9 +3,10 @@
 For one clinic: accounts closed longer than ``retention.closed_account_months`` (or whose
 erasure waited for a legal hold to end) are erased; billing records older than
 ``retention.billing_years`` are deleted; erased accounts with no billing record left are
-deleted with the appointments under them. Legal holds pause all of it: one on the whole clinic
-stops the run, one on a person keeps that person's records. Running twice removes nothing
-more; each real run writes its counts (never names) to the ledger.
+deleted with the appointments under them; marketing-only subscribers are deleted six months
+after they stopped everything (a sign-up never confirmed after 30 days). Legal holds pause all
+of it: one on the whole clinic stops the run, one on a person keeps that person's records.
+Running twice removes nothing more; each real run writes its counts (never names) to the ledger.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core import ledger
 from praxis.core.accounts.models import User
 from praxis.core.booking.models import Appointment
+from praxis.core.consents import subscribers
 from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
 from praxis.core.payments.models import Payment
 from praxis.core.privacy import holds
@@ -54,11 +56,17 @@ class RetentionReport:
     billing_records_deleted: int = 0
     accounts_deleted: int = 0
     kept_for_holds: int = 0
+    subscribers_deleted: int = 0
     erased_ids: list[uuid.UUID] = field(default_factory=list)
 
     @property
     def removed(self) -> int:
-        return self.accounts_erased + self.billing_records_deleted + self.accounts_deleted
+        return (
+            self.accounts_erased
+            + self.billing_records_deleted
+            + self.accounts_deleted
+            + self.subscribers_deleted
+        )
 
     def lines(self) -> list[str]:
         verb = "would remove" if self.dry_run else "removed"
@@ -69,6 +77,7 @@ class RetentionReport:
             f"  closed accounts erased: {self.accounts_erased}",
             f"  billing records past their retention: {self.billing_records_deleted}",
             f"  erased accounts deleted (no billing record left): {self.accounts_deleted}",
+            f"  marketing-only subscribers, 6 months after opting out: {self.subscribers_deleted}",
         ]
         if self.kept_for_holds:
             lines.append(f"  kept because of a legal hold: {self.kept_for_holds}")
@@ -169,6 +178,12 @@ async def run(
         # records have no foreign key to people, so no cascade reaches a payment (P30).
         await db.execute(delete(User).where(User.id.in_(tombstones)))
 
+    # No account, so no hold on a person can name them: only a clinic-wide hold keeps them.
+    gone = await subscribers.expired(db, now)
+    report.subscribers_deleted = len(gone)
+    if gone and not dry_run:
+        await subscribers.delete_all(db, gone)
+
     if not dry_run:
         await _summary(db, tenant, report, now)
         await db.commit()
@@ -186,6 +201,7 @@ async def _summary(
             f"{report.accounts_erased} closed accounts erased, "
             f"{report.billing_records_deleted} billing records deleted, "
             f"{report.accounts_deleted} erased accounts deleted, "
+            f"{report.subscribers_deleted} marketing-only subscribers deleted, "
             f"{report.kept_for_holds} kept for legal holds"
         )
     )

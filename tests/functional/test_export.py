@@ -81,9 +81,14 @@ async def test_a_consumer_downloads_everything_held_about_them_in_three_forms(
     assert any(e["operation"] == "access" for e in sections["disclosures"])  # the request
 
     bundle = json.loads(zipped.read("fhir.json"))
-    Bundle.model_validate(bundle)  # valid FHIR (R4B: R4's Patient, Appointment, QR)
+    Bundle.model_validate(bundle)  # valid FHIR (R4B: R4's Patient, Appointment, QR, Consent)
     kinds = sorted(e["resource"]["resourceType"] for e in bundle["entry"])
-    assert kinds == ["Appointment", "Patient", "QuestionnaireResponse"]
+    assert kinds == ["Appointment", "Consent", "Patient", "QuestionnaireResponse"]
+    resources = [e["resource"] for e in bundle["entry"]]
+    sharing = next(r for r in resources if r["resourceType"] == "Consent")
+    assert sharing["provision"]["purpose"][0]["code"] == "intake_sharing.professional"
+    assert sharing["provision"]["type"] == "permit"  # the intake answers were shared
+    assert sharing["id"] == sections["consents"][0]["id"]
     patient = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
     assert patient["resource"]["telecom"][0]["value"] == "+447911123456"
     response = next(

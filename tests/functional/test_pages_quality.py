@@ -12,6 +12,7 @@ from starlette.routing import Match, Route
 
 from praxis.core.app import create_app
 from praxis.core.config import Settings
+from praxis.core.consents import subscribers
 from praxis.core.db import utcnow
 from praxis.core.notifications.campaigns import unsubscribe_token
 from praxis.core.privacy.template import DEFAULT_NOTICE
@@ -32,7 +33,16 @@ from tests.support import (
     post_form,
 )
 
-PUBLIC = ["/", "/professionals", "/register", "/join", "/login", "/privacy", "/privacy/cookies"]
+PUBLIC = [
+    "/",
+    "/professionals",
+    "/register",
+    "/join",
+    "/login",
+    "/privacy",
+    "/privacy/cookies",
+    "/news",
+]
 CONSUMER = [
     "/appointments",
     "/account",
@@ -334,6 +344,11 @@ async def test_every_page_the_app_serves_is_well_formed_html(
     async with pages.signed_in(clinic.host) as anyone:  # a marketing email's unsubscribe link
         token = unsubscribe_token(rt.keyring, clinic.tenant.id, clinic.consumer.id)
         await pages.get(anyone, "anonymous", f"/unsubscribe/{token}")
+        # News without an account: the sign-up with its errors, the confirmation link's page.
+        await pages.get(anyone, "anonymous", "/news")
+        await pages.post(anyone, "anonymous", "/news", {"email": "x", "by_email": "yes"}, "/news")
+        sealed = subscribers.token(rt.keyring, clinic.tenant.id, clinic.consumer.id, "confirm")
+        await pages.get(anyone, "anonymous", f"/news/confirm/{sealed}")
 
     async with pages.signed_in(clinic.host) as professional:
         await login(professional, clinic.professional.username)

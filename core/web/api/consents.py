@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from praxis.core.consents import account as my_consents
 from praxis.core.intake import services as intake
+from praxis.core.privacy import notices
 from praxis.core.web.api.routes import api
 from praxis.core.web.context import Access, Ctx
 
@@ -85,6 +86,7 @@ async def change_consent(ctx: Ctx, body: ConsentChange) -> tuple[int, BaseModel]
         clinic=ctx.tenant.name,
         professionals=await intake.answered_for(ctx.db, ctx.me.id),
         scope=body.scope,
+        notice_version=await notices.number_in_force(ctx.db),
     )
     await ctx.db.commit()
     return 200, await _mine(ctx)

@@ -7,12 +7,16 @@ services post to it on the person's behalf (RFC 8058): the sealed token is the c
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from praxis.core.consents import subscribers
 from praxis.core.errors import InvalidInput
 from praxis.core.notifications import campaigns
+from praxis.core.privacy import notices
 from praxis.core.runtime import Runtime
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import (
@@ -96,9 +100,16 @@ async def campaign_send(ctx: Ctx) -> Response:
 @pages.page("/unsubscribe/{token}")
 async def unsubscribe_page(ctx: Ctx) -> Response:
     token = ctx.request.path_params["token"]
-    if campaigns.read_token(ctx.rt.keyring, ctx.tenant.id, token) is None:
+    mine = campaigns.read_token(ctx.rt.keyring, ctx.tenant.id, token)
+    if mine is None and _subscriber(ctx.rt, ctx.tenant, token) is None:
         return error_page(ctx, 404, "Page not found", "This unsubscribe link is not valid.")
     return render(ctx, "portal/unsubscribe.html", token=token, done=False, title="Unsubscribe")
+
+
+def _subscriber(runtime: Runtime, site: TenantInfo, token: str) -> uuid.UUID | None:
+    """A subscriber without an account, from the link in their email (it never expires)."""
+    use = campaigns.UNSUBSCRIBE
+    return subscribers.read_token(runtime.keyring, site.id, token, use, max_age=None)
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -107,15 +118,29 @@ async def unsubscribe(request: Request) -> Response:
     if not isinstance(site, TenantInfo):
         return not_found(request)
     runtime: Runtime = request.app.state.runtime
-    person = campaigns.read_token(runtime.keyring, site.id, request.path_params["token"])
-    if person is None:
+    token = request.path_params["token"]
+    person = campaigns.read_token(runtime.keyring, site.id, token)
+    subscriber = None if person else _subscriber(runtime, site, token)
+    if person is None and subscriber is None:
         return not_found(request)
     async with runtime.database.writing(site.id) as db:
-        found = await campaigns.unsubscribe(db, site, person)
+        in_force = await notices.number_in_force(db)
+        found = False
+        if person is not None:
+            found = await campaigns.unsubscribe(db, site, person, notice_version=in_force)
+        elif subscriber is not None:
+            found = await subscribers.unsubscribe(db, site, subscriber, notice_version=in_force)
         await db.commit()
     if not found:
         return not_found(request)
-    context = page_context(site, request.url.path, lambda: "", title="Unsubscribed", done=True)
+    context = page_context(
+        site,
+        request.url.path,
+        lambda: "",
+        title="Unsubscribed",
+        done=True,
+        subscriber=subscriber is not None,
+    )
     html = request.app.state.templates.render(site, "portal/unsubscribe.html", context)
     return HTMLResponse(html)
 

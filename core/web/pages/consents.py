@@ -17,6 +17,7 @@ from praxis.core.consents import proxies
 from praxis.core.consents.kinds import Method
 from praxis.core.errors import InvalidInput, NotFound
 from praxis.core.intake import services as intake
+from praxis.core.privacy import notices
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, form_error, redirect, render
 
@@ -61,6 +62,7 @@ async def _change(ctx: Ctx, person: User, method: Method = Method.PORTAL) -> str
         scope=ctx.form.get("scope", ""),
         actor=ctx.me,
         method=method,
+        notice_version=await notices.number_in_force(ctx.db),
     )
     await ctx.db.commit()
     if person is ctx.me:
@@ -82,7 +84,12 @@ async def change(ctx: Ctx) -> Response:
 
 @pages.page("/account/privacy/object", methods=["POST"], access=Access.CONSUMER)
 async def object_to_marketing(ctx: Ctx) -> Response:
-    await my_consents.object_to_marketing(ctx.db, ctx.me, clinic=ctx.tenant.name)
+    await my_consents.object_to_marketing(
+        ctx.db,
+        ctx.me,
+        clinic=ctx.tenant.name,
+        notice_version=await notices.number_in_force(ctx.db),
+    )
     await ctx.db.commit()
     return redirect(
         ctx,

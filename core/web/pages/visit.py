@@ -12,6 +12,7 @@ from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.errors import InvalidInput, ProviderNotReady
 from praxis.core.intake import services as intake
 from praxis.core.payments import services as payments
+from praxis.core.privacy import notices
 from praxis.core.providers.common import ProviderError
 from praxis.core.providers.questionnaires import Question
 from praxis.core.video import services as video
@@ -99,7 +100,11 @@ async def intake_form(ctx: Ctx) -> Response:
 async def submit_intake(ctx: Ctx) -> Response:
     appointment_id = _id(ctx)
     try:
-        await intake.submit(ctx.intake, ctx.me, appointment_id, ctx.form)
+        # Read apart from the request's session: the answers are written in a session of
+        # their own, and SQLite allows one writer at a time.
+        async with ctx.rt.database.reading(ctx.tenant.id) as db:
+            notice = await notices.number_in_force(db)
+        await intake.submit(ctx.intake, ctx.me, appointment_id, ctx.form, notice_version=notice)
     except InvalidInput as exc:
         current = await intake.current(ctx.intake)
         values = {k: v for k, v in ctx.form.items() if k != "csrf_token"}

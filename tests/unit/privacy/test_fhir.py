@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -58,3 +60,44 @@ def test_answers_of_each_type_become_typed_values_and_blanks_are_left_out() -> N
         "smokes": {"valueBoolean": False},
         "concerns": {"valueString": "Sleep"},
     }
+
+
+def _consent(given: bool, **extra: object) -> dict[str, object]:
+    return {
+        "id": "3d6f1c2a-7b8e-4f9a-8c1d-2e3f4a5b6c7d",
+        "purpose": "marketing",
+        "channel": "email",
+        "given": given,
+        "method": "portal",
+        "on_your_behalf_by": None,
+        "notice_version": None,
+        "recorded_at": "2026-12-01T10:00:00+00:00",
+        **extra,
+    }
+
+
+@pytest.mark.promise("P31")
+@pytest.mark.promise("P35")
+def test_a_consent_given_permits_and_a_withdrawal_denies_as_valid_fhir_consents() -> None:
+    given = fhir.consent(_consent(True, notice_version=3), PATIENT)
+    withdrawn = fhir.consent(_consent(False), PATIENT)
+    for resource in (given, withdrawn):
+        Consent.model_validate(resource)
+        assert resource["patient"] == {"reference": PATIENT}
+        assert resource["provision"]["purpose"][0]["code"] == "marketing.email"
+    assert (given["provision"]["type"], withdrawn["provision"]["type"]) == ("permit", "deny")
+    assert given["policyRule"]["coding"][0]["code"] == "OPTIN"
+    assert withdrawn["policyRule"]["coding"][0]["code"] == "OPTOUT"
+    assert "privacy notice version 3" in given["policyRule"]["text"]
+
+
+def test_a_consent_given_on_someones_behalf_names_who_acted() -> None:
+    actor = "7f1e2d3c-4b5a-4968-8776-655443322110"
+    resource = fhir.consent(_consent(True, on_your_behalf_by=actor), PATIENT)
+    Consent.model_validate(resource)
+    assert actor in resource["performer"][0]["display"]
+
+
+def test_the_consents_section_maps_to_consent_resources() -> None:
+    made = fhir.MAPPERS["consents"](_consent(True), PATIENT)
+    assert made is not None and made["resourceType"] == "Consent"

@@ -1,0 +1,54 @@
+"""Marketing-only subscribers without an account: where they are reached (their consents are
+consent records with an address and no account). Retention deletes them six months after
+they stop everything (P17, P18, P28).
+
+Revision ID: 0011
+Revises: 0009
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from praxis.migrations.security import FIXED_TRIGGER, fix_tenant, grant_tables, isolate_tenants
+
+revision = "0011"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+TABLE = "marketing_subscribers"
+TABLES = [TABLE]
+INDEXES = (("email",), ("phone",))
+
+
+def upgrade() -> None:
+    op.create_table(
+        TABLE,
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column("email_confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f(f"pk_{TABLE}")),
+    )
+    with op.batch_alter_table(TABLE, schema=None) as batch_op:
+        for columns in INDEXES:
+            name = f"ix_{TABLE}_tenant_id_{'_'.join(columns)}"
+            batch_op.create_index(batch_op.f(name), ["tenant_id", *columns], unique=False)
+    isolate_tenants(TABLES)
+    grant_tables(TABLES)
+    fix_tenant(TABLES)
+
+
+def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in TABLES:
+        trigger = f"{table}_{FIXED_TRIGGER}"
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if postgres else ""))
+    with op.batch_alter_table(TABLE, schema=None) as batch_op:
+        for columns in INDEXES:
+            batch_op.drop_index(batch_op.f(f"ix_{TABLE}_tenant_id_{'_'.join(columns)}"))
+    op.drop_table(TABLE)
