@@ -3,7 +3,7 @@ consent records with an address and no account). Retention deletes them six mont
 they stop everything (P17, P18, P28).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from praxis.migrations.security import FIXED_TRIGGER, fix_tenant, grant_tables, isolate_tenants
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
