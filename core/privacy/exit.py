@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import outbox
@@ -34,8 +34,9 @@ from praxis.core.outbox import Job, handles
 from praxis.core.privacy import clinic_export
 from praxis.core.privacy.models import TenantExit, TenantPurge
 from praxis.core.privacy.retention import months_before
-from praxis.core.tenancy import PLATFORM_SCOPE, Database
+from praxis.core.tenancy import Database
 from praxis.core.tenancy.registry import tagged_tables, tenant_tables
+from praxis.core.tenancy.rls import act_as
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 
@@ -201,10 +202,7 @@ async def purge(
                 continue
             if name == LEDGER_TABLES[0] and retention_role:
                 await _record(db, tenant, report, chain)  # still as the app role
-                await db.execute(
-                    text(f'SET LOCAL ROLE "{retention_role}"'),
-                    execution_options={PLATFORM_SCOPE: True},  # a role, not a query of rows
-                )
+                await act_as(db, retention_role)
             result: Any = await db.execute(delete(model).where(model.tenant_id == tenant.id))
             report.counts[name] = int(result.rowcount or 0)
         if dry_run:

@@ -24,6 +24,7 @@ from praxis.core.privacy import exit as clinic_exit
 from praxis.core.privacy.models import TenantExit, TenantPurge
 from praxis.core.runtime import Runtime
 from praxis.core.tenancy.registry import tagged_tables, tenant_tables
+from praxis.core.worker import purge_departed
 from praxis.tenants.models import Tenant
 from tests.conftest import client_for
 from tests.functional.flows import book, events, jobs, pay, signed_in
@@ -315,3 +316,30 @@ async def test_the_clinic_downloads_its_full_export_built_by_the_worker(
     )
     assert [r.slug for r in done] == [clinic.tenant.slug]
     assert not stored.exists()
+
+
+@pytest.mark.promise("P29")
+async def test_the_worker_purges_a_departed_clinic_on_its_daily_scan(
+    rt: Runtime, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    async with rt.database.writing() as db:
+        tenant = await db.get(Tenant, clinic.tenant.id)
+        assert tenant is not None
+        await clinic_exit.start_exit(
+            db,
+            tenant,
+            leaves_on=date.today().isoformat(),
+            reason="Closing down",
+            operator_id=None,
+            today=date.today(),
+        )
+        await db.commit()
+    assert await purge_departed(rt) == 0  # it has only just left
+    await _leaves(rt, clinic, date.today() - timedelta(days=365))
+    assert await purge_departed(rt) > 0
+    assert await purge_departed(rt) == 0  # nothing twice
+    async with rt.database.reading() as db:
+        gone = await db.get(Tenant, clinic.tenant.id)
+        stays = await db.get(Tenant, other_clinic.tenant.id)
+    assert gone is not None and gone.status == "purged"
+    assert stays is not None and stays.status == "active"
