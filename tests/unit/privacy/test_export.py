@@ -85,15 +85,16 @@ async def test_every_record_is_written_once_across_pages_of_rows(
 async def test_a_section_another_domain_registers_is_in_every_form(
     rt: Runtime, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def consents(src: export.Source) -> AsyncIterator[dict[str, Any]]:
-        yield {"purpose": "marketing", "channel": "email", "given": False, "at": utcnow()}
+    # A section with no FHIR shape (consents have one now, as Consent resources).
+    async def vouchers(src: export.Source) -> AsyncIterator[dict[str, Any]]:
+        yield {"code": "SPRING", "value": "10%", "given": False, "at": utcnow()}
 
-    monkeypatch.setitem(export.SECTIONS, "consents", consents)
-    monkeypatch.setitem(export.TITLES, "consents", "Your consents")
+    monkeypatch.setitem(export.SECTIONS, "vouchers", vouchers)
+    monkeypatch.setitem(export.TITLES, "vouchers", "Your vouchers")
     zipped, _ = await written(rt, clinic)
     data = json.loads(zipped.read("data.json"))
-    assert data["sections"]["consents"][0]["purpose"] == "marketing"
-    assert "<h2>Your consents</h2>" in zipped.read("summary.html").decode()
+    assert data["sections"]["vouchers"][0]["code"] == "SPRING"
+    assert "<h2>Your vouchers</h2>" in zipped.read("summary.html").decode()
 
 
 async def test_an_unknown_value_is_refused_rather_than_written_wrongly() -> None:
