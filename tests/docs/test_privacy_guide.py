@@ -12,7 +12,7 @@ from starlette.routing import Match, Mount, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "privacy.md"
-PROMISES = ["P17", "P18", "P20", "P21", "P23", "P26", "P28", "P30", "P31", "P32", "P33"]
+PROMISES = ["P17", "P18", "P20", "P21", "P23", "P26", "P28", "P29", "P30", "P31", "P32", "P33"]
 PROMISES += ["P34", "P35"]
 
 
