@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import os
 import ssl
+import sys
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
@@ -26,6 +27,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+def _cache_bytecode_in_the_venv() -> None:
+    """Where PYTHONDONTWRITEBYTECODE is set (as in many containers), every process of the suite
+    (each xdist worker, each `praxis` the tests start) compiled every module and rewrote every
+    test's assertions again: about 10 s of CPU a worker. The tests keep the source tree clean
+    the same way, but cache compiled code in the virtualenv (sys.pycache_prefix), for the
+    processes they start too."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or sys.pycache_prefix:
+        return
+    prefix = str(Path(sys.prefix) / "pycache")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
+
+
+_cache_bytecode_in_the_venv()
 
 # Assertions in these helpers count as the test's own (see tests/conformance.py), and fail
 # with pytest's explanations: they must be marked before anything imports them.
