@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+import os
 import ssl
 from email.message import EmailMessage as MimeMessage
 
@@ -100,7 +101,11 @@ def _refused(reason: str, code: int) -> ProviderError:
 
 def _store(directory: str, mime: MimeMessage) -> None:
     try:
-        mailbox.Maildir(directory, create=True).add(mime)
+        # Made here, tolerantly: jobs run side by side, and Maildir(create=True) fails for the
+        # one that loses the race to make the folder (or on a folder that is not yet a maildir).
+        for folder in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(directory, folder), exist_ok=True)
+        mailbox.Maildir(directory, create=False).add(mime)
     except OSError as exc:
         raise TemporaryFailure(
             f"could not write to the development mailbox ({type(exc).__name__})"

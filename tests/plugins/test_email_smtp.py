@@ -386,6 +386,27 @@ async def test_the_mailbox_mode_writes_one_message_and_opens_no_connection(
     assert parsed.get_content() == "Bonjour Dana,\nà demain, 10 h 30.\n"
 
 
+async def test_sends_side_by_side_into_a_new_mailbox_all_arrive(
+    http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Jobs run in parallel lanes: the first messages into a new mailbox race to make it."""
+    directory = tmp_path / "mailbox"
+    email = provider(http, port=free_port(), mailbox_dir=str(directory))
+    receipts = await asyncio.gather(*(email.send_email(message()) for _ in range(12)))
+    assert all(isinstance(r, EmailReceipt) for r in receipts)
+    assert len(mailbox.Maildir(directory, factory=None, create=False).keys()) == 12
+
+
+async def test_a_folder_that_is_not_yet_a_mailbox_becomes_one(
+    http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    directory = tmp_path / "mailbox"
+    directory.mkdir()  # made by hand, or by a tool, without Maildir's tmp/new/cur
+    email = provider(http, port=free_port(), mailbox_dir=str(directory))
+    assert isinstance(await email.send_email(message()), EmailReceipt)
+    assert len(mailbox.Maildir(directory, factory=None, create=False).keys()) == 1
+
+
 async def test_an_unwritable_mailbox_is_worth_retrying(
     http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
