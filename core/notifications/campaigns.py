@@ -307,6 +307,65 @@ def _record_sent(
     )
 
 
+async def _deliver(
+    job: Job,
+    campaign: Campaign,
+    channel: Channel,
+    to: str,
+    subject_id: uuid.UUID | None,
+    link: str,
+) -> str | None:
+    """Send one campaign message; the provider's id, or None when the network says the number
+    unsubscribed (recorded as an opt-out, the job done)."""
+    why = _why(MARKETING[channel])
+    if channel == "sms":
+        words = compose(job.tenant, "sms", "", campaign.body, "")
+        try:
+            receipt = await job.providers.sms.send(
+                subject_id=subject_id,
+                to=to,
+                body=words.text,
+                about=(),
+                idempotency_key=job.key,
+                attempt=job.attempt,
+                first_attempt_at=job.created_at,
+                purpose=why,
+            )
+        except PermanentFailure as exc:
+            if exc.code != PermanentFailure.OPTED_OUT:
+                raise
+            async with job.writing() as db:
+                await opt_out(
+                    db,
+                    job.tenant,
+                    to,
+                    "provider: unsubscribed",
+                    now=utcnow(),
+                    method=Method.PROVIDER_REPORT,
+                )
+                await job.done(db)
+                await db.commit()
+            return None
+        return receipt.message_id
+    words = compose(job.tenant, "email", campaign.subject, campaign.body, link)
+    sent = await job.providers.email.send(
+        subject_id=subject_id,
+        to=to,
+        subject=words.subject,
+        text=words.text,
+        about=(),
+        idempotency_key=job.key,
+        attempt=job.attempt,
+        reply_to=job.tenant.controller.dpo_contact,
+        headers=(
+            ("List-Unsubscribe", f"<{link}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ),
+        purpose=why,
+    )
+    return sent.message_id
+
+
 @handles(TOPIC)
 async def send_one(job: Job) -> None:
     if "subscriber_id" in job.payload:
@@ -320,68 +379,22 @@ async def send_one(job: Job) -> None:
         person = await db.get(User, (job.tenant.id, person_id))
         if campaign is None or person is None:
             return
-        kind = MARKETING["email" if campaign.channel == "email" else "sms"]
-        wanted = await _still_wanted(db, kind, person)
-        phone, address = person.phone, person.email
+        channel: Channel = "email" if campaign.channel == "email" else "sms"
+        wanted = await _still_wanted(db, MARKETING[channel], person)
+        to = person.email if channel == "email" else person.phone
     if not wanted:  # opted out, restricted or objecting since the campaign was queued
         async with job.writing() as db:
-            _record_sent(db, job, campaign.channel, "", "", person_id, "skipped")
+            _record_sent(db, job, channel, "", "", person_id, "skipped")
             await job.done(db)
             await db.commit()
         return
-    if campaign.channel == "sms":
-        words = compose(job.tenant, "sms", "", campaign.body, "")
-        try:
-            receipt = await job.providers.sms.send(
-                subject_id=person_id,
-                to=phone,
-                body=words.text,
-                about=(),
-                idempotency_key=job.key,
-                attempt=job.attempt,
-                first_attempt_at=job.created_at,
-                purpose=_why(kind),
-            )
-        except PermanentFailure as exc:
-            if exc.code != PermanentFailure.OPTED_OUT:
-                raise
-            async with job.writing() as db:  # the network says the number unsubscribed
-                await opt_out(
-                    db,
-                    job.tenant,
-                    phone,
-                    "provider: unsubscribed",
-                    now=utcnow(),
-                    method=Method.PROVIDER_REPORT,
-                )
-                await job.done(db)
-                await db.commit()
-            return
-        receipt_id = receipt.message_id
-    else:
-        token = unsubscribe_token(job.keyring, job.tenant.id, person_id)
-        link = unsubscribe_link(job.site_url, token)
-        words = compose(job.tenant, "email", campaign.subject, campaign.body, link)
-        receipt_id = (
-            await job.providers.email.send(
-                subject_id=person_id,
-                to=address,
-                subject=words.subject,
-                text=words.text,
-                about=(),
-                idempotency_key=job.key,
-                attempt=job.attempt,
-                reply_to=job.tenant.controller.dpo_contact,
-                headers=(
-                    ("List-Unsubscribe", f"<{link}>"),
-                    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-                ),
-                purpose=_why(kind),
-            )
-        ).message_id
-    built = await job.providers.built("sms" if campaign.channel == "sms" else "email")
+    link = unsubscribe_link(job.site_url, unsubscribe_token(job.keyring, job.tenant.id, person_id))
+    receipt_id = await _deliver(job, campaign, channel, to, person_id, link)
+    if receipt_id is None:
+        return
+    built = await job.providers.built(channel)
     async with job.writing() as db:
-        _record_sent(db, job, campaign.channel, built.manifest.name, receipt_id, person_id, "sent")
+        _record_sent(db, job, channel, built.manifest.name, receipt_id, person_id, "sent")
         await job.done(db)
         await db.commit()
 
@@ -397,63 +410,17 @@ async def _send_to_subscriber(job: Job) -> None:
             return
         channel: Channel = "email" if campaign.channel == "email" else "sms"
         address = await subscribers.reachable(db, channel, subscriber_id)
-    kind = MARKETING[channel]
     if address is None:  # unsubscribed, STOP or deleted since the campaign was queued
         async with job.writing() as db:
             _record_sent(db, job, channel, "", "", None, "skipped")
             await job.done(db)
             await db.commit()
         return
-    if channel == "sms":
-        words = compose(job.tenant, "sms", "", campaign.body, "")
-        try:
-            receipt = await job.providers.sms.send(
-                subject_id=None,
-                to=address,
-                body=words.text,
-                about=(),
-                idempotency_key=job.key,
-                attempt=job.attempt,
-                first_attempt_at=job.created_at,
-                purpose=_why(kind),
-            )
-        except PermanentFailure as exc:
-            if exc.code != PermanentFailure.OPTED_OUT:
-                raise
-            async with job.writing() as db:
-                await opt_out(
-                    db,
-                    job.tenant,
-                    address,
-                    "provider: unsubscribed",
-                    now=utcnow(),
-                    method=Method.PROVIDER_REPORT,
-                )
-                await job.done(db)
-                await db.commit()
-            return
-        receipt_id = receipt.message_id
-    else:
-        sealed = subscribers.token(job.keyring, job.tenant.id, subscriber_id, UNSUBSCRIBE)
-        link = unsubscribe_link(job.site_url, sealed)
-        words = compose(job.tenant, "email", campaign.subject, campaign.body, link)
-        receipt_id = (
-            await job.providers.email.send(
-                subject_id=None,
-                to=address,
-                subject=words.subject,
-                text=words.text,
-                about=(),
-                idempotency_key=job.key,
-                attempt=job.attempt,
-                reply_to=job.tenant.controller.dpo_contact,
-                headers=(
-                    ("List-Unsubscribe", f"<{link}>"),
-                    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-                ),
-                purpose=_why(kind),
-            )
-        ).message_id
+    sealed = subscribers.token(job.keyring, job.tenant.id, subscriber_id, UNSUBSCRIBE)
+    link = unsubscribe_link(job.site_url, sealed)
+    receipt_id = await _deliver(job, campaign, channel, address, None, link)
+    if receipt_id is None:
+        return
     built = await job.providers.built(channel)
     async with job.writing() as db:
         _record_sent(db, job, channel, built.manifest.name, receipt_id, None, "sent")
