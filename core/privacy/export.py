@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import IO, Any
 
 import structlog
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger, outbox
@@ -99,13 +99,18 @@ def plain(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} into an export")
 
 
-async def paged(db: AsyncSession, query: Any, key: Any) -> AsyncIterator[Any]:
-    """Every row of ``query``, PAGE at a time in ``key`` order (a unique column)."""
-    after = None
+async def paged(db: AsyncSession, query: Any, *order: Any) -> AsyncIterator[Any]:
+    """Every row of ``query``, PAGE at a time in ``order`` (columns ending in a unique one, so
+    a page starts exactly after the last row of the one before: keyset paging)."""
+    keys = [column.label(f"_order_{i}") for i, column in enumerate(order)]
+    query = query.add_columns(*keys)
+    after: tuple[Any, ...] | None = None
     while True:
-        page = query if after is None else query.where(key > after)
-        rows = list((await db.execute(page.order_by(key).limit(PAGE))).all())
-        count, after = len(rows), rows[-1].key if rows else None
+        page = query if after is None else query.where(tuple_(*order) > tuple_(*after))
+        rows = list((await db.execute(page.order_by(*order).limit(PAGE))).all())
+        count = len(rows)
+        if rows:
+            after = tuple(getattr(rows[-1], key.name) for key in keys)
         rows.reverse()
         while rows:  # handed out and let go one by one: two pages are never held at once
             yield rows.pop()
@@ -141,7 +146,6 @@ async def _account(src: Source) -> AsyncIterator[dict[str, Any]]:
 async def _appointments(src: Source) -> AsyncIterator[dict[str, Any]]:
     query = (
         select(
-            Appointment.id.label("key"),
             Appointment,
             Professional.display_name,
             ConsultationType.name,
@@ -150,7 +154,7 @@ async def _appointments(src: Source) -> AsyncIterator[dict[str, Any]]:
         .join(ConsultationType, ConsultationType.id == Appointment.consultation_type_id)
         .where(Appointment.consumer_id == src.user.id)
     )
-    async for row in paged(src.db, query, Appointment.id):
+    async for row in paged(src.db, query, Appointment.starts_at, Appointment.id):
         a: Appointment = row.Appointment
         yield {
             "id": a.id,
@@ -170,8 +174,8 @@ async def _appointments(src: Source) -> AsyncIterator[dict[str, Any]]:
 
 @section("payments", "Your payments")
 async def _payments(src: Source) -> AsyncIterator[dict[str, Any]]:
-    query = select(Payment.id.label("key"), Payment).where(Payment.consumer_id == src.user.id)
-    async for row in paged(src.db, query, Payment.id):
+    query = select(Payment).where(Payment.consumer_id == src.user.id)
+    async for row in paged(src.db, query, Payment.created_at, Payment.id):
         p: Payment = row.Payment
         yield {
             "id": p.id,
@@ -191,7 +195,6 @@ async def _payments(src: Source) -> AsyncIterator[dict[str, Any]]:
 async def _intake(src: Source) -> AsyncIterator[dict[str, Any]]:
     query = (
         select(
-            IntakeResponse.id.label("key"),
             IntakeResponse,
             IntakeQuestionnaire.title,
             IntakeQuestionnaire.version,
@@ -201,7 +204,7 @@ async def _intake(src: Source) -> AsyncIterator[dict[str, Any]]:
         .join(Professional, Professional.id == IntakeResponse.professional_id)
         .where(IntakeResponse.consumer_id == src.user.id)
     )
-    async for row in paged(src.db, query, IntakeResponse.id):
+    async for row in paged(src.db, query, IntakeResponse.completed_at, IntakeResponse.id):
         r: IntakeResponse = row.IntakeResponse
         try:
             answers = json.loads(
@@ -224,10 +227,8 @@ async def _intake(src: Source) -> AsyncIterator[dict[str, Any]]:
 
 @section("consents", "Your consents, each given or withdrawn")
 async def _consents(src: Source) -> AsyncIterator[dict[str, Any]]:
-    query = select(ConsentRecord.id.label("key"), ConsentRecord).where(
-        ConsentRecord.subject_id == src.user.id
-    )
-    async for row in paged(src.db, query, ConsentRecord.id):
+    query = select(ConsentRecord).where(ConsentRecord.subject_id == src.user.id)
+    async for row in paged(src.db, query, ConsentRecord.recorded_at, ConsentRecord.id):
         record: ConsentRecord = row.ConsentRecord
         yield {
             "id": record.id,
@@ -243,7 +244,7 @@ async def _consents(src: Source) -> AsyncIterator[dict[str, Any]]:
 
 @section("disclosures", "Who received your data (the clinic's ledger)")
 async def _ledger(src: Source) -> AsyncIterator[dict[str, Any]]:
-    query = select(LedgerEvent.seq.label("key"), LedgerEvent).where(
+    query = select(LedgerEvent).where(
         LedgerEvent.subject_id == src.user.id  # the (tenant, subject, seq) index, in order
     )
     async for row in paged(src.db, query, LedgerEvent.seq):

@@ -38,8 +38,9 @@ async def add_visits(rt: Runtime, clinic: Clinic, count: int = VISITS) -> None:
                     professional_id=clinic.professional_id,
                     consumer_id=clinic.consumer.id,
                     consultation_type_id=clinic.kinds["Standard"],
-                    starts_at=start + timedelta(hours=i),
-                    ends_at=start + timedelta(hours=i, minutes=30),
+                    # the latest first: the export must sort them, not keep the table's order
+                    starts_at=start + timedelta(hours=count - i),
+                    ends_at=start + timedelta(hours=count - i, minutes=30),
                     status=statuses[i % len(statuses)],
                     mode="video",
                     price_minor=4000,
@@ -69,6 +70,8 @@ async def test_every_record_is_written_once_across_pages_of_rows(
     data = json.loads(zipped.read("data.json"))
     ids = [a["id"] for a in data["sections"]["appointments"]]
     assert len(ids) == len(set(ids)) == VISITS
+    starts = [a["starts_at"] for a in data["sections"]["appointments"]]
+    assert starts == sorted(starts)  # in date order, across pages
     assert records == sum(len(rows) for rows in data["sections"].values())
 
     bundle = json.loads(zipped.read("fhir.json"))
