@@ -24,11 +24,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from praxis.core import outbox
+from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Role, User
 from praxis.core.datakeys import DataKeys
 from praxis.core.db import Base, utcnow
 from praxis.core.errors import InvalidInput
+from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
 from praxis.core.ledger.events import LedgerHead
 from praxis.core.outbox import Job, handles
 from praxis.core.privacy import clinic_export
@@ -105,6 +106,29 @@ async def start_exit(
         outbox.stage(db, [outbox.job_row(tenant.id, ADMIN_EMAIL_TOPIC, payload)])
     await db.flush()
     return record
+
+
+async def record_exit_started(
+    db: AsyncSession, tenant: TenantInfo, leaves_on: date, purge_on: date, *, now: datetime
+) -> None:
+    """The clinic's own ledger says when its exit was started and what follows (the operator
+    is not one of the clinic's people, so no actor is named; the platform pages show who)."""
+    await ledger.append(
+        db,
+        Entry(
+            kind=EventKind.POLICY,
+            status=Status.RECORDED,
+            recipient=tenant.name,
+            recipient_kind=RecipientKind.OTHER,
+            operation="clinic_exit_started",
+            categories=[],
+            purpose="the clinic leaves the platform (P29)",
+            legal_basis="the clinic's contract with the platform",
+            reason=f"sign-in closes on {leaves_on.isoformat()}; every row and the data key "
+            f"are deleted on {purge_on.isoformat()}",
+        ),
+        now=now,
+    )
 
 
 def admin_email_text(tenant: TenantInfo, leaves_on: date, purge_on: date, site_url: str) -> str:

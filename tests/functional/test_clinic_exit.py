@@ -104,6 +104,8 @@ async def test_the_operator_starts_an_exit_and_bad_input_changes_nothing(
         tenant = await db.get(Tenant, clinic.tenant.id)
     assert record is not None and record.leaves_on == leaves_on and record.started_by is not None
     assert tenant is not None and tenant.leaves_on == leaves_on and tenant.status == "active"
+    [recorded] = [e for e in await events(rt, clinic) if e.operation == "clinic_exit_started"]
+    assert recorded.kind == "policy" and leaves_on.isoformat() in recorded.reason
 
     # The clinic's admins are told by email what happens when.
     assert [j.topic for j in await jobs(rt, clinic, clinic_exit.ADMIN_EMAIL_TOPIC)]
@@ -273,6 +275,10 @@ async def test_the_clinic_downloads_its_full_export_built_by_the_worker(
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
 
     history = await events(rt, clinic)
+    taken = [e for e in history if e.operation == "clinic_export"]
+    assert [(e.kind, e.actor_id, e.subject_id) for e in taken] == [
+        ("export", clinic.admin.id, None)  # who took every patient's data, and when
+    ]
     with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
         names = archive.namelist()
         mine = [n for n in names if n.startswith(f"consumers/{clinic.consumer.username}-")]
@@ -282,7 +288,8 @@ async def test_the_clinic_downloads_its_full_export_built_by_the_worker(
             assert {"data.json", "fhir.json", "summary.html"} <= set(one.namelist())
         assert data["sections"]["appointments"], "the patient's appointment is in their archive"
         ledger_lines = archive.read("ledger.jsonl").decode().splitlines()
-        assert len(ledger_lines) >= len(history)  # the export's own jobs may have added some
+        built_before = len(history) - len(taken)  # built before its own download's entry
+        assert len(ledger_lines) >= built_before  # the export's own jobs may have added some
         assert json.loads(ledger_lines[0])["seq"] == 1
         billing = list(csv.DictReader(io.StringIO(archive.read("billing.csv").decode())))
         assert len(billing) == 1 and billing[0]["status"] == "paid"

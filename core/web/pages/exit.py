@@ -62,6 +62,11 @@ async def start_exit(ctx: Ctx) -> Response:
     except InvalidInput as exc:
         return form_error(ctx, PAGE, exc, **await _context(ctx, tenant))
     await ctx.db.commit()
+    info = TenantInfo.from_row(tenant)  # the clinic's own ledger, in its own transaction
+    purge_on = clinic_exit.purge_after(record.leaves_on, info.retention.tenant_exit_months)
+    async with ctx.rt.database.writing(tenant.id) as db:
+        await clinic_exit.record_exit_started(db, info, record.leaves_on, purge_on, now=ctx.now)
+        await db.commit()
     ctx.rt.directory.forget_all()  # this process closes sign-in on the day without waiting
     return redirect(
         ctx,
@@ -107,6 +112,9 @@ async def download_export(ctx: Ctx) -> Response:
     var_dir = ctx.settings.var_dir
     if clinic_export.status(var_dir, ctx.tenant.id).ready_at is None:
         raise NotFound("There is no export to download yet: prepare one first.")
+    async with ctx.rt.database.writing(ctx.tenant.id) as db:
+        await clinic_export.record_download(db, ctx.tenant, actor_id=ctx.me.id, now=ctx.now)
+        await db.commit()
     body = clinic_export.chunks(ctx.rt.database, ctx.rt.data_keys, ctx.tenant.id, var_dir)
     headers = {
         "Content-Disposition": f'attachment; filename="{ctx.tenant.slug}-export.zip"',
