@@ -10,7 +10,7 @@ from praxis.core.notifications import campaigns, history
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
 from praxis.core.privacy import announce as privacy_notices
-from praxis.core.privacy import clinic_export, correction, export
+from praxis.core.privacy import clinic_export, correction, export, requests
 from praxis.core.privacy import exit as clinic_exit
 from praxis.core.video import services as video
 
@@ -24,6 +24,7 @@ DOMAINS = (
     payments,
     password_reset,
     privacy_notices,
+    requests,
     subscribers,
     video,
 )

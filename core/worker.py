@@ -23,7 +23,7 @@ from praxis.core.logs import where_it_failed
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
 from praxis.core.privacy import exit as clinic_exit
-from praxis.core.privacy import export, retention
+from praxis.core.privacy import export, requests, retention
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
@@ -60,6 +60,19 @@ async def scan_appointments(
             released += await payments.release_unpaid(db, tenant, now=now)
             await db.commit()
     return reminders, released
+
+
+async def remind_of_requests(
+    runtime: Runtime, tenants: list[TenantInfo], *, now: datetime | None = None
+) -> int:
+    """Written rights requests due within a week: their clinic's admins are emailed, once."""
+    reminded = 0
+    today = (now or utcnow()).date()
+    for tenant in tenants:
+        async with runtime.database.writing(tenant.id) as db:
+            reminded += await requests.queue_reminders(db, tenant, today)
+            await db.commit()
+    return reminded
 
 
 async def purge_expired_exports(
@@ -108,6 +121,7 @@ async def run_scans(runtime: Runtime) -> None:
     await purge_expired_sessions(runtime, tenants)
     await purge_expired_exports(runtime, tenants)
     reminders, released = await scan_appointments(runtime, tenants)
+    reminders += await remind_of_requests(runtime, tenants)
     removed = await run_retention(runtime, tenants)
     removed += await purge_departed(runtime)
     log.info(

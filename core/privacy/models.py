@@ -151,6 +151,9 @@ class WrittenRequest(TenantScoped, Identified, Base):
     logged_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    reminded_for: Mapped[date | None] = mapped_column(
+        default=None
+    )  # the deadline staff were told of
 
 
 class TenantExit(Base):

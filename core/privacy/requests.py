@@ -2,7 +2,8 @@
 
 Each is answered within one calendar month of receipt; a complex one may be extended once, by
 two further months, with a reason the person is told (UK GDPR Art. 12(3)). The queue shows
-the deadlines, and the admin dashboard warns of each a week before it is due; the consumer sees
+the deadlines; a week before each is due the admin dashboard warns and every clinic admin is
+emailed once (no name or detail in the email: only the kind and the date); the consumer sees
 the status under Account.
 Logging, extending and closing each go in the ledger (what kind, never what was asked).
 """
@@ -19,14 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from praxis.core import ledger
+from praxis.core import ledger, outbox
 from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import Line, parse
+from praxis.core.accounts.models import Role, User
 from praxis.core.errors import Conflict, InvalidInput, NotFound
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
+from praxis.core.outbox import Job, handles
 from praxis.core.privacy.models import WrittenRequest
+from praxis.tenants.directory import TenantInfo
 
 REMIND_BEFORE = timedelta(days=7)
+REMINDER_TOPIC = "privacy.request_reminder"
 KINDS = {
     "access": "Access: a copy of their data",
     "rectification": "Correction of their data",
@@ -217,3 +222,52 @@ async def of_person(db: AsyncSession, user_id: uuid.UUID) -> list[WrittenRequest
         .order_by(WrittenRequest.received_on.desc())
     )
     return list((await db.scalars(query)).all())
+
+
+async def queue_reminders(db: AsyncSession, tenant: TenantInfo, today: date) -> int:
+    """Once per deadline, a week before it (or at once if it is nearer): an email job to the
+    clinic's admins. The caller commits. Returns how many requests were reminded of."""
+    if not tenant.providers.get("email"):
+        return 0  # no way to email: the dashboard's warning is the reminder
+    query = select(WrittenRequest).where(
+        WrittenRequest.closed_at.is_(None), WrittenRequest.due_on <= today + REMIND_BEFORE
+    )
+    due = [r for r in await db.scalars(query) if r.reminded_for != r.due_on]
+    for request in due:
+        request.reminded_for = request.due_on
+        payload = {"kind": request.kind, "due_on": request.due_on.isoformat()}
+        outbox.stage(db, [outbox.job_row(tenant.id, REMINDER_TOPIC, payload)])
+    await db.flush()
+    return len(due)
+
+
+def reminder_text(kind: str, due_on: date, today: date, admin_url: str) -> str:
+    when = "is overdue" if due_on < today else f"must be answered by {due_on:%A %d %B %Y}"
+    return (
+        f"A rights request logged at your clinic ({KINDS.get(kind, kind)}) {when}.\n\n"
+        f"See the request and answer or extend it under Admin, Rights requests: {admin_url}\n\n"
+        "The law gives one calendar month from receipt; a complex request can be extended once "
+        "by two further months, if the person is told why within the first month.\n"
+    )
+
+
+@handles(REMINDER_TOPIC)
+async def send_reminders(job: Job) -> None:
+    """Each clinic admin is told; a retry sends nothing twice (idempotency)."""
+    due_on = date.fromisoformat(str(job.payload["due_on"]))
+    kind = str(job.payload["kind"])
+    async with job.reading() as db:
+        admins = await db.scalars(
+            select(User).where(User.role == Role.CLINIC_ADMIN.value, User.is_active.is_(True))
+        )
+        found = [(admin.id, admin.email) for admin in admins if admin.email]
+    for admin_id, address in found:
+        await job.providers.email.send(
+            subject_id=admin_id,
+            to=address,
+            subject=f"A rights request is due on {due_on:%d %B %Y}",
+            text=reminder_text(kind, due_on, job.now.date(), f"{job.site_url}/admin/requests"),
+            about=(),
+            idempotency_key=f"{job.key}:{admin_id}",
+            attempt=job.attempt,
+        )

@@ -4,7 +4,7 @@ before, and the consumer sees the status under Account (P34, P32)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,9 @@ from sqlalchemy import select
 from praxis.core.privacy.models import WrittenRequest
 from praxis.core.privacy.requests import months_after
 from praxis.core.runtime import Runtime
+from praxis.core.worker import remind_of_requests
 from tests.functional.flows import events, signed_in
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, post_form
 
 P34 = pytest.mark.promise("P34")
@@ -115,6 +117,42 @@ async def test_the_dashboard_warns_a_week_before_the_deadline(
     month_ago = months_after(date.today(), -1) + timedelta(days=3)  # due in about 3 days
     await post_form(admin, "/admin/requests", request_form(clinic, month_ago))
     assert "1 request is due within a week or overdue." in (await admin.get("/admin")).text
+
+
+@P34
+async def test_admins_are_emailed_once_a_week_before_each_deadline(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    today = date.today()
+    soon = months_after(today, -1) + timedelta(days=3)  # due in about 3 days
+    later = today - timedelta(days=2)  # due in about a month: no reminder yet
+    for received in (soon, later):
+        await post_form(admin, "/admin/requests", request_form(clinic, received, kind="erasure"))
+
+    def reminders() -> list[Any]:
+        return [m for m in providers.mails() if "rights request is due" in str(m["Subject"])]
+
+    assert await remind_of_requests(rt, [clinic.tenant]) == 1
+    assert await remind_of_requests(rt, [clinic.tenant]) == 0  # once per deadline
+    await providers.run_jobs()
+    [told] = reminders()
+    assert clinic.admin.username in str(told["To"])
+    body = told.get_payload(decode=True).decode() if not told.is_multipart() else str(told)
+    assert "Erasure of their data" in body and "/admin/requests" in body
+    assert clinic.consumer.username not in body  # no one is named in an email
+
+    # Extended, the deadline moves: a new reminder comes only a week before the new one.
+    [request] = [r for r in await logged(rt, clinic) if r.received_on == soon]
+    await post_form(
+        admin,
+        f"/admin/requests/{request.id}/extend",
+        {"reason": "Records held across three clinics must be gathered"},
+        page="/admin/requests",
+    )
+    assert await remind_of_requests(rt, [clinic.tenant]) == 0
+    in_two_months = datetime.now(UTC) + timedelta(days=58)
+    assert await remind_of_requests(rt, [clinic.tenant], now=in_two_months) == 2
 
 
 @pytest.mark.promise("P27")
