@@ -103,6 +103,8 @@ def sandbox_settings(rt: Runtime, port: int) -> dict[str, dict[str, Any]]:
             "relay_company": "Riverside Health's mail relay (development mailbox)",
             "relay_privacy_policy_url": "https://riverside-health.example/privacy",
             "mailbox_dir": str((Path(rt.settings.var_dir) / "mailbox").resolve()),
+            # The sandbox's "Write to a clinic" page signs as the clinic's mail server would.
+            "inbound_secret": "sandbox-inbound-mail-secret-demo",
         },
         "questionnaires": {},
     }

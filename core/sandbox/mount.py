@@ -24,6 +24,7 @@ from starlette.routing import Mount
 from praxis.core.payments.models import PaymentAccount
 from praxis.core.plugins.registry import webhook_url
 from praxis.core.runtime import Runtime
+from praxis.core.sandbox.email import EmailSandbox
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 
@@ -60,12 +61,16 @@ class Sandbox:
 
     def routes(self) -> list[Mount]:
         return [
-            Mount(f"{PREFIX}/{name}", app=_Synced(fake.app, self), name=f"sandbox_{name}")
-            for name, fake in (
-                ("stripe", self.stripe),
-                ("whereby", self.whereby),
-                ("twilio", self.twilio),
-            )
+            *(
+                Mount(f"{PREFIX}/{name}", app=_Synced(fake.app, self), name=f"sandbox_{name}")
+                for name, fake in (
+                    ("stripe", self.stripe),
+                    ("whereby", self.whereby),
+                    ("twilio", self.twilio),
+                )
+            ),
+            # The clinic's mail server, for inbound email (an "Unsubscribe" reply).
+            Mount(f"{PREFIX}/email", app=EmailSandbox(), name="sandbox_email"),
         ]
 
     async def sync(self, rt: Runtime) -> int:

@@ -12,6 +12,9 @@ import pytest
 
 from praxis.core.config import Settings
 from tests.conftest import client_for
+from tests.functional.flows import signed_in
+from tests.functional.test_consents import PAGE, choose, state_of
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, login
 
 
@@ -52,3 +55,27 @@ async def test_outside_development_neither_exists(app: Any, clinic: Clinic) -> N
         assert (await staff.get("/-/sandbox/twilio/inbox")).status_code == 404
     async with client_for(app, "127.0.0.1:8000") as anyone:
         assert (await anyone.get("/-/sandbox/stripe/v1/accounts")).status_code == 404
+        assert (await anyone.get("/-/sandbox/email/")).status_code == 404
+
+
+@pytest.mark.promise("P18")
+@pytest.mark.parametrize("settings_overrides", [{"PRAXIS_ENV": "development"}], indirect=True)
+async def test_in_the_sandbox_a_patient_emails_unsubscribe_and_email_news_stops(
+    app: Any, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    await choose(consumer, "marketing.email", True)
+    async with client_for(app, "127.0.0.1:8000") as anyone:
+        page = await anyone.get("/-/sandbox/email/")
+        assert page.status_code == 200 and "<h1>Write to a clinic</h1>" in page.text
+        assert f'<option value="{clinic.tenant.slug}">' in page.text
+        form = {"clinic": clinic.tenant.slug, "subject": "Unsubscribe", "text": "No more news"}
+        refused = await anyone.post("/-/sandbox/email/", data=form | {"sender": "not an address"})
+        assert refused.status_code == 422 and "Enter your email address" in refused.text
+        assert state_of((await consumer.get(PAGE)).text, "News and offers by email") == "Given"
+
+        address = f"{clinic.consumer.username}@example.org"
+        sent = await anyone.post("/-/sandbox/email/", data=form | {"sender": address})
+        assert sent.status_code == 303
+        assert "Sent." in (await anyone.get(sent.headers["location"])).text
+    assert state_of((await consumer.get(PAGE)).text, "News and offers by email") == "Not given"
