@@ -15,6 +15,7 @@ class Method(enum.StrEnum):
     PORTAL = "portal"
     SMS_KEYWORD = "sms_keyword"
     EMAIL_LINK = "email_link"
+    SMS_LINK = "sms_link"  # the confirmation link in a text (news without an account)
     EMAIL_REPLY = "email_reply"
     STAFF_WRITTEN_REQUEST = "staff_written_request"
     PROVIDER_REPORT = "provider_report"  # the carrier says the number unsubscribed

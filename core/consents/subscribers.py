@@ -1,7 +1,8 @@
 """Marketing-only subscribers: people without an account who asked for the clinic's news by
 email, by text or both (P17, P18). Their choices are consent records with an address and no
-account; an email address counts only once its owner clicks the link sent to it (double
-opt-in). Six months after they stop everything, retention deletes them (P28).
+account; an address counts only once its owner opens the link sent to it (double opt-in, by
+email and by text alike: anyone can type someone else's number). Six months after they stop
+everything, retention deletes them (P28).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from praxis.core.tenancy import TenantScoped
 from praxis.tenants.directory import TenantInfo
 
 CONFIRM_TOPIC = "subscribers.confirm"
+CONFIRM_SMS_TOPIC = "subscribers.confirm_sms"
 TOKENS = "subscriber"  # the keyring purpose of confirmation and unsubscribe links
 CONFIRM_WITHIN = timedelta(days=7)  # a confirmation link older than this no longer works
 KEEP_AFTER_OPT_OUT = 6  # months: the issue's promise for marketing-only contacts
@@ -80,7 +82,7 @@ def read_form(data: dict[str, str]) -> SignUpForm:
 @dataclass(frozen=True)
 class SignedUp:
     email_to_confirm: bool  # a link is on its way; nothing is sent by email until it is used
-    texts: bool  # news by text starts now
+    phone_to_confirm: bool  # a link is on its way by text; no news by text until it is used
 
 
 async def _find(db: AsyncSession, form: SignUpForm) -> Subscriber | None:
@@ -102,8 +104,8 @@ async def sign_up(
     notice_version: int | None,
     now: datetime | None = None,
 ) -> SignedUp:
-    """Store the addresses asked for; texts are consented at once (STOP ends them), email
-    waits for its link. Signing up again changes nothing but sends a fresh link."""
+    """Store the addresses asked for; each channel waits for the link sent to its address.
+    Signing up again changes nothing but sends a fresh link."""
     now = now or utcnow()
     person = await _find(db, form)
     if person is None:
@@ -113,24 +115,18 @@ async def sign_up(
         person.email, person.email_confirmed_at = form.email, None
     if form.by_sms and form.phone:
         person.phone = form.phone
-        await consents.record(
-            db,
-            MARKETING["sms"],
-            consents.Whose(address=form.phone),
-            given=True,
-            method=Method.PORTAL,
-            clinic=tenant.name,
-            notice_version=notice_version,
-            note="signed up for news without an account",
-            now=now,
-        )
     await db.flush()
     to_confirm = bool(form.by_email and form.email)
     if to_confirm and not await _given(db, MARKETING["email"], form.email):
         outbox.enqueue(db, tenant.id, CONFIRM_TOPIC, {"subscriber_id": str(person.id)})
     else:
         to_confirm = False
-    return SignedUp(to_confirm, bool(form.by_sms and form.phone))
+    phone_to_confirm = bool(form.by_sms and form.phone)
+    if phone_to_confirm and not await _given(db, MARKETING["sms"], form.phone):
+        outbox.enqueue(db, tenant.id, CONFIRM_SMS_TOPIC, {"subscriber_id": str(person.id)})
+    else:
+        phone_to_confirm = False
+    return SignedUp(to_confirm, phone_to_confirm)
 
 
 async def _given(db: AsyncSession, kind: ConsentKind, address: str | None) -> bool:
@@ -191,6 +187,32 @@ async def confirm(
     return True
 
 
+async def confirm_phone(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    subscriber_id: uuid.UUID,
+    *,
+    notice_version: int | None,
+    now: datetime | None = None,
+) -> bool:
+    """The link in the confirmation text was used: news by text starts (STOP ends it)."""
+    person = await db.get(Subscriber, (tenant.id, subscriber_id))
+    if person is None or not person.phone:
+        return False
+    await consents.record(
+        db,
+        MARKETING["sms"],
+        consents.Whose(address=person.phone),
+        given=True,
+        method=Method.SMS_LINK,
+        clinic=tenant.name,
+        notice_version=notice_version,
+        note="confirmed the sign-up link sent by text",
+        now=now or utcnow(),
+    )
+    return True
+
+
 async def unsubscribe(
     db: AsyncSession,
     tenant: TenantInfo,
@@ -237,6 +259,26 @@ async def send_confirmation(job: Job) -> None:
         to=address,
         subject=f"Confirm your subscription to {job.tenant.name}",
         text=text,
+        about=(),
+        idempotency_key=job.key,
+        attempt=job.attempt,
+    )
+
+
+@handles(CONFIRM_SMS_TOPIC)
+async def send_sms_confirmation(job: Job) -> None:
+    subscriber_id = uuid.UUID(job.payload["subscriber_id"])
+    async with job.reading() as db:
+        person = await db.get(Subscriber, (job.tenant.id, subscriber_id))
+        phone = person.phone if person is not None else None
+    if not phone:
+        return  # deleted, or the number changed to none since
+    sealed = token(job.keyring, job.tenant.id, subscriber_id, "confirm_sms")
+    await job.providers.sms.send(
+        subject_id=None,
+        to=phone,
+        body=f"{job.tenant.name}: to get our news and offers by text, open "
+        f"{job.site_url}/news/confirm/{sealed} within a week. Not you? Ignore this message.",
         about=(),
         idempotency_key=job.key,
         attempt=job.attempt,

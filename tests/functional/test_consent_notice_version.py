@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from praxis.core.consents import subscribers
 from praxis.core.consents.models import ConsentRecord
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
@@ -54,4 +55,10 @@ async def test_a_news_sign_up_without_an_account_records_the_notice_version_too(
     visitor = client_for(app, clinic.host)
     form = {"phone": "07400 123456", "by_sms": "yes"}
     assert (await post_form(visitor, "/news", form)).status_code == 303
+    async with rt.database.reading(clinic.tenant.id) as db:
+        person = await db.scalar(select(subscribers.Subscriber.id))
+    assert person is not None
+    sealed = subscribers.token(rt.keyring, clinic.tenant.id, person, "confirm_sms")
+    confirm = f"/news/confirm/{sealed}"  # the link texted to the number
+    assert (await post_form(visitor, confirm, {}, page=confirm)).status_code == 303
     assert await versions(rt, clinic) == [("marketing.sms", True, 1)]

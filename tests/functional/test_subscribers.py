@@ -1,5 +1,5 @@
-"""News and offers without an account (/news, P17, P18): email starts only once the link sent
-to the address is used (double opt-in), texts at once; campaigns reach subscribers on the
+"""News and offers without an account (/news, P17, P18): each channel starts only once the
+link sent to the address or number is used (double opt-in); campaigns reach subscribers on the
 channels they chose, counted in the audience, with the same unsubscribe link, RFC 8058
 headers and STOP; each way out stops its own channel, even for a message already queued."""
 
@@ -44,6 +44,17 @@ async def confirm_link(providers: Providers, clinic: Clinic) -> str:
     return path_of(found.group(1), clinic)
 
 
+async def text_link(providers: Providers, clinic: Clinic, phone: str = SUBSCRIBER_PHONE) -> str:
+    """The confirmation link texted to ``phone`` (the latest)."""
+    await providers.run_jobs()
+    texted = [m.body for m in providers.twilio.messages if m.to == phone]
+    sent = [body for body in texted if "/news/confirm/" in body]
+    assert sent, "no confirmation text was sent"
+    found = CONFIRM.search(sent[-1])
+    assert found
+    return path_of(found.group(1), clinic)
+
+
 def texts_to_subscriber(providers: Providers) -> list[str]:
     return [m.body for m in providers.twilio.messages if m.to == SUBSCRIBER_PHONE]
 
@@ -68,12 +79,17 @@ async def test_a_subscriber_without_an_account_gets_news_on_the_channels_chosen(
     )
     assert asked.status_code == 303
     shown = (await visitor.get("/news")).text
-    assert "We have emailed you a link" in shown and "News by text starts now" in shown
+    assert "We have emailed you a link" in shown and "We have texted you a link" in shown
 
     admin = await signed_in(app, clinic, clinic.admin.username)
     counts = (await admin.get("/admin/campaigns")).text
     assert "Email: 0 people opted in" in counts  # not until the address is confirmed
-    assert "Text message (SMS): 1 person opted in" in counts
+    assert "Text message (SMS): 0 people opted in" in counts  # nor the number
+
+    texted = await text_link(providers, clinic)
+    assert "Confirm your mobile number" in (await visitor.get(texted)).text
+    assert (await post_form(visitor, texted, {})).status_code == 303
+    assert "Text message (SMS): 1 person opted in" in (await admin.get("/admin/campaigns")).text
 
     link = await confirm_link(providers, clinic)
     confirming = await visitor.get(link)
@@ -81,7 +97,7 @@ async def test_a_subscriber_without_an_account_gets_news_on_the_channels_chosen(
     assert (await post_form(visitor, link, {})).status_code == 303
     assert "Email: 1 person opted in" in (await admin.get("/admin/campaigns")).text
     assert await records(rt, clinic) == [
-        ("sms", SUBSCRIBER_PHONE, True, "portal"),
+        ("sms", SUBSCRIBER_PHONE, True, "sms_link"),
         ("email", SUBSCRIBER_EMAIL, True, "email_link"),
     ]
 
@@ -94,7 +110,7 @@ async def test_a_subscriber_without_an_account_gets_news_on_the_channels_chosen(
     unsubscribe = LINK.search(mail.get_payload(decode=True).decode())
     assert unsubscribe and mail["List-Unsubscribe"] == f"<{unsubscribe.group(1)}>"
     assert "reader" not in unsubscribe.group(1)  # nothing personal in the URL
-    (text,) = texts_to_subscriber(providers)
+    (text,) = [t for t in texts_to_subscriber(providers) if "10% off" in t]
     assert text.endswith("Reply STOP to opt out.")
 
 
@@ -107,6 +123,7 @@ async def test_the_unsubscribe_link_and_stop_each_end_their_own_channel(
         visitor, email=SUBSCRIBER_EMAIL, phone=SUBSCRIBER_PHONE, by_email="yes", by_sms="yes"
     )
     await post_form(visitor, await confirm_link(providers, clinic), {})
+    await post_form(visitor, await text_link(providers, clinic), {})
     admin = await signed_in(app, clinic, clinic.admin.username)
     await campaign(admin, "email", "News: we open Saturdays.", "Spring hours")
     await providers.run_jobs()
@@ -148,6 +165,24 @@ async def test_each_bad_field_gets_its_own_message_and_nothing_is_stored(
     assert "Enter the email address for the news by email." in missing.text
     await providers.run_jobs()
     assert await records(rt, clinic) == [] and providers.mails() == []
+    assert providers.twilio.messages == []
+
+
+@pytest.mark.promise("P17")
+async def test_a_number_someone_else_typed_gets_one_text_and_no_news(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    visitor = client_for(app, clinic.host)
+    await sign_up(visitor, phone="07400 123456", by_sms="yes")
+    link = await text_link(providers, clinic)
+    (asked,) = texts_to_subscriber(providers)
+    assert "Not you? Ignore this message." in asked and clinic.tenant.name in asked
+    assert await records(rt, clinic) == []  # nothing is consented until the link is used
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    await campaign(admin, "sms", "News: 10% off in May.")
+    await providers.run_jobs()
+    assert texts_to_subscriber(providers) == [asked]  # the news did not reach them
+    assert (await visitor.get(link)).status_code == 200  # until its owner opens the link
 
 
 async def test_a_confirmation_link_of_another_clinic_or_forged_is_not_found(
@@ -166,6 +201,7 @@ async def test_an_account_holder_who_also_subscribes_is_counted_once(
 ) -> None:
     visitor = client_for(app, clinic.host)
     await sign_up(visitor, phone="+447911123456", by_sms="yes")  # the consumer's own number
+    await post_form(visitor, await text_link(providers, clinic, "+447911123456"), {})
     admin = await signed_in(app, clinic, clinic.admin.username)
     assert "Text message (SMS): 1 person opted in" in (await admin.get("/admin/campaigns")).text
     await campaign(admin, "sms", "News: 10% off in May.")

@@ -22,7 +22,9 @@ class ConsentOut(BaseModel):
     label: str
     given: bool
     since: datetime | None = Field(description="None: never changed, the default applies")
-    method: str | None = Field(description="portal, sms_keyword, email_link, email_reply...")
+    method: str | None = Field(
+        description="portal, sms_keyword, email_link, sms_link, email_reply..."
+    )
     acted_by: uuid.UUID | None = Field(description="Who made the change, if not you")
     scope: uuid.UUID | None = Field(description="The Professional, for intake sharing")
     about: str = ""

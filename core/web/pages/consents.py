@@ -26,6 +26,7 @@ METHODS = {
     "portal": "in the portal",
     "sms_keyword": "by text message",
     "email_link": "by the link in an email",
+    "sms_link": "by the link in a text message",
     "email_reply": "by email",
     "staff_written_request": "by the clinic, on a written request",
     "provider_report": "by the phone network",

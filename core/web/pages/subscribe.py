@@ -1,6 +1,6 @@
 """News and offers without an account (/news): anyone may ask for the clinic's news by
-email, by text or both; email starts only once the link sent to the address is used (double
-opt-in), texts at once (every one says how to STOP). P17, P18."""
+email, by text or both; each starts only once the link sent to that address or number is
+used (double opt-in; every text then says how to STOP). P17, P18."""
 
 from __future__ import annotations
 
@@ -37,36 +37,51 @@ async def sign_up(ctx: Ctx) -> Response:
     said = []
     if done.email_to_confirm:
         said.append("We have emailed you a link: news by email starts once you open it.")
-    if done.texts:
-        said.append("News by text starts now; reply STOP to any message to end it.")
+    if done.phone_to_confirm:
+        said.append("We have texted you a link: news by text starts once you open it.")
     return redirect(ctx, "/news", notice=" ".join(said) or "You are already signed up.")
 
 
-def _confirming(ctx: Ctx) -> uuid.UUID | None:
-    """The subscriber whose link this is, while it is less than a week old."""
+USES = {"confirm": "email", "confirm_sms": "phone"}  # what each link confirms
+
+
+def _confirming(ctx: Ctx) -> tuple[uuid.UUID, str] | None:
+    """The subscriber whose link this is, and what it confirms, while it is under a week old."""
     sealed = ctx.request.path_params["token"]
-    return subscribers.read_token(
-        ctx.rt.keyring, ctx.tenant.id, sealed, "confirm", max_age=subscribers.CONFIRM_WITHIN
-    )
+    for use, what in USES.items():
+        found = subscribers.read_token(
+            ctx.rt.keyring, ctx.tenant.id, sealed, use, max_age=subscribers.CONFIRM_WITHIN
+        )
+        if found is not None:
+            return found, what
+    return None
 
 
 @pages.page("/news/confirm/{token}")
 async def confirm_page(ctx: Ctx) -> Response:
     """A page with one button, so a mail scanner following the link confirms nothing."""
-    if _confirming(ctx) is None:
+    found = _confirming(ctx)
+    if found is None:
         return error_page(ctx, 404, "Page not found", "This link is not valid or has expired.")
     sealed = ctx.request.path_params["token"]
-    return render(ctx, "portal/news_confirm.html", token=sealed, title="Confirm your email")
+    title = "Confirm your email" if found[1] == "email" else "Confirm your mobile number"
+    return render(ctx, "portal/news_confirm.html", token=sealed, what=found[1], title=title)
 
 
 @pages.page("/news/confirm/{token}", methods=["POST"], name="news_confirm")
 async def confirm(ctx: Ctx) -> Response:
     found = _confirming(ctx)
-    if found is None or not await subscribers.confirm(
-        ctx.db, ctx.tenant, found, notice_version=await notices.number_in_force(ctx.db)
-    ):
+    version = await notices.number_in_force(ctx.db)
+    confirmed = False
+    if found is not None:
+        how = subscribers.confirm if found[1] == "email" else subscribers.confirm_phone
+        confirmed = await how(ctx.db, ctx.tenant, found[0], notice_version=version)
+    if found is None or not confirmed:
         return error_page(ctx, 404, "Page not found", "This link is not valid or has expired.")
     await ctx.db.commit()
-    return redirect(
-        ctx, "/news", notice="Your email is confirmed: you will receive our news and offers."
-    )
+    said = {
+        "email": "Your email is confirmed: you will receive our news and offers.",
+        "phone": "Your mobile number is confirmed: you will receive our news and offers by "
+        "text. Reply STOP to any of them to end it.",
+    }
+    return redirect(ctx, "/news", notice=said[found[1]])

@@ -41,6 +41,13 @@ async def subscribed(
         await subscribers.sign_up(
             db, clinic.tenant, form, notice_version=None, now=NOW - joined_ago
         )
+        joined = await db.scalar(
+            select(subscribers.Subscriber.id).where(subscribers.Subscriber.phone == phone)
+        )
+        assert joined is not None
+        await subscribers.confirm_phone(  # they opened the link texted to them
+            db, clinic.tenant, joined, notice_version=None, now=NOW - joined_ago
+        )
         for kind in (MARKETING["sms"], SERVICE_SMS) if left_ago is not None else ():
             await consents.record(  # STOP withdraws appointment texts from the number too
                 db,
