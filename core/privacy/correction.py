@@ -152,28 +152,33 @@ async def correct(
     region: str = "GB",
     actor: User | None = None,
     received_by: str | None = None,
+    proxy: bool = False,
 ) -> Corrected:
     """Apply a correction in the caller's transaction, or raise InvalidInput changing nothing.
 
     With ``received_by`` staff carry out a request the person made in writing (the staff
     checked who asked, so no password is asked for); ``actor`` is then that staff member.
+    With ``proxy`` the ``actor`` is a parent or carer acting for the person (P26): their own
+    password guards the email address and phone number, and the ledger names them.
     """
     form = parse(Correction, data, region=region)
     changed = _changes(user, form)
     if not changed:
         return Corrected([], [], None)
     guarded = any(name in changed for name in GUARDED)
+    signer = actor if proxy and actor is not None else user  # whose password is asked for
     if (
         received_by is None
         and guarded
-        and not passwords.verify(user.password_hash, form.current_password)
+        and not passwords.verify(signer.password_hash, form.current_password)
     ):
         raise InvalidInput({"current_password": PASSWORD_NEEDED})
-    how = (
-        f"corrected by staff on a request received {RECEIVED_BY[received_by]}"
-        if received_by
-        else PORTAL
-    )
+    if received_by:
+        how = f"corrected by staff on a request received {RECEIVED_BY[received_by]}"
+    elif proxy:
+        how = "corrected in the portal on the person's behalf by someone acting for them"
+    else:
+        how = PORTAL
     old_email = user.email
     for name in changed:
         setattr(user, name, getattr(form, name))

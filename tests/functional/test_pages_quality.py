@@ -466,6 +466,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
     async with pages.signed_in(clinic.host) as parent:
         await login(parent, clinic.consumer.username)
         await pages.get(parent, "consumer acting for another", f"/account/privacy/for/{ward.id}")
+        await pages.get(parent, "consumer acting for another", f"/account/details/for/{ward.id}")
 
     assert pages.problems == {}
     unvisited = sorted({route.path for route in pages.routes} - pages.visited)

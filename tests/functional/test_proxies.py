@@ -1,18 +1,21 @@
 """Parents and carers (P26): only after clinic staff record that they checked the authority
-may someone manage another person's consents; every change shows who acted for whom; an
-ended authority stops at once."""
+may someone manage another person's consents and correct their details; every change shows
+who acted for whom; an ended authority stops at once."""
 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from praxis.core.accounts.models import User
 from praxis.core.runtime import Runtime
 from tests.functional.flows import events, signed_in
 from tests.functional.test_consents import state_of
-from tests.support import Clinic, make_consumer, post_form
+from tests.support import PASSWORD, Clinic, make_consumer, post_form
 
 CHECKED = "birth certificate seen at reception"
 
@@ -107,3 +110,44 @@ async def test_a_wrong_authority_names_each_field_and_records_nothing(
     assert await events(rt, clinic) == before
     consumer = await signed_in(app, clinic, clinic.consumer.username)
     assert (await consumer.get("/admin/proxies")).status_code == 403
+
+
+@pytest.mark.promise("P26")
+async def test_a_parent_corrects_the_childs_details_and_the_ledger_names_them(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    parent = await make_consumer(rt, clinic.tenant, "parent")
+    child = clinic.consumer
+    theirs = f"/account/details/for/{child.id}"
+    carer = await signed_in(app, clinic, parent.username)
+    assert (await carer.get(theirs)).status_code == 404  # no authority yet
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    await record_authority(admin, parent.username, child.username)
+    async with rt.database.writing(clinic.tenant.id) as db:  # only the parent's password works
+        await db.execute(update(User).where(User.id == child.id).values(password_hash="!"))
+        await db.commit()
+
+    assert f'href="{theirs}"' in (await carer.get(f"/account/privacy/for/{child.id}")).text
+    page = await carer.get(theirs)
+    assert page.status_code == 200 and "Correct the details of" in page.text
+    form = {
+        "full_name": "Child Example",
+        "email": f"{child.username}@example.org",
+        "phone": "07911 123499",
+        "address_line1": "1 High Street",
+        "town": "London",
+        "postcode": "SW1A 1AA",
+    }
+    wrong = await post_form(carer, theirs, form | {"current_password": "not-it"})
+    assert wrong.status_code == 422 and "current password" in wrong.text
+    done = await post_form(carer, theirs, form | {"current_password": PASSWORD})
+    assert done.status_code == 303, re.findall(r"class=\"error\"[^>]*>([^<]+)", done.text)
+    async with rt.database.reading(clinic.tenant.id) as db:
+        corrected = await db.get(User, (clinic.tenant.id, child.id))
+    assert corrected is not None and corrected.phone == "+447911123499"
+    (entry,) = [e for e in await events(rt, clinic) if e.operation == "rectification"]
+    assert (entry.subject_id, entry.actor_id) == (child.id, parent.id)
+    assert "on the person's behalf" in entry.reason and "123499" not in entry.reason
+    # Someone they do not act for stays out of reach.
+    stranger = await make_consumer(rt, clinic.tenant, "stranger")
+    assert (await carer.get(f"/account/details/for/{stranger.id}")).status_code == 404

@@ -9,6 +9,8 @@ from starlette.responses import Response, StreamingResponse
 
 from praxis.core import ledger
 from praxis.core.accounts import consumers
+from praxis.core.accounts.models import User
+from praxis.core.consents import proxies
 from praxis.core.errors import InvalidInput
 from praxis.core.privacy import correction, export
 from praxis.core.web.context import Access, Ctx
@@ -46,6 +48,42 @@ async def details_save(ctx: Ctx) -> Response:
         return redirect(ctx, "/account", notice="Nothing changed: your details are as they were.")
     await ctx.db.commit()
     return redirect(ctx, "/account", notice="Your details are corrected.")
+
+
+@pages.page("/account/details/for/{person_id:uuid}", access=Access.CONSUMER)
+async def details_form_for(ctx: Ctx) -> Response:
+    """A parent or carer corrects the details of someone they act for (P26)."""
+    person = await proxies.person_for(ctx.db, ctx.me, ctx.request.path_params["person_id"])
+    values = {name: str(getattr(person, name) or "") for name in correction.FIELD_CATEGORIES}
+    return render(ctx, DETAILS, values=values, person=person, title=_for(person))
+
+
+def _for(person: User) -> str:
+    return f"Correct the details of {person.full_name}"
+
+
+@pages.page("/account/details/for/{person_id:uuid}", methods=["POST"], access=Access.CONSUMER)
+async def details_save_for(ctx: Ctx) -> Response:
+    person = await proxies.person_for(ctx.db, ctx.me, ctx.request.path_params["person_id"])
+    try:
+        done = await correction.correct(
+            ctx.db,
+            ctx.tenant,
+            person,
+            ctx.form,
+            passwords=ctx.rt.passwords,
+            keyring=ctx.rt.keyring,
+            region=ctx.region,
+            actor=ctx.me,
+            proxy=True,
+        )
+    except InvalidInput as exc:
+        return form_error(ctx, DETAILS, exc, person=person, title=_for(person))
+    back = f"/account/privacy/for/{person.id}"
+    if not done.fields:
+        return redirect(ctx, back, notice="Nothing changed: their details are as they were.")
+    await ctx.db.commit()
+    return redirect(ctx, back, notice=f"On their behalf, you corrected: {', '.join(done.fields)}.")
 
 
 STAFF_FORM = "admin/correction_new.html"
