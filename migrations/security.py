@@ -115,10 +115,12 @@ def fix_tenant(tables: list[str]) -> None:
             )
 
 
-def unfix_tenant(tables: list[str]) -> None:
+def unfix_tenant(tables: list[str], *, drop_function: bool = True) -> None:
+    """Drop the tables' tenant triggers (a later migration's downgrade keeps the function,
+    which the earlier tables' triggers still use)."""
     postgres = _postgres()
     for table in tables:
         name = f"{table}_{FIXED_TRIGGER}"
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
-    if postgres:
+    if postgres and drop_function:
         op.execute("DROP FUNCTION IF EXISTS praxis_tenant_id_fixed()")

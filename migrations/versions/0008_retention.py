@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from praxis.migrations.security import FIXED_TRIGGER, fix_tenant, grant_tables, isolate_tenants
+from praxis.migrations.security import fix_tenant, grant_tables, isolate_tenants, unfix_tenant
 
 revision = "0008"
 down_revision = "0007"
@@ -71,10 +71,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Dropping a table drops its trigger and policy; the shared trigger function stays (0003's).
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in TABLES:
-        trigger = f"{table}_{FIXED_TRIGGER}"
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if postgres else ""))
+    unfix_tenant(TABLES, drop_function=False)
     # A plain DROP COLUMN (SQLite 3.35+): a batch copy of users would lose its trigger.
     op.execute("ALTER TABLE users DROP COLUMN restricted_at")
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from praxis.migrations.security import FIXED_TRIGGER, fix_tenant, grant_tables, isolate_tenants
+from praxis.migrations.security import fix_tenant, grant_tables, isolate_tenants, unfix_tenant
 
 revision = "0009"
 down_revision = "0008"
@@ -51,10 +51,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in TABLES:
-        trigger = f"{table}_{FIXED_TRIGGER}"
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if postgres else ""))
+    unfix_tenant(TABLES, drop_function=False)
     with op.batch_alter_table("rights_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rights_requests_tenant_id_closed_at_due_on"))
     op.drop_table("rights_requests")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from praxis.migrations.security import FIXED_TRIGGER, fix_tenant, grant_tables, isolate_tenants
+from praxis.migrations.security import fix_tenant, grant_tables, isolate_tenants, unfix_tenant
 
 revision = "0011"
 down_revision = "0010"
@@ -44,10 +44,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in TABLES:
-        trigger = f"{table}_{FIXED_TRIGGER}"
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if postgres else ""))
+    unfix_tenant(TABLES, drop_function=False)
     with op.batch_alter_table(TABLE, schema=None) as batch_op:
         for columns in INDEXES:
             batch_op.drop_index(batch_op.f(f"ix_{TABLE}_tenant_id_{'_'.join(columns)}"))
