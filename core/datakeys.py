@@ -90,6 +90,10 @@ class DataKeys:
         except InvalidToken:
             raise DataKeyMissing("sealed with a key this clinic no longer has") from None
 
+    def forget_all(self) -> None:
+        """Open every key from the database again on next use."""
+        self._open.clear()
+
     def forget(self, tenant_id: uuid.UUID) -> None:
         self._open.pop(tenant_id, None)
         for seen in list(self._seen.values()):

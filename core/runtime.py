@@ -63,6 +63,13 @@ class Runtime:
             concurrency=self.settings.worker_concurrency,
         )
 
+    def forget(self) -> None:
+        """Drop what this process learnt from the database (hosts and tenants, built providers,
+        opened data keys), as a new process knows nothing: after a restore, say."""
+        self.directory.forget_all()
+        self.registry.forget_all()
+        self.data_keys.forget_all()
+
     async def close(self) -> None:
         await self.http.aclose()
         await self.throttle.close()

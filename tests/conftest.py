@@ -140,10 +140,7 @@ async def reset_runtime(rt: Runtime, *, renew_connections: bool = False) -> None
     ``keeps_its_role``)."""
     if renew_connections:
         await rt.database.dispose()
-    rt.directory.forget_all()
-    rt.registry._built.clear()
-    rt.registry._checked.clear()
-    rt.data_keys._open.clear()
+    rt.forget()
     if rt.settings.rate_limit_storage.startswith("memory"):
         await rt.throttle.reset()  # a storage of its own; never a shared Redis
 

@@ -60,6 +60,11 @@ class Registry:
         for key in [k for k in self._checked if k[0] == tenant_id]:
             del self._checked[key]
 
+    def forget_all(self) -> None:
+        """Build every provider anew on next use (tests restoring a database, a reload)."""
+        self._built.clear()
+        self._checked.clear()
+
     def chosen(self, tenant: TenantInfo, kind: PluginKind) -> PluginManifest | None:
         """The plugin the tenant chose for this kind, if it is installed and usable."""
         name = tenant.providers.get(kind)
