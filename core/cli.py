@@ -289,13 +289,23 @@ def plugins_check() -> None:
     """Check every installed plugin as the platform does at start-up.
 
     The conformance kit's rules, the plugin API version and the manifest: exits 1 if any
-    plugin is disabled, naming why.
+    plugin is disabled, naming why. Says which optional operations each plugin offers.
     """
     from praxis.core.plugins import load_plugins
+    from praxis.core.providers.conformance import offered
+    from praxis.core.providers.kinds import KINDS
 
     loaded = load_plugins()
-    for name in loaded.manifests:
-        click.echo(f"{name:<20} ok")
+    for name, manifest in loaded.manifests.items():
+        kind = KINDS[manifest.kind]
+        has = offered(kind, loaded.factories.get(name))
+        left = [op.name for op in kind.optional if op.name not in has]
+        notes = []
+        if has:
+            notes.append(f"offers {', '.join(has)}")
+        if left:
+            notes.append(f"leaves out {', '.join(left)} (optional)")
+        click.echo(f"{name:<20} ok" + (f": {'; '.join(notes)}" if notes else ""))
     for disabled in loaded.disabled.values():
         click.echo(f"{disabled.name:<20} DISABLED: {disabled.reason}")
     if loaded.disabled:

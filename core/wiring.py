@@ -7,6 +7,7 @@ from __future__ import annotations
 from praxis.core.accounts import password_reset
 from praxis.core.consents import subscribers
 from praxis.core.notifications import campaigns, history
+from praxis.core.notifications import erasure as message_erasure
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
 from praxis.core.privacy import announce as privacy_notices
@@ -19,6 +20,7 @@ DOMAINS = (
     clinic_export,
     correction,
     export,
+    message_erasure,
     notifications,
     campaigns,
     payments,

@@ -47,6 +47,7 @@ class EventKind(enum.StrEnum):
     RIGHTS_REQUEST = "rights_request"  # access, erasure, restriction... asked for
     POLICY = "policy"  # the clinic's privacy settings or notice changed (who, when, what)
     RETENTION = "retention"  # records deleted when their retention period ended
+    ERASURE = "erasure"  # a provider was asked to erase what it holds about a person
 
 
 class Status(enum.StrEnum):

@@ -19,6 +19,7 @@ class SentMessage(TenantScoped, Identified, Base):
     __table_args__ = (
         Index(None, "tenant_id", "plugin", "provider_ref"),
         Index(None, "tenant_id", "appointment_id"),
+        Index(None, "tenant_id", "recipient_id"),  # a person's messages: export, erasure
     )
 
     channel: Mapped[str] = mapped_column(String(8))  # sms | email

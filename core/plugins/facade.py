@@ -6,7 +6,9 @@ notice never names fewer recipients or categories than are used), records the di
 as *attempted* in a transaction of its own before the bytes leave, calls the plugin under a
 deadline, checks what it returned against the operation's DTO, and records the outcome:
 *succeeded*, *failed*, or *unknown* when the answer was lost (a later attempt settles it).
-A plugin cannot skip this, and writes no logging code.
+A plugin cannot skip this, and writes no logging code. A call asking a provider to erase what
+it holds about a person is recorded the same way, as an *erasure* naming what is erased; an
+optional operation the clinic's plugin leaves out is not called (``NotOffered``), and said so.
 
 Callers must not hold a write transaction open while they call: the facade writes the
 ledger in transactions of its own (SQLite allows one writer at a time).
@@ -38,6 +40,8 @@ from praxis.core.providers.common import (
     ProviderError,
     TemporaryFailure,
 )
+from praxis.core.providers.conformance import offered
+from praxis.core.providers.kinds import KINDS
 from praxis.core.providers.manifest import PluginManifest
 from praxis.core.providers.results import InvalidResult, check_result
 from praxis.core.tenancy import Database
@@ -46,10 +50,21 @@ from praxis.tenants.directory import TenantInfo
 log = structlog.get_logger("praxis.providers")
 RequestT = TypeVar("RequestT")
 ResultT = TypeVar("ResultT")
+# Why and on what basis a provider is asked to erase: the platform's, not the manifest's.
+ERASURE_USE = (
+    "erase what the provider holds about the person",
+    "right to erasure (UK GDPR Art. 17)",
+)
 
 
 class UndeclaredDisclosure(PermanentFailure):
     """The request carries categories the plugin's manifest does not declare: not sent."""
+
+
+class NotOffered(PermanentFailure):
+    """The clinic's plugin leaves out this optional operation: nothing was asked of it."""
+
+    CODE = "not_offered"
 
 
 class PluginFault(PermanentFailure):
@@ -79,6 +94,10 @@ class Facade:
         except ProviderNotReady:
             return False
         return True
+
+    async def offers(self, kind: PluginKind, operation: Operation[Any, Any]) -> bool:
+        """Whether the clinic's plugin of ``kind`` has ``operation`` (optional ones may lack it)."""
+        return _offers(await self.built(kind), operation)
 
     async def questionnaires(self) -> questionnaires.QuestionnaireProvider:
         """Questionnaires run inside the platform: nothing leaves, nothing to record."""
@@ -111,7 +130,26 @@ class Facade:
         use = _declared(manifest, operation, categories)
         if purpose is not None and categories:
             use = purpose
+        entry_kind = EventKind.ERASURE if operation.erases else EventKind.DISCLOSURE
+        if operation.erases:  # what is erased is recorded, as what is sent is otherwise
+            categories, use = operation.erases, ERASURE_USE
         recorded = bool(categories) and manifest.processor is not None
+        if not _offers(built, operation):
+            reason = f"plugin {manifest.name} does not offer {operation.name}: not asked"
+            log.warning("provider_not_asked", plugin=manifest.name, operation=operation.name)
+            if recorded and operation.erases:  # the clinic must ask the processor itself
+                await self._record(
+                    manifest,
+                    operation.name,
+                    categories,
+                    use,
+                    Status.FAILED,
+                    subject_id,
+                    correlation_id,
+                    reason=reason,
+                    kind=entry_kind,
+                )
+            raise NotOffered(reason, code=NotOffered.CODE)
         attempt_seq = None
         if recorded:
             attempt_seq = await self._record(
@@ -122,6 +160,7 @@ class Facade:
                 Status.ATTEMPTED,
                 subject_id,
                 correlation_id,
+                kind=entry_kind,
             )
         try:
             result = await self._run(built, operation, request)
@@ -140,6 +179,7 @@ class Facade:
                     correlation_id,
                     attempt_seq=attempt_seq,
                     reason=failure.reason,
+                    kind=entry_kind,
                 )
             if failure is exc:
                 raise
@@ -154,6 +194,7 @@ class Facade:
                 subject_id,
                 correlation_id,
                 attempt_seq=attempt_seq,
+                kind=entry_kind,
             )
             if attempt != 1:
                 await self._settle_earlier(manifest, correlation_id, result, attempt_seq)
@@ -213,10 +254,11 @@ class Facade:
         *,
         attempt_seq: int | None = None,
         reason: str = "",
+        kind: EventKind = EventKind.DISCLOSURE,
     ) -> int:
         assert manifest.processor is not None
         entry = Entry(
-            kind=EventKind.DISCLOSURE,
+            kind=kind,
             status=status,
             recipient=manifest.processor.legal_name,
             recipient_kind=RecipientKind.PROCESSOR,
@@ -249,7 +291,7 @@ class Facade:
                 await ledger.append(
                     db,
                     Entry(
-                        kind=EventKind.DISCLOSURE,
+                        kind=EventKind(earlier.kind),
                         status=Status.SUCCEEDED if recovered else Status.FAILED,
                         recipient=earlier.recipient,
                         recipient_kind=RecipientKind(earlier.recipient_kind),
@@ -416,6 +458,24 @@ class SmsCalls:
             purpose=purpose,
         )
 
+    async def erase_message(
+        self, *, subject_id: uuid.UUID | None, message_id: str, idempotency_key: str
+    ) -> bool:
+        """Ask the provider to erase one text it sent. False: the clinic's plugin cannot (it
+        leaves out the optional operation), and the ledger says so."""
+        request = sms.MessageErasure(message_id=message_id, idempotency_key=idempotency_key)
+        try:
+            await self._facade.call(
+                "sms",
+                sms.ERASE_MESSAGE,
+                request,
+                subject_id=subject_id,
+                correlation_id=idempotency_key,
+            )
+        except NotOffered:
+            return False
+        return True
+
 
 class EmailCalls:
     def __init__(self, facade: Facade) -> None:
@@ -457,6 +517,12 @@ class EmailCalls:
             attempt=attempt,
             purpose=purpose,
         )
+
+
+def _offers(built: Built, operation: Operation[Any, Any]) -> bool:
+    return not operation.optional or operation.name in offered(
+        KINDS[built.manifest.kind], built.provider
+    )
 
 
 def _declared(

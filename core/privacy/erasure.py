@@ -4,8 +4,10 @@ must keep for tax (P30), which stay under a pseudonym.
 The account row stays as a tombstone named by the pseudonym, so each payment (and the ledger,
 which holds ids only) still refers to someone, but to no one identifiable. Future bookings are
 cancelled (refunds by the clinic's policy), and every provider that holds data about the
-person is asked to delete it through the facade's existing operations (video rooms are
-deleted; an open checkout is expired by the cancellation), each call recorded like any other.
+person is asked to delete it through the facade, each call recorded like any other: video
+rooms are deleted, an open checkout is expired by the cancellation, and the erasure is
+announced (``PERSON_ERASED``) so that notifications asks for each text sent to them to be
+erased at the SMS provider.
 Retention deletes the tombstone, and the appointments under it, once no billing record is left.
 """
 
@@ -20,6 +22,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger, outbox
+from praxis.core.accounts.events import PERSON_ERASED
 from praxis.core.accounts.models import Role, User
 from praxis.core.booking.models import Appointment
 from praxis.core.consents.models import ConsentRecord, ProxyAuthority
@@ -64,6 +67,7 @@ class Erased:
     bookings_cancelled: int
     rooms_deleted: int
     answers_deleted: int
+    messages_to_erase: int = 0  # at the providers that sent them
 
 
 def is_erased(user: User) -> bool:
@@ -141,6 +145,8 @@ async def erase(
     cancelled = await cancel_future_bookings(db, tenant, user, now=now, tell=False)
     closure = await close_account(db, tenant, user, now=now, by=actor_id, erase_requested=True)
     rooms = await _delete_rooms(db, tenant, user.id)
+    asked = await outbox.announce(db, tenant, PERSON_ERASED, now=now, subject_id=str(user.id))
+    outbox.stage(db, asked)
     answers = await db.execute(delete(IntakeResponse).where(IntakeResponse.consumer_id == user.id))
     await export.forget(db, user.id)  # a data download holds everything: none outlives them
     # Nothing is done on their consents any more, and a record would keep their address.
@@ -167,13 +173,13 @@ async def erase(
             legal_basis="right to erasure (UK GDPR Art. 17)",
             subject_id=user.id,
             actor_id=actor_id,
-            reason=f"{reason}; {rooms} video rooms to delete, {answers_deleted} questionnaire "
-            f"answers deleted",
+            reason=f"{reason}; {rooms} video rooms to delete, {len(asked)} messages asked to be "
+            f"erased at providers, {answers_deleted} questionnaire answers deleted",
         ),
         now=now,
     )
     await db.flush()
-    return Erased(pseudonym, cancelled, rooms, answers_deleted)
+    return Erased(pseudonym, cancelled, rooms, answers_deleted, len(asked))
 
 
 async def erase_closed(

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationInf
 
 # The plugin API's version: a manifest says which it needs (``requires``), checked at load.
 # Minor versions only add; a major version breaks. See docs/plugin-api-changelog.md.
-PLUGIN_API = "1.1"
+PLUGIN_API = "1.2"
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 RequestT = TypeVar("RequestT")
@@ -151,15 +151,23 @@ OPERATOR_ONLY: dict[str, Any] = {"praxis_operator_only": True}
 
 @dataclass(frozen=True)
 class Operation(Generic[RequestT, ResultT]):
-    """One thing a kind of provider does: the Protocol method ``name`` takes ``request`` and
-    returns ``result`` (None: nothing). ``sends`` is the most personal data the platform
-    sends with it: every plugin's manifest must declare at least these for the operation."""
+    """One thing a kind of provider does: the method ``name`` takes ``request`` and returns
+    ``result`` (None: nothing). ``sends`` is the most personal data the platform sends with
+    it: every plugin's manifest must declare at least these for the operation.
+
+    ``optional`` (since 1.2): a plugin may leave the method out and still conform; the
+    platform then skips the call and says so. Optional methods are not in the kind's
+    Protocol. ``erases``: the operation asks the provider to erase what it holds about a
+    person, of these categories; each call is recorded as an erasure, never with the content.
+    """
 
     name: str
     request: type[RequestT]
     result: type[ResultT] | None
     sends: tuple[DataCategory, ...]
     description: str
+    optional: bool = False
+    erases: tuple[DataCategory, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,3 +184,8 @@ class Kind:
 
     def operation(self, name: str) -> Operation[Any, Any]:
         return next(op for op in self.operations if op.name == name)
+
+    @property
+    def optional(self) -> tuple[Operation[Any, Any], ...]:
+        """The operations a plugin of this kind may leave out (since 1.2)."""
+        return tuple(op for op in self.operations if op.optional)

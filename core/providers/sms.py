@@ -4,7 +4,9 @@ Lifecycle: each message is an outbox job; ``send_message`` may run more than onc
 message (``attempt`` counts), with the same ``idempotency_key``: on a later attempt, look for
 the message an earlier attempt sent (same recipient, same body, no earlier than
 ``first_attempt_at``) before sending again. Delivery reports and replies (STOP, START, HELP)
-come back through webhooks; STOP is honoured before anything else is sent.
+come back through webhooks; STOP is honoured before anything else is sent. Since plugin API
+1.2 an SMS plugin may also erase a text it sent (``erase_message``, optional): when a person
+is erased, the platform asks for each text sent to them.
 """
 
 from __future__ import annotations
@@ -67,6 +69,18 @@ class SmsInbound:
     body: str
 
 
+@dataclass(frozen=True)
+class MessageErasure:
+    """Erase one text the provider sent: its record, number and words (since 1.2)."""
+
+    message_id: str  # the SmsReceipt.message_id the provider gave when it sent the text
+    idempotency_key: str  # the same on every retry of one job
+
+    @property
+    def categories(self) -> tuple[DataCategory, ...]:
+        return ()  # nothing is sent but the provider's own id
+
+
 @runtime_checkable
 class SmsProvider(Protocol):
     async def send_message(self, message: SmsMessage) -> SmsReceipt:
@@ -79,6 +93,15 @@ class SmsProvider(Protocol):
     def webhook_reply(self) -> WebhookReply: ...
 
 
+@runtime_checkable
+class SmsErasingProvider(Protocol):
+    """Optional (since 1.2): an SMS plugin that can erase the texts it sent."""
+
+    async def erase_message(self, request: MessageErasure) -> None:
+        """Erase the text; erasing one already gone succeeds."""
+        ...
+
+
 SEND_MESSAGE: Operation[SmsMessage, SmsReceipt] = Operation(
     "send_message",
     SmsMessage,
@@ -86,6 +109,19 @@ SEND_MESSAGE: Operation[SmsMessage, SmsReceipt] = Operation(
     sends=(DataCategory.PHONE, DataCategory.APPOINTMENT),
     description="a text to a consumer: confirmations, reminders, cancellations, HELP",
 )
+ERASE_MESSAGE: Operation[MessageErasure, None] = Operation(
+    "erase_message",
+    MessageErasure,
+    None,
+    sends=(),
+    description="a text sent to a person who is erased, gone from the provider's records",
+    optional=True,
+    erases=(DataCategory.PHONE, DataCategory.APPOINTMENT),
+)
 KIND = Kind(
-    "sms", "text messages", SmsProvider, (SEND_MESSAGE,), events=(SmsStatusUpdate, SmsInbound)
+    "sms",
+    "text messages",
+    SmsProvider,
+    (SEND_MESSAGE, ERASE_MESSAGE),
+    events=(SmsStatusUpdate, SmsInbound),
 )

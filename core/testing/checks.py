@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from praxis.core.providers import email, payments, sms, video
@@ -98,14 +99,29 @@ async def _video(provider: video.VideoProvider, allow_http: bool) -> Problems:
     elif again is not None and again.recovered is False:
         found.append("create_meeting: a retry that found the room must say recovered=True")
     gone = video.MeetingDeletion(meeting_id=made.meeting_id, idempotency_key="praxis-kit-gone")
-    for time in ("first", "second"):
-        await _result(
-            video.DELETE_MEETING, lambda: provider.delete_meeting(gone), allow_http, found
-        )
-        if found and found[-1].startswith("delete_meeting failed"):
-            found[-1] += f" (deleting a room the {time} time must succeed)"
-            break
+    await _twice(
+        video.DELETE_MEETING,
+        partial(provider.delete_meeting, gone),
+        "deleting a room",
+        allow_http,
+        found,
+    )
     return found
+
+
+async def _twice(
+    operation: Operation[Any, Any],
+    call: Callable[[], Awaitable[Any]],
+    doing: str,
+    allow_http: bool,
+    found: Problems,
+) -> None:
+    """Deleting something twice succeeds both times: a retry finds it already gone."""
+    for time in ("first", "second"):
+        await _result(operation, call, allow_http, found)
+        if found and found[-1].startswith(f"{operation.name} failed"):
+            found[-1] += f" ({doing} the {time} time must succeed)"
+            return
 
 
 async def _sms(provider: sms.SmsProvider, phone: str, allow_http: bool) -> Problems:
@@ -130,6 +146,10 @@ async def _sms(provider: sms.SmsProvider, phone: str, allow_http: bool) -> Probl
             "send_message: a later attempt with the same idempotency key sent a second text "
             "instead of finding the first"
         )
+    if isinstance(provider, sms.SmsErasingProvider):  # optional, since 1.2
+        gone = sms.MessageErasure(message_id=sent.message_id, idempotency_key="praxis-kit-erase")
+        erase = partial(provider.erase_message, gone)
+        await _twice(sms.ERASE_MESSAGE, erase, "erasing a text", allow_http, found)
     return found
 
 

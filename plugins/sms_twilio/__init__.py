@@ -23,7 +23,7 @@ def praxis_manifest() -> PluginManifest:
         kind="sms",
         title="Twilio SMS",
         version="0.1.0",
-        requires=">=1.0,<2",
+        requires=">=1.2,<2",  # erase_message came in 1.2
         description="Appointment confirmations and reminders by text message.",
         processor=Processor(
             legal_name="Twilio Ireland Limited",

@@ -1,4 +1,4 @@
-"""The two Messages calls this plugin makes, typed, through the official SDK."""
+"""The Messages calls this plugin makes (create, list, delete), typed, through the official SDK."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from praxis.plugins.sms_twilio.errors import SdkFailure, provider_error
+from praxis.plugins.sms_twilio.errors import SdkFailure, is_gone, provider_error
 from praxis.plugins.sms_twilio.settings import MESSAGING_SERVICE_SID
 from praxis.plugins.sms_twilio.transport import HttpxTwilioClient
 
@@ -85,6 +85,17 @@ class TwilioMessages:
         except SdkFailure as exc:
             raise provider_error(exc, retry_after=transport.retry_after) from None
         return [_message(instance) for instance in instances]
+
+    async def delete(self, sid: str) -> None:
+        """Delete the Message resource (its body, number and log entry); one already gone
+        counts as deleted, so a retry after a lost answer succeeds."""
+        transport = self._transport()
+        try:
+            await self._client(transport).messages(sid).delete_async()
+        except SdkFailure as exc:
+            if is_gone(exc):
+                return
+            raise provider_error(exc, retry_after=transport.retry_after) from None
 
     def _transport(self) -> HttpxTwilioClient:
         return HttpxTwilioClient(self._http, self._origin)

@@ -23,6 +23,8 @@ from praxis.core.providers.common import (
 
 UNSUBSCRIBED_RECIPIENT = 21610
 AUTHENTICATE = 20003
+NOT_FOUND = 20404
+NOT_YET_COMPLETE = 20009  # a message still being sent cannot be deleted: wait and try again
 
 # The causes a clinic can fix, in words; any other code is named as it is.
 _REASONS = {
@@ -55,12 +57,23 @@ def provider_error(exc: Exception, *, retry_after: float | None = None) -> Provi
     status, code = answer
     if status == 429 or status >= 500:
         return TemporaryFailure(f"Twilio answered {status} (error {code})", retry_after=retry_after)
+    if code == NOT_YET_COMPLETE:
+        return TemporaryFailure(
+            f"Twilio cannot delete a message it is still sending (Twilio error {code})",
+            retry_after=retry_after,
+        )
     reason = (
         f"{_REASONS.get(code, 'Twilio refused the message')} (Twilio error {code}, HTTP {status})"
     )
     if code == UNSUBSCRIBED_RECIPIENT:
         return PermanentFailure(reason, code=PermanentFailure.OPTED_OUT)
     return PermanentFailure(reason, code=f"twilio_{code}")
+
+
+def is_gone(exc: Exception) -> bool:
+    """Twilio answered 404: the resource is not there (deleted already, or never was)."""
+    answer = _status_and_code(exc)
+    return answer is not None and answer[0] == 404
 
 
 def _status_and_code(exc: Exception) -> tuple[int, int] | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from praxis.core.providers.common import ProviderContext, WebhookReply, WebhookRequest
-from praxis.core.providers.sms import SmsInbound, SmsMessage, SmsReceipt, SmsStatusUpdate
+from praxis.core.providers.sms import (
+    MessageErasure,
+    SmsInbound,
+    SmsMessage,
+    SmsReceipt,
+    SmsStatusUpdate,
+)
 from praxis.plugins.sms_twilio.api import Sender, TwilioMessage, TwilioMessages
 from praxis.plugins.sms_twilio.settings import TwilioSettings
 from praxis.plugins.sms_twilio.webhooks import (
@@ -21,8 +27,9 @@ RETRY_LOOKUP_LIMIT = 20
 
 
 class TwilioSms:
-    """An ``SmsProvider``. Twilio takes no idempotency key for Messages, so a retry first
-    looks for the message an earlier attempt may have created, and sends only if none."""
+    """An ``SmsProvider`` that can erase what it sent (``SmsErasingProvider``). Twilio takes
+    no idempotency key for Messages, so a retry first looks for the message an earlier
+    attempt may have created, and sends only if none."""
 
     webhook_reply = WebhookReply(body=EMPTY_TWIML, media_type="text/xml")
 
@@ -63,6 +70,11 @@ class TwilioSms:
         return SmsReceipt(
             message_id=sent.sid, status=sent.status, recovered=False if retry else None
         )
+
+    async def erase_message(self, request: MessageErasure) -> None:
+        """Delete the message, its number and words, from the clinic's Twilio account (Twilio
+        says its systems may take up to 14 days to remove every copy)."""
+        await self._messages.delete(request.message_id)
 
     async def _sent_before(self, message: SmsMessage) -> TwilioMessage | None:
         """The message an earlier attempt created, if its answer was lost on the way back."""

@@ -17,13 +17,25 @@ from praxis.core.db import Base, utcnow
 from praxis.core.intake.models import IntakeResponse
 from praxis.core.ledger import EventKind
 from praxis.core.ledger.verify import verify
+from praxis.core.notifications.erasure import ERASE_SMS_TOPIC, ERASED
+from praxis.core.notifications.models import SentMessage
 from praxis.core.outbox import OutboxJob
 from praxis.core.payments.models import Payment, PaymentRefund, RefundStatus
 from praxis.core.privacy import holds, retention
 from praxis.core.privacy.models import AccountClosure
 from praxis.core.runtime import Runtime
+from praxis.core.worker import scan_appointments
 from tests.conftest import client_for
-from tests.functional.flows import answer_intake, book, book_and_pay, events, signed_in
+from tests.functional.flows import (
+    CONSUMER_PHONE,
+    answer_intake,
+    appointment,
+    book,
+    book_and_pay,
+    events,
+    jobs,
+    signed_in,
+)
 from tests.provider_fixtures import Providers
 from tests.support import (
     PASSWORD,
@@ -172,6 +184,49 @@ async def test_erasing_cancels_refunds_erases_and_keeps_billing_under_a_pseudony
             assert secret not in text
     async with rt.database.reading(clinic.tenant.id) as db:
         assert (await verify(db, clinic.tenant.id)).ok
+
+
+@pytest.mark.promise("P33")
+async def test_the_texts_an_erased_consumer_got_are_erased_at_the_sms_provider(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    booked = await book_and_pay(consumer, clinic, providers, "Long", days_ahead=3)  # in person
+    await providers.run_jobs()  # the confirmation
+    eve = (await appointment(rt, clinic, booked)).starts_at - timedelta(hours=23)
+    assert await scan_appointments(rt, [clinic.tenant], now=eve) == (1, 0)
+    await providers.run_jobs(now=eve)  # the reminder
+    texts = [m for m in providers.twilio.messages if m.to == CONSUMER_PHONE]
+    assert len(texts) == 2 and any("reminder" in m.body for m in texts)
+
+    erased = await post_form(consumer, "/account/erase", {"password": PASSWORD})
+    assert erased.status_code == 303
+    assert len(await jobs(rt, clinic, ERASE_SMS_TOPIC)) == 2  # one job per text
+    await providers.run_jobs()
+
+    # Twilio holds none of them any more: each was deleted through the plugin.
+    assert [m for m in providers.twilio.messages if m.to == CONSUMER_PHONE] == []
+    async with rt.database.reading(clinic.tenant.id) as db:
+        statuses = await db.scalars(select(SentMessage.status).where(SentMessage.channel == "sms"))
+        assert list(statuses) == [ERASED, ERASED]
+    # The ledger: each text's erasure asked of Twilio and done, and none says what was erased.
+    ledger_events = await events(rt, clinic)
+    asked = [e for e in ledger_events if e.kind == EventKind.ERASURE and e.attempt_seq is None]
+    done = {e.attempt_seq: e.status for e in ledger_events if e.kind == EventKind.ERASURE}
+    assert len(asked) == 2 and len({e.correlation_id for e in asked}) == 2
+    for entry in asked:
+        assert (entry.recipient, entry.plugin, entry.operation) == (
+            "Twilio Ireland Limited",
+            "sms_twilio",
+            "erase_message",
+        )
+        assert entry.subject_id == clinic.consumer.id and done[entry.seq] == "succeeded"
+    (erasure,) = [e for e in ledger_events if e.operation == "erasure"]
+    assert "2 messages asked to be erased at providers" in erasure.reason
+    for recorded in ledger_events:
+        text = " ".join(str(v) for v in vars(recorded).values())
+        assert CONSUMER_PHONE not in text and "07911 123456" not in text
+        assert not any(m.body in text or m.sid in text for m in texts)
 
 
 async def jobs_of(rt: Runtime, clinic: Clinic) -> list[OutboxJob]:

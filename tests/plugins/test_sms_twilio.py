@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
+from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -32,11 +33,19 @@ from praxis.core.providers.common import (
     WebhookRejected,
     WebhookRequest,
 )
-from praxis.core.providers.sms import SmsInbound, SmsMessage, SmsProvider, SmsStatusUpdate
+from praxis.core.providers.sms import (
+    MessageErasure,
+    SmsErasingProvider,
+    SmsInbound,
+    SmsMessage,
+    SmsProvider,
+    SmsStatusUpdate,
+)
 from praxis.core.sandbox import harness
 from praxis.core.sandbox.harness import Delivery
 from praxis.core.sandbox.twilio import FakeTwilio
 from praxis.plugins.sms_twilio import TwilioSettings, TwilioSms
+from praxis.plugins.sms_twilio.errors import provider_error
 from praxis.plugins.sms_twilio.transport import HttpxTwilioClient, retry_after_seconds
 
 ACCOUNT = "AC" + "a1" * 16
@@ -275,6 +284,50 @@ async def test_an_unreachable_api_is_retried(http: httpx.AsyncClient) -> None:
         await provider(f"http://127.0.0.1:{closed_port()}", http).send_message(sms())
 
 
+# --- erasing (plugin API 1.2) ----------------------------------------------------------------
+
+
+def erasure(sid: str) -> MessageErasure:
+    return MessageErasure(message_id=sid, idempotency_key="job-erase")
+
+
+async def test_erasing_a_text_deletes_it_at_twilio_and_again_succeeds(
+    fake: FakeTwilio, api_url: str, http: httpx.AsyncClient
+) -> None:
+    twilio = provider(api_url, http)
+    kept = await twilio.send_message(sms(body="Another clinic's text"))
+    sent = await twilio.send_message(sms())
+    await twilio.erase_message(erasure(sent.message_id))
+    assert [m.sid for m in fake.messages] == [kept.message_id]
+    await twilio.erase_message(erasure(sent.message_id))  # gone already: Twilio's 404 is fine
+    deletes = [r for r in fake.requests if r.method == "DELETE"]
+    path = f"/2010-04-01/Accounts/{ACCOUNT}/Messages/{sent.message_id}.json"
+    assert [r.path for r in deletes] == [path, path]
+    assert all(r.username == ACCOUNT and r.authenticated and not r.form for r in deletes)
+    assert isinstance(twilio, SmsErasingProvider)
+
+
+async def test_an_erasure_twilio_refuses_for_now_is_retried_and_a_wrong_token_is_not(
+    fake: FakeTwilio, api_url: str, http: httpx.AsyncClient
+) -> None:
+    sent = await provider(api_url, http).send_message(sms())
+    fake.faults.throttle_next(retry_after=5)
+    with pytest.raises(TemporaryFailure) as later:
+        await provider(api_url, http).erase_message(erasure(sent.message_id))
+    assert later.value.retry_after == 5
+    with pytest.raises(PermanentFailure, match="Account SID or Auth Token") as refused:
+        await provider(api_url, http, auth_token="e" * 32).erase_message(erasure(sent.message_id))
+    assert PATIENT not in refused.value.reason
+    assert len(fake.messages) == 1  # still there: the job tries again, or staff fix the token
+
+
+def test_a_message_twilio_is_still_sending_is_erased_later() -> None:
+    """Twilio's error 20009: a message cannot be deleted before it is complete."""
+    busy = TwilioRestException(409, "/Messages/SM1.json", "Cannot delete", code=20009)
+    failure = provider_error(busy)
+    assert isinstance(failure, TemporaryFailure) and "20009" in failure.reason
+
+
 # --- webhooks --------------------------------------------------------------------------------
 
 
@@ -499,6 +552,28 @@ async def test_the_fake_answers_an_unknown_message_with_20404(
     assert response.status_code == 404 and response.json()["code"] == 20404
 
 
+async def test_the_fake_deletes_a_message_as_twilio_does(
+    fake: FakeTwilio, rest: httpx.AsyncClient
+) -> None:
+    created = await rest.post("/Messages.json", data={"To": PATIENT, "From": CLINIC, "Body": "Hi"})
+    sid = created.json()["sid"]
+    deleted = await rest.delete(f"/Messages/{sid}.json")
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert fake.messages == []
+    for gone in (
+        await rest.get(f"/Messages/{sid}.json"),
+        await rest.delete(f"/Messages/{sid}.json"),
+    ):
+        assert gone.status_code == 404
+        assert gone.json() == {
+            "code": 20404,
+            "message": f"The requested resource /2010-04-01/Accounts/{ACCOUNT}/Messages/{sid}.json "
+            "was not found",
+            "more_info": "https://www.twilio.com/docs/errors/20404",
+            "status": 404,
+        }
+
+
 async def test_the_fake_filters_and_pages_newest_first(
     fake: FakeTwilio, rest: httpx.AsyncClient, api_url: str
 ) -> None:
@@ -529,18 +604,20 @@ async def test_the_fake_filters_and_pages_newest_first(
     assert [m.body for m in every] == [f"Reminder {n}" for n in (4, 3, 2, 1, 0)]
 
 
+@pytest.fixture
+def sandbox(fake: FakeTwilio) -> Iterator[str]:
+    """The fake mounted as the development sandbox mounts it; its address."""
+    with harness.serve(Starlette(routes=[Mount("/-/sandbox/twilio", app=fake.app)])) as url:
+        yield f"{url}/-/sandbox/twilio"
+
+
 async def test_the_sandbox_shows_each_phones_messages_and_replies_from_it(
-    fake: FakeTwilio, http: httpx.AsyncClient
+    fake: FakeTwilio, sandbox: str, http: httpx.AsyncClient
 ) -> None:
-    host = Starlette(routes=[Mount("/-/sandbox/twilio", app=fake.app)])
-    with harness.serve(host) as url:
-        sandbox = f"{url}/-/sandbox/twilio"
-        await provider(sandbox, http).send_message(sms(body="See you <b>soon</b>"))
-        inbox = await http.get(f"{sandbox}/inbox")
-        phone = await http.get(f"{sandbox}/inbox/%2B447700900123")
-        reply = await http.post(
-            f"{sandbox}/inbox/%2B447700900123", data={"to": CLINIC, "body": "STOP"}
-        )
+    await provider(sandbox, http).send_message(sms(body="See you <b>soon</b>"))
+    inbox = await http.get(f"{sandbox}/inbox")
+    phone = await http.get(f"{sandbox}/inbox/%2B447700900123")
+    reply = await http.post(f"{sandbox}/inbox/%2B447700900123", data={"to": CLINIC, "body": "STOP"})
 
     assert (
         "Sandbox" in inbox.text and 'href="/-/sandbox/twilio/inbox/%2B447700900123"' in inbox.text
@@ -555,6 +632,20 @@ async def test_the_sandbox_shows_each_phones_messages_and_replies_from_it(
     )
     assert fake.webhooks.deliveries[-1].url == f"{WEBHOOK}/inbound"
     assert form(fake.webhooks.deliveries[-1])["Body"] == "STOP"
+
+
+async def test_the_sandbox_no_longer_shows_an_erased_message(
+    fake: FakeTwilio, sandbox: str, http: httpx.AsyncClient
+) -> None:
+    twilio = provider(sandbox, http)
+    kept = await twilio.send_message(sms(body="Your reminder for Tuesday"))
+    erased = await twilio.send_message(sms(to="+447700900456", body="Your booking is made"))
+    await twilio.erase_message(erasure(erased.message_id))
+    inbox = await http.get(f"{sandbox}/inbox")
+    phone = await http.get(f"{sandbox}/inbox/%2B447700900456")
+    assert kept.message_id in [m.sid for m in fake.messages]
+    assert "+447700900123" in inbox.text and "+447700900456" not in inbox.text
+    assert "Your booking is made" not in phone.text and "This phone has no messages." in phone.text
 
 
 # --- the plugin as the platform sees it ------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import wiring
+from praxis.core.accounts import events as account_events
 from praxis.core.booking import events as booking_events
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict
@@ -88,4 +89,7 @@ def test_every_process_has_each_domains_subscribers() -> None:
     }
     assert by_event[booking_events.APPOINTMENT_REQUESTED.name] == {
         "praxis.core.payments.services.refuse_what_cannot_be_paid"
+    }
+    assert by_event[account_events.PERSON_ERASED.name] == {
+        "praxis.core.notifications.erasure.texts_to_erase"  # privacy knows it not (P33)
     }

@@ -17,14 +17,17 @@ from praxis.core.app import create_app
 from praxis.core.config import Settings
 from praxis.core.ledger import LedgerEvent, Status
 from praxis.core.plugins.facade import Facade, PluginFault
-from praxis.core.plugins.registry import Registry
-from praxis.core.providers.common import AnswerLost
+from praxis.core.plugins.registry import Built, Registry
+from praxis.core.providers.common import AnswerLost, TemporaryFailure
+from praxis.core.providers.kinds import KINDS
+from praxis.core.providers.manifest import PluginKind
+from praxis.core.providers.sms import ERASE_MESSAGE, MessageErasure
 from praxis.core.providers.video import Meeting
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from tests.probe import LATER, PROCESSOR, SCRIPT, ProbePlugin, good
 from tests.provider_fixtures import use_providers
-from tests.support import make_tenant
+from tests.support import Clinic, make_tenant
 
 P20 = pytest.mark.promise("P20")
 
@@ -190,3 +193,87 @@ async def test_a_first_attempt_never_settles_another_jobs_unknown(
     await create(probe_rt, tenant, key="job-b")  # another job: nothing to settle
     async with probe_rt.database.reading(tenant.id) as db:
         assert len(await ledger.unsettled(db, "job-a")) == 1
+
+
+# --- optional operations, and erasures (plugin API 1.2) ----------------------------------------
+
+
+class Texts:
+    """An SMS provider that leaves out the optional erase_message."""
+
+
+class ErasingTexts:
+    def __init__(self, *answers: BaseException) -> None:
+        self.answers = list(answers)
+        self.asked: list[MessageErasure] = []
+
+    async def erase_message(self, request: MessageErasure) -> None:
+        self.asked.append(request)
+        if self.answers:
+            raise self.answers.pop(0)
+
+
+class Serving(Registry):
+    """The registry, serving the clinic's SMS plugin (Twilio's manifest) by ``provider``."""
+
+    def __init__(self, rt: Runtime, provider: object) -> None:
+        super().__init__(rt.plugins, rt.provider_settings, rt.http, rt.settings)
+        self.provider = provider
+
+    async def build(self, db: Any, tenant: TenantInfo, kind: PluginKind) -> Built:
+        return Built(self.plugins.manifests["sms_twilio"], self.provider)
+
+
+async def erasures(rt: Runtime, clinic: Clinic) -> list[LedgerEvent]:
+    return [e for e in await disclosures(rt, clinic.tenant) if e.kind == "erasure"]
+
+
+async def test_an_optional_operation_the_plugin_leaves_out_is_skipped_and_said(
+    rt: Runtime, clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facade = Facade(rt.database, Serving(rt, Texts()), clinic.tenant)
+    assert not await facade.offers("sms", ERASE_MESSAGE)
+    assert await facade.offers("sms", KINDS["sms"].operation("send_message"))  # required
+    asked = await facade.sms.erase_message(
+        subject_id=clinic.consumer.id, message_id="SM1", idempotency_key="job-e"
+    )
+    assert asked is False
+    [entry] = await erasures(rt, clinic)  # the clinic learns the processor was not asked
+    assert (entry.status, entry.recipient, entry.operation) == (
+        Status.FAILED.value,
+        "Twilio Ireland Limited",
+        "erase_message",
+    )
+    assert entry.reason == "plugin sms_twilio does not offer erase_message: not asked"
+    assert entry.subject_id == clinic.consumer.id
+    logged = capsys.readouterr()
+    assert "provider_not_asked" in logged.out + logged.err
+
+
+@pytest.mark.promise("P33")
+async def test_an_erasure_is_recorded_like_a_call_and_never_as_a_disclosure(
+    rt: Runtime, clinic: Clinic
+) -> None:
+    provider = ErasingTexts(TemporaryFailure("Twilio answered 503 (error 20503)"))
+    facade = Facade(rt.database, Serving(rt, provider), clinic.tenant)
+    assert await facade.offers("sms", ERASE_MESSAGE)
+    with pytest.raises(TemporaryFailure):
+        await facade.sms.erase_message(
+            subject_id=clinic.consumer.id, message_id="SM1", idempotency_key="job-e"
+        )
+    assert await facade.sms.erase_message(
+        subject_id=clinic.consumer.id, message_id="SM1", idempotency_key="job-e"
+    )
+    assert provider.asked == [MessageErasure(message_id="SM1", idempotency_key="job-e")] * 2
+    found = await disclosures(rt, clinic.tenant)
+    assert [(e.kind, e.status) for e in found] == [
+        ("erasure", "attempted"),
+        ("erasure", "failed"),
+        ("erasure", "attempted"),
+        ("erasure", "succeeded"),
+    ]
+    assert found[1].attempt_seq == found[0].seq and found[3].attempt_seq == found[2].seq
+    for entry in found:
+        assert sorted(entry.category_list) == ["appointment", "phone"]  # erased, not sent
+        assert entry.legal_basis == "right to erasure (UK GDPR Art. 17)"
+        assert (entry.subject_id, entry.correlation_id) == (clinic.consumer.id, "job-e")

@@ -311,6 +311,12 @@ def test_a_plugin_for_another_plugin_api_is_disabled_with_the_versions() -> None
         manifest(requires="")
 
 
+@pytest.mark.parametrize("requires", [">=1.0,<2", ">=1.1,<2", ">=1.2,<2"])
+def test_plugins_written_for_an_earlier_minor_version_still_fit(requires: str) -> None:
+    """1.2 only adds (optional operations): a plugin for 1.0 or 1.1 loads unchanged."""
+    assert manifest(requires=requires).fits() and not manifest(requires=requires).fits("2.0")
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from praxis.core.plugins import load_plugins
-from praxis.core.providers.conformance import problems
+from praxis.core.providers.common import ProviderContext, WebhookReply, WebhookRequest
+from praxis.core.providers.conformance import offered, problems, static_problems
+from praxis.core.providers.kinds import KINDS
 from praxis.core.providers.manifest import DataCategory, DataUse
+from praxis.core.providers.sms import MessageErasure, SmsMessage, SmsReceipt
 from tests.provider_fixtures import plugin_settings
 
 PLUGINS = load_plugins()
@@ -67,3 +71,80 @@ async def test_a_provider_without_the_protocol_methods_is_named(tmp_path: Path) 
     assert unregistered == [
         "video_whereby registers no provider (implement praxis_register_providers)"
     ]
+
+
+# --- optional operations (plugin API 1.2) -----------------------------------------------------
+
+
+class Texts:
+    """An SMS provider of plugin API 1.0: every method of the Protocol, no optional one."""
+
+    webhook_reply = WebhookReply()
+
+    def __init__(self, context: ProviderContext[Any]) -> None:
+        self.context = context
+
+    async def send_message(self, message: SmsMessage) -> SmsReceipt:
+        return SmsReceipt(message_id="SM1", status="queued")
+
+    def parse_webhook(self, request: WebhookRequest) -> None:
+        return None
+
+
+class ErasesWell(Texts):
+    async def erase_message(self, request: MessageErasure) -> None:
+        return None
+
+
+class ErasesInStep(Texts):
+    def erase_message(self, request: MessageErasure) -> None:  # not async
+        return None
+
+
+class ErasesById(Texts):
+    async def erase_message(self, request: str) -> None:
+        return None
+
+
+class ErasesTwoThings(Texts):
+    async def erase_message(self, request: MessageErasure, why: str) -> None:
+        return None
+
+
+class ErasesAndAnswers(Texts):
+    async def erase_message(self, request: MessageErasure) -> SmsReceipt:
+        return SmsReceipt(message_id="SM1", status="deleted")
+
+
+TWILIO = PLUGINS.manifests["sms_twilio"]
+
+
+@pytest.mark.parametrize("provider", [Texts, ErasesWell], ids=["leaves it out", "offers it"])
+def test_an_optional_operation_may_be_left_out_or_offered(provider: type) -> None:
+    assert static_problems(TWILIO, provider) == []
+    has = offered(KINDS["sms"], provider)
+    assert has == ([] if provider is Texts else ["erase_message"])
+    assert [op.name for op in KINDS["sms"].optional] == ["erase_message"]
+
+
+@pytest.mark.parametrize(
+    ("provider", "why"),
+    [
+        (ErasesInStep, "it must be an async method"),
+        (ErasesById, "it takes a str, not a MessageErasure"),
+        (ErasesTwoThings, "it must take one argument, the MessageErasure"),
+        (ErasesAndAnswers, "it must return None"),
+    ],
+    ids=["not async", "another request", "two arguments", "a result"],
+)
+async def test_an_optional_operation_with_another_signature_is_named(
+    provider: type, why: str, tmp_path: Path
+) -> None:
+    wanted = "async def erase_message(self, request: MessageErasure) -> None"
+    expected = [f"sms_twilio: its optional erase_message is not `{wanted}` ({why})"]
+    assert static_problems(TWILIO, provider) == expected
+    # A factory that is not a class is checked once built, the same way.
+    settings = plugin_settings(_Servers(), tmp_path)["sms_twilio"]  # type: ignore[arg-type]
+    async with httpx.AsyncClient() as http:
+        built = problems(TWILIO, lambda context: provider(context), settings, http=http)
+    assert built == expected

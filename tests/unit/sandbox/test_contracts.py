@@ -205,30 +205,50 @@ def twilio_fake() -> Iterator[FakeTwilio]:
     yield fake
 
 
+@pytest.fixture
+async def twilio_api(twilio_fake: FakeTwilio) -> AsyncIterator[httpx.AsyncClient]:
+    """The fake's Messages of one account; ``send`` makes one."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=twilio_fake.app),
+        base_url=f"http://twilio.test/2010-04-01/Accounts/{TWILIO_SID}",
+        auth=(TWILIO_SID, TWILIO_TOKEN),
+    ) as api:
+        yield api
+
+
+async def send(api: httpx.AsyncClient) -> httpx.Response:
+    form = {"To": "+447911123456", "From": CLINIC_NUMBER, "Body": "See you at 10:00"}
+    sent = await api.post("/Messages.json", data=form)
+    assert sent.status_code == 201, sent.text
+    return sent
+
+
 async def test_twilios_message_carries_every_field_of_the_contract(
-    twilio_fake: FakeTwilio,
+    twilio_api: httpx.AsyncClient,
 ) -> None:
     spec = contract("twilio-messages.openapi.json")
     schemas = spec["components"]["schemas"]
     message_fields = set(schemas["api.v2010.account.message"]["properties"])
-    path = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages"
     listing = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Messages.json"]["get"]
     page = listing["responses"]["200"]["content"]["application/json"]["schema"]
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=twilio_fake.app),
-        base_url="http://twilio.test",
-        auth=(TWILIO_SID, TWILIO_TOKEN),
-    ) as api:
-        sent = await api.post(
-            f"{path}.json",
-            data={"To": "+447911123456", "From": CLINIC_NUMBER, "Body": "See you at 10:00"},
-        )
-        assert sent.status_code == 201, sent.text
-        fetched = await api.get(f"{path}/{sent.json()['sid']}.json")
-        listed = await api.get(f"{path}.json")
+    sent = await send(twilio_api)
+    fetched = await twilio_api.get(f"/Messages/{sent.json()['sid']}.json")
+    listed = await twilio_api.get("/Messages.json")
     for message in (sent.json(), fetched.json(), *listed.json()["messages"]):
         assert set(message) == message_fields
     assert set(listed.json()) == set(page["properties"])
+
+
+async def test_twilios_message_deletion_answers_as_the_contract_says(
+    twilio_fake: FakeTwilio, twilio_api: httpx.AsyncClient
+) -> None:
+    spec = contract("twilio-messages.openapi.json")
+    deletion = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json"]["delete"]
+    sent = await send(twilio_api)
+    deleted = await twilio_api.delete(f"/Messages/{sent.json()['sid']}.json")
+    assert set(deletion["responses"]) == {"204"}  # the contract's only answer: no content
+    assert str(deleted.status_code) in deletion["responses"] and deleted.content == b""
+    assert twilio_fake.messages == []
 
 
 # --- Whereby ------------------------------------------------------------------------------------

@@ -69,7 +69,11 @@ async def test_the_twilio_plugin_behaves(http: httpx.AsyncClient) -> None:
         }
         provider = testing.provider(plugin, settings, http=http)
         assert await testing.behaviour(plugin, provider, phone="+447700900123") == []
-    assert len([m for m in fake.messages if m.to == "+447700900123"]) == 1  # the retry found it
+    sent = [r for r in fake.requests if r.method == "POST" and r.path.endswith("Messages.json")]
+    assert len(sent) == 1  # the retry found the first text
+    deleted = [r.path for r in fake.requests if r.method == "DELETE"]
+    assert len(deleted) == 2 and deleted[0] == deleted[1]  # erased, then erased again: gone
+    assert [m for m in fake.messages if m.to == "+447700900123"] == []
 
 
 async def test_the_smtp_plugin_behaves(tmp_path: Path, http: httpx.AsyncClient) -> None:
