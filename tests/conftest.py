@@ -144,6 +144,7 @@ async def reset_runtime(rt: Runtime, *, renew_connections: bool = False) -> None
     rt.registry._built.clear()
     rt.registry._checked.clear()
     rt.data_keys._open.clear()
+    await rt.visits.forget()  # page views counted but not yet written
     if rt.settings.rate_limit_storage.startswith("memory"):
         await rt.throttle.reset()  # a storage of its own; never a shared Redis
 
