@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from praxis.core.analytics.models import VisitCount
 from praxis.core.consents import services as consents
 from praxis.core.consents.kinds import ANALYTICS_COOKIES
+from praxis.core.db import utcnow
 from praxis.core.runtime import Runtime
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
@@ -261,3 +263,32 @@ async def test_one_clinics_visits_never_appear_on_anothers_page(
     assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
     consumer = await signed_in(app, clinic, clinic.consumer.username)
     assert (await consumer.get("/admin/analytics")).status_code == 403
+
+
+def visitor_value(response: httpx.Response) -> str:
+    for header in response.headers.get_list("set-cookie"):
+        if header.startswith(f"{VISITOR}="):
+            return header.split(";", 1)[0].split("=", 1)[1]
+    raise AssertionError("no analytics cookie was set")
+
+
+@pytest.mark.promise("P08")
+async def test_the_analytics_cookie_never_outlives_13_months_from_acceptance(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    """Re-set once a day to note the day, it keeps its first lifetime; past 13 months from
+    acceptance it starts again with a new random id."""
+    await count_visits(rt, clinic)
+    today = utcnow().astimezone(clinic.tenant.zone).date()
+    ten_days, fourteen_months = today - timedelta(days=10), today - timedelta(days=425)
+    for accepted, same in ((ten_days, True), (fourteen_months, False)):
+        browser = client_for(app, clinic.host)
+        browser.cookies.set(CHOICE, "accept")
+        seen = accepted + timedelta(days=1)
+        browser.cookies.set(VISITOR, f"{'a' * 16}.{accepted:%Y%m%d}.{seen:%Y%m%d}")
+        response = await browser.get("/")
+        value = visitor_value(response)
+        assert value.endswith(f".{today:%Y%m%d}")
+        assert value.startswith("a" * 16) == same
+        assert max_age(response, VISITOR) == (385 if same else 395) * 86400
+    assert await counted(rt, clinic) == {"/": (2, 2)}  # each a new visitor of the day

@@ -492,7 +492,7 @@ async def test_every_page_sets_only_the_strictly_necessary_cookies_it_lists(
     """Set-Cookie read on every page, anonymous and signed in, on a clinic that does not count
     visits: each cookie is one the cookies page lists, and each is strictly necessary (no
     consent is needed). With analytics on: tests/functional/test_analytics.py."""
-    assert COOKIE_NAMES - NECESSARY == {"praxis_visitor"}  # the analytics cookie, only
+    assert {"praxis_visitor"} == COOKIE_NAMES - NECESSARY  # the analytics cookie, only
     seen: set[str] = set()
     anyone = client_for(app, clinic.host)
     for path in anonymous_pages(clinic):
