@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import time
 import uuid
@@ -42,6 +43,7 @@ _NEW = insert_rows(_TABLE)
 Key = tuple[uuid.UUID, date, str]
 
 
+@functools.lru_cache(maxsize=4096)  # the same pages come back again and again
 def page_of(path: str) -> str:
     """The page as counted: no query string, and every segment that is a number, a UUID or
     a token replaced by {id}, so no path names a person, an appointment or a link sent."""

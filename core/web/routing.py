@@ -33,10 +33,11 @@ from praxis.core.web.context import (
 )
 from praxis.core.web.notices import read_notice, set_notice
 from praxis.core.web.rendering import Clock
-from praxis.core.web.visits import count_view, find_cookie_choice
+from praxis.core.web.visits import UNDECIDED, count_view, find_cookie_choice
 from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.web")
+COOKIES = "/privacy/cookies"  # the page where the analytics choice is always offered
 Page = Callable[[Ctx], Awaitable[Response]]
 
 # Pages both kinds of site serve: their path prefix, and who counts as signed in there.
@@ -91,12 +92,18 @@ def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTM
         notice=read_notice(ctx),
         privacy_banner=ctx.privacy_banner,
         cookie_choice=ctx.cookie_choice,
-        return_to=_here(ctx) if ctx.cookie_choice is not None else "",
+        return_to=_here(ctx) if _offers_choice(ctx) else "",
         platform_site=ctx.settings.site_url(),
     )
     full.update(context)
     html = ctx.request.app.state.templates.render(tenant, template, full)
     return HTMLResponse(html, status_code=status)
+
+
+def _offers_choice(ctx: Ctx) -> bool:
+    """Does this page show the analytics choice (the region, or the cookies page's own)?"""
+    choice = ctx.cookie_choice
+    return choice == UNDECIDED or (choice is not None and ctx.request.scope["path"] == COOKIES)
 
 
 def _here(ctx: Ctx) -> str:
