@@ -115,6 +115,14 @@ def fix_tenant(tables: list[str]) -> None:
             )
 
 
+def drop_fixed_triggers(tables: list[str]) -> None:
+    """Undo ``fix_tenant`` for these tables only: the shared function stays for the others."""
+    postgres = _postgres()
+    for table in tables:
+        name = f"{table}_{FIXED_TRIGGER}"
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
+
+
 def unfix_tenant(tables: list[str]) -> None:
     postgres = _postgres()
     for table in tables:

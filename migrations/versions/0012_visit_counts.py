@@ -10,7 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from praxis.migrations.security import FIXED_TRIGGER, fix_tenant, grant_tables, isolate_tenants
+from praxis.migrations.security import (
+    drop_fixed_triggers,
+    fix_tenant,
+    grant_tables,
+    isolate_tenants,
+)
 
 revision = "0012"
 down_revision = "0011"
@@ -41,9 +46,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in TABLES:
-        trigger = f"{table}_{FIXED_TRIGGER}"
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if postgres else ""))
+    drop_fixed_triggers(TABLES)
     op.drop_table(TABLE)
     op.execute("ALTER TABLE tenants DROP COLUMN count_visits")  # SQLite 3.35+, as 0010

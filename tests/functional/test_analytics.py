@@ -118,7 +118,14 @@ async def test_the_clinic_switches_counting_on_and_off_and_the_ledger_names_it(
         'aria-describedby="f-count_visits-hint" checked>'
         in (await admin.get("/admin/privacy")).text
     )
-    assert asks((await anyone.get("/")).text)
+    home = await anyone.get("/")
+    assert asks(home.text)
+    unclear = {"csrf_token": csrf_in(home.text), "choice": "maybe", "next": "/"}
+    refused = await anyone.post("/privacy/cookies", data=unclear)
+    assert refused.status_code == 422 and CHOICE not in cookie_names(refused)
+    assert "Choose “Accept analytics cookies” or “Reject analytics cookies”" in html.unescape(
+        refused.text
+    )
     cookies_page = html.unescape((await anyone.get("/privacy/cookies")).text)
     assert f"<code>{VISITOR}</code>" in cookies_page and f"<code>{CHOICE}</code>" in cookies_page
     assert "how many times each page was viewed each day" in cookies_page
@@ -130,6 +137,8 @@ async def test_the_clinic_switches_counting_on_and_off_and_the_ledger_names_it(
     assert (await post_form(admin, "/admin/privacy", again)).status_code == 303
     assert not asks((await anyone.get("/")).text)
     assert "Analytics cookies (only with your consent)" not in (await anyone.get("/privacy")).text
+    late = await anyone.post("/privacy/cookies", data={**unclear, "choice": "accept"})
+    assert late.status_code == 303 and not cookie_names(late) & {CHOICE, VISITOR}
     changes = [e.reason for e in await events(rt, clinic) if e.operation == "privacy_settings"]
     assert len(changes) == 2 and all("count_visits" in reason for reason in changes)
 
