@@ -69,7 +69,9 @@ async def find_cookie_choice(ctx: Ctx) -> None:
     in_browser = ctx.request.cookies.get(ctx.cookies.name(CHOICE_COOKIE))
     choice = in_browser if in_browser in CHOICES else UNDECIDED
     user = ctx.user
-    if user is not None and user.role == Role.CONSUMER.value:
+    # A consumer's record is read on the pages they read, not on a form's POST (whose write
+    # path stays as short as before); the first page syncs it into this browser anyway.
+    if user is not None and user.role == Role.CONSUMER.value and ctx.request.method == "GET":
         record = await consents.latest(ctx.db, ANALYTICS_COOKIES, Whose(user.id))
         choice = UNDECIDED if record is None else (ACCEPT if record.given else REJECT)
         if record is not None and in_browser != choice:
