@@ -323,10 +323,11 @@ def servers(
             server.stop()
 
 
-def get(port: int, host: str, path: str = "/") -> tuple[int, bytes]:
+def get(port: int, host: str, path: str = "/", *, cookie: str | None = None) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        connection.request("GET", path, headers={"Host": host})
+        headers = {"Host": host} | ({"Cookie": cookie} if cookie else {})
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         return response.status, response.read()
     finally:

@@ -30,6 +30,7 @@ from praxis.core.web.middleware import EdgeMiddleware, TenantMiddleware
 from praxis.core.web.pages import (
     account,
     admin,
+    analytics,
     campaigns,
     closing,
     consents,
@@ -80,6 +81,7 @@ def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
         workspace,
         consultation,
         admin,
+        analytics,
         campaigns,
         holds,
         requests,
@@ -170,6 +172,8 @@ def create_app(
                 await task
             if runtime is None:
                 await rt.close()
+            else:
+                await rt.visits.flush()  # the runtime is its owner's to close
 
     app = Starlette(
         routes=_routes(development),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from praxis.core import datakeys, ledger, outbox, webhooks
 from praxis.core.accounts import models as accounts
+from praxis.core.analytics import models as analytics
 from praxis.core.booking import models as booking
 from praxis.core.consents import models as consents
 from praxis.core.consents import subscribers
@@ -18,6 +19,7 @@ from praxis.tenants import models as tenants
 
 __all__ = [
     "accounts",
+    "analytics",
     "booking",
     "campaigns",
     "consents",

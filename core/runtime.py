@@ -14,6 +14,7 @@ from praxis.core.accounts.mfa import Authenticator
 from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.sessions import OperatorSessions, SessionPolicy, UserSessions
 from praxis.core.accounts.throttle import LoginThrottle
+from praxis.core.analytics.counter import VisitCounter
 from praxis.core.config import Settings
 from praxis.core.crypto import Keyring
 from praxis.core.datakeys import DataKeys
@@ -46,6 +47,7 @@ class Runtime:
     registry: Registry
     retry_policy: RetryPolicy
     data_keys: DataKeys
+    visits: VisitCounter  # page views counted in process, written every few seconds
 
     def providers(self, tenant: TenantInfo) -> Facade:
         """The tenant's providers: the one way to call them, each call in the ledger."""
@@ -71,6 +73,7 @@ class Runtime:
         self.data_keys.forget_all()
 
     async def close(self) -> None:
+        await self.visits.flush()
         await self.http.aclose()
         await self.throttle.close()
         await self.database.dispose()
@@ -119,4 +122,5 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
             cap=timedelta(seconds=settings.outbox_backoff_cap_seconds),
         ),
         data_keys=DataKeys(keyring),
+        visits=VisitCounter(database),
     )

@@ -45,6 +45,7 @@ class TenantInfo:
     providers: dict[str, str]
     brand_version: str
     leaves_on: date | None = None  # the clinic is leaving: sign-in closes on this day (P29)
+    count_visits: bool = False  # analytics cookies offered, and visits counted once accepted
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -67,6 +68,7 @@ class TenantInfo:
             providers=dict(row.providers),
             brand_version=hashlib.sha256(version_source.encode()).hexdigest()[:10],
             leaves_on=row.leaves_on,
+            count_visits=bool(row.count_visits),
         )
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core.db import Base, utcnow
@@ -29,6 +29,8 @@ class Tenant(Base):
     providers: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | purged
     leaves_on: Mapped[date | None] = mapped_column(default=None)  # sign-in closes then (P29)
+    # Visits to the portal are counted, for visitors who accept analytics cookies (P08).
+    count_visits: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -141,6 +141,7 @@ async def reset_runtime(rt: Runtime, *, renew_connections: bool = False) -> None
     if renew_connections:
         await rt.database.dispose()
     rt.forget()
+    await rt.visits.forget()  # page views counted but not yet written
     if rt.settings.rate_limit_storage.startswith("memory"):
         await rt.throttle.reset()  # a storage of its own; never a shared Redis
 

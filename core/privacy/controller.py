@@ -1,6 +1,7 @@
 """The clinic as data controller, edited by its admins in the browser: who it is, how to reach
-its data protection contact, where to complain, and how long it keeps data. Every change goes
-into the ledger naming the fields changed, never their values (P36, P28)."""
+its data protection contact, where to complain, how long it keeps data, and whether it counts
+visits to its portal (analytics cookies, P08). Every change goes into the ledger naming the
+fields changed, never their values (P36, P28)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from praxis.tenants.models import Tenant
 from praxis.tenants.schema import Controller, Retention
 
 CONTROLLER_FIELDS = tuple(Controller.model_fields)
+COUNT_VISITS = "count_visits"  # a checkbox: present when ticked
 RETENTION_FIELDS = tuple(Retention.model_fields)
 FIELD_LABELS = {
     "legal_name": "Legal name",
@@ -31,24 +33,38 @@ FIELD_LABELS = {
     "closed_account_months": "Keep a closed account's data for (months)",
     "tenant_exit_months": "Keep the clinic's data after it leaves Praxis for (months)",
     "billing_years": "Keep billing records for (years)",
+    COUNT_VISITS: "Count visits to the portal (analytics cookies)",
 }
 SETTINGS_CHANGED = "privacy_settings"  # the ledger's operation for a change made here
 
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    """What the form shows and saves: the controller details and the retention periods."""
+    """What the form shows and saves: the controller details, the retention periods, and
+    whether visits are counted (off unless the clinic turns it on)."""
 
     controller: Controller
     retention: Retention
+    count_visits: bool = False
 
     def values(self) -> dict[str, str]:
-        """The form's values, as text."""
+        """The form's values, as text (a ticked box is "on", an unticked one absent)."""
         found: dict[str, Any] = {
             **self.controller.model_dump(mode="json"),
             **self.retention.model_dump(mode="json"),
         }
-        return {name: "" if value is None else str(value) for name, value in found.items()}
+        shown = {name: "" if value is None else str(value) for name, value in found.items()}
+        if self.count_visits:
+            shown[COUNT_VISITS] = "on"
+        return shown
+
+    def as_stored(self) -> dict[str, Any]:
+        """Every setting by name, as the ledger's comparison and the notice's snapshot see it."""
+        return {
+            **self.controller.model_dump(mode="json"),
+            **self.retention.model_dump(mode="json"),
+            COUNT_VISITS: self.count_visits,
+        }
 
 
 def _part(model: type[BaseModel], data: Mapping[str, Any], errors: dict[str, str]) -> Any:
@@ -69,7 +85,7 @@ def read_form(form: Mapping[str, str]) -> PrivacySettings:
     retention = _part(Retention, {name: typed[name] for name in RETENTION_FIELDS}, errors)
     if errors:
         raise InvalidInput(errors)
-    return PrivacySettings(controller, retention)
+    return PrivacySettings(controller, retention, count_visits=COUNT_VISITS in form)
 
 
 async def current(db: AsyncSession, tenant_id: Any) -> PrivacySettings:
@@ -77,7 +93,9 @@ async def current(db: AsyncSession, tenant_id: Any) -> PrivacySettings:
     if row is None:
         raise NotFound()
     return PrivacySettings(
-        Controller.model_validate(row.controller), Retention.model_validate(row.retention)
+        Controller.model_validate(row.controller),
+        Retention.model_validate(row.retention),
+        count_visits=bool(row.count_visits),
     )
 
 
@@ -89,15 +107,14 @@ async def save(
     row = await db.get(Tenant, tenant_id)
     if row is None:
         raise NotFound()
-    before = {**row.controller, **row.retention}
-    controller = wanted.controller.model_dump(mode="json")
-    retention = wanted.retention.model_dump(mode="json")
-    after = {**controller, **retention}
+    before = {**row.controller, **row.retention, COUNT_VISITS: bool(row.count_visits)}
+    after = wanted.as_stored()
     changed = sorted(name for name in after if before.get(name) != after[name])
     if not changed:
         return []
-    row.controller = controller
-    row.retention = retention
+    row.controller = wanted.controller.model_dump(mode="json")
+    row.retention = wanted.retention.model_dump(mode="json")
+    row.count_visits = wanted.count_visits
     await ledger.append(
         db,
         Entry(

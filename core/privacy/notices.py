@@ -25,7 +25,12 @@ from praxis.core.ledger import CATEGORY_WORDS, Entry, EventKind, RecipientKind, 
 from praxis.core.privacy.controller import PrivacySettings
 from praxis.core.privacy.models import NoticeAcknowledgement, PrivacyNotice
 from praxis.core.privacy.recipients import Difference, Recipient, difference
-from praxis.core.privacy.template import DEFAULT_NOTICE, REQUIRED_MARKERS
+from praxis.core.privacy.template import (
+    COOKIES_NECESSARY,
+    COOKIES_WITH_ANALYTICS,
+    DEFAULT_NOTICE,
+    REQUIRED_MARKERS,
+)
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.schema import Controller, Retention
 
@@ -151,6 +156,7 @@ def fill(source: str, settings: PrivacySettings, recipients: Sequence[Recipient]
         "[[recipients]]": _recipients_text(recipients),
         "[[transfers]]": _transfers_text(recipients),
         "[[retention]]": _retention_text(settings.retention),
+        "[[cookies]]": COOKIES_WITH_ANALYTICS if settings.count_visits else COOKIES_NECESSARY,
         "[[contact]]": _contact_text(settings.controller),
     }
     for marker, text in parts.items():
@@ -162,6 +168,7 @@ def snapshot(settings: PrivacySettings, recipients: Sequence[Recipient]) -> dict
     return {
         "controller": settings.controller.model_dump(mode="json"),
         "retention": settings.retention.model_dump(mode="json"),
+        "count_visits": settings.count_visits,
         "recipients": [r.as_dict() for r in recipients],
     }
 
@@ -319,14 +326,18 @@ def recipients_of(notice: PrivacyNotice) -> list[Recipient]:
 
 @dataclass(frozen=True)
 class Due:
-    """Why the notice needs a new version: recipients or settings changed since the newest."""
+    """Why the notice needs a new version: recipients or settings changed since the newest,
+    or visits are counted and its cookies section does not say so (no [[cookies]] in it)."""
 
     unpublished: bool
     recipients: Difference
     settings: list[str]
+    cookies_unsaid: bool = False
 
     def __bool__(self) -> bool:
-        return self.unpublished or bool(self.recipients) or bool(self.settings)
+        return (
+            self.unpublished or bool(self.recipients) or bool(self.settings) or self.cookies_unsaid
+        )
 
 
 def due(
@@ -334,13 +345,15 @@ def due(
 ) -> Due:
     if newest is None:
         return Due(True, difference([], recipients), [])
-    before = {**newest.snapshot.get("controller", {}), **newest.snapshot.get("retention", {})}
-    now = {
-        **settings.controller.model_dump(mode="json"),
-        **settings.retention.model_dump(mode="json"),
+    before = {
+        **newest.snapshot.get("controller", {}),
+        **newest.snapshot.get("retention", {}),
+        "count_visits": newest.snapshot.get("count_visits", False),  # older versions: off
     }
+    now = settings.as_stored()
     changed = sorted(name for name in now if before.get(name) != now[name])
-    return Due(False, difference(recipients_of(newest), recipients), changed)
+    unsaid = settings.count_visits and "[[cookies]]" not in newest.source
+    return Due(False, difference(recipients_of(newest), recipients), changed, unsaid)
 
 
 def changes(before: str, after: str) -> list[tuple[str, str]]:

@@ -63,8 +63,7 @@ below. We answer within one month.
 
 ## Cookies
 
-We set only the cookies the portal needs to work (keeping you signed in, protecting forms).
-See [the cookies we use](/privacy/cookies).
+[[cookies]]
 
 ## How to contact us or complain
 
@@ -72,7 +71,32 @@ See [the cookies we use](/privacy/cookies).
 """
 
 REQUIRED_MARKERS = ("[[recipients]]", "[[contact]]")  # P22 and P36 cannot be edited away
-MARKERS = ("[[controller]]", "[[recipients]]", "[[transfers]]", "[[retention]]", "[[contact]]")
+MARKERS = (
+    "[[controller]]",
+    "[[recipients]]",
+    "[[transfers]]",
+    "[[retention]]",
+    "[[cookies]]",
+    "[[contact]]",
+)
+
+# The [[cookies]] section: what the portal sets, and what it counts once a visitor accepts.
+COOKIES_NECESSARY = """\
+We set only the cookies the portal needs to work (keeping you signed in, protecting forms,
+remembering your choice about cookies). See [the cookies we use](/privacy/cookies)."""
+COOKIES_WITH_ANALYTICS = """\
+We set the cookies the portal needs to work (keeping you signed in, protecting forms,
+remembering your choice about cookies) and, only if you accept them, analytics cookies.
+
+**Analytics cookies (only with your consent).** If you accept them, we count visits to our
+portal to improve it: how many times each page was viewed each day, and how many visitors
+came each day. Our own portal counts them; nobody else receives them. The cookie holds a
+random number, never your name, and lasts at most 13 months. We do not record your IP
+address, your browser or your account with the counts, page addresses are counted without
+any reference numbers in them, and staff see only totals. Without your consent no analytics
+cookie is set and nothing is counted. Accept or reject them on any page while you have not
+chosen, and change your mind at any time on [the cookies page](/privacy/cookies) (signed in,
+also under *Account, Privacy and consents*)."""
 
 PLATFORM_NOTICE = """\
 ## Who we are

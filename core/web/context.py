@@ -99,6 +99,8 @@ class Cookies:
 SESSION_COOKIE = "praxis_session"
 CSRF_COOKIE = "praxis_csrf"
 NOTICE_COOKIE = "praxis_notice"
+CHOICE_COOKIE = "praxis_cookie_choice"  # accept or reject analytics cookies: strictly necessary
+VISITOR_COOKIE = "praxis_visitor"  # the analytics cookie: set only after acceptance (P08)
 
 
 @dataclass
@@ -116,6 +118,7 @@ class Ctx:
     after: list[Callable[[Response], None]] = field(default_factory=list)
     writing: bool = False
     privacy_banner: Any = None  # a notice version the signed-in consumer has not yet read
+    cookie_choice: str | None = None  # accept, reject or undecided; None: no analytics here
     _db: AsyncSession | None = None
 
     @property

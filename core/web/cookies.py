@@ -1,12 +1,22 @@
 """Every cookie Praxis sets, with why and for how long: /privacy/cookies shows this list and a
-test checks that no page sets any other (P08). All are strictly necessary, so no consent is
-asked; a cookie that is not must wait for consent."""
+test checks that no page sets any other (P08). All but the analytics cookie are strictly
+necessary, so no consent is asked for them; the analytics cookie is set only on a clinic that
+counts visits, and only after the visitor accepted it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from praxis.core.web.context import CSRF_COOKIE, NOTICE_COOKIE, SESSION_COOKIE
+from praxis.core.web.context import (
+    CHOICE_COOKIE,
+    CSRF_COOKIE,
+    NOTICE_COOKIE,
+    SESSION_COOKIE,
+    VISITOR_COOKIE,
+)
+
+CHOICE_DAYS = 395  # 13 months: then the visitor is asked again
+VISITOR_DAYS = 395  # 13 months at most from acceptance, however often the visitor comes
 
 
 @dataclass(frozen=True)
@@ -15,6 +25,7 @@ class Cookie:
     purpose: str
     lifetime: str
     strictly_necessary: bool = True
+    analytics_only: bool = False  # set only where the clinic counts visits
 
 
 COOKIES = (
@@ -36,8 +47,29 @@ COOKIES = (
         "Carries a one-line message to the next page, such as “Saved”.",
         "One minute",
     ),
+    Cookie(
+        CHOICE_COOKIE,
+        "Remembers whether you accepted or rejected analytics cookies, so that we do not ask "
+        "on every page. It holds only “accept” or “reject”.",
+        "13 months from your choice; then we ask again",
+        analytics_only=True,
+    ),
+    Cookie(
+        VISITOR_COOKIE,
+        "Analytics: lets us count visitors per day without knowing who they are. It holds a "
+        "random number and the day you last came, never your name or details; nothing is "
+        "sent to anyone else.",
+        "At most 13 months from when you accepted; removed at once if you reject",
+        strictly_necessary=False,
+        analytics_only=True,
+    ),
 )
 NAMES = frozenset(c.name for c in COOKIES)
+
+
+def listed(*, counts_visits: bool) -> tuple[Cookie, ...]:
+    """The cookies a site may set: the analytics ones only where the clinic counts visits."""
+    return tuple(c for c in COOKIES if counts_visits or not c.analytics_only)
 
 
 def lifetime(cookie: Cookie, *, idle_minutes: int, absolute_hours: int) -> str:

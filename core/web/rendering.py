@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,10 @@ class Clock:
 
     def day(self, moment: datetime) -> str:
         return str(format_date(self.local(moment), "EEEE d MMMM y", locale=self.locale))
+
+    def calendar_day(self, day: date) -> str:
+        """A calendar day (already the clinic's own), short: "Mon 7 Dec 2026"."""
+        return str(format_date(day, "EEE d MMM y", locale=self.locale))
 
     def hour(self, moment: datetime) -> str:
         return str(format_time(self.local(moment), "HH:mm", locale=self.locale))

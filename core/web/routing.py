@@ -33,9 +33,11 @@ from praxis.core.web.context import (
 )
 from praxis.core.web.notices import read_notice, set_notice
 from praxis.core.web.rendering import Clock
+from praxis.core.web.visits import UNDECIDED, count_view, find_cookie_choice
 from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.web")
+COOKIES = "/privacy/cookies"  # the page where the analytics choice is always offered
 Page = Callable[[Ctx], Awaitable[Response]]
 
 # Pages both kinds of site serve: their path prefix, and who counts as signed in there.
@@ -66,6 +68,8 @@ def page_context(
         "clock": Clock(tenant),
         "notice": None,
         "privacy_banner": None,
+        "cookie_choice": None,  # "undecided" shows the choice of analytics cookies
+        "return_to": "",  # where that choice comes back to: this page
         "platform_site": "",
         "path": path,
         "errors": {},
@@ -87,11 +91,26 @@ def render(ctx: Ctx, template: str, *, status: int = 200, **context: Any) -> HTM
         operator=ctx.operator,
         notice=read_notice(ctx),
         privacy_banner=ctx.privacy_banner,
+        cookie_choice=ctx.cookie_choice,
+        return_to=_here(ctx) if _offers_choice(ctx) else "",
         platform_site=ctx.settings.site_url(),
     )
     full.update(context)
     html = ctx.request.app.state.templates.render(tenant, template, full)
     return HTMLResponse(html, status_code=status)
+
+
+def _offers_choice(ctx: Ctx) -> bool:
+    """Does this page show the analytics choice (the region, or the cookies page's own)?"""
+    choice = ctx.cookie_choice
+    return choice == UNDECIDED or (choice is not None and ctx.request.scope["path"] == COOKIES)
+
+
+def _here(ctx: Ctx) -> str:
+    """This page's path and query, to come back to after a form on it."""
+    query = ctx.request.scope.get("query_string", b"").decode("latin-1")
+    path: str = ctx.request.scope["path"]
+    return f"{path}?{query}" if query else path
 
 
 def redirect(ctx: Ctx, url: str, *, notice: str | None = None) -> Response:
@@ -218,6 +237,7 @@ async def _run_page(
                     enrolment_step=enrolment_step,
                 )
                 await find_privacy_banner(ctx)
+                await find_cookie_choice(ctx)
                 response = await handler(ctx)
             except (SignInRequired, SecondFactorPending, EnrolmentRequired) as exc:
                 response = _redirect_for(ctx, exc, site)
@@ -237,6 +257,7 @@ async def _run_page(
                 response = error_page(
                     ctx, exc.status, _TITLES.get(exc.status, "Sorry"), exc.message
                 )
+            count_view(ctx, response)
             return ctx.finish(response)
     except WrongSite:
         return not_found(request)

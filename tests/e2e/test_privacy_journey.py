@@ -3,7 +3,9 @@
 The consumer reads the clinic's notice at registration, acknowledges a new version, withdraws
 marketing by text, corrects the phone, books and pays, downloads their data and deletes their
 account; afterwards a campaign does not reach them, their payment stays under a pseudonym and
-the ledger verifies. Served exactly as `test_browser.py` serves the demo (its fixtures, reused).
+the ledger verifies. Then the clinic counts visits: a new visitor is offered Accept and Reject
+alike, and only after accepting gets the analytics cookie and is counted (P08). Served
+exactly as `test_browser.py` serves the demo (its fixtures, reused).
 """
 
 from __future__ import annotations
@@ -78,12 +80,37 @@ def _publish(staff: Any, addition: str) -> None:
     expect(staff.get_by_role("status").first).to_contain_text("of the notice is published")
 
 
+def _count_visits(staff: Any) -> None:
+    """The clinic admin ticks the analytics switch on the Privacy page."""
+    staff.get_by_role("navigation", name="Main").get_by_role("link", name="Privacy").click()
+    staff.get_by_label("Count visits to the portal (analytics cookies)").check()
+    staff.get_by_role("button", name="Save privacy details").click()
+    saved = staff.get_by_role("status").first  # then "A new version is due": it is
+    expect(saved).to_contain_text("Saved: count visits to the portal")
+
+
+def _choose_cookies(page: Any, choice: str) -> None:
+    """The region labelled Cookies offers both choices as equals: same size, same look."""
+    region = page.get_by_role("region", name="Cookies")
+    expect(region).to_be_visible()
+    accept = region.get_by_role("button", name="Accept analytics cookies")
+    reject = region.get_by_role("button", name="Reject analytics cookies")
+    sizes = [button.bounding_box() for button in (accept, reject)]
+    assert all(sizes) and sizes[0]["width"] == sizes[1]["width"]  # type: ignore[index]
+    assert sizes[0]["height"] == sizes[1]["height"]  # type: ignore[index]
+    look = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).fontSize]"
+    assert accept.evaluate(look) == reject.evaluate(look)
+    assert "praxis_visitor" not in {c["name"] for c in page.context.cookies()}
+    region.get_by_role("button", name=choice).click()
+
+
 def _account(page: Any, link: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
     page.get_by_role("link", name=link, exact=True).click()
 
 
 @pytest.mark.promise("P37")
+@pytest.mark.promise("P08")
 @pytest.mark.promise("P35")
 @pytest.mark.promise("P32")
 @pytest.mark.promise("P31")
@@ -250,6 +277,29 @@ def test_a_patient_uses_every_privacy_right_in_a_browser(
             staff.get_by_role("button", name="Preview").click()
             staff.get_by_role("button", name=re.compile("^Send to")).click()
             expect(staff.get_by_role("status")).to_contain_text("Your message is being sent")
+
+            # The clinic counts visits: a new visitor is asked, Accept and Reject alike.
+            _count_visits(staff)
+            visitor = browser.new_context().new_page()
+            visitor.set_default_timeout(15_000)
+            visitor.goto(f"{portal}/professionals")
+            _choose_cookies(visitor, "Reject analytics cookies")
+            expect(visitor.get_by_role("status")).to_contain_text("You rejected analytics cookies")
+            expect(visitor.get_by_role("heading", level=1)).to_contain_text("Professionals")
+            expect(visitor.get_by_role("region", name="Cookies")).to_have_count(0)
+            visitor.get_by_role("contentinfo").get_by_role("link", name="Cookies").click()
+            visitor.get_by_role("button", name="Accept analytics cookies").click()
+            expect(visitor.get_by_role("status")).to_contain_text("You accepted analytics cookies")
+            visitor.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="Professionals"
+            ).click()
+            assert "praxis_visitor" in {c["name"] for c in visitor.context.cookies()}
+            staff.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+            staff.get_by_role("link", name="Visits", exact=True).click()
+            expect(staff.get_by_role("heading", level=1)).to_have_text("Visits")
+            expect(staff.get_by_role("table", name="Most viewed pages")).to_contain_text(
+                "/professionals"
+            )
         finally:
             browser.close()
 

@@ -66,6 +66,7 @@ ADMIN = [
     "/admin/retention",
     "/admin/requests",
     "/admin/exit",
+    "/admin/analytics",
 ]
 
 
@@ -398,6 +399,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/retention",
             "/admin/consents",
             f"/admin/consents/{clinic.consumer.id}",
+            "/admin/analytics",
             "/-/plugins",
             "/-/mailbox",
         )

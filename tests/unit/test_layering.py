@@ -132,6 +132,7 @@ RANK = {
     "plugins": 4,  # the platform's side: loader, registry, settings, the facade
     "outbox": 5,
     "webhooks": 5,
+    "analytics": 5,  # counts visits; asks nothing above the tenant wall
     "accounts": 6,
     "booking": 7,
     "consents": 7,  # asked by intake, notifications and campaigns before they act

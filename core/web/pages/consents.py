@@ -14,10 +14,11 @@ from praxis.core.accounts.fields import parse
 from praxis.core.accounts.models import User
 from praxis.core.consents import account as my_consents
 from praxis.core.consents import proxies
-from praxis.core.consents.kinds import Method
+from praxis.core.consents.kinds import ANALYTICS_COOKIES, Method
 from praxis.core.errors import InvalidInput, NotFound
 from praxis.core.intake import services as intake
 from praxis.core.privacy import notices
+from praxis.core.web import visits
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, form_error, redirect, render
 
@@ -35,7 +36,12 @@ METHODS = {
 
 async def _page(ctx: Ctx, person: User, action: str, *, staff: bool = False) -> Response:
     professionals = await intake.answered_for(ctx.db, person.id)
-    lines = await my_consents.shown(ctx.db, person, professionals)
+    lines = [
+        line
+        for line in await my_consents.shown(ctx.db, person, professionals)
+        # analytics cookies only where the clinic counts visits, or where once chosen
+        if line.kind is not ANALYTICS_COOKIES or ctx.tenant.count_visits or line.state.since
+    ]
     actors = {line.state.actor_id for line in lines if line.state.actor_id}
     return render(
         ctx,
@@ -66,6 +72,8 @@ async def _change(ctx: Ctx, person: User, method: Method = Method.PORTAL) -> str
         notice_version=await notices.number_in_force(ctx.db),
     )
     await ctx.db.commit()
+    if kind is ANALYTICS_COOKIES and person is ctx.me:
+        visits.remember(ctx, visits.ACCEPT if give else visits.REJECT)  # this browser too
     if person is ctx.me:
         done = "You gave consent to" if give else "You withdrew consent to"
     else:

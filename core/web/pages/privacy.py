@@ -17,8 +17,9 @@ from praxis.core.privacy.models import PrivacyNotice
 from praxis.core.privacy.platform import platform_html
 from praxis.core.privacy.recipients import Recipient
 from praxis.core.privacy.template import DEFAULT_NOTICE, MARKERS
+from praxis.core.web import visits
 from praxis.core.web.context import Access, Ctx
-from praxis.core.web.cookies import COOKIES, lifetime
+from praxis.core.web.cookies import lifetime, listed
 from praxis.core.web.routing import Pages, redirect, render, safe_next
 
 pages = Pages()
@@ -48,7 +49,9 @@ async def notice(ctx: Ctx) -> Response:
         (v for v in versions if v.effective_at is not None and v.effective_at > ctx.now), None
     )
     if shown is None:  # nothing published yet: the standard notice, filled in as of today
-        settings = privacy_settings.PrivacySettings(ctx.tenant.controller, ctx.tenant.retention)
+        settings = privacy_settings.PrivacySettings(
+            ctx.tenant.controller, ctx.tenant.retention, ctx.tenant.count_visits
+        )
         body = notices.fill(DEFAULT_NOTICE, settings, await current_recipients(ctx))
     else:
         body = shown.body
@@ -93,9 +96,11 @@ async def acknowledge(ctx: Ctx) -> Response:
     return redirect(ctx, target, notice="Thank you: we have noted that you read the new notice.")
 
 
-def _cookies_page(ctx: Ctx) -> Response:
+def _cookies_page(ctx: Ctx, *, status: int = 200, **extra: Any) -> Response:
     settings = ctx.settings
-    listed = [
+    tenant = ctx.tenant_or_none
+    counts_visits = tenant is not None and tenant.count_visits
+    shown = [
         (
             cookie,
             lifetime(
@@ -104,14 +109,41 @@ def _cookies_page(ctx: Ctx) -> Response:
                 absolute_hours=settings.session_absolute_hours,
             ),
         )
-        for cookie in COOKIES
+        for cookie in listed(counts_visits=counts_visits)
     ]
-    return render(ctx, "privacy/cookies.html", cookies=listed, title="Cookies")
+    return render(
+        ctx,
+        "privacy/cookies.html",
+        status=status,
+        cookies=shown,
+        counts_visits=counts_visits,
+        title="Cookies",
+        **extra,
+    )
 
 
 @pages.page("/privacy/cookies")
 async def cookies(ctx: Ctx) -> Response:
     return _cookies_page(ctx)
+
+
+@pages.page("/privacy/cookies", methods=["POST"], name="cookie_choice")
+async def choose_cookies(ctx: Ctx) -> Response:
+    """Accept or reject analytics cookies, from any page's choice or the cookies page (P08)."""
+    back = safe_next(ctx.form.get("next"), "/privacy/cookies")
+    if not ctx.tenant.count_visits:
+        return redirect(ctx, back, notice="This portal sets no analytics cookies.")
+    choice = ctx.form.get("choice", "")
+    if choice not in visits.CHOICES:
+        wanted = {"choice": "Choose “Accept analytics cookies” or “Reject analytics cookies”."}
+        return _cookies_page(ctx, status=422, errors=wanted)
+    if await visits.choose(ctx, choice):
+        await ctx.db.commit()
+    if choice == visits.ACCEPT:
+        said = "You accepted analytics cookies: thank you. You can change this on the Cookies page."
+    else:
+        said = "You rejected analytics cookies: none are set, and your visits are not counted."
+    return redirect(ctx, back, notice=said)
 
 
 @pages.page("/platform/privacy/cookies", site="platform")

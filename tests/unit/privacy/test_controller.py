@@ -53,3 +53,12 @@ def test_every_field_has_a_label_and_the_complaints_route_defaults_to_the_ico() 
         {k: v for k, v in GOOD.items() if k in Controller.model_fields and k != "complaints_route"}
     )
     assert legacy.complaints_route == "https://ico.org.uk/make-a-complaint/"
+
+
+def test_counting_visits_is_off_unless_its_box_is_ticked() -> None:
+    assert read_form(GOOD).count_visits is False
+    ticked = read_form({**GOOD, "count_visits": "on"})
+    assert ticked.count_visits is True
+    assert ticked.values()["count_visits"] == "on"
+    assert "count_visits" not in read_form(GOOD).values()
+    assert ticked.as_stored()["count_visits"] is True

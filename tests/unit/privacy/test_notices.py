@@ -155,3 +155,29 @@ def test_a_version_takes_effect_from_the_start_of_its_day_never_in_the_past() ->
     assert notices.effective_moment(tenant, date(2026, 6, 1), now) == now
     later = notices.effective_moment(tenant, date(2026, 6, 3), now)
     assert later.isoformat() == "2026-06-03T00:00:00+01:00"  # midnight in London (BST)
+
+
+@pytest.mark.promise("P08")
+def test_the_cookies_section_says_what_is_counted_only_where_visits_are_counted() -> None:
+    counting = PrivacySettings(CONTROLLER, SETTINGS.retention, count_visits=True)
+    plain = notices.to_html(notices.fill(DEFAULT_NOTICE, SETTINGS, [HOST]))
+    counted = " ".join(notices.to_html(notices.fill(DEFAULT_NOTICE, counting, [HOST])).split())
+    assert "We set only the cookies the portal needs" in plain
+    assert "Analytics" not in plain
+    assert "<strong>Analytics cookies (only with your consent).</strong>" in counted
+    for said in ("each page was viewed each day", "at most 13 months", "IP address"):
+        assert said in counted
+    assert 'href="/privacy/cookies"' in counted
+
+
+def test_counting_visits_makes_a_new_version_due_until_the_notice_says_so() -> None:
+    newest = _published([HOST], SETTINGS)
+    newest.source = DEFAULT_NOTICE
+    del newest.snapshot["count_visits"]  # published before the switch existed: off
+    assert not notices.due(newest, SETTINGS, [HOST])
+    counting = PrivacySettings(CONTROLLER, SETTINGS.retention, count_visits=True)
+    assert notices.due(newest, counting, [HOST]).settings == ["count_visits"]
+    own_words = _published([HOST], counting)
+    own_words.source = "[[recipients]]\n\n## Cookies\n\nOnly necessary ones.\n\n[[contact]]\n"
+    unsaid = notices.due(own_words, counting, [HOST])
+    assert unsaid and unsaid.cookies_unsaid and unsaid.settings == []
