@@ -65,7 +65,7 @@ from tests import snapshots  # noqa: E402
 from tests.provider_fixtures import CONFIGURED, Configured, FakeServers, configure  # noqa: E402
 from tests.support import Clinic, make_clinic  # noqa: E402
 
-pytest_plugins = ["tests.conformance", "tests.provider_fixtures"]
+pytest_plugins = ["tests.budget", "tests.conformance", "tests.provider_fixtures"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-praxis-0123456789"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
