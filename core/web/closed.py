@@ -12,7 +12,9 @@ from praxis.tenants.directory import TenantInfo
 
 def closed_page(site: object) -> bytes | None:
     """The page to answer with instead of the portal, or None while the clinic is open."""
-    if not isinstance(site, TenantInfo) or not is_closed(site, datetime.now(site.zone).date()):
+    if not isinstance(site, TenantInfo) or site.leaves_on is None:  # nearly every request
+        return None
+    if not is_closed(site, datetime.now(site.zone).date()):
         return None
     name = escape(site.name)
     left = f"{site.leaves_on:%d %B %Y}"
