@@ -16,9 +16,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import outbox
+from praxis.core.accounts import security_log
 from praxis.core.accounts.fields import clean_password
 from praxis.core.accounts.models import PasswordReset, User
 from praxis.core.accounts.passwords import Passwords
+from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.sessions import UserSessions
 from praxis.core.crypto import token_digest
 from praxis.core.db import utcnow
@@ -45,6 +47,7 @@ async def ask(db: AsyncSession, tenant: TenantInfo, who: str) -> None:
     )
     for user_id in users:
         outbox.enqueue(db, tenant.id, TOPIC, {"user_id": str(user_id)})
+        security_log.note(db, Security.PASSWORD_RESET_ASKED, user_id)
 
 
 @handles(TOPIC)
@@ -124,4 +127,5 @@ async def set_password(
     user.password_hash = passwords.hash(clean)
     row.used_at = now
     await sessions.end_all(db, user.id)
+    security_log.note(db, Security.PASSWORD_RESET, user.id, at=now)
     await db.commit()

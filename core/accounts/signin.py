@@ -10,9 +10,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from praxis.core.accounts import security_log
 from praxis.core.accounts.mfa import Authenticator
 from praxis.core.accounts.models import Operator, User
 from praxis.core.accounts.passwords import Passwords
+from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.throttle import LoginThrottle
 from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput, ServiceError, TooManyAttempts
@@ -55,22 +57,50 @@ async def sign_in(
     client: str,
     passwords: Passwords,
     throttle: LoginThrottle,
+    via: str = "portal",
 ) -> Account:
-    """The account, if the password is right and the throttle allows the attempt."""
+    """The account, if the password is right and the throttle allows the attempt. A clinic
+    account's sign-ins, failures and lockouts go to the clinic's security log."""
     username = normalise_username(username)
     wait = await throttle.retry_after(realm, username, client)
     if wait:
+        await _log_refusal(db, model, username, Security.LOCKED_OUT, via)
         raise too_many_attempts(wait)
     account = await db.scalar(select(model).where(model.username == username))
     await db.commit()  # release SQLite's write lock before the deliberately slow hash
     stored = account.password_hash if account is not None and account.is_active else None
     if not await asyncio.to_thread(passwords.verify, stored, password) or account is None:
         await throttle.failed(realm, username, client)
+        await _log_refusal(db, model, username, Security.SIGN_IN_FAILED, via, found=account)
         raise WrongCredentials()
     await throttle.succeeded(realm, username)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = await asyncio.to_thread(passwords.hash, password)
+    if isinstance(account, User):
+        security_log.note(db, Security.SIGNED_IN, account.id, via=via)  # the caller commits
     return account
+
+
+async def _log_refusal(
+    db: AsyncSession,
+    model: type[User] | type[Operator],
+    username: str,
+    kind: Security,
+    via: str,
+    *,
+    found: User | Operator | bool | None = False,
+) -> None:
+    """A refused attempt is logged and committed at once: the caller answers with an error
+    and writes nothing more. Only the account's id: a username that matches none is not kept.
+    ``found``: the account already looked up (None: there is none), False: look it up."""
+    if model is not User:
+        return  # the platform's operators: not a clinic's log
+    account = found
+    if account is False:
+        account = await db.scalar(select(User).where(User.username == username))
+    user_id = account.id if isinstance(account, User) else None
+    security_log.note(db, kind, user_id, via=via)
+    await db.commit()
 
 
 def needs_second_factor(account: User | Operator) -> bool:
@@ -114,6 +144,9 @@ async def check_second_factor(
     if step is None:
         if throttle is not None:
             await throttle.failed(realm, key, client)
+        if isinstance(account, User):
+            security_log.note(db, Security.TWO_STEP_CODE_WRONG, account.id)
+            await db.commit()  # the caller answers with an error and writes nothing more
         raise InvalidInput({"code": WRONG_CODE}, WRONG_CODE)
     if throttle is not None:
         await throttle.succeeded(realm, key)
@@ -146,6 +179,10 @@ async def confirm_enrolment(
     step = authenticator.accept_secret(secret, code, None)
     if step is None:
         raise InvalidInput({"code": WRONG_CODE}, WRONG_CODE)
+    if isinstance(account, User):
+        replaced = account.totp_enabled_at is not None
+        kind = Security.TWO_STEP_REPLACED if replaced else Security.TWO_STEP_ENROLLED
+        security_log.note(db, kind, account.id)
     account.totp_secret = authenticator.seal(secret)
     account.totp_enabled_at = utcnow()
     account.totp_last_step = step

@@ -21,6 +21,7 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger
+from praxis.core.accounts import security_log
 from praxis.core.accounts.models import User
 from praxis.core.booking.models import Appointment
 from praxis.core.consents import subscribers
@@ -57,6 +58,7 @@ class RetentionReport:
     accounts_deleted: int = 0
     kept_for_holds: int = 0
     subscribers_deleted: int = 0
+    security_events_deleted: int = 0
     erased_ids: list[uuid.UUID] = field(default_factory=list)
 
     @property
@@ -66,6 +68,7 @@ class RetentionReport:
             + self.billing_records_deleted
             + self.accounts_deleted
             + self.subscribers_deleted
+            + self.security_events_deleted
         )
 
     def lines(self) -> list[str]:
@@ -78,6 +81,8 @@ class RetentionReport:
             f"  billing records past their retention: {self.billing_records_deleted}",
             f"  erased accounts deleted (no billing record left): {self.accounts_deleted}",
             f"  marketing-only subscribers, 6 months after opting out: {self.subscribers_deleted}",
+            f"  security log events older than {security_log.KEEP_MONTHS} months: "
+            f"{self.security_events_deleted}",
         ]
         if self.kept_for_holds:
             lines.append(f"  kept because of a legal hold: {self.kept_for_holds}")
@@ -183,6 +188,7 @@ async def run(
     report.subscribers_deleted = len(gone)
     if gone and not dry_run:
         await subscribers.delete_all(db, gone)
+    report.security_events_deleted = await security_log.purge(db, now, dry_run=dry_run)
 
     if not dry_run:
         await _summary(db, tenant, report, now)
@@ -202,6 +208,7 @@ async def _summary(
             f"{report.billing_records_deleted} billing records deleted, "
             f"{report.accounts_deleted} erased accounts deleted, "
             f"{report.subscribers_deleted} marketing-only subscribers deleted, "
+            f"{report.security_events_deleted} old security log events deleted, "
             f"{report.kept_for_holds} kept for legal holds"
         )
     )

@@ -242,7 +242,10 @@ async def test_exports_hold_every_column_honour_the_filter_and_defuse_formulas(
     table = list(csv.reader(io.StringIO(download.text)))
     assert tuple(table[0]) == COLUMNS
     body = [dict(zip(COLUMNS, row, strict=True)) for row in table[1:]]
-    assert [row["seq"] for row in body] == ["1", "2", "3"]
+    assert [row["seq"] for row in body] == ["1", "2", "3", "4"]
+    taken = body[3]  # the download itself, recorded before the first byte left
+    assert (taken["kind"], taken["operation"]) == ("export", "ledger_csv")
+    assert taken["actor_id"] == str(clinic.admin.id)
     assert body[0]["recipient"] == '\'=HYPERLINK("http://evil.example")'
     assert body[0]["purpose"] == "'+SUM(1,2)" and body[0]["reason"] == "'-1"
     assert body[1]["recipient"] == "'@Buyer Ltd" and body[1]["reason"] == "'@cmd"

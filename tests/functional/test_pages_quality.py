@@ -63,6 +63,7 @@ ADMIN = [
     "/admin/corrections",
     "/admin/corrections/new",
     "/admin/holds",
+    "/admin/security",
     "/admin/retention",
     "/admin/requests",
     "/admin/exit",
@@ -394,6 +395,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             f"/admin/corrections/new?consumer={clinic.consumer.username}",
             "/admin/corrections/new?consumer=nobody.here",
             "/admin/holds",
+            "/admin/security",
             "/admin/exit",
             "/admin/exit/export.zip",  # none prepared yet: the not-found page
             "/admin/retention",

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import select, update
 
 from praxis.core import ledger
+from praxis.core.accounts import security_log
 from praxis.core.accounts.models import PasswordReset
 from praxis.core.db import utcnow
 from praxis.core.outbox import OutboxJob
@@ -68,6 +69,12 @@ async def test_a_link_by_email_sets_a_new_password_once_and_signs_out_elsewhere(
         data={"token": token, "password": "yet-another-password", "csrf_token": csrf_in(form.text)},
     )
     assert again.status_code == 400 and "expired or was already used" in again.text
+    async with rt.database.reading(clinic.tenant.id) as db:  # the clinic's security log
+        logged = await security_log.recent(db, user_id=clinic.consumer.id)
+    words = [e.words for e in reversed(logged)]
+    assert (
+        "Password reset link asked for" in words and "Password reset with the emailed link" in words
+    )
 
     async with rt.database.reading(clinic.tenant.id) as db:
         events = await ledger.subject_events(db, clinic.consumer.id)

@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
-from praxis.core.accounts import registration
+from praxis.core.accounts import registration, security_log
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.forms import ConsumerRegistration, SecondFactor
 from praxis.core.accounts.models import User
 from praxis.core.accounts.professionals import approved_professional, approved_professionals
+from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.signin import (
     WrongCredentials,
     check_second_factor,
@@ -87,6 +88,7 @@ async def login(ctx: Ctx, body: LoginIn) -> Response:
             client=ctx.client,
             passwords=ctx.rt.passwords,
             throttle=ctx.rt.throttle,
+            via="api",
         )
     except WrongCredentials as exc:
         return error(401, exc.code, exc.message)
@@ -133,6 +135,7 @@ async def logout(ctx: Ctx) -> tuple[int, BaseModel]:
 )
 async def logout_everywhere(ctx: Ctx) -> tuple[int, BaseModel]:
     await ctx.rt.user_sessions.end_all(ctx.db, ctx.me.id)
+    security_log.note(ctx.db, Security.SIGNED_OUT_EVERYWHERE, ctx.me.id, via="api")
     await ctx.db.commit()
     ctx.after.append(ctx.sign_out)
     return 200, Done()

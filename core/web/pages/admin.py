@@ -11,7 +11,7 @@ from starlette.responses import Response
 from praxis.core.accounts import professionals as directory
 from praxis.core.accounts.models import ProfessionalStatus
 from praxis.core.booking import services as booking
-from praxis.core.privacy import requests
+from praxis.core.privacy import requests, staff_exports
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.rendering import Clock
 from praxis.core.web.routing import Pages, redirect, render
@@ -68,6 +68,14 @@ async def appointments(ctx: Ctx) -> Response:
 @pages.page("/admin/appointments.csv", access=ADMIN)
 async def appointments_csv(ctx: Ctx) -> Response:
     found = await booking.clinic_appointments(ctx.db, since=_start_of_today(ctx))
+    await staff_exports.record(
+        ctx.rt.database,
+        ctx.tenant,
+        actor_id=ctx.me.id,
+        operation="appointments_csv",
+        categories=staff_exports.APPOINTMENTS,
+        what=f"{len(found)} appointments",
+    )
     clock = Clock(ctx.tenant)
     out = io.StringIO()
     writer = csv.writer(out)

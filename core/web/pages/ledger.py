@@ -19,7 +19,7 @@ from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import parse
 from praxis.core.errors import InvalidInput
 from praxis.core.ledger import EventKind, LedgerEvent, LedgerFilter
-from praxis.core.privacy import manual
+from praxis.core.privacy import manual, staff_exports
 from praxis.core.providers.manifest import DataCategory
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, redirect, render
@@ -126,6 +126,7 @@ def _download(body: AsyncIterator[str], media_type: str, name: str) -> Response:
 
 @pages.page("/admin/ledger.csv", access=ADMIN)
 async def export_csv(ctx: Ctx) -> Response:
+    await _record_download(ctx, "ledger_csv")
     found = await _rows(ctx)
 
     async def lines() -> AsyncIterator[str]:
@@ -144,6 +145,7 @@ async def export_csv(ctx: Ctx) -> Response:
 
 @pages.page("/admin/ledger.json", access=ADMIN)
 async def export_json(ctx: Ctx) -> Response:
+    await _record_download(ctx, "ledger_json")
     found = await _rows(ctx)
     slug = ctx.tenant.slug
 
@@ -156,6 +158,17 @@ async def export_json(ctx: Ctx) -> Response:
         yield "]}"
 
     return _download(chunks(), "application/json", f"ledger-{ctx.tenant.slug}.json")
+
+
+async def _record_download(ctx: Ctx, operation: str) -> None:
+    await staff_exports.record(
+        ctx.rt.database,
+        ctx.tenant,
+        actor_id=ctx.me.id,
+        operation=operation,
+        categories=staff_exports.LEDGER,
+        what="the ledger",
+    )
 
 
 def _cell(value: Any) -> Any:

@@ -7,9 +7,11 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
+from praxis.core.accounts import security_log
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.forms import Login, SecondFactor
 from praxis.core.accounts.models import Operator, Role, User
+from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.signin import (
     WrongCredentials,
     check_second_factor,
@@ -139,6 +141,8 @@ async def _logout_everywhere(ctx: Ctx) -> Response:
     account = ctx.operator or ctx.user
     assert account is not None
     await ctx.sessions.end_all(ctx.db, account.id)
+    if isinstance(account, User):
+        security_log.note(ctx.db, Security.SIGNED_OUT_EVERYWHERE, account.id)
     await ctx.db.commit()
     response = redirect(
         ctx, f"{ctx.prefix}/login", notice="You have been signed out on every device."

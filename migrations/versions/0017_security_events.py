@@ -1,0 +1,50 @@
+"""The clinic's security log (sign-ins, failures, lockouts, two-step sign-in, password resets,
+signing out everywhere): one row per event, the account by id only.
+
+Revision ID: 0017
+Revises: 0014
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from praxis.migrations.security import fix_tenant, grant_tables, isolate_tenants, unfix_tenant
+
+revision = "0017"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+TABLE = "security_events"
+TABLES = [TABLE]
+INDEXES = (("at",), ("user_id", "at"))
+
+
+def upgrade() -> None:
+    op.create_table(
+        TABLE,
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("via", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f(f"pk_{TABLE}")),
+    )
+    with op.batch_alter_table(TABLE, schema=None) as batch_op:
+        for columns in INDEXES:
+            name = f"ix_{TABLE}_tenant_id_{'_'.join(columns)}"
+            batch_op.create_index(batch_op.f(name), ["tenant_id", *columns], unique=False)
+    isolate_tenants(TABLES)
+    grant_tables(TABLES, "SELECT, INSERT, DELETE")  # append-only for the app; retention deletes
+    fix_tenant(TABLES)
+
+
+def downgrade() -> None:
+    unfix_tenant(TABLES, drop_function=False)
+    with op.batch_alter_table(TABLE, schema=None) as batch_op:
+        for columns in INDEXES:
+            batch_op.drop_index(batch_op.f(f"ix_{TABLE}_tenant_id_{'_'.join(columns)}"))
+    op.drop_table(TABLE)
