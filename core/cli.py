@@ -95,9 +95,19 @@ def serve(host: str, port: int, in_process_worker: bool | None) -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,  # our own access log carries ids, never client addresses
-        proxy_headers=True,
         log_level="warning",
+        **proxy_options(settings),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Forwarded headers are believed only from the proxies FORWARDED_ALLOW_IPS names: with
+    none, a client cannot pose as another address (and dodge sign-in throttling) by sending
+    X-Forwarded-For. uvicorn's own default would trust 127.0.0.1."""
+    allowed = settings.forwarded_allow_ips.strip()
+    if not allowed:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": allowed}
 
 
 @main.command()

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field("memory://", validation_alias="RATE_LIMIT_STORAGE")
     login_limit_per_account: str = Field("5/15 minutes", validation_alias="LOGIN_LIMIT_PER_ACCOUNT")
     login_limit_per_client: str = Field("30/minute", validation_alias="LOGIN_LIMIT_PER_CLIENT")
+    # Failed sign-ins from one browser the account signed in with before, while the account
+    # itself is locked: the owner still gets in, an attacker's failures cannot lock them out.
+    login_limit_per_device: str = Field("5/15 minutes", validation_alias="LOGIN_LIMIT_PER_DEVICE")
+    # Addresses of reverse proxies whose X-Forwarded-For / -Proto are believed (comma-separated
+    # IPs or networks, or "*"); empty: none, the client is the peer that connected.
+    forwarded_allow_ips: str = Field("", validation_alias="FORWARDED_ALLOW_IPS")
     staff_mfa_required: bool = Field(True, validation_alias="STAFF_MFA_REQUIRED")
     tenant_cache_ttl_seconds: float = Field(60.0, ge=0, validation_alias="TENANT_CACHE_TTL")
     tenant_cache_size: int = Field(20_000, ge=1, validation_alias="TENANT_CACHE_SIZE")
@@ -158,7 +164,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a lower-case PostgreSQL role name such as praxis_app")
         return value
 
-    @field_validator("login_limit_per_account", "login_limit_per_client")
+    @field_validator("login_limit_per_account", "login_limit_per_client", "login_limit_per_device")
     @classmethod
     def _rate(cls, value: str) -> str:
         value = value.strip()

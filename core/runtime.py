@@ -109,6 +109,7 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
             settings.rate_limit_storage,
             per_account=settings.login_limit_per_account,
             per_client=settings.login_limit_per_client,
+            per_device=settings.login_limit_per_device,
         ),
         user_sessions=UserSessions(policy),
         operator_sessions=OperatorSessions(policy),

@@ -58,11 +58,15 @@ async def sign_in(
     passwords: Passwords,
     throttle: LoginThrottle,
     via: str = "portal",
+    device: str | None = None,
 ) -> Account:
     """The account, if the password is right and the throttle allows the attempt. A clinic
-    account's sign-ins, failures and lockouts go to the clinic's security log."""
+    account's sign-ins, failures and lockouts go to the clinic's security log.
+
+    ``device``: this browser's id if it holds this account's device cookie (see
+    ``praxis.core.accounts.devices``): then its own counter stands in for the account's."""
     username = normalise_username(username)
-    wait = await throttle.retry_after(realm, username, client)
+    wait = await throttle.retry_after(realm, username, client, device)
     if wait:
         await _log_refusal(db, model, username, Security.LOCKED_OUT, via)
         raise too_many_attempts(wait)
@@ -70,10 +74,10 @@ async def sign_in(
     await db.commit()  # release SQLite's write lock before the deliberately slow hash
     stored = account.password_hash if account is not None and account.is_active else None
     if not await asyncio.to_thread(passwords.verify, stored, password) or account is None:
-        await throttle.failed(realm, username, client)
+        await throttle.failed(realm, username, client, device)
         await _log_refusal(db, model, username, Security.SIGN_IN_FAILED, via, found=account)
         raise WrongCredentials()
-    await throttle.succeeded(realm, username)
+    await throttle.succeeded(realm, username, device)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = await asyncio.to_thread(passwords.hash, password)
     if isinstance(account, User):

@@ -31,6 +31,7 @@ class LoginThrottle:
         *,
         per_account: str,
         per_client: str,
+        per_device: str = "5/15 minutes",
         clock: Callable[[], float] = time.time,
     ) -> None:
         storage = storage_from_string(_async_uri(storage_uri))
@@ -40,28 +41,46 @@ class LoginThrottle:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_account = parse(per_account)
         self._per_client = parse(per_client)
+        self._per_device = parse(per_device)
 
-    def _keys(self, realm: str, username: str, client: str) -> list[tuple[RateLimitItem, str]]:
-        account = hashlib.sha256(f"{realm}\0{username.lower()}".encode()).hexdigest()[:32]
+    def _keys(
+        self, realm: str, username: str, client: str, device: str | None = None
+    ) -> list[tuple[RateLimitItem, str]]:
+        """The counters an attempt meets: the account's (or, from a browser the account signed
+        in with before, that browser's instead) and the client address's."""
+        if device is not None:
+            mine = hashlib.sha256(f"{realm}\0{username.lower()}\0{device}".encode()).hexdigest()
+            first = (self._per_device, "device:" + mine[:32])
+        else:
+            account = hashlib.sha256(f"{realm}\0{username.lower()}".encode()).hexdigest()[:32]
+            first = (self._per_account, "account:" + account)
         origin = hashlib.sha256(f"{realm}\0{client}".encode()).hexdigest()[:32]
-        return [(self._per_account, "account:" + account), (self._per_client, "client:" + origin)]
+        return [first, (self._per_client, "client:" + origin)]
 
-    async def retry_after(self, realm: str, username: str, client: str) -> int:
+    async def retry_after(
+        self, realm: str, username: str, client: str, device: str | None = None
+    ) -> int:
         """Seconds until another attempt is allowed; 0 when one is allowed now."""
         wait = 0
-        for item, key in self._keys(realm, username, client):
+        for item, key in self._keys(realm, username, client, device):
             if not await self._limiter.test(item, "login", key):
                 stats = await self._limiter.get_window_stats(item, "login", key)
                 wait = max(wait, 1, math.ceil(stats.reset_time - self.clock()))
         return wait
 
-    async def failed(self, realm: str, username: str, client: str) -> None:
-        for item, key in self._keys(realm, username, client):
+    async def failed(
+        self, realm: str, username: str, client: str, device: str | None = None
+    ) -> None:
+        for item, key in self._keys(realm, username, client, device):
             await self._limiter.hit(item, "login", key)
 
-    async def succeeded(self, realm: str, username: str) -> None:
-        item, key = self._keys(realm, username, "")[0]
-        await self._limiter.clear(item, "login", key)
+    async def succeeded(self, realm: str, username: str, device: str | None = None) -> None:
+        """The right password: the account's counter, and this browser's, start afresh."""
+        cleared = [self._keys(realm, username, "")[0]]
+        if device is not None:
+            cleared.append(self._keys(realm, username, "", device)[0])
+        for item, key in cleared:
+            await self._limiter.clear(item, "login", key)
 
     async def forget(self, realm: str, username: str, client: str) -> None:
         """Clear both counters of one attempt's keys (an unlock), leaving all others."""

@@ -100,6 +100,7 @@ SESSION_COOKIE = "praxis_session"
 CSRF_COOKIE = "praxis_csrf"
 NOTICE_COOKIE = "praxis_notice"
 CHOICE_COOKIE = "praxis_cookie_choice"  # accept or reject analytics cookies: strictly necessary
+DEVICE_COOKIE = "praxis_device"  # a browser the account signed in with: lockouts spare it
 VISITOR_COOKIE = "praxis_visitor"  # the analytics cookie: set only after acceptance (P08)
 
 

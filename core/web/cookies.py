@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from praxis.core.web.context import (
     CHOICE_COOKIE,
     CSRF_COOKIE,
+    DEVICE_COOKIE,
     NOTICE_COOKIE,
     SESSION_COOKIE,
     VISITOR_COOKIE,
@@ -41,6 +42,13 @@ COOKIES = (
         "Proves a form was sent from this site and not from another one (protection "
         "against cross-site request forgery).",
         "Until you close your browser",
+    ),
+    Cookie(
+        DEVICE_COOKIE,
+        "Recognises this browser as one you signed in with, so that wrong passwords typed "
+        "by someone else elsewhere do not lock you out. Set only when you sign in; sealed, "
+        "it shows nothing readable and works for your account alone.",
+        "90 days from your last sign-in",
     ),
     Cookie(
         NOTICE_COOKIE,

@@ -887,3 +887,31 @@ async def test_anonymous_api_posts_must_be_json(
     )
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.promise("P16")
+async def test_a_lockout_by_someone_else_spares_a_browser_the_owner_signed_in_with(
+    app: Any, clinic: Clinic
+) -> None:
+    name = clinic.consumer.username
+    owner = client_from(app, clinic.host, "192.0.2.10")
+    await login(owner, name)  # this browser now holds the account's device cookie
+    await post_form(owner, "/logout", {}, page="/account")
+    attacker = client_from(app, clinic.host, "198.51.100.7")
+    for attempt in range(5):
+        assert (await try_login(attacker, name, f"guess-{attempt}")).status_code == 401
+    assert (await try_login(attacker, name, PASSWORD)).status_code == 429  # locked for them
+    assert (await try_login(client_from(app, clinic.host, "192.0.2.99"), name)).status_code == 429
+
+    assert (await try_login(owner, name)).status_code == 303  # the owner still gets in
+    assert await whoami(owner) == name
+    # The cookie is this account's alone: it does not open another locked account.
+    other = clinic.professional.username
+    for attempt in range(5):
+        await try_login(attacker, other, f"guess-{attempt}")
+    assert (await try_login(owner, other)).status_code == 429
+    # Wrong passwords from the owner's browser lock that browser, not more.
+    await post_form(owner, "/logout", {}, page="/account")
+    for attempt in range(5):
+        assert (await try_login(owner, name, f"typo-{attempt}")).status_code == 401
+    assert (await try_login(owner, name)).status_code == 429

@@ -11,10 +11,12 @@ from typing import Any
 import click
 import pytest
 import structlog
+import uvicorn
 from click.testing import CliRunner, Result
 
 from praxis.core.accounts.passwords import Passwords
-from praxis.core.cli import main
+from praxis.core.cli import main, proxy_options
+from praxis.core.config import Settings
 from praxis.core.hookdocs import hook_reference
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -607,3 +609,32 @@ def test_retention_run_for_an_unknown_clinic_is_a_usage_error(with_clinic: Praxi
     result = with_clinic("retention", "run", "--tenant", "nowhere")
     assert result.exit_code == 2
     assert "There is no clinic with the slug 'nowhere'" in result.output
+
+
+async def _client_seen(settings: Settings, peer: str, forwarded: str) -> str:
+    """What client address the app sees behind uvicorn, as `praxis serve` configures it."""
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["client"][0])
+
+    config = uvicorn.Config(app, **proxy_options(settings))
+    config.load()
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "client": (peer, 5000),
+        "headers": [(b"x-forwarded-for", forwarded.encode())],
+    }
+    await config.loaded_app(scope, None, None)
+    return seen[0]
+
+
+@pytest.mark.promise("P16")
+async def test_forwarded_addresses_are_believed_only_from_the_proxies_named() -> None:
+    # By default none: a client on the same machine cannot pose as 32 other addresses.
+    plain = Settings(FORWARDED_ALLOW_IPS="")
+    assert await _client_seen(plain, "127.0.0.1", "203.0.113.5") == "127.0.0.1"
+    behind = Settings(FORWARDED_ALLOW_IPS="10.0.0.2")
+    assert await _client_seen(behind, "10.0.0.2", "203.0.113.5") == "203.0.113.5"
+    assert await _client_seen(behind, "10.0.0.9", "203.0.113.5") == "10.0.0.9"

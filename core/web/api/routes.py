@@ -28,6 +28,7 @@ from praxis.core.errors import InvalidInput
 from praxis.core.privacy import restriction as restrictions
 from praxis.core.privacy.closing import check_password, close_account
 from praxis.core.privacy.erasure import request_erasure
+from praxis.core.web import devices
 from praxis.core.web.api.schemas import (
     AppointmentList,
     AppointmentOut,
@@ -89,9 +90,12 @@ async def login(ctx: Ctx, body: LoginIn) -> Response:
             passwords=ctx.rt.passwords,
             throttle=ctx.rt.throttle,
             via="api",
+            device=devices.known_device(ctx, str(ctx.tenant.id), body.username),
         )
     except WrongCredentials as exc:
         return error(401, exc.code, exc.message)
+    realm, username = str(ctx.tenant.id), user.username
+    ctx.after.append(lambda r: devices.remember_device(ctx, r, realm, username))
     if needs_second_factor(user):
         if not body.code:
             return error(401, "second_factor_required", "Give the code from your app as 'code'.")

@@ -19,6 +19,7 @@ from praxis.core.accounts.signin import (
     sign_in,
 )
 from praxis.core.errors import InvalidInput, TooManyAttempts
+from praxis.core.web import devices
 from praxis.core.web.context import Ctx, needs_enrolment
 from praxis.core.web.routing import SITES, Pages, form_error, redirect, render, safe_next
 
@@ -41,17 +42,24 @@ def _home(ctx: Ctx, account: User | Operator) -> str:
     return "/platform" if isinstance(account, Operator) else HOME_BY_ROLE[account.role_enum]
 
 
+def _realm(ctx: Ctx) -> str:
+    return "platform" if _platform(ctx) else str(ctx.tenant.id)
+
+
 async def _sign_in(ctx: Ctx, form: Login) -> User | Operator:
+    realm = _realm(ctx)
     common: dict[str, Any] = {
+        "realm": realm,
         "username": form.username,
         "password": form.password,
         "client": ctx.client,
         "passwords": ctx.rt.passwords,
         "throttle": ctx.rt.throttle,
+        "device": devices.known_device(ctx, realm, form.username),
     }
     if _platform(ctx):
-        return await sign_in(ctx.db, Operator, realm="platform", **common)
-    return await sign_in(ctx.db, User, realm=str(ctx.tenant.id), **common)
+        return await sign_in(ctx.db, Operator, **common)
+    return await sign_in(ctx.db, User, **common)
 
 
 async def _login(ctx: Ctx) -> Response:
@@ -90,6 +98,7 @@ async def _login(ctx: Ctx) -> Response:
     else:
         response = redirect(ctx, target)
     ctx.sign_in_as(response, token)
+    devices.remember_device(ctx, response, _realm(ctx), account.username)
     return response
 
 
