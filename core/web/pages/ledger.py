@@ -89,6 +89,7 @@ async def browse(ctx: Ctx) -> Response:
         kinds=[k.value for k in EventKind],
         more=events[-1].seq if len(events) == PAGE else None,
         query=query,
+        key_id=ctx.rt.ledger_key.public.key_id,  # the fingerprint a DPO compares a download with
         title="Ledger",
     )
 
