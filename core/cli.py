@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -387,12 +388,31 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--tenant", "slug", help="Only this clinic (default: every clinic).")
-def audit_verify(slug: str | None) -> None:
-    """Check each clinic's ledger chain: reports OK, or the first edited, deleted or moved entry."""
+@click.option(
+    "--file",
+    "export",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify a clinic's ledger download (JSON) instead, with no database.",
+)
+@click.option(
+    "--public-key",
+    "pinned",
+    help="With --file: the key (base64) the download's checkpoints must be signed with.",
+)
+def audit_verify(slug: str | None, export: Path | None, pinned: str | None) -> None:
+    """Check each clinic's ledger chain and its signed checkpoints, then sign its head.
+
+    Reports OK, or the first edited, deleted or moved entry, a rewound or missing head, or a
+    missing or altered checkpoint; exits 1 when anything is broken.
+    """
+    if export is not None:
+        _verify_export(export, pinned)
+        return
+    from praxis.core.ledger.checkpoints import sign
     from praxis.core.ledger.verify import verify
     from praxis.tenants.services import list_tenants
 
-    async def check(runtime: Any) -> list[tuple[str, Any]]:
+    async def check(runtime: Any) -> list[tuple[str, Any, Any]]:
         async with runtime.database.reading() as db:
             found = [t for t in await list_tenants(db) if slug in (None, t.slug)]
         if slug and not found:
@@ -400,21 +420,56 @@ def audit_verify(slug: str | None) -> None:
             raise click.BadParameter(
                 f"There is no clinic with the slug {slug!r}.", param_hint="--tenant"
             )
+        key = runtime.ledger_key
         verdicts = []
         for tenant in found:
             async with runtime.database.reading(tenant.id) as db:
-                verdicts.append((tenant.slug, await verify(db, tenant.id)))
+                verdict = await verify(db, tenant.id, key.public)
+            mark = None
+            if verdict.ok and verdict.entries:  # only what was just verified is signed
+                async with runtime.database.writing(tenant.id) as db:
+                    mark = await sign(db, key, seq=verdict.entries, digest=verdict.last_hash)
+                    await db.commit()
+            verdicts.append((tenant.slug, verdict, mark))
         return verdicts
 
     broken = False
-    for name, verdict in _with_runtime(check):
+    for name, verdict, mark in _with_runtime(check):
         if verdict.ok:
-            click.echo(f"OK      {name}: {verdict.entries} entries, chain intact")
+            signed = f"; checkpoint {mark.number} signed" if mark else ""
+            click.echo(f"OK      {name}: {verdict.entries} entries, chain intact{signed}")
         else:
             broken = True
             click.echo(f"BROKEN  {name}: {verdict.broken.describe()}")
     if broken:
         sys.exit(1)
+
+
+def _verify_export(path: Path, pinned: str | None) -> None:
+    """A ledger download checked on its own: no settings, no database, no signing key."""
+    from praxis.core.ledger.offline import UnreadableExport, verify_export
+    from praxis.core.ledger.signing import PublicKey, SigningKeyError
+
+    try:
+        expected = PublicKey.from_text(pinned) if pinned else None
+    except SigningKeyError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-key") from None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        checked = verify_export(document, pinned=expected)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise click.BadParameter("the file is not JSON", param_hint="--file") from None
+    except UnreadableExport as exc:
+        raise click.BadParameter(str(exc), param_hint="--file") from None
+    name = str(document.get("tenant", path.name))
+    verdict = checked.verdict
+    if verdict.broken is not None:
+        click.echo(f"BROKEN  {name}: {verdict.broken.describe()}")
+        sys.exit(1)
+    click.echo(
+        f"OK      {name}: {verdict.entries} entries, chain intact, "
+        f"{verdict.checkpoints} signed checkpoints verify with key {checked.key_id}"
+    )
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -92,6 +93,8 @@ class Settings(BaseSettings):
     database_role: str = Field("praxis_app", validation_alias="DATABASE_ROLE")
     database_pool_size: int = Field(10, ge=1, le=200, validation_alias="DATABASE_POOL_SIZE")
     secret_key: SecretStr | None = Field(None, validation_alias="SECRET_KEY")
+    ledger_signing_key: SecretStr | None = Field(None, validation_alias="LEDGER_SIGNING_KEY")
+    ledger_signing_key_file: Path | None = Field(None, validation_alias="LEDGER_SIGNING_KEY_FILE")
     platform_domain: str = Field("localhost", validation_alias="PLATFORM_DOMAIN")
     session_idle_minutes: int = Field(30, ge=1, validation_alias="SESSION_IDLE_MINUTES")
     session_absolute_hours: int = Field(12, ge=1, validation_alias="SESSION_ABSOLUTE_HOURS")
@@ -217,6 +220,20 @@ class Settings(BaseSettings):
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
 
+    def ledger_key_text(self) -> str:
+        """The ledger's signing key as written (PEM or base64); never logged or shown."""
+        if self.ledger_signing_key is not None and self.ledger_signing_key.get_secret_value():
+            return self.ledger_signing_key.get_secret_value()
+        if self.ledger_signing_key_file is None:
+            raise ConfigError("LEDGER_SIGNING_KEY_FILE is not set")
+        try:
+            return self.ledger_signing_key_file.read_text()
+        except OSError as exc:
+            raise ConfigError(
+                f"LEDGER_SIGNING_KEY_FILE: cannot read {self.ledger_signing_key_file} "
+                f"({exc.strerror or exc})."
+            ) from None
+
     def secret(self) -> bytes:
         if self.secret_key is None:
             raise ConfigError("SECRET_KEY is not set")
@@ -246,9 +263,33 @@ def load_settings(**overrides: object) -> Settings:
         updates["secret_key"] = SecretStr(_local_secret(settings.var_dir))
     elif len(settings.secret_key.get_secret_value()) < SECRET_MIN:
         raise ConfigError(f"SECRET_KEY is too short: use at least {SECRET_MIN} random characters.")
+    if not _has_ledger_key(settings):
+        if settings.env == "production":
+            raise ConfigError(
+                "LEDGER_SIGNING_KEY_FILE is not set. Production signs each clinic's ledger "
+                "with an Ed25519 key kept outside the database: make one with 'openssl genpkey "
+                "-algorithm ed25519 -out ledger-signing.pem', keep it from the database's "
+                "backups, and set LEDGER_SIGNING_KEY_FILE to its path (or LEDGER_SIGNING_KEY "
+                "to its text). For local use set PRAXIS_ENV=development."
+            )
+        updates["ledger_signing_key_file"] = _local_ledger_key(settings.var_dir)
     if updates:
         settings = settings.model_copy(update=updates)
     return settings
+
+
+def _has_ledger_key(settings: Settings) -> bool:
+    given = settings.ledger_signing_key
+    return bool(given and given.get_secret_value()) or settings.ledger_signing_key_file is not None
+
+
+def _local_ledger_key(var_dir: Path) -> Path:
+    """Development and tests sign with a key generated once under var/ (32 random bytes)."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "ledger_signing_key"
+    if not path.exists():
+        _write_once(path, base64.b64encode(secrets.token_bytes(32)).decode())
+    return path
 
 
 def _explain(exc: ValidationError) -> str:

@@ -15,10 +15,11 @@ from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.sessions import OperatorSessions, SessionPolicy, UserSessions
 from praxis.core.accounts.throttle import LoginThrottle
 from praxis.core.analytics.counter import VisitCounter
-from praxis.core.config import Settings
+from praxis.core.config import ConfigError, Settings
 from praxis.core.crypto import Keyring
 from praxis.core.datakeys import DataKeys
 from praxis.core.db import create_engine
+from praxis.core.ledger.signing import SigningKey, SigningKeyError
 from praxis.core.outbox import JobServices, RetryPolicy
 from praxis.core.plugins import Plugins, load_plugins
 from praxis.core.plugins.facade import Facade
@@ -48,6 +49,7 @@ class Runtime:
     retry_policy: RetryPolicy
     data_keys: DataKeys
     visits: VisitCounter  # page views counted in process, written every few seconds
+    ledger_key: SigningKey  # signs each clinic's ledger checkpoints; never in the database
 
     def providers(self, tenant: TenantInfo) -> Facade:
         """The tenant's providers: the one way to call them, each call in the ledger."""
@@ -79,7 +81,16 @@ class Runtime:
         await self.database.dispose()
 
 
+def ledger_key(settings: Settings) -> SigningKey:
+    """The checkpoints' signing key, refused at start-up if it cannot be used."""
+    try:
+        return SigningKey.from_text(settings.ledger_key_text())
+    except SigningKeyError as exc:
+        raise ConfigError(f"LEDGER_SIGNING_KEY(_FILE): {exc}.") from None
+
+
 def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -> Runtime:
+    signing_key = ledger_key(settings)  # before anything that needs closing is opened
     database = Database(create_engine(settings))
     keyring = Keyring(settings.secret())
     policy = SessionPolicy(
@@ -124,4 +135,5 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         ),
         data_keys=DataKeys(keyring),
         visits=VisitCounter(database),
+        ledger_key=signing_key,
     )

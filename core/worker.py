@@ -1,7 +1,8 @@
 """Background work: the outbox, and periodic idempotent scans of database state.
 
 The scans purge expired sessions, queue reminders for appointments entering their reminder
-window, release unpaid holds past their time, and once a day run each clinic's retention;
+window, release unpaid holds past their time, and once a day run each clinic's retention and
+sign its ledger's head;
 running one twice changes nothing more.
 ``praxis worker`` runs this alone (several may run side by side on PostgreSQL);
 ``praxis serve`` on the embedded SQLite default runs one in process.
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from praxis.core import outbox
 from praxis.core.db import utcnow
+from praxis.core.ledger import checkpoints
 from praxis.core.logs import where_it_failed
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
@@ -100,6 +102,19 @@ async def run_retention(
     return removed
 
 
+async def sign_checkpoints(
+    runtime: Runtime, tenants: list[TenantInfo], *, now: datetime | None = None
+) -> int:
+    """Each clinic's ledger head signed once a day (P20): checkpoints signed."""
+    made = 0
+    for tenant in tenants:
+        async with runtime.database.writing(tenant.id) as db:
+            if await checkpoints.sign_head(db, runtime.ledger_key, now=now):
+                made += 1
+                await db.commit()
+    return made
+
+
 async def purge_departed(runtime: Runtime, *, now: datetime | None = None) -> int:
     """Clinics that left ``retention.tenant_exit_months`` ago: every row and the data key
     (P29); rows removed."""
@@ -124,8 +139,14 @@ async def run_scans(runtime: Runtime) -> None:
     reminders += await remind_of_requests(runtime, tenants)
     removed = await run_retention(runtime, tenants)
     removed += await purge_departed(runtime)
+    signed = await sign_checkpoints(runtime, tenants)
     log.info(
-        "scans", tenants=len(tenants), reminders=reminders, released=released, retention=removed
+        "scans",
+        tenants=len(tenants),
+        reminders=reminders,
+        released=released,
+        retention=removed,
+        checkpoints=signed,
     )
 
 

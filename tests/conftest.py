@@ -68,6 +68,7 @@ from tests.support import Clinic, make_clinic  # noqa: E402
 pytest_plugins = ["tests.budget", "tests.conformance", "tests.provider_fixtures"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-praxis-0123456789"
+TEST_LEDGER_KEY = "dGVzdC1sZWRnZXItc2lnbmluZy1rZXktMzItYnl0ZXM="  # 32 bytes, base64
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CLINIC_FIXTURES = {"clinic": "alpha", "other_clinic": "beta"}
 _MADE = pytest.StashKey[dict[str, Clinic]]()
@@ -102,6 +103,7 @@ def _settings(url: str, var_dir: Path, **overrides: Any) -> Settings:
         "PRAXIS_VAR_DIR": str(var_dir),
         "DATABASE_URL": url,
         "SECRET_KEY": TEST_SECRET,
+        "LEDGER_SIGNING_KEY": TEST_LEDGER_KEY,
         "STAFF_MFA_REQUIRED": False,
         "RATE_LIMIT_STORAGE": "memory://",
         "LOG_LEVEL": "WARNING",

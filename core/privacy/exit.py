@@ -9,7 +9,7 @@ stays is the platform's record of the purge: the clinic's id and slug, the rows 
 lost and the head of its ledger's hash chain.
 
 On PostgreSQL the app role may only read and append to the ledger; the purge deletes the
-ledger's rows as ``praxis_retention``, a role granted SELECT and DELETE on the two ledger
+ledger's rows as ``praxis_retention``, a role granted SELECT and DELETE on the three ledger
 tables and nothing else, SET only for the purge's last statements.
 """
 
@@ -42,7 +42,7 @@ from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 
 RETENTION_ROLE = "praxis_retention"  # created by migration 0010
-LEDGER_TABLES = ("ledger_events", "ledger_heads")
+LEDGER_TABLES = ("ledger_events", "ledger_heads", "ledger_checkpoints")
 ADMIN_EMAIL_TOPIC = "privacy.exit_email"
 REASON_LIMIT = 300
 

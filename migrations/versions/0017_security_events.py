@@ -2,7 +2,7 @@
 signing out everywhere): one row per event, the account by id only.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from praxis.migrations.security import fix_tenant, grant_tables, isolate_tenants, unfix_tenant
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

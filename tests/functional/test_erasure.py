@@ -183,7 +183,7 @@ async def test_erasing_cancels_refunds_erases_and_keeps_billing_under_a_pseudony
         for secret in (original.email, original.full_name, original.postcode, "+447911123456"):
             assert secret not in text
     async with rt.database.reading(clinic.tenant.id) as db:
-        assert (await verify(db, clinic.tenant.id)).ok
+        assert (await verify(db, clinic.tenant.id, rt.ledger_key.public)).ok
 
 
 @pytest.mark.promise("P33")

@@ -165,7 +165,7 @@ async def test_register_book_pay_remind_join_and_every_disclosure_is_in_the_ledg
         room = await db.scalar(select(VideoMeeting))
         payment = await db.scalar(select(Payment))
         events = list(reversed(await ledger.browse(db, ledger.LedgerFilter(), limit=500)))
-        verdict = await audit.verify(db, clinic.tenant.id)
+        verdict = await audit.verify(db, clinic.tenant.id, rt.ledger_key.public)
     assert room is not None and room.host_joined_at and room.visitor_joined_at
     assert room.session_started_at is not None
     assert payment is not None and payment.status == "paid" and payment.payment_ref

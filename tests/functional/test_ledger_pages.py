@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from praxis.core import ledger
+from praxis.core.cli import main
 from praxis.core.db import utcnow
-from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
+from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status, checkpoints
 from praxis.core.runtime import Runtime
 from praxis.core.web.pages.ledger import COLUMNS
 from tests.functional.flows import book_and_pay, events, signed_in
@@ -258,7 +263,7 @@ async def test_exports_hold_every_column_honour_the_filter_and_defuse_formulas(
     data = exported.json()
     assert data["tenant"] == "alpha"
     (event,) = data["events"]
-    assert set(event) == set(COLUMNS)
+    assert set(event) == {*COLUMNS, "prev_hash"}  # the link, for offline verification
     stored = (await events(rt, clinic))[2]
     assert event["seq"] == 3 and event["hash"] == stored.hash
     assert event["recipient"] == GMC and event["recipient_kind"] == "regulator"
@@ -396,3 +401,43 @@ async def test_only_clinic_admins_see_the_ledger_and_record_disclosures(
         refused = await post_form(client, "/admin/ledger/new", disclosure_form(), page="/account")
         assert refused.status_code == 403
     assert await count_rows(rt, clinic, LedgerEvent) == 0
+
+
+@pytest.mark.promise("P20")
+async def test_a_clinics_json_download_verifies_offline_and_an_edit_is_named(
+    app: Any, rt: Runtime, clinic: Clinic, tmp_path: Path
+) -> None:
+    await seed(
+        rt,
+        clinic,
+        *[(manual(f"Regulator {n}", subject=clinic.consumer.id), None) for n in range(3)],
+    )
+    async with rt.database.writing(clinic.tenant.id) as db:  # as the worker's daily scan does
+        assert await checkpoints.sign_head(db, rt.ledger_key) is not None
+        await db.commit()
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    whole = (await admin.get("/admin/ledger.json")).json()
+    filtered = (await admin.get("/admin/ledger.json", params={"kind": "disclosure"})).json()
+    assert whole["public_key"]["key"] == rt.ledger_key.public.text
+    assert [c["seq"] for c in whole["checkpoints"]] == [3]
+    assert rt.ledger_key.public.key_id in (await admin.get("/admin/ledger")).text
+
+    def verify(document: dict[str, Any], *extra: str) -> Result:
+        path = tmp_path / "ledger.json"
+        path.write_text(json.dumps(document))
+        return CliRunner().invoke(main, ["audit", "verify", "--file", str(path), *extra], env={})
+
+    good = verify(whole, "--public-key", rt.ledger_key.public.text)
+    assert good.exit_code == 0, good.output
+    # three disclosures and the download itself, recorded before its first byte
+    assert good.output.startswith(f"OK      {clinic.tenant.slug}: 4 entries, chain intact, ")
+    assert f"1 signed checkpoints verify with key {rt.ledger_key.public.key_id}" in good.output
+    whole["events"][1]["purpose"] = "marketing"
+    edited = verify(whole)
+    assert edited.exit_code == 1
+    assert "BROKEN" in edited.output and "entry 2 was changed after it was written" in edited.output
+    refused = verify(filtered)
+    assert refused.exit_code == 2 and "this download was filtered" in refused.output
+    other = base64.b64encode(b"k" * 32).decode()
+    stranger = verify(filtered | {"complete": True}, "--public-key", other)
+    assert stranger.exit_code == 2 and "is not the one you gave" in stranger.output

@@ -341,7 +341,8 @@ def test_demo_after_the_demo_tenant_was_added_by_hand(ready: Praxis) -> None:
 
 def test_demo_is_refused_in_production(ready: Praxis) -> None:
     secret = "production-secret-key-that-is-long-enough-0123"
-    output = ready.fails("demo", PRAXIS_ENV="production", SECRET_KEY=secret)
+    key = "a2V5LWZvci1zaWduaW5nLXRoZS1sZWRnZXItMzJieXQ="  # a ledger signing key, base64
+    output = ready.fails("demo", PRAXIS_ENV="production", SECRET_KEY=secret, LEDGER_SIGNING_KEY=key)
     assert "The demo is for local use: set PRAXIS_ENV=development." in output
     assert ready.count("tenants") == 0
 

@@ -12,6 +12,7 @@ import pytest
 from praxis.core.config import ConfigError, Settings, load_settings
 
 GOOD_SECRET = "s" * 32
+LEDGER_KEY = "a2V5LWZvci1zaWduaW5nLXRoZS1sZWRnZXItMzJieXQ="  # 32 bytes in base64
 SETTINGS_ENV = (
     "PRAXIS_ENV",
     "PRAXIS_VAR_DIR",
@@ -19,6 +20,8 @@ SETTINGS_ENV = (
     "MIGRATION_DATABASE_URL",
     "DATABASE_ROLE",
     "SECRET_KEY",
+    "LEDGER_SIGNING_KEY",
+    "LEDGER_SIGNING_KEY_FILE",
     "PLATFORM_DOMAIN",
     "LOGIN_LIMIT_PER_ACCOUNT",
     "LOGIN_LIMIT_PER_CLIENT",
@@ -60,6 +63,7 @@ def test_production_is_the_default(tmp_path: Path) -> None:
 def test_the_environment_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRAXIS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", LEDGER_KEY)
     monkeypatch.setenv("PLATFORM_DOMAIN", "Praxis.Example.")
     settings = load(tmp_path)
     assert settings.env == "production"
@@ -79,9 +83,12 @@ def test_an_empty_secret_is_not_a_secret(tmp_path: Path) -> None:
 
 
 def test_the_secret_is_never_shown(tmp_path: Path) -> None:
-    settings = load(tmp_path, PRAXIS_ENV="production", SECRET_KEY=GOOD_SECRET)
-    assert GOOD_SECRET not in repr(settings)
-    assert GOOD_SECRET not in str(settings.model_dump())
+    settings = load(
+        tmp_path, PRAXIS_ENV="production", SECRET_KEY=GOOD_SECRET, LEDGER_SIGNING_KEY=LEDGER_KEY
+    )
+    for secret in (GOOD_SECRET, LEDGER_KEY):
+        assert secret not in repr(settings)
+        assert secret not in str(settings.model_dump())
 
 
 def test_development_generates_a_secret_once_readable_only_by_its_owner(tmp_path: Path) -> None:
@@ -106,6 +113,38 @@ def test_a_damaged_secret_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "var" / "secret_key").write_text("short\n")
     message = refusal(tmp_path, PRAXIS_ENV="development")
     assert "secret_key" in message and "delete it" in message
+
+
+# --- the ledger's signing key ---------------------------------------------------------------
+
+
+def test_production_without_a_ledger_signing_key_is_a_clear_error(tmp_path: Path) -> None:
+    message = refusal(tmp_path, PRAXIS_ENV="production", SECRET_KEY=GOOD_SECRET)
+    assert message.startswith("LEDGER_SIGNING_KEY_FILE is not set.")
+    assert "openssl genpkey -algorithm ed25519" in message
+    assert not (tmp_path / "var" / "ledger_signing_key").exists()
+
+
+def test_development_generates_a_ledger_key_once_readable_only_by_its_owner(
+    tmp_path: Path,
+) -> None:
+    first = load(tmp_path, PRAXIS_ENV="development")
+    path = tmp_path / "var" / "ledger_signing_key"
+    assert first.ledger_signing_key_file == path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = load(tmp_path, PRAXIS_ENV="development")
+    assert again.ledger_key_text() == first.ledger_key_text() == path.read_text()
+
+
+def test_a_ledger_key_file_that_cannot_be_read_names_the_variable(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        PRAXIS_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        LEDGER_SIGNING_KEY_FILE=str(tmp_path / "nowhere.pem"),
+    )
+    with pytest.raises(ConfigError, match="LEDGER_SIGNING_KEY_FILE: cannot read"):
+        settings.ledger_key_text()
 
 
 def test_a_secret_file_lost_in_a_race_is_read_not_overwritten(tmp_path: Path) -> None:

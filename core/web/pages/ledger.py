@@ -18,7 +18,7 @@ from praxis.core import ledger
 from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import parse
 from praxis.core.errors import InvalidInput
-from praxis.core.ledger import EventKind, LedgerEvent, LedgerFilter
+from praxis.core.ledger import EventKind, LedgerEvent, LedgerFilter, checkpoints, offline
 from praxis.core.privacy import manual, staff_exports
 from praxis.core.providers.manifest import DataCategory
 from praxis.core.web.context import Access, Ctx
@@ -89,12 +89,14 @@ async def browse(ctx: Ctx) -> Response:
         kinds=[k.value for k in EventKind],
         more=events[-1].seq if len(events) == PAGE else None,
         query=query,
+        key_id=ctx.rt.ledger_key.public.key_id,  # the fingerprint a DPO compares a download with
         title="Ledger",
     )
 
 
 def _row(event: LedgerEvent) -> dict[str, Any]:
     row = {name: getattr(event, name) for name in COLUMNS}
+    row["prev_hash"] = event.prev_hash  # the link: a download is verified without a database
     row["recorded_at"] = event.recorded_at.isoformat()
     for name in ("subject_id", "actor_id", "recipient_id"):
         row[name] = str(row[name]) if row[name] else None
@@ -145,12 +147,21 @@ async def export_csv(ctx: Ctx) -> Response:
 
 @pages.page("/admin/ledger.json", access=ADMIN)
 async def export_json(ctx: Ctx) -> Response:
+    """The entries with their links, the signed checkpoints and the public key: a clinic's
+    DPO verifies it offline with ``praxis audit verify --file`` (docs/privacy.md)."""
     await _record_download(ctx, "ledger_json")
+    _, shown = await _filter(ctx)
     found = await _rows(ctx)
-    slug = ctx.tenant.slug
+    header = offline.document_header(
+        ctx.tenant.slug,
+        ctx.tenant.id,
+        ctx.rt.ledger_key.public,
+        await checkpoints.signed(ctx.db),
+        complete=not any(shown.values()),
+    )
 
     async def chunks() -> AsyncIterator[str]:
-        yield '{"tenant": ' + json.dumps(slug) + ', "events": ['
+        yield json.dumps(header)[:-1] + ', "events": ['
         first = True
         async for row in found:
             yield ("" if first else ",") + json.dumps(row)

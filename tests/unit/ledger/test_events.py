@@ -62,7 +62,7 @@ async def chain(rt: Runtime, tenant_id: uuid.UUID) -> list[LedgerEvent]:
 
 async def verdict(rt: Runtime, tenant_id: uuid.UUID) -> audit.Verdict:
     async with rt.database.reading(tenant_id) as db:
-        return await audit.verify(db, tenant_id)
+        return await audit.verify(db, tenant_id, rt.ledger_key.public)
 
 
 @asynccontextmanager
@@ -353,22 +353,22 @@ def test_praxis_audit_verify_prints_ok_or_the_broken_entry_and_exits_0_or_1(
     intact = verify()
     assert intact.exit_code == 0, intact.output
     assert intact.output.splitlines() == [
-        "OK      alpha: 5 entries, chain intact",
-        "OK      beta: 5 entries, chain intact",
+        "OK      alpha: 5 entries, chain intact; checkpoint 1 signed",
+        "OK      beta: 5 entries, chain intact; checkpoint 1 signed",
     ]
 
     asyncio.run(delete_entry(settings, ids["beta"], 3))
     broken = verify()
     assert broken.exit_code == 1, broken.output
     assert broken.output.splitlines() == [
-        "OK      alpha: 5 entries, chain intact",
+        "OK      alpha: 5 entries, chain intact; checkpoint 2 signed",
         "BROKEN  beta: entry 3 is missing: the entries before and after it are there, "
         "so it was deleted",
     ]
     only_alpha = verify("--tenant", "alpha")
     assert (only_alpha.exit_code, only_alpha.output) == (
         0,
-        "OK      alpha: 5 entries, chain intact\n",
+        "OK      alpha: 5 entries, chain intact; checkpoint 3 signed\n",
     )
     assert verify("--tenant", "beta").exit_code == 1
 

@@ -152,7 +152,7 @@ async def test_running_again_removes_nothing_more_and_each_run_is_in_the_ledger(
     assert two.reason.startswith("0 closed accounts erased")
     assert "old.leaver" not in one.reason  # counts only, never who
     async with rt.database.reading(clinic.tenant.id) as db:
-        assert (await verify(db, clinic.tenant.id)).ok
+        assert (await verify(db, clinic.tenant.id, rt.ledger_key.public)).ok
 
 
 @pytest.mark.promise("P30")
