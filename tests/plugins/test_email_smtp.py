@@ -29,6 +29,7 @@ from praxis.core.providers.common import (
     WebhookRequest,
 )
 from praxis.core.providers.email import EmailInbound, EmailMessage, EmailProvider, EmailReceipt
+from praxis.core.providers.network import OutboundPolicy
 from praxis.plugins.email_smtp import SmtpEmail, SmtpSettings
 from praxis.plugins.email_smtp.inbound import signature as inbound_signature
 
@@ -36,6 +37,9 @@ RELAY = {
     "relay_company": "Ete Relay Ltd",
     "relay_privacy_policy_url": "https://relay.example/privacy",
 }
+
+# The test relay listens on 127.0.0.1 without a certificate: allowed here, as an operator would
+LOCAL_RELAY = OutboundPolicy.parse("127.0.0.1", require_tls=False)
 
 SENDER_NAME = 'Clinique d\'Été, "Paris"'
 SUBJECT = "Votre rendez-vous est confirmé ✓"
@@ -134,6 +138,7 @@ def provider(http: httpx.AsyncClient, **values: Any) -> SmtpEmail:
         tenant_name="Clinique d'Été",
         public_url="https://ete.praxis.example",
         webhook_url="https://ete.praxis.example/-/plugins/email_smtp/webhook/",
+        network=LOCAL_RELAY,
     )
     return SmtpEmail(context)
 
