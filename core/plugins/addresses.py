@@ -70,8 +70,10 @@ async def refused_addresses(
 ) -> dict[str, str]:
     """Field name -> why the platform will not connect there, for the given fields."""
     wanted = set(names)
-    own_port = getattr(values, "port", 0)
-    default_port = own_port if isinstance(own_port, int) else 0
+    try:  # the settings' own port, if they have one (as typed, when not yet valid)
+        default_port = int(getattr(values, "port", 0) or 0)
+    except (TypeError, ValueError):
+        default_port = 0
     refused: dict[str, str] = {}
     for name in address_fields(model):
         target = host_and_port(getattr(values, name, None), default_port)

@@ -235,6 +235,10 @@ class SettingsStore:
                 name = str(error["loc"][0]) if error["loc"] else ""
                 if name in editable:  # the other audience's missing fields are theirs to set
                     errors.setdefault(name, _sentence(str(error["msg"])))
+            # The hosts typed are checked too, so one answer names every field to change
+            typed = model.model_construct(**{k: v for k, v in merged.items() if k in editable})
+            for name, reason in (await self.refused(model, typed, editable)).items():
+                errors.setdefault(name, reason)
             if errors:
                 return errors
             validated = None
