@@ -89,9 +89,7 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
     plugins = load_plugins(extra=extra_plugins)
-    outbound = OutboundPolicy.parse(
-        settings.outbound_allowed, require_tls=settings.requires_tls
-    )
+    outbound = OutboundPolicy.parse(settings.outbound_allowed, require_tls=settings.requires_tls)
     http = provider_client(outbound, timeout=settings.provider_timeout_seconds)
     store = SettingsStore(keyring, outbound)
     return Runtime(

@@ -23,9 +23,9 @@ from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_REQUES
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.booking.policy import HOLD_MARGIN, refund_due
 from praxis.core.db import utcnow
+from praxis.core.errors import Conflict, NotFound, ProviderNotReady
 from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
 from praxis.core.money import money
-from praxis.core.errors import Conflict, NotFound, ProviderNotReady
 from praxis.core.outbox import Happened, Job, handles, subscribe
 from praxis.core.payments import rows
 from praxis.core.payments.models import (

@@ -47,10 +47,7 @@ def host_and_port(value: Any, default_port: int) -> tuple[str, int] | None:
     """The host a value names (a URL, ``host``, ``host:port``), or None when it names none."""
     if value is None:
         return None
-    if isinstance(value, (Url, MultiHostUrl)):
-        text = str(value)
-    else:
-        text = str(value).strip()
+    text = str(value).strip()
     if not text:
         return None
     parts = urlsplit(text if "//" in text else f"//{text}")

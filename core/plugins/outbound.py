@@ -27,14 +27,15 @@ class CheckedBackend(AsyncNetworkBackend):
         self,
         host: str,
         port: int,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
         local_address: str | None = None,
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> AsyncNetworkStream:
         try:
             addresses = await self.policy.resolve(host, port)
         except OSError as exc:  # DNS does not know the name: as httpcore says it
-            raise httpcore.ConnectError(f"could not resolve the host ({type(exc).__name__})")
+            reason = f"could not resolve the host ({type(exc).__name__})"
+            raise httpcore.ConnectError(reason) from None
         last: Exception | None = None
         for address in addresses:
             try:
@@ -53,7 +54,7 @@ class CheckedBackend(AsyncNetworkBackend):
     async def connect_unix_socket(
         self,
         path: str,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> AsyncNetworkStream:
         raise httpcore.ConnectError("providers are reached over TCP only")

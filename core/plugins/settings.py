@@ -228,6 +228,7 @@ class SettingsStore:
             else:
                 merged[name] = raw
         errors: dict[str, str] = {}
+        validated: BaseModel | None
         try:
             validated = model.model_validate(merged, context=self.context)
         except ValidationError as exc:
@@ -243,7 +244,7 @@ class SettingsStore:
                 return errors
             validated = None
         else:
-            errors = await self.refused(model, validated, editable)
+            errors = await self.refused(model, validated, editable)  # typed, so all is valid
             if errors:
                 return errors
         values, secrets = self._split(model, validated, merged, row, tenant_id, plugin)

@@ -69,7 +69,7 @@ class SmtpEmail:
             raise failure(exc) from None  # the cause may quote the address: leave it out
 
 
-async def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+async def _connect(addresses: list[str], port: int, seconds: float) -> socket.socket:
     """A connected socket to the first of ``addresses`` that answers."""
     loop = asyncio.get_running_loop()
     last: OSError = ConnectionRefusedError()
@@ -78,7 +78,7 @@ async def _connect(addresses: list[str], port: int, timeout: float) -> socket.so
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
         try:
-            await asyncio.wait_for(loop.sock_connect(sock, (address, port)), timeout)
+            await asyncio.wait_for(loop.sock_connect(sock, (address, port)), seconds)
             return sock
         except OSError as exc:  # TimeoutError included
             sock.close()
