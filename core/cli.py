@@ -547,7 +547,7 @@ def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
     """
     from pydantic import ValidationError
 
-    from praxis.core.plugins.settings import put_settings
+    from praxis.core.plugins.settings import AddressesRefused, put_settings
     from praxis.tenants.services import choose_provider, tenant_by_slug
 
     pairs = dict(v.split("=", 1) for v in values if "=" in v)
@@ -583,6 +583,11 @@ def providers_set(slug: str, plugin: str, values: tuple[str, ...]) -> None:
                     f"  {'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
                     for e in exc.errors(include_input=False, include_url=False)
                 ]
+                raise click.ClickException(
+                    "\n".join([f"{plugin}: settings not valid", *lines])
+                ) from None
+            except AddressesRefused as exc:
+                lines = [f"  {name}: {reason}" for name, reason in exc.errors.items()]
                 raise click.ClickException(
                     "\n".join([f"{plugin}: settings not valid", *lines])
                 ) from None

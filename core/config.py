@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     provider_deadline_seconds: float | None = Field(
         None, gt=0, le=600, validation_alias="PROVIDER_DEADLINE_SECONDS"
     )
+    outbound_allowed_hosts: str = Field("", validation_alias="OUTBOUND_ALLOWED_HOSTS")
     site_scheme: Literal["http", "https", ""] = Field("", validation_alias="SITE_SCHEME")
     site_port: int | None = Field(None, ge=1, le=65535, validation_alias="SITE_PORT")
     platform_controller: PlatformController | None = Field(
@@ -191,6 +192,19 @@ class Settings(BaseSettings):
         """The most a plugin's call may take, all its requests together (twice the HTTP
         timeout unless set): past it the call counts as an answer lost, and is retried."""
         return self.provider_deadline_seconds or 2 * self.provider_timeout_seconds
+
+    @property
+    def outbound_allowed(self) -> str:
+        """Inward hosts providers may be reached at: only those named, and in development
+        (unless named) this machine, where the sandbox runs."""
+        if self.outbound_allowed_hosts or not self.is_development:
+            return self.outbound_allowed_hosts
+        return "localhost,127.0.0.1,::1"
+
+    @property
+    def requires_tls(self) -> bool:
+        """Connections to providers (SMTP too) must use TLS everywhere but local development."""
+        return not self.is_development
 
     @property
     def allows_http_links(self) -> bool:

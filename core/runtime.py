@@ -23,8 +23,10 @@ from praxis.core.ledger.signing import SigningKey, SigningKeyError
 from praxis.core.outbox import JobServices, RetryPolicy
 from praxis.core.plugins import Plugins, load_plugins
 from praxis.core.plugins.facade import Facade
+from praxis.core.plugins.outbound import provider_client
 from praxis.core.plugins.registry import Registry
 from praxis.core.plugins.settings import SettingsStore
+from praxis.core.providers.network import OutboundPolicy
 from praxis.core.tenancy import Database
 from praxis.tenants.directory import TenantDirectory, TenantInfo
 
@@ -98,12 +100,9 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
     plugins = load_plugins(extra=extra_plugins)
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=5.0),
-        follow_redirects=False,
-        headers={"User-Agent": "Praxis"},
-    )
-    store = SettingsStore(keyring)
+    outbound = OutboundPolicy.parse(settings.outbound_allowed, require_tls=settings.requires_tls)
+    http = provider_client(outbound, timeout=settings.provider_timeout_seconds)
+    store = SettingsStore(keyring, outbound)
     return Runtime(
         settings=settings,
         database=database,
@@ -127,7 +126,7 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         authenticator=Authenticator(keyring),
         http=http,
         provider_settings=store,
-        registry=Registry(plugins, store, http, settings),
+        registry=Registry(plugins, store, http, settings, outbound),
         retry_policy=RetryPolicy(
             max_attempts=settings.outbox_max_attempts,
             base=timedelta(seconds=settings.outbox_backoff_seconds),

@@ -110,6 +110,8 @@ def _settings(url: str, var_dir: Path, **overrides: Any) -> Settings:
         # Far above any answer of the fakes, even on a machine busy with parallel workers:
         # a test about timeouts sets its own (tests/functional/test_faults.py).
         "PROVIDER_TIMEOUT_SECONDS": 10,
+        # The fakes listen on 127.0.0.1: the one inward address the tests' providers may reach
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
     }
     values.update(overrides)
     return load_settings(**values)

@@ -48,6 +48,7 @@ class EventKind(enum.StrEnum):
     POLICY = "policy"  # the clinic's privacy settings or notice changed (who, when, what)
     RETENTION = "retention"  # records deleted when their retention period ended
     ERASURE = "erasure"  # a provider was asked to erase what it holds about a person
+    PAYMENT = "payment"  # a payment held for staff: not what the booking asked for
 
 
 class Status(enum.StrEnum):

@@ -20,6 +20,7 @@ class PaymentStatus(enum.StrEnum):
     FAILED = "failed"
     REFUNDED = "refunded"
     PARTIALLY_REFUNDED = "partially_refunded"
+    HELD = "held"  # paid, but not the booking's amount or currency: staff decide
 
 
 class RefundStatus(enum.StrEnum):

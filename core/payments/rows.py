@@ -25,6 +25,9 @@ _PAY_OPEN_CHECKOUT = update_rows(
         _PAYMENTS.c.checkout_ref == bindparam("checkout"),
         _PAYMENTS.c.account_ref == bindparam("account"),
         _PAYMENTS.c.status == PaymentStatus.OPEN.value,
+        # Only the price asked for confirms here; anything else takes the general path
+        _PAYMENTS.c.amount_minor == bindparam("paid_amount"),
+        _PAYMENTS.c.currency == bindparam("paid_currency"),
     ),
     values={
         "status": PaymentStatus.PAID.value,
@@ -56,13 +59,16 @@ class Paid:
 
 async def mark_paid(db: AsyncSession, plugin: str, event: PaymentEvent) -> Paid | None:
     """The open checkout on this clinic's account becomes paid; None if there is none
-    (settled before, expired first, or not this clinic's): nothing was changed then."""
+    (settled before, expired first, not this clinic's, or paid another amount or currency):
+    nothing was changed then."""
     checkout = {
         "by_plugin": plugin,
         "checkout": event.checkout_id,
         "account": event.account_id,
         "new_payment_ref": event.payment_id,
         "new_paid_at": event.occurred_at,
+        "paid_amount": event.amount_minor if event.amount_minor is not None else -1,
+        "paid_currency": (event.currency or "").upper(),
     }
     found = (await run(db, _PAY_OPEN_CHECKOUT, checkout)).first()
     return Paid(found.id, found.appointment_id) if found is not None else None

@@ -8,6 +8,7 @@ verified webhook confirms an appointment; an expired checkout releases its time.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from praxis.core import outbox
+from praxis.core import ledger, outbox
 from praxis.core.accounts.models import User
 from praxis.core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
 from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_REQUESTED
@@ -23,6 +24,8 @@ from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.booking.policy import HOLD_MARGIN, refund_due
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict, NotFound, ProviderNotReady
+from praxis.core.ledger import Entry, EventKind, LedgerEvent, RecipientKind, Status
+from praxis.core.money import money
 from praxis.core.outbox import Happened, Job, handles, subscribe
 from praxis.core.payments import rows
 from praxis.core.payments.models import (
@@ -38,6 +41,7 @@ from praxis.core.tenancy import Database
 from praxis.core.webhooks import applies
 from praxis.tenants.directory import TenantInfo
 
+HELD_OPERATION = "payment_held"
 REFUND_TOPIC = "payments.refund"
 EXPIRE_TOPIC = "payments.expire_checkout"
 _REFUND_WORDS = {"canceled": RefundStatus.FAILED.value}  # the provider's word, in ours
@@ -362,11 +366,92 @@ async def _paid(
 ) -> None:
     if payment.status not in (PaymentStatus.OPEN.value, PaymentStatus.EXPIRED.value):
         return  # already settled by an earlier delivery
-    payment.status = PaymentStatus.PAID.value
     payment.payment_ref = event.payment_id
     payment.paid_at = event.occurred_at
+    if not _as_priced(payment, event):
+        await _hold_for_staff(db, payment, event, now=now)
+        return
+    payment.status = PaymentStatus.PAID.value
     if appointment is not None:
         await _paid_for(db, tenant, payment, appointment, now=now)
+
+
+def _as_priced(payment: Payment, event: PaymentEvent) -> bool:
+    """Was exactly the booking's price paid, in its currency? (A signed event is not
+    enough: a checkout made elsewhere on the clinic's account can carry our reference.)"""
+    paid = (event.amount_minor, (event.currency or "").upper())
+    return paid == (payment.amount_minor, payment.currency.upper())
+
+
+async def _hold_for_staff(
+    db: AsyncSession, payment: Payment, event: PaymentEvent, *, now: datetime
+) -> None:
+    """Neither confirmed nor released: the booking waits for staff, and the ledger says why."""
+    payment.status = PaymentStatus.HELD.value
+    await ledger.append(
+        db,
+        Entry(
+            kind=EventKind.PAYMENT,
+            status=Status.RECORDED,
+            recipient="the clinic's staff",
+            recipient_kind=RecipientKind.OTHER,
+            operation=HELD_OPERATION,
+            categories=("payment",),
+            purpose="a payment that differs from the booking's price, held for staff to check",
+            legal_basis="contract",
+            subject_id=payment.consumer_id,
+            plugin=payment.plugin,
+            correlation_id=str(payment.id),
+            reason=_mismatch(payment, event)[:500],
+        ),
+        now=now,
+    )
+
+
+def _mismatch(payment: Payment, event: PaymentEvent) -> str:
+    """What was paid against what was asked, in words staff read (amounts, never a card)."""
+    price = money(payment.amount_minor, payment.currency)
+    currency = (event.currency or "")[:8]
+    if event.amount_minor is None or not currency:
+        return f"The provider did not say what was paid; the booking's price is {price}."
+    return f"Paid {money(event.amount_minor, currency)}; the booking's price is {price}."
+
+
+@dataclass(frozen=True)
+class HeldPayment:
+    payment: Payment
+    appointment: Appointment | None
+    why: str  # from the ledger: what was paid against the price
+
+
+async def held_payments(db: AsyncSession) -> list[HeldPayment]:
+    """Payments held for staff, newest first, each with its booking and why it was held."""
+    held = list(
+        await db.scalars(
+            select(Payment)
+            .where(Payment.status == PaymentStatus.HELD.value)
+            .order_by(Payment.paid_at.desc())
+            .limit(100)
+        )
+    )
+    if not held:
+        return []
+    recorded = await db.execute(
+        select(LedgerEvent.correlation_id, LedgerEvent.reason).where(
+            LedgerEvent.kind == EventKind.PAYMENT.value,
+            LedgerEvent.operation == HELD_OPERATION,
+            LedgerEvent.correlation_id.in_([str(p.id) for p in held]),
+        )
+    )
+    why = {str(row[0]): str(row[1]) for row in recorded}
+    return [
+        HeldPayment(
+            payment,
+            await db.get(Appointment, (payment.tenant_id, payment.appointment_id)),
+            why.get(str(payment.id), ""),
+        )
+        for payment in held
+    ]
 
 
 async def _paid_for(
@@ -408,11 +493,15 @@ async def _paid_in_time(
 
 async def release_unpaid(db: AsyncSession, tenant: TenantInfo, *, now: datetime) -> int:
     """An idempotent scan: unpaid holds past their time go back to the diary."""
+    held_for_staff = select(Payment.appointment_id).where(
+        Payment.status == PaymentStatus.HELD.value
+    )
     stale = list(
         await db.scalars(
             select(Appointment).where(
                 Appointment.status == AppointmentStatus.AWAITING_PAYMENT.value,
                 Appointment.hold_expires_at < now,
+                Appointment.id.not_in(held_for_staff),  # staff decide those
             )
         )
     )

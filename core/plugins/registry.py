@@ -20,6 +20,7 @@ from praxis.core.plugins.settings import SettingsStore
 from praxis.core.providers.common import ProviderContext
 from praxis.core.providers.kinds import KINDS
 from praxis.core.providers.manifest import NamesProcessor, PluginKind, PluginManifest
+from praxis.core.providers.network import OutboundPolicy
 from praxis.tenants.directory import TenantInfo
 
 log = structlog.get_logger("praxis.plugins")
@@ -46,8 +47,14 @@ class Registry:
     """
 
     def __init__(
-        self, plugins: Plugins, store: SettingsStore, http: httpx.AsyncClient, settings: Settings
+        self,
+        plugins: Plugins,
+        store: SettingsStore,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        network: OutboundPolicy | None = None,
     ) -> None:
+        self.network = network or OutboundPolicy()
         self.plugins = plugins
         self.store = store
         self.http = http
@@ -132,6 +139,7 @@ class Registry:
             tenant_name=tenant.name,
             public_url=self.settings.site_url(tenant.slug),
             webhook_url=webhook_url(self.settings, tenant, manifest.name),
+            network=self.network,
         )
         protocol = KINDS[kind].protocol
         try:

@@ -24,7 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core.crypto import Keyring
 from praxis.core.db import Base, utcnow
+from praxis.core.plugins.addresses import refused_addresses
 from praxis.core.providers.common import OPERATOR_ONLY
+from praxis.core.providers.network import REQUIRE_TLS, OutboundPolicy
 from praxis.core.tenancy import TenantScoped
 
 Audience = Literal["clinic", "operator"]
@@ -105,9 +107,29 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+class AddressesRefused(ValueError):
+    """Settings name a host the platform will not connect to (``errors``: by field)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in errors.items()))
+        self.errors = errors
+
+
 class SettingsStore:
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(self, keyring: Keyring, outbound: OutboundPolicy | None = None) -> None:
         self.keyring = keyring
+        self.outbound = outbound or OutboundPolicy()
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What a settings model's validators are told when a person saves (TLS a must?)."""
+        return {REQUIRE_TLS: self.outbound.require_tls}
+
+    async def refused(
+        self, model: type[BaseModel], validated: BaseModel, names: typing.Iterable[str]
+    ) -> dict[str, str]:
+        """The fields among ``names`` that aim the platform inward, with why."""
+        return await refused_addresses(self.outbound, model, validated, names)
 
     def _purpose(self, tenant_id: uuid.UUID, plugin: str) -> str:
         return f"provider-settings:{tenant_id}:{plugin}"
@@ -206,16 +228,25 @@ class SettingsStore:
             else:
                 merged[name] = raw
         errors: dict[str, str] = {}
+        validated: BaseModel | None
         try:
-            validated = model.model_validate(merged)
+            validated = model.model_validate(merged, context=self.context)
         except ValidationError as exc:
             for error in exc.errors(include_input=False, include_url=False):
                 name = str(error["loc"][0]) if error["loc"] else ""
                 if name in editable:  # the other audience's missing fields are theirs to set
                     errors.setdefault(name, _sentence(str(error["msg"])))
+            # The hosts typed are checked too, so one answer names every field to change
+            typed = model.model_construct(**{k: v for k, v in merged.items() if k in editable})
+            for name, reason in (await self.refused(model, typed, editable)).items():
+                errors.setdefault(name, reason)
             if errors:
                 return errors
             validated = None
+        else:
+            errors = await self.refused(model, validated, editable)  # typed, so all is valid
+            if errors:
+                return errors
         values, secrets = self._split(model, validated, merged, row, tenant_id, plugin)
         if row is None:
             row = ProviderSetting(plugin=plugin, values=values, secrets=secrets, version=1)
@@ -269,8 +300,12 @@ async def put_settings(
     values: dict[str, Any],
     actor_id: uuid.UUID | None = None,
 ) -> None:
-    """Store a complete set of settings at once (the CLI, the demo): raises ValidationError."""
-    validated = model.model_validate(values)
+    """Store a complete set of settings at once (the CLI, the demo): raises ValidationError,
+    or AddressesRefused for a host the platform will not connect to."""
+    validated = model.model_validate(values, context=store.context)
+    refused = await store.refused(model, validated, values)
+    if refused:
+        raise AddressesRefused(refused)
     merged = {name: getattr(validated, name) for name in values}
     row = await store.row(db, plugin)
     plain, secrets = store._split(model, validated, merged, row, tenant_id, plugin)

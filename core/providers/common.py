@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationInfo
 
+if TYPE_CHECKING:
+    from praxis.core.providers.network import OutboundPolicy
+
 # The plugin API's version: a manifest says which it needs (``requires``), checked at load.
 # Minor versions only add; a major version breaks. See docs/plugin-api-changelog.md.
-PLUGIN_API = "1.2"
+PLUGIN_API = "1.3"
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 RequestT = TypeVar("RequestT")
@@ -131,6 +134,8 @@ class ProviderContext(Generic[SettingsT]):
     (or give its transport to your SDK) so the platform controls timeouts and tests can
     point every call at a local fake. ``public_url`` is the tenant's portal, for return
     and callback addresses; ``webhook_url`` is where this plugin's webhooks must be sent.
+    ``network`` (since 1.3) says where a plugin that opens its own connections may connect
+    (``OutboundPolicy.resolve``); by default nowhere inward, and TLS required.
     """
 
     settings: SettingsT
@@ -139,6 +144,13 @@ class ProviderContext(Generic[SettingsT]):
     tenant_name: str
     public_url: str
     webhook_url: str
+    network: OutboundPolicy = field(default_factory=lambda: _strict_policy())
+
+
+def _strict_policy() -> OutboundPolicy:
+    from praxis.core.providers.network import OutboundPolicy  # it imports this module
+
+    return OutboundPolicy()
 
 
 ProviderFactory = Callable[[ProviderContext[Any]], object]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import os
+import socket
 import ssl
 from email.message import EmailMessage as MimeMessage
 
@@ -21,7 +22,7 @@ from praxis.core.providers.common import (
 from praxis.core.providers.email import EmailInbound, EmailMessage, EmailReceipt
 from praxis.plugins.email_smtp.inbound import read_inbound
 from praxis.plugins.email_smtp.message import build_message
-from praxis.plugins.email_smtp.settings import SmtpSettings
+from praxis.plugins.email_smtp.settings import PLAIN_REFUSED, SmtpSettings
 
 
 class SmtpEmail:
@@ -45,11 +46,19 @@ class SmtpEmail:
 
     async def _send(self, mime: MimeMessage) -> None:
         settings = self.settings
+        if settings.security == "none" and self.context.network.require_tls:
+            raise PermanentFailure(f"Security 'none' is refused here. {PLAIN_REFUSED}")
         try:
+            # Only an address the platform allows, and that one: DNS asked once, here
+            sock = await _connect(
+                await self.context.network.resolve(settings.host, settings.port),
+                settings.port,
+                settings.timeout_seconds,
+            )
             await aiosmtplib.send(
                 mime,
                 hostname=settings.host,
-                port=settings.port,
+                sock=sock,
                 username=settings.username or None,
                 password=settings.password.get_secret_value() if settings.username else None,
                 use_tls=settings.security == "tls",
@@ -58,6 +67,23 @@ class SmtpEmail:
             )
         except (aiosmtplib.SMTPException, OSError) as exc:  # TimeoutError is an OSError
             raise failure(exc) from None  # the cause may quote the address: leave it out
+
+
+async def _connect(addresses: list[str], port: int, seconds: float) -> socket.socket:
+    """A connected socket to the first of ``addresses`` that answers."""
+    loop = asyncio.get_running_loop()
+    last: OSError = ConnectionRefusedError()
+    for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, (address, port)), seconds)
+            return sock
+        except OSError as exc:  # TimeoutError included
+            sock.close()
+            last = exc
+    raise last
 
 
 def failure(exc: aiosmtplib.SMTPException | OSError) -> ProviderError:

@@ -4,16 +4,35 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, SecretStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
 
 from praxis.core.providers.common import OPERATOR_ONLY
 from praxis.core.providers.manifest import Processor
+from praxis.core.providers.network import CONNECTS_TO, REQUIRE_TLS
+
+PLAIN_REFUSED = "Choose starttls or tls: messages hold reset links and appointments."
 
 
 class SmtpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    host: str = Field("localhost", min_length=1, description="The SMTP relay's host name")
+    host: str = Field(
+        "localhost",
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9._:\[\]-]+$",
+        description="The SMTP relay's host name",
+        json_schema_extra=CONNECTS_TO,
+    )
     port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for TLS")
     username: str = Field("", description="Leave empty when the relay needs no login")
     password: SecretStr = Field(SecretStr(""), description="The SMTP login's password")
@@ -54,6 +73,13 @@ class SmtpSettings(BaseModel):
         description="Write messages into this Maildir instead of sending them (development)",
         json_schema_extra=OPERATOR_ONLY,
     )
+
+    @field_validator("security")
+    @classmethod
+    def _tls_required(cls, value: str, info: ValidationInfo) -> str:
+        if value == "none" and (info.context or {}).get(REQUIRE_TLS):
+            raise ValueError(PLAIN_REFUSED)
+        return value
 
     def processor(self) -> Processor:
         """The relay's company, named in the ledger and the notice instead of the manifest's."""

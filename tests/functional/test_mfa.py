@@ -465,6 +465,23 @@ async def test_moving_to_a_new_device_retires_the_old_one(
 
 
 @pytest.mark.promise("P23")
+async def test_api_sign_in_of_staff_not_enrolled_says_enrol_first(
+    client: httpx.AsyncClient, clinic: Clinic, rt: Runtime
+) -> None:
+    person = clinic.admin
+    body = {"username": person.username, "password": PASSWORD}
+    refused = await client.post("/api/v1/auth/login", json=body)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "second_factor_setup_required"
+    assert person.username not in refused.text  # no profile
+    assert COOKIE not in client.cookies
+    async with rt.database.reading(clinic.tenant.id) as db:
+        sessions = await db.scalars(select(UserSession).where(UserSession.user_id == person.id))
+        assert list(sessions) == []  # no session at all, full or partial
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+@pytest.mark.promise("P23")
 async def test_api_sign_in_of_enrolled_staff_needs_the_code(
     app: Any, client: httpx.AsyncClient, clinic: Clinic
 ) -> None:

@@ -3,6 +3,7 @@ by the clinic's policy, unpaid holds released, and no card data anywhere (P09, P
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -14,6 +15,7 @@ from sqlalchemy import delete, inspect, select
 import praxis.core.models  # noqa: F401  (every table in Base.metadata)
 from praxis.core.booking.models import Appointment
 from praxis.core.db import Base, utcnow
+from praxis.core.ledger import LedgerEvent
 from praxis.core.outbox import Job
 from praxis.core.payments.models import Payment, PaymentAccount, PaymentRefund
 from praxis.core.payments.services import EXPIRE_TOPIC, REFUND_TOPIC
@@ -372,6 +374,45 @@ async def test_a_stale_unpaid_hold_is_released_by_the_scan(
     assert payment.status == "expired"
     assert providers.twilio.messages == []
     assert "not booked" in (await consumer.get(f"/appointments/{appointment_id}")).text
+
+
+@pytest.mark.parametrize(("field", "value"), [("amount_total", 1), ("currency", "usd")])
+async def test_a_signed_paid_event_for_another_amount_or_currency_is_held_for_staff(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers, field: str, value: Any
+) -> None:
+    """The attack of issue 10: a correctly signed "paid" for 1p confirmed a £30 booking."""
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    appointment_id = await book(consumer, clinic)
+    session_id = await open_checkout(consumer, appointment_id)
+    providers.stripe.sessions[session_id][field] = value  # a checkout made to look like ours
+    providers.stripe.pay(session_id)
+    await providers.deliver_new(consumer, "stripe")
+
+    held = await appointment(rt, clinic, appointment_id)
+    assert held.status == "awaiting_payment" and held.confirmed_at is None
+    (payment,) = await payments_of(rt, clinic, appointment_id)
+    assert payment.status == "held" and payment.payment_ref
+    assert await providers.run_jobs() == 0  # no confirmation, no video room
+    assert held.hold_expires_at is not None  # and the scan leaves it to staff
+    later = held.hold_expires_at + timedelta(seconds=1)
+    assert await scan_appointments(rt, [clinic.tenant], now=later) == (0, 0)
+    assert (await appointment(rt, clinic, appointment_id)).status == "awaiting_payment"
+
+    async with rt.database.reading(clinic.tenant.id) as db:
+        entry = await db.scalar(
+            select(LedgerEvent).where(LedgerEvent.correlation_id == str(payment.id))
+        )
+    assert entry is not None and (entry.kind, entry.operation) == ("payment", "payment_held")
+    assert entry.subject_id == clinic.consumer.id
+    paid = "£0.01" if field == "amount_total" else "US$"
+    assert entry.reason.startswith(f"Paid {paid}") and "price is £" in entry.reason
+    assert not CARD_WORDS & set(re.findall(r"[a-z0-9]+", entry.reason.lower()))
+
+    admin = await signed_in(app, clinic, clinic.admin.username)
+    page = await admin.get("/admin/payments")
+    assert page.status_code == 200
+    assert "Payments held for checking" in page.text
+    assert entry.reason in html.unescape(page.text)
 
 
 # --- no card data (P09), the clinic's own account (P10) -----------------------------------------

@@ -21,6 +21,7 @@ from pydantic import SecretStr, ValidationError
 
 import praxis.plugins.email_smtp as email_smtp
 from praxis.core.hookspecs import DataCategory
+from praxis.core.providers import network
 from praxis.core.providers.common import (
     PermanentFailure,
     ProviderContext,
@@ -29,6 +30,7 @@ from praxis.core.providers.common import (
     WebhookRequest,
 )
 from praxis.core.providers.email import EmailInbound, EmailMessage, EmailProvider, EmailReceipt
+from praxis.core.providers.network import REQUIRE_TLS, AddressRefused, OutboundPolicy
 from praxis.plugins.email_smtp import SmtpEmail, SmtpSettings
 from praxis.plugins.email_smtp.inbound import signature as inbound_signature
 
@@ -36,6 +38,9 @@ RELAY = {
     "relay_company": "Ete Relay Ltd",
     "relay_privacy_policy_url": "https://relay.example/privacy",
 }
+
+# The test relay listens on 127.0.0.1 without a certificate: allowed here, as an operator would
+LOCAL_RELAY = OutboundPolicy.parse("127.0.0.1", require_tls=False)
 
 SENDER_NAME = 'Clinique d\'Été, "Paris"'
 SUBJECT = "Votre rendez-vous est confirmé ✓"
@@ -116,7 +121,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def provider(http: httpx.AsyncClient, **values: Any) -> SmtpEmail:
+def provider(
+    http: httpx.AsyncClient, *, network: OutboundPolicy = LOCAL_RELAY, **values: Any
+) -> SmtpEmail:
     settings = SmtpSettings(
         **{
             "host": "127.0.0.1",
@@ -134,6 +141,7 @@ def provider(http: httpx.AsyncClient, **values: Any) -> SmtpEmail:
         tenant_name="Clinique d'Été",
         public_url="https://ete.praxis.example",
         webhook_url="https://ete.praxis.example/-/plugins/email_smtp/webhook/",
+        network=network,
     )
     return SmtpEmail(context)
 
@@ -349,6 +357,59 @@ async def test_tls_against_a_plain_server_names_the_setting(
     with pytest.raises(TemporaryFailure, match="TLS handshake"):
         await provider(http, port=smtp_port, security="tls").send_email(message())
     assert inbox.delivered == []
+
+
+# --- nothing a clinic types aims it inward; TLS outside development ----------------------------
+
+
+def test_plain_smtp_is_refused_at_save_where_tls_is_required() -> None:
+    values = {"from_address": "hello@ete.example", "security": "none", **RELAY}
+    with pytest.raises(ValidationError, match="starttls or tls"):
+        SmtpSettings.model_validate(values, context={REQUIRE_TLS: True})
+    assert SmtpSettings.model_validate(values, context={REQUIRE_TLS: False}).security == "none"
+
+
+async def test_plain_smtp_is_refused_on_connecting_where_tls_is_required(
+    http: httpx.AsyncClient, inbox: Inbox, smtp_port: int
+) -> None:
+    """The issue's attack: a relay on 127.0.0.1 with security=none, set before the rule."""
+    production = OutboundPolicy.parse("127.0.0.1", require_tls=True)
+    with pytest.raises(PermanentFailure, match="starttls or tls"):
+        await provider(http, network=production, port=smtp_port).send_email(message())
+    assert inbox.delivered == []
+
+
+@pytest.mark.parametrize("answer", ["127.0.0.1", "10.0.0.7", "169.254.169.254"])
+async def test_a_relay_that_resolves_inward_is_never_connected_to(
+    http: httpx.AsyncClient,
+    inbox: Inbox,
+    smtp_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    async def lookup(host: str, port: int) -> list[str]:
+        return [answer]
+
+    monkeypatch.setattr(network, "lookup", lookup)
+    strict = OutboundPolicy(require_tls=False)
+    relay = provider(http, network=strict, host="smtp.relay.example", port=smtp_port)
+    with pytest.raises(AddressRefused, match=r"smtp\.relay\.example"):
+        await relay.send_email(message())
+    assert inbox.delivered == []
+
+
+async def test_an_allowed_relay_is_reached_at_the_address_checked(
+    http: httpx.AsyncClient, inbox: Inbox, smtp_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def lookup(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(network, "lookup", lookup)
+    allowed = OutboundPolicy.parse("smtp.relay.example", require_tls=False)
+    await provider(http, network=allowed, host="smtp.relay.example", port=smtp_port).send_email(
+        message()
+    )
+    assert len(inbox.delivered) == 1
 
 
 async def test_an_unusable_recipient_is_refused_before_connecting(

@@ -26,6 +26,7 @@ SETTINGS_ENV = (
     "LOGIN_LIMIT_PER_ACCOUNT",
     "LOGIN_LIMIT_PER_CLIENT",
     "STAFF_MFA_REQUIRED",
+    "OUTBOUND_ALLOWED_HOSTS",
 )
 
 
@@ -287,3 +288,16 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="frozen"):
         settings.platform_domain = "elsewhere.example"  # type: ignore[misc]
     assert os.environ.get("PRAXIS_ENV") is None
+
+
+# --- where providers may be reached ----------------------------------------------------------
+
+
+def test_only_development_allows_this_machine_unless_hosts_are_named(tmp_path: Path) -> None:
+    production = load(tmp_path, PRAXIS_ENV="production", SECRET_KEY=GOOD_SECRET)
+    assert (production.outbound_allowed, production.requires_tls) == ("", True)
+    development = load(tmp_path, PRAXIS_ENV="development")
+    assert development.outbound_allowed == "localhost,127.0.0.1,::1"
+    assert not development.requires_tls
+    named = load(tmp_path, PRAXIS_ENV="development", OUTBOUND_ALLOWED_HOSTS="relay.internal")
+    assert named.outbound_allowed == "relay.internal"  # named: only what is named

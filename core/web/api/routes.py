@@ -46,8 +46,8 @@ from praxis.core.web.api.schemas import (
     Slot,
     SlotList,
 )
-from praxis.core.web.api.table import ApiTable, QueryParam, error
-from praxis.core.web.context import Access, Ctx
+from praxis.core.web.api.table import ApiTable, QueryParam, error, refusal
+from praxis.core.web.context import Access, Ctx, EnrolmentRequired, needs_enrolment
 
 api = ApiTable()
 CONSUMER = Access.CONSUMER
@@ -76,7 +76,7 @@ async def _signed_in(ctx: Ctx, user: User, status: int) -> Response:
     summary="Sign in; sets the session cookie",
     body=LoginIn,
     response=MeOut,
-    errors=(401, 429),
+    errors=(401, 403, 429),
 )
 async def login(ctx: Ctx, body: LoginIn) -> Response:
     try:
@@ -110,6 +110,9 @@ async def login(ctx: Ctx, body: LoginIn) -> Response:
             throttle=ctx.rt.throttle,
             client=ctx.client,
         )
+    if needs_enrolment(ctx.settings, user):
+        # As the pages say: set up two-step sign-in first (in the browser); no profile, no session
+        return refusal(EnrolmentRequired())
     return await _signed_in(ctx, user, 200)
 
 

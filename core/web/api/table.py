@@ -86,6 +86,11 @@ _REFUSALS: dict[type[Exception], tuple[int, str, str]] = {
 }
 
 
+def refusal(exc: Exception) -> Response:
+    """The API's usual answer to a refusal the pages also give (sign in, enrol first...)."""
+    return error(*_REFUSALS[type(exc)])
+
+
 @dataclass
 class ApiTable:
     routes: list[Route] = field(default_factory=list)
@@ -151,7 +156,7 @@ async def _run(request: Request, handler: Handler, op: Operation) -> Response:
             try:
                 response = await _call(ctx, handler, op)
             except tuple(_REFUSALS) as exc:
-                response = error(*_REFUSALS[type(exc)])
+                response = refusal(exc)
             except ServiceError as exc:
                 response = error(exc.status, exc.code, exc.message, getattr(exc, "fields", None))
                 if isinstance(exc, TooManyAttempts):

@@ -122,7 +122,13 @@ async def payment_account(ctx: Ctx) -> Response:
     if chosen is not None:
         account = await payments.clinic_account(ctx.db, chosen.name)
     return render(
-        ctx, "admin/payments.html", chosen=chosen, account=account, link=None, title="Payments"
+        ctx,
+        "admin/payments.html",
+        chosen=chosen,
+        account=account,
+        link=None,
+        held=await payments.held_payments(ctx.db),
+        title="Payments",
     )
 
 
