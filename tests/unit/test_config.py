@@ -294,7 +294,9 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
 
 
 def test_only_development_allows_this_machine_unless_hosts_are_named(tmp_path: Path) -> None:
-    production = load(tmp_path, PRAXIS_ENV="production", SECRET_KEY=GOOD_SECRET)
+    production = load(
+        tmp_path, PRAXIS_ENV="production", SECRET_KEY=GOOD_SECRET, LEDGER_SIGNING_KEY=LEDGER_KEY
+    )
     assert (production.outbound_allowed, production.requires_tls) == ("", True)
     development = load(tmp_path, PRAXIS_ENV="development")
     assert development.outbound_allowed == "localhost,127.0.0.1,::1"
