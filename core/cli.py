@@ -81,6 +81,7 @@ def serve(host: str, port: int, in_process_worker: bool | None) -> None:
     import uvicorn
 
     from praxis.core.app import create_app
+    from praxis.core.web.server import ClinicHttpProtocol
 
     settings = _settings()
     run_worker = (not settings.is_postgres) if in_process_worker is None else in_process_worker
@@ -94,7 +95,7 @@ def serve(host: str, port: int, in_process_worker: bool | None) -> None:
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=ClinicHttpProtocol,  # httptools, keeping an absolute request line's host
         access_log=False,  # our own access log carries ids, never client addresses
         log_level="warning",
         **proxy_options(settings),

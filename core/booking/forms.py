@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -47,6 +47,30 @@ def _currency(value: str) -> str:
     return value
 
 
+# Days a diary can hold: any real booking, short of the calendar's ends (which overflow).
+DIARY_YEARS = range(2000, 3000)
+OUTSIDE_DIARY = "Choose a date between the years 2000 and 2999."
+
+
+def in_diary(day: date) -> bool:
+    return day.year in DIARY_YEARS
+
+
+def _in_diary(moment: datetime) -> datetime:
+    if not in_diary(moment.date()):
+        raise ValueError(OUTSIDE_DIARY)
+    return moment
+
+
+def _day_in_diary(day: date) -> date:
+    if not in_diary(day):
+        raise ValueError(OUTSIDE_DIARY)
+    return day
+
+
+DiaryDay = Annotated[date, AfterValidator(_day_in_diary)]
+
+
 GridTime = Annotated[time, AfterValidator(_on_grid)]
 OptionalGridTime = Annotated[GridTime | None, BeforeValidator(_blank_is_none)]
 
@@ -68,7 +92,7 @@ class WeeklyHoursForm(_Form):
 
 
 class DayChangeForm(_Form):
-    on_date: date
+    on_date: DiaryDay
     starts_at: OptionalGridTime = None
     ends_at: OptionalGridTime = None
     available: bool = False
@@ -117,4 +141,4 @@ class ConsultationTypeForm(_Form):
 class BookingRequest(_Form):
     professional_id: uuid.UUID
     consultation_type_id: uuid.UUID
-    starts_at: AwareDatetime
+    starts_at: Annotated[AwareDatetime, AfterValidator(_in_diary)]

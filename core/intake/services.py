@@ -35,8 +35,10 @@ from praxis.core.providers.questionnaires import (
     QuestionnaireProvider,
 )
 from praxis.core.tenancy import Database
+from praxis.core.untrusted import UnreadableJson, read_json
 from praxis.tenants.directory import TenantInfo
 
+QUESTIONNAIRE_DEPTH = 64  # FHIR groups nest items two brackets a level: 32 levels of groups
 FIELD_PREFIX = "answer."  # form fields are "answer.<linkId>"
 ENGAGED = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
 ACCESS_PURPOSE = "prepare for and provide the booked consultation"
@@ -109,10 +111,10 @@ def _new_row(
 async def replace_questionnaire(desk: Desk, text: str, *, actor: User) -> IntakeForm:
     """A clinic admin imports a FHIR R4 Questionnaire; it applies to answers given from now."""
     try:
-        resource = json.loads(text)
-    except ValueError:
+        resource = read_json(text, max_depth=QUESTIONNAIRE_DEPTH)
+    except UnreadableJson as exc:
         raise InvalidInput(
-            {"resource": "This is not JSON. Paste a FHIR Questionnaire resource."}
+            {"resource": f"{exc.message} Paste a FHIR Questionnaire resource."}
         ) from None
     if not isinstance(resource, dict):
         raise InvalidInput({"resource": "Paste one FHIR Questionnaire resource (a JSON object)."})

@@ -27,9 +27,11 @@ from praxis.core.accounts.sessions import Signed
 from praxis.core.config import Settings
 from praxis.core.crypto import token_digest
 from praxis.core.db import enter_write_mode, utcnow
+from praxis.core.errors import InvalidInput
 from praxis.core.intake.services import Desk
 from praxis.core.plugins.facade import Facade
 from praxis.core.runtime import Runtime
+from praxis.core.untrusted import has_control_characters
 from praxis.tenants.directory import PlatformSite, Site, TenantInfo
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -116,6 +118,7 @@ class Ctx:
     mfa_pending: bool = False
     pending: User | Operator | None = None  # password given, second factor not yet
     form: dict[str, str] = field(default_factory=dict)
+    form_items: list[tuple[str, str]] = field(default_factory=list)  # repeated names too
     after: list[Callable[[Response], None]] = field(default_factory=list)
     writing: bool = False
     privacy_banner: Any = None  # a notice version the signed-in consumer has not yet read
@@ -220,6 +223,10 @@ class Ctx:
     def finish(self, response: Response) -> Response:
         for step in self.after:
             step(response)
+        personal = self.token is not None or self.request.method not in SAFE_METHODS
+        if personal and "cache-control" not in response.headers:
+            # signed in, or answering what someone sent: it is theirs, so no cache keeps it
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -350,3 +357,25 @@ def authorise(
         raise Forbidden()
     if not enrolment_step and _needs_enrolment(ctx):
         raise EnrolmentRequired()
+
+
+CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this field."
+
+
+def refuse_control_characters(ctx: Ctx) -> None:
+    """NUL and other control characters in the path, query or form: refused (422) before any
+    database sees them (PostgreSQL fails on NUL), whatever the page or endpoint."""
+    request = ctx.request
+    fields: dict[str, str] = {}
+    if has_control_characters(request.scope["path"]):
+        fields["__all__"] = "Remove the control characters from the address."
+    pairs = request.query_params.multi_items() if request.scope.get("query_string") else []
+    for name, value in (*pairs, *ctx.form_items, *ctx.form.items()):
+        if has_control_characters(name):
+            fields["__all__"] = CONTROL_CHARACTERS
+        elif has_control_characters(value):
+            fields[name] = CONTROL_CHARACTERS
+    if fields:
+        raise InvalidInput(
+            fields, "Remove the control characters (such as NUL) from what you sent and try again."
+        )

@@ -126,6 +126,14 @@ UNKNOWN_HOST_PAGE = (
 )
 
 
+BAD_HOST_PAGE = (
+    b"<!doctype html><html lang=en><head><meta charset=utf-8><title>Bad request</title></head>"
+    b"<body><main><h1>This request names more than one address</h1>"
+    b"<p>Send one Host header, and no other host in the request line.</p></main></body></html>"
+)
+TARGET_AUTHORITY = "praxis.target_authority"  # scope key: the absolute request line's host
+
+
 class TenantMiddleware:
     """Resolves the Host to a tenant (or the platform site); unknown hosts get a 404 page."""
 
@@ -143,25 +151,58 @@ class TenantMiddleware:
         if self.any_host and scope["path"].startswith(self.any_host):
             await self.app(scope, receive, send)
             return
-        site = await self.directory.resolve(_header(scope, b"host") or "")
+        host = _one_host(scope)
+        if host is None:
+            await _refuse(scope, send, 400, BAD_HOST_PAGE)
+            return
+        site = await self.directory.resolve(host)
         if site is None:
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
-            else:
-                await _respond(send, 404, UNKNOWN_HOST_PAGE, b"text/html; charset=utf-8")
+            await _refuse(scope, send, 404, UNKNOWN_HOST_PAGE)
             return
         closed = closed_page(site)  # the clinic has left: no sign-in, no page (P29)
         if closed is not None:
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
-            else:
-                await _respond(send, 410, closed, b"text/html; charset=utf-8")
+            await _refuse(scope, send, 410, closed)
             return
         scope.setdefault("state", {})["site"] = site
         tenant_id = getattr(site, "id", None)
         if tenant_id is not None:
             structlog.contextvars.bind_contextvars(tenant_id=str(tenant_id))
         await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, send: Send, status: int, page: bytes) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+    else:
+        await _respond(send, status, page, b"text/html; charset=utf-8")
+
+
+def _one_host(scope: Scope) -> str | None:
+    """The one Host, or None when a proxy in front could read another clinic than we do:
+    Host given twice, or an absolute request target naming a different host."""
+    hosts = [value for key, value in scope["headers"] if key == b"host"]
+    if len(hosts) > 1:
+        return None
+    host = hosts[0].decode("latin-1") if hosts else ""
+    target = _target_authority(scope)
+    if target is not None and target.lower() != host.lower():
+        return None
+    return host
+
+
+def _target_authority(scope: Scope) -> str | None:
+    """The host of an absolute-form request line (``GET http://host/path``), if it was one.
+
+    h11 leaves the whole target in ``raw_path``; httptools keeps only the path, so the
+    server's protocol (core/web/server.py) hands the authority over in the scope."""
+    given = scope.get(TARGET_AUTHORITY)
+    if given is not None:
+        return str(given)
+    raw = scope.get("raw_path") or b""
+    scheme, sep, rest = raw.partition(b"://")
+    if not sep or b"/" in scheme:
+        return None
+    return str(rest.split(b"/", 1)[0].decode("latin-1"))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -29,6 +29,7 @@ from praxis.core.web.context import (
     SiteKind,
     WrongSite,
     authorise,
+    refuse_control_characters,
     request_context,
 )
 from praxis.core.web.notices import read_notice, set_notice
@@ -228,7 +229,9 @@ async def _run_page(
         async with request_context(request, site, one_transaction=one_transaction) as ctx:
             try:
                 if request.method == "POST":
-                    ctx.form = await _read_form(request)
+                    ctx.form_items = await _read_form(request)
+                    ctx.form = dict(ctx.form_items)
+                refuse_control_characters(ctx)
                 authorise(
                     ctx,
                     access,
@@ -306,9 +309,9 @@ def _redirect_for(ctx: Ctx, exc: Exception, site: SiteKind) -> Response:
     return redirect(ctx, f"{prefix}/login?next={target}")
 
 
-async def _read_form(request: Request) -> dict[str, str]:
+async def _read_form(request: Request) -> list[tuple[str, str]]:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return {}
+        return []
     form = await request.form(max_files=0, max_fields=100)
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    return [(key, value) for key, value in form.multi_items() if isinstance(value, str)]

@@ -165,6 +165,10 @@ NOT_AN_OBJECT: list[tuple[bytes, str, int, str]] = [
     (b"[1, 2]", "application/json", 400, "invalid_json"),
     (b'"text"', "application/json", 400, "invalid_json"),
     (b"", "application/json", 400, "invalid_json"),
+    (b"[" * 50_000 + b"]" * 50_000, "application/json", 400, "invalid_json"),  # RecursionError
+    (b'{"username": ' + b"9" * 5_000 + b"}", "application/json", 400, "invalid_json"),
+    (b'{"username": "a", "password": NaN}', "application/json", 400, "invalid_json"),
+    (b'{"username": "a\\u0000", "password": "b"}', "application/json", 400, "invalid_json"),
     (b"username=a&password=b", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
     (b'{"username": "a", "password": "b"}', "text/plain", 415, "unsupported_media_type"),
     (b'{"username": "a", "password": "b"}', "application/json-seq", 415, "unsupported_media_type"),
@@ -501,6 +505,9 @@ BAD_SLOT_QUERIES: list[tuple[dict[str, str | None], str]] = [
     ({"to": "01/12/2026"}, "to"),
     ({"from": "2030-01-10", "to": "2030-01-09"}, "to"),
     ({"from": "2030-01-01", "to": "2030-02-01"}, "to"),
+    ({"from": "0001-01-01"}, "from"),  # the calendar's ends: once an OverflowError
+    ({"from": "9999-12-31"}, "from"),
+    ({"from": "2030-01-01", "to": "9999-12-31"}, "to"),
 ]
 
 
@@ -630,6 +637,8 @@ async def test_book_refuses_bad_bodies(client: httpx.AsyncClient, clinic: Clinic
         ({**booking(clinic, start), "professional_id": "nope"}, {"professional_id"}),
         ({**booking(clinic, start), "starts_at": "2030-01-01T09:00:00"}, {"starts_at"}),
         ({**booking(clinic, start), "starts_at": "soon"}, {"starts_at"}),
+        ({**booking(clinic, start), "starts_at": "0001-01-01T00:00:00Z"}, {"starts_at"}),
+        ({**booking(clinic, start), "starts_at": "9999-12-31T23:59:59Z"}, {"starts_at"}),
         ({**booking(clinic, start), "consultation_type_id": 7}, {"consultation_type_id"}),
     ]
     for body, fields in cases:

@@ -336,6 +336,8 @@ async def test_a_bad_questionnaire_is_refused_with_reasons_and_changes_nothing(
     attachment["item"].append({"linkId": "scan", "text": "Your scan", "type": "attachment"})
     cases = [
         ("{ not json", "This is not JSON"),
+        ("[" * 50_000, "nested too deeply"),  # once a RecursionError: a 500
+        ('{"resourceType": "Questionnaire", "version": ' + "9" * 5_000 + "}", "at most 40"),
         ("[1, 2]", "one FHIR Questionnaire resource"),
         (json.dumps({"resourceType": "Patient"}), "Questionnaire"),
         (json.dumps(attachment), "files cannot be uploaded"),

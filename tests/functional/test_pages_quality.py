@@ -132,6 +132,8 @@ async def test_every_page_is_accessible_and_safe(app: Any, clinic: Clinic) -> No
                 assert headers["x-content-type-options"] == "nosniff"
                 assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
                 assert headers["x-request-id"]
+                # someone's pages are kept by no cache; public pages may be
+                assert ("no-store" in headers.get("cache-control", "")) == bool(who), (who, path)
 
 
 async def test_platform_pages_are_accessible(app: Any, rt: Any, clinic: Clinic) -> None:
@@ -248,6 +250,9 @@ class Pages:
 
     def check(self, who: str, method: str, path: str, response: httpx.Response) -> None:
         assert response.status_code < 500, (who, method, path, response.text)
+        if who != "anonymous" or method == "POST":  # theirs, or what they sent: no cache keeps it
+            cache = response.headers.get("cache-control", "")
+            assert "no-store" in cache or path == "/-/brand.css", (who, method, path, cache)
         if method == "GET":
             self.visited.add(self.route_of(path))
         if response.headers.get("content-type", "").startswith("text/html"):

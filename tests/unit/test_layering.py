@@ -120,6 +120,7 @@ RANK = {
     "money": 0,
     "logs": 0,
     "crypto": 0,
+    "untrusted": 0,  # reads what people send: JSON bounded, text without control characters
     "db": 1,
     "providers": 1,  # the public plugin API: DTOs, Protocols, the kinds, the manifest
     "tenancy": 2,

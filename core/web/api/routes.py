@@ -22,7 +22,7 @@ from praxis.core.accounts.signin import (
 )
 from praxis.core.booking import diary
 from praxis.core.booking import services as booking
-from praxis.core.booking.forms import BookingRequest
+from praxis.core.booking.forms import OUTSIDE_DIARY, BookingRequest, in_diary
 from praxis.core.booking.models import ConsultationType
 from praxis.core.errors import InvalidInput
 from praxis.core.privacy import restriction as restrictions
@@ -194,9 +194,12 @@ def _query_date(ctx: Ctx, name: str, default: date) -> date:
     if raw is None:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput({name: "Enter a date like 2026-12-01."}) from None
+    if not in_diary(day):
+        raise InvalidInput({name: OUTSIDE_DIARY})
+    return day
 
 
 def _query_uuid(ctx: Ctx, name: str) -> uuid.UUID:

@@ -5,7 +5,6 @@ Errors are always ``{"error": {"code", "message", "fields"}}`` with the right st
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.routing import Route
 
 from praxis.core.accounts.fields import parse
 from praxis.core.errors import ServiceError, TooManyAttempts
+from praxis.core.untrusted import UnreadableJson, read_json
 from praxis.core.web.context import (
     SAFE_METHODS,
     Access,
@@ -28,6 +28,7 @@ from praxis.core.web.context import (
     SignInRequired,
     WrongSite,
     authorise,
+    refuse_control_characters,
     request_context,
 )
 
@@ -167,6 +168,7 @@ async def _run(request: Request, handler: Handler, op: Operation) -> Response:
 
 
 async def _call(ctx: Ctx, handler: Handler, op: Operation) -> Response:
+    refuse_control_characters(ctx)
     # A cookie-signed-in caller proves the request is its own with the CSRF header;
     # anonymous JSON calls cannot be forged cross-site (no CORS is offered).
     authorise(
@@ -182,9 +184,9 @@ async def _call(ctx: Ctx, handler: Handler, op: Operation) -> Response:
         if media_type.strip().lower() != "application/json":
             return error(415, "unsupported_media_type", "Send the body as application/json.")
         try:
-            raw = json.loads(await ctx.request.body() or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, "invalid_json", "The body is not valid JSON.")
+            raw = read_json(await ctx.request.body() or b"null")
+        except UnreadableJson as exc:
+            return error(400, "invalid_json", exc.message)
         if not isinstance(raw, dict):
             return error(400, "invalid_json", "Send a JSON object.")
         args.append(parse(op.body, raw, region=ctx.region))

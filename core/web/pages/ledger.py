@@ -17,6 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from praxis.core import ledger
 from praxis.core.accounts import consumers
 from praxis.core.accounts.fields import parse
+from praxis.core.booking.forms import in_diary
 from praxis.core.errors import InvalidInput
 from praxis.core.ledger import EventKind, LedgerEvent, LedgerFilter, checkpoints, offline
 from praxis.core.privacy import manual, staff_exports
@@ -44,9 +45,10 @@ async def my_disclosures(ctx: Ctx) -> Response:
 
 def _day(raw: str) -> date | None:
     try:
-        return date.fromisoformat(raw) if raw else None
+        day = date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+    return day if day and in_diary(day) else None  # the calendar's ends overflow in the zone
 
 
 async def _filter(ctx: Ctx) -> tuple[LedgerFilter, dict[str, str]]:

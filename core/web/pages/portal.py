@@ -12,7 +12,7 @@ from praxis.core.accounts.fields import parse
 from praxis.core.accounts.professionals import approved_professional, approved_professionals
 from praxis.core.booking import diary
 from praxis.core.booking import services as booking
-from praxis.core.booking.forms import BookingRequest
+from praxis.core.booking.forms import BookingRequest, in_diary
 from praxis.core.booking.models import AppointmentStatus
 from praxis.core.errors import Conflict, InvalidInput
 from praxis.core.web.context import Access, Ctx
@@ -49,7 +49,7 @@ def _first_day(ctx: Ctx) -> date:
         wanted = date.fromisoformat(ctx.request.query_params.get("from", ""))
     except ValueError:
         return today
-    return max(wanted, today)
+    return max(wanted, today) if in_diary(wanted) else today
 
 
 @pages.page("/professionals/{professional_id:uuid}/book")
