@@ -17,6 +17,7 @@ from sqlalchemy import Index, String, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from praxis.core.accounts.models import User
 from praxis.core.db import Base, Identified, utcnow
 from praxis.core.tenancy import TenantScoped
 
@@ -93,6 +94,14 @@ async def recent(
         Shown(e.at, WORDS.get(SecurityEventKind(e.kind), e.kind), e.user_id, e.via)
         for e in await db.scalars(query)
     ]
+
+
+async def account_id(db: AsyncSession, username: str) -> uuid.UUID | None:
+    """The id of this clinic's account with that username (any role), for the log's filter."""
+    found: uuid.UUID | None = await db.scalar(
+        select(User.id).where(User.username == username.strip().lower())
+    )
+    return found
 
 
 async def purge(db: AsyncSession, now: datetime, *, dry_run: bool = False) -> int:

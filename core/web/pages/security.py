@@ -3,11 +3,9 @@ sign-in, reset a password or signed out everywhere, newest first (one account, o
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.responses import Response
 
 from praxis.core.accounts import consumers, security_log
-from praxis.core.accounts.models import User
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, render
 
@@ -21,7 +19,7 @@ async def security_page(ctx: Ctx) -> Response:
     user_id = None
     errors = {}
     if username:
-        user_id = await ctx.db.scalar(select(User.id).where(User.username == username.lower()))
+        user_id = await security_log.account_id(ctx.db, username)
         if user_id is None:
             errors = {"account": "No account of this clinic has that username."}
     events = [] if errors else await security_log.recent(ctx.db, user_id=user_id)
