@@ -117,7 +117,7 @@ class Visitor:
 
 @dataclass
 class Ids:
-    """Values for each path parameter: A's own, B's and guessed (None: there is none)."""
+    """Values for each path parameter: A's own, B's and guessed (left out: there is none)."""
 
     own: dict[str, str]
     other: dict[str, str]
