@@ -231,6 +231,11 @@ async def dead_letters(db: AsyncSession, *, limit: int = 100) -> list[OutboxJob]
     return list((await db.scalars(query)).all())
 
 
+async def is_known(db: AsyncSession, job_id: uuid.UUID) -> bool:
+    """Is this one of the session's tenant's jobs (another clinic's is unknown here)?"""
+    return await db.scalar(select(OutboxJob.id).where(OutboxJob.id == job_id)) is not None
+
+
 async def retry_dead(db: AsyncSession, job_id: uuid.UUID) -> bool:
     """Staff asked to try one of their clinic's dead jobs again: back to pending with a fresh
     set of attempts.

@@ -303,7 +303,8 @@ async def test_a_job_that_gave_up_is_shown_to_staff_and_their_try_again_runs_it(
     stranger = client_for(app, other_clinic.host)
     await login(stranger, other_clinic.admin.username)
     assert "Nothing has failed." in await dead_letters_page(stranger)
-    await stranger.post(retry, data={"csrf_token": csrf_in(await dead_letters_page(stranger))})
+    token = csrf_in(await dead_letters_page(stranger))
+    assert (await stranger.post(retry, data={"csrf_token": token})).status_code == 404
     assert (await only_job(rt, clinic, SMS_TOPIC)).status == "dead"
 
     tried = await admin.post(retry, data={"csrf_token": csrf_in(listed)})

@@ -202,6 +202,8 @@ async def dead_jobs(ctx: Ctx) -> Response:
 async def retry_job(ctx: Ctx) -> Response:
     job_id: uuid.UUID = ctx.request.path_params["job_id"]
     retried = await outbox.retry_dead(ctx.db, job_id)
+    if not retried and not await outbox.is_known(ctx.db, job_id):
+        raise NotFound("We could not find that job.")  # another clinic's answers as a guess
     await ctx.db.commit()
     notice = "It will be tried again in a moment." if retried else "That job is no longer waiting."
     return redirect(ctx, "/admin/outbox", notice=notice)
