@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import socket
 import ssl
 import sys
 from collections import OrderedDict
@@ -60,6 +61,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from praxis.core import migrate  # noqa: E402
 from praxis.core.app import create_app  # noqa: E402
 from praxis.core.config import Settings, load_settings  # noqa: E402
+from praxis.core.providers import network  # noqa: E402
 from praxis.core.runtime import Runtime  # noqa: E402
 from tests import snapshots  # noqa: E402
 from tests.provider_fixtures import CONFIGURED, Configured, FakeServers, configure  # noqa: E402
@@ -311,6 +313,29 @@ async def shared_backends(
             default = apps.settings(name, url, {})
             shared[name] = SharedBackend(url, default, states, apps, mailbox_dir)
         yield shared
+
+
+# The tests' DNS: this machine's names only. A settings form checks the hosts it is given
+# (praxis.core.providers.network), and a real resolver was seen taking 10 s to say that
+# relay.example does not exist; tests that need other answers replace ``lookup`` themselves.
+_KNOWN_NAMES = {"localhost": ["127.0.0.1"]}
+
+
+async def _tests_dns(host: str, port: int) -> list[str]:
+    found = _KNOWN_NAMES.get(host.lower().rstrip("."))
+    if found is None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return list(found)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_dns() -> Iterator[None]:
+    original = network.lookup
+    network.lookup = _tests_dns
+    try:
+        yield
+    finally:
+        network.lookup = original
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -31,7 +31,7 @@ from praxis.core.booking.models import WeeklyAvailability
 from praxis.core.outbox import OutboxJob
 from praxis.core.runtime import Runtime
 from praxis.core.sandbox.mount import PREFIX as SANDBOX
-from tests.conftest import client_for
+from tests.conftest import BACKENDS, client_for
 from tests.functional.flows import free_slot, signed_in
 from tests.route_classes import ROUTES, Rule, Who
 from tests.support import Clinic, book_by_form, csrf_in, login, make_operator
@@ -387,6 +387,10 @@ async def ask_site(app: Any, site: Site, people: People, ids: Ids, hidden: list[
     return asked
 
 
+# One backend: the production one where TEST_DATABASE_URL is set (both walls, the ORM's and
+# row-level security), else SQLite. About 1,500 requests: twice would cost the suite 5 s, and
+# the ORM wall both backends share is proved on each by the rest of P27.
+@pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
 @P27
 async def test_every_route_answers_only_those_it_is_for(
     app: Any, rt: Runtime, clinic: Clinic, other_clinic: Clinic
