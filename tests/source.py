@@ -4,6 +4,7 @@ tests that hold the import arrows (tests/unit/test_layering.py) and plugins to t
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,16 @@ def module_name(path: Path) -> str:
 
 def imports(path: Path, name: str | None = None) -> Iterator[tuple[int, str]]:
     """(line, module) for every import, relative ones resolved, `from x import y` as x.y too."""
+    stat = path.stat()  # parsed once per version of a file: several tests read every module
+    yield from _imports(str(path), stat.st_mtime_ns, stat.st_size, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _imports(where: str, _mtime: int, _size: int, name: str | None) -> tuple[tuple[int, str], ...]:
+    return tuple(_read_imports(Path(where), name))
+
+
+def _read_imports(path: Path, name: str | None) -> Iterator[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = (name or module_name(path)).split(".")
     if path.name != "__init__.py":
