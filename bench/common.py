@@ -146,6 +146,7 @@ class Workspace:
                 "DATABASE_URL": database_url(database),
                 "SECRET_KEY": self.secret,
                 "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
+                "OUTBOUND_ALLOWED_HOSTS": LOCAL_PROVIDERS,
                 "TENANT_CACHE_TTL": CACHE_TTL,
                 "LOG_LEVEL": "INFO",
                 "LOG_FORMAT": "json",
@@ -170,6 +171,11 @@ def database_url(database: Location) -> str:
     return database if isinstance(database, str) else sqlite_url(database)
 
 
+# The bench's providers are the sandbox's fakes on this machine: reached as the tests reach
+# them, past the rule that keeps provider settings from aiming inward (README).
+LOCAL_PROVIDERS = "localhost,127.0.0.1"
+
+
 def settings_for(space: Workspace, database: Location) -> Any:
     """The settings the bench sets a database up with (migrations, demo, bench clinic):
     on PostgreSQL the default app role, so row-level security applies as in the app."""
@@ -181,6 +187,7 @@ def settings_for(space: Workspace, database: Location) -> Any:
         database_url=database_url(database),
         secret_key=space.secret,
         platform_domain=PLATFORM_DOMAIN,
+        outbound_allowed_hosts=LOCAL_PROVIDERS,
     )
 
 
