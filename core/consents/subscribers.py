@@ -159,6 +159,38 @@ def read_token(
         return None
 
 
+async def _by_link(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    subscriber_id: uuid.UUID,
+    channel: str,
+    *,
+    given: bool,
+    method: Method,
+    note: str,
+    notice_version: int | None,
+    now: datetime,
+) -> Subscriber | None:
+    """A link sent to the subscriber was used: record the choice for that channel's address.
+    None (nothing recorded) if they are gone or hold no address there."""
+    person = await db.get(Subscriber, (tenant.id, subscriber_id))
+    address = (person.email if channel == "email" else person.phone) if person else None
+    if person is None or not address:
+        return None
+    await consents.record(
+        db,
+        MARKETING[channel],
+        consents.Whose(address=address),
+        given=given,
+        method=method,
+        clinic=tenant.name,
+        notice_version=notice_version,
+        note=note,
+        now=now,
+    )
+    return person
+
+
 async def confirm(
     db: AsyncSession,
     tenant: TenantInfo,
@@ -169,22 +201,20 @@ async def confirm(
 ) -> bool:
     """The link in the confirmation email was used: news by email starts."""
     now = now or utcnow()
-    person = await db.get(Subscriber, (tenant.id, subscriber_id))
-    if person is None or not person.email:
-        return False
-    person.email_confirmed_at = person.email_confirmed_at or now
-    await consents.record(
+    person = await _by_link(
         db,
-        MARKETING["email"],
-        consents.Whose(address=person.email),
+        tenant,
+        subscriber_id,
+        "email",
         given=True,
         method=Method.EMAIL_LINK,
-        clinic=tenant.name,
-        notice_version=notice_version,
         note="confirmed the sign-up link",
+        notice_version=notice_version,
         now=now,
     )
-    return True
+    if person is not None:
+        person.email_confirmed_at = person.email_confirmed_at or now
+    return person is not None
 
 
 async def confirm_phone(
@@ -196,21 +226,18 @@ async def confirm_phone(
     now: datetime | None = None,
 ) -> bool:
     """The link in the confirmation text was used: news by text starts (STOP ends it)."""
-    person = await db.get(Subscriber, (tenant.id, subscriber_id))
-    if person is None or not person.phone:
-        return False
-    await consents.record(
+    person = await _by_link(
         db,
-        MARKETING["sms"],
-        consents.Whose(address=person.phone),
+        tenant,
+        subscriber_id,
+        "sms",
         given=True,
         method=Method.SMS_LINK,
-        clinic=tenant.name,
-        notice_version=notice_version,
         note="confirmed the sign-up link sent by text",
+        notice_version=notice_version,
         now=now or utcnow(),
     )
-    return True
+    return person is not None
 
 
 async def unsubscribe(
@@ -222,33 +249,39 @@ async def unsubscribe(
     now: datetime | None = None,
 ) -> bool:
     """The link in a marketing email: email stops; texts stay as they were."""
-    person = await db.get(Subscriber, (tenant.id, subscriber_id))
-    if person is None or not person.email:
-        return False
-    await consents.record(
+    person = await _by_link(
         db,
-        MARKETING["email"],
-        consents.Whose(address=person.email),
+        tenant,
+        subscriber_id,
+        "email",
         given=False,
         method=Method.EMAIL_LINK,
-        clinic=tenant.name,
-        notice_version=notice_version,
         note="unsubscribe link",
-        now=now,
+        notice_version=notice_version,
+        now=now or utcnow(),
     )
-    return True
+    return person is not None
+
+
+async def _to_confirm(job: Job, channel: str, use: str) -> tuple[str, str] | None:
+    """The address to send the confirmation link to, and the link; None if the subscriber is
+    gone or no longer has an address on that channel."""
+    subscriber_id = uuid.UUID(job.payload["subscriber_id"])
+    async with job.reading() as db:
+        person = await db.get(Subscriber, (job.tenant.id, subscriber_id))
+    address = (person.email if channel == "email" else person.phone) if person else None
+    if not address:
+        return None
+    sealed = token(job.keyring, job.tenant.id, subscriber_id, use)
+    return address, f"{job.site_url}/news/confirm/{sealed}"
 
 
 @handles(CONFIRM_TOPIC)
 async def send_confirmation(job: Job) -> None:
-    subscriber_id = uuid.UUID(job.payload["subscriber_id"])
-    async with job.reading() as db:
-        person = await db.get(Subscriber, (job.tenant.id, subscriber_id))
-        address = person.email if person is not None else None
-    if not address:
+    found = await _to_confirm(job, "email", "confirm")
+    if found is None:
         return  # deleted, or the address changed to none since
-    sealed = token(job.keyring, job.tenant.id, subscriber_id, "confirm")
-    link = f"{job.site_url}/news/confirm/{sealed}"
+    address, link = found
     text = (
         f"Someone asked for news and offers from {job.tenant.name} at this address.\n\n"
         f"To confirm, open this link within a week:\n{link}\n\n"
@@ -267,18 +300,15 @@ async def send_confirmation(job: Job) -> None:
 
 @handles(CONFIRM_SMS_TOPIC)
 async def send_sms_confirmation(job: Job) -> None:
-    subscriber_id = uuid.UUID(job.payload["subscriber_id"])
-    async with job.reading() as db:
-        person = await db.get(Subscriber, (job.tenant.id, subscriber_id))
-        phone = person.phone if person is not None else None
-    if not phone:
+    found = await _to_confirm(job, "sms", "confirm_sms")
+    if found is None:
         return  # deleted, or the number changed to none since
-    sealed = token(job.keyring, job.tenant.id, subscriber_id, "confirm_sms")
+    phone, link = found
     await job.providers.sms.send(
         subject_id=None,
         to=phone,
-        body=f"{job.tenant.name}: to get our news and offers by text, open "
-        f"{job.site_url}/news/confirm/{sealed} within a week. Not you? Ignore this message.",
+        body=f"{job.tenant.name}: to get our news and offers by text, open {link} within a "
+        "week. Not you? Ignore this message.",
         about=(),
         idempotency_key=job.key,
         attempt=job.attempt,
