@@ -30,8 +30,6 @@ from praxis.core import ledger, outbox
 from praxis.core.accounts.models import Role, User
 from praxis.core.datakeys import DataKeys
 from praxis.core.db import utcnow
-from praxis.core.ledger import Entry, EventKind, RecipientKind
-from praxis.core.ledger import Status as Recorded
 from praxis.core.outbox import Job, handles
 from praxis.core.payments.models import Payment
 from praxis.core.privacy import export
@@ -178,29 +176,6 @@ async def chunks(
             for line in lines:
                 plain = await data_keys.unseal(db, tenant_id, line.strip())
                 yield base64.b64decode(plain)
-
-
-async def record_download(
-    db: AsyncSession, tenant: TenantInfo, *, actor_id: uuid.UUID, now: datetime
-) -> None:
-    """Every patient's data leaves in one file: the ledger says who took it and when (in the
-    caller's transaction, before the first byte)."""
-    await ledger.append(
-        db,
-        Entry(
-            kind=EventKind.EXPORT,
-            status=Recorded.RECORDED,
-            recipient=tenant.controller.legal_name or tenant.name,
-            recipient_kind=RecipientKind.OTHER,
-            operation="clinic_export",
-            categories=export.EVERYTHING,
-            purpose="the clinic's full export: every patient's records, the ledger and billing",
-            legal_basis="the clinic's own records, as controller (UK GDPR Art. 5(2) and 20)",
-            actor_id=actor_id,
-            reason="downloaded by a clinic admin from Clinic export and exit",
-        ),
-        now=now,
-    )
 
 
 def forget(var_dir: Path, tenant_id: uuid.UUID) -> None:

@@ -1,4 +1,5 @@
-"""Staff bulk downloads (the appointments list, the ledger) are disclosures of many people's
+"""Staff bulk downloads (the appointments list, the ledger, the full export of a clinic that
+leaves) are disclosures of many people's
 data at once: each is an EXPORT entry in the clinic's ledger naming who took it, when and what
 kinds of data, before the first byte leaves."""
 
@@ -13,6 +14,7 @@ from praxis.core.tenancy import Database
 from praxis.tenants.directory import TenantInfo
 
 APPOINTMENTS = (DataCategory.NAME, DataCategory.APPOINTMENT)
+EVERYTHING = tuple(DataCategory)  # the clinic's full export: every record of every patient
 LEDGER = ()  # the ledger holds ids and kinds of data, never the data itself
 
 

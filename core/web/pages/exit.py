@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from praxis.core.errors import InvalidInput, NotFound
-from praxis.core.privacy import clinic_export
+from praxis.core.privacy import clinic_export, staff_exports
 from praxis.core.privacy import exit as clinic_exit
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, form_error, redirect, render
@@ -112,9 +112,14 @@ async def download_export(ctx: Ctx) -> Response:
     var_dir = ctx.settings.var_dir
     if clinic_export.status(var_dir, ctx.tenant.id).ready_at is None:
         raise NotFound("There is no export to download yet: prepare one first.")
-    async with ctx.rt.database.writing(ctx.tenant.id) as db:
-        await clinic_export.record_download(db, ctx.tenant, actor_id=ctx.me.id, now=ctx.now)
-        await db.commit()
+    await staff_exports.record(
+        ctx.rt.database,
+        ctx.tenant,
+        actor_id=ctx.me.id,
+        operation="clinic_export",
+        categories=staff_exports.EVERYTHING,
+        what="every patient's records, the ledger and billing (the clinic's full export)",
+    )
     body = clinic_export.chunks(ctx.rt.database, ctx.rt.data_keys, ctx.tenant.id, var_dir)
     headers = {
         "Content-Disposition": f'attachment; filename="{ctx.tenant.slug}-export.zip"',
