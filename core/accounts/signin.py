@@ -67,15 +67,15 @@ async def sign_in(
     ``praxis.core.accounts.devices``): then its own counter stands in for the account's."""
     username = normalise_username(username)
     wait = await throttle.retry_after(realm, username, client, device)
-    if wait:
-        await _log_refusal(db, model, username, Security.LOCKED_OUT, via)
-        raise too_many_attempts(wait)
     account = await db.scalar(select(model).where(model.username == username))
+    if wait:
+        await _log_refusal(db, model, account, Security.LOCKED_OUT, via)
+        raise too_many_attempts(wait)
     await db.commit()  # release SQLite's write lock before the deliberately slow hash
     stored = account.password_hash if account is not None and account.is_active else None
     if not await asyncio.to_thread(passwords.verify, stored, password) or account is None:
         await throttle.failed(realm, username, client, device)
-        await _log_refusal(db, model, username, Security.SIGN_IN_FAILED, via, found=account)
+        await _log_refusal(db, model, account, Security.SIGN_IN_FAILED, via)
         raise WrongCredentials()
     await throttle.succeeded(realm, username, device)
     if passwords.needs_rehash(account.password_hash):
@@ -88,22 +88,16 @@ async def sign_in(
 async def _log_refusal(
     db: AsyncSession,
     model: type[User] | type[Operator],
-    username: str,
+    account: User | Operator | None,
     kind: Security,
     via: str,
-    *,
-    found: User | Operator | bool | None = False,
 ) -> None:
     """A refused attempt is logged and committed at once: the caller answers with an error
-    and writes nothing more. Only the account's id: a username that matches none is not kept.
-    ``found``: the account already looked up (None: there is none), False: look it up."""
+    and writes nothing more. Only the account's id: a username that matches none is not kept;
+    the platform's operators are not in a clinic's log."""
     if model is not User:
-        return  # the platform's operators: not a clinic's log
-    account = found
-    if account is False:
-        account = await db.scalar(select(User).where(User.username == username))
-    user_id = account.id if isinstance(account, User) else None
-    security_log.note(db, kind, user_id, via=via)
+        return
+    security_log.note(db, kind, account.id if account is not None else None, via=via)
     await db.commit()
 
 
