@@ -124,3 +124,21 @@ def unfix_tenant(tables: list[str], *, drop_function: bool = True) -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
     if postgres and drop_function:
         op.execute("DROP FUNCTION IF EXISTS praxis_tenant_id_fixed()")
+
+
+def _index_name(table: str, columns: tuple[str, ...]) -> str:
+    return f"ix_{table}_tenant_id_{'_'.join(columns)}"
+
+
+def create_tenant_indexes(table: str, indexes: tuple[tuple[str, ...], ...]) -> None:
+    """One index per column list, each led by tenant_id (every query is narrowed by it)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for columns in indexes:
+            name = batch_op.f(_index_name(table, columns))
+            batch_op.create_index(name, ["tenant_id", *columns], unique=False)
+
+
+def drop_tenant_indexes(table: str, indexes: tuple[tuple[str, ...], ...]) -> None:
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for columns in indexes:
+            batch_op.drop_index(batch_op.f(_index_name(table, columns)))

@@ -11,7 +11,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from praxis.migrations.security import fix_tenant, grant_tables, isolate_tenants, unfix_tenant
+from praxis.migrations.security import (
+    create_tenant_indexes,
+    drop_tenant_indexes,
+    fix_tenant,
+    grant_tables,
+    isolate_tenants,
+    unfix_tenant,
+)
 
 revision = "0011"
 down_revision = "0010"
@@ -34,10 +41,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f(f"pk_{TABLE}")),
     )
-    with op.batch_alter_table(TABLE, schema=None) as batch_op:
-        for columns in INDEXES:
-            name = f"ix_{TABLE}_tenant_id_{'_'.join(columns)}"
-            batch_op.create_index(batch_op.f(name), ["tenant_id", *columns], unique=False)
+    create_tenant_indexes(TABLE, INDEXES)
     isolate_tenants(TABLES)
     grant_tables(TABLES)
     fix_tenant(TABLES)
@@ -45,7 +49,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     unfix_tenant(TABLES, drop_function=False)
-    with op.batch_alter_table(TABLE, schema=None) as batch_op:
-        for columns in INDEXES:
-            batch_op.drop_index(batch_op.f(f"ix_{TABLE}_tenant_id_{'_'.join(columns)}"))
+    drop_tenant_indexes(TABLE, INDEXES)
     op.drop_table(TABLE)
