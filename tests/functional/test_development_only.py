@@ -39,6 +39,7 @@ async def test_in_development_staff_read_their_clinics_mail_and_the_sandbox_is_s
         page = await staff.get("/-/mailbox")
         assert page.status_code == 200
         assert "For alpha" in page.text and "For beta" not in page.text
+        assert 'href="/-/sandbox/email/">Write to a clinic' in page.text
     async with client_for(app, clinic.host) as consumer:
         await login(consumer, clinic.consumer.username)
         assert (await consumer.get("/-/mailbox")).status_code == 403
