@@ -36,6 +36,7 @@ DEMO_HOST = f"demo.{PLATFORM_DOMAIN}"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "1"))  # one measured wrk run
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))  # paired rounds; the median ratio counts
 CONNECTIONS = 32
+APP_ROLE = "praxis_app"  # the role migrations create; the servers sign in as it
 CACHE_TTL = "600"  # longer than the whole run: the tenant cache never expires mid-measurement
 READY_TIMEOUT = 30.0
 
@@ -137,13 +138,20 @@ class Workspace:
 
     def env(self, database: Location) -> dict[str, str]:
         """The environment of a server: test settings, long tenant cache, JSON access log.
-        On PostgreSQL the app role is the default one (``DATABASE_ROLE`` unset)."""
+        On PostgreSQL the server signs in as the app's own role (``praxis_app``, as the
+        README's deployment set-up does) and the owner is the migrations' user."""
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_ROLE"}
+        url = database_url(database)
+        if url.startswith("postgresql"):
+            from sqlalchemy.engine import make_url
+
+            env["MIGRATION_DATABASE_URL"] = url
+            url = make_url(url).set(username=APP_ROLE).render_as_string(hide_password=False)
         env.update(
             {
                 "PRAXIS_ENV": "test",
                 "PRAXIS_VAR_DIR": str(self.path / "var"),
-                "DATABASE_URL": database_url(database),
+                "DATABASE_URL": url,
                 "SECRET_KEY": self.secret,
                 "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
                 "OUTBOUND_ALLOWED_HOSTS": LOCAL_PROVIDERS,

@@ -21,6 +21,7 @@ from praxis.core.config import Settings
 from praxis.core.logs import configure_logging
 from praxis.core.runtime import Runtime, build_runtime
 from praxis.core.sandbox import mount as sandbox
+from praxis.core.tenancy.role import check_database_role
 from praxis.core.web.api import consents as consents_api  # noqa: F401  (registers its operations)
 from praxis.core.web.api import rights as _rights_api  # noqa: F401 (registers its operations)
 from praxis.core.web.api.openapi import openapi_endpoint
@@ -164,6 +165,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await check_database_role(rt.database, settings)  # production refuses a user RLS can't bind
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run_forever(rt, stop)) if run_worker else None
         try:

@@ -130,6 +130,9 @@ def worker(once: bool) -> None:
         return
 
     async def forever(runtime: Any) -> None:
+        from praxis.core.tenancy.role import check_database_role
+
+        await check_database_role(runtime.database, runtime.settings)
         await background.run_forever(runtime, asyncio.Event())
 
     _with_runtime(forever)
@@ -515,9 +518,6 @@ def retention_run(dry_run: bool, slug: str | None) -> None:
             runtime.database,
             runtime.data_keys,
             now=now,
-            retention_role=clinic_exit.retention_role_for(
-                settings.database_url, settings.database_role
-            ),
             dry_run=dry_run,
             slug=slug,
             var_dir=settings.var_dir,

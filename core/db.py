@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, String, Table, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -102,8 +102,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
             # recycled instead, and one a restart broke is dropped when it first fails.
             pool_recycle=1800,
         )
-        if settings.database_role:
-            _set_role_on_connect(engine, settings.database_role)
+        role = settings.database_role
+        if role and make_url(url).username != role:
+            # Connected as another user (development): act as the app's role. In production
+            # the start-up check refuses such a user (praxis.core.tenancy.role).
+            _set_role_on_connect(engine, role)
     return engine
 
 

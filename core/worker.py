@@ -118,14 +118,10 @@ async def sign_checkpoints(
 async def purge_departed(runtime: Runtime, *, now: datetime | None = None) -> int:
     """Clinics that left ``retention.tenant_exit_months`` ago: every row and the data key
     (P29); rows removed."""
-    role = clinic_exit.retention_role_for(
-        runtime.settings.database_url, runtime.settings.database_role
-    )
     reports = await clinic_exit.purge_due(
         runtime.database,
         runtime.data_keys,
         now=now or utcnow(),
-        retention_role=role,
         var_dir=runtime.settings.var_dir,
     )
     return sum(sum(report.counts.values()) for report in reports)

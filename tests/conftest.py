@@ -100,10 +100,14 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def _settings(url: str, var_dir: Path, **overrides: Any) -> Settings:
+    """``url``: the owner's (``database_urls``). On PostgreSQL the app signs in as its own
+    role and migrates as the owner, as production does."""
+    postgres = url.startswith("postgresql")
     values: dict[str, Any] = {
         "PRAXIS_ENV": "test",
         "PRAXIS_VAR_DIR": str(var_dir),
-        "DATABASE_URL": url,
+        "DATABASE_URL": snapshots.app_url(url) if postgres else url,
+        "MIGRATION_DATABASE_URL": url if postgres else "",
         "SECRET_KEY": TEST_SECRET,
         "LEDGER_SIGNING_KEY": TEST_LEDGER_KEY,
         "STAFF_MFA_REQUIRED": False,

@@ -44,6 +44,15 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+APP_ROLE = "praxis_app"  # what migration 0001 creates and 0018 lets sign in
+
+
+def app_url(url: str) -> str:
+    """The same database, signed in as the app's own role (no password: the tests' server
+    trusts local connections), as the documented production set-up does."""
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string()
+
+
 def postgres_url_for_worker(url: str) -> str:
     """TEST_DATABASE_URL itself, or under xdist a database of this worker's beside it."""
     name = worker()

@@ -8,9 +8,10 @@ too, and destroys its data key, so encrypted backups of its sealed data are unre
 stays is the platform's record of the purge: the clinic's id and slug, the rows each table
 lost and the head of its ledger's hash chain.
 
-On PostgreSQL the app role may only read and append to the ledger; the purge deletes the
-ledger's rows as ``praxis_retention``, a role granted SELECT and DELETE on the three ledger
-tables and nothing else, SET only for the purge's last statements.
+On PostgreSQL the app role may only read and append to the ledger, and can become no other
+role; the purge deletes the ledger's rows through one function that runs as
+``praxis_retention`` (granted SELECT and DELETE on the three ledger tables and nothing else)
+and refuses a clinic not already marked purged.
 """
 
 from __future__ import annotations
@@ -35,13 +36,11 @@ from praxis.core.outbox import Job, handles
 from praxis.core.privacy import clinic_export
 from praxis.core.privacy.models import TenantExit, TenantPurge
 from praxis.core.privacy.retention import months_before
-from praxis.core.tenancy import Database
+from praxis.core.tenancy import Database, rls
 from praxis.core.tenancy.registry import tagged_tables, tenant_tables
-from praxis.core.tenancy.rls import act_as
 from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 
-RETENTION_ROLE = "praxis_retention"  # created by migration 0010
 LEDGER_TABLES = ("ledger_events", "ledger_heads", "ledger_checkpoints")
 ADMIN_EMAIL_TOPIC = "privacy.exit_email"
 REASON_LIMIT = 300
@@ -183,7 +182,7 @@ class PurgeReport:
 
 def _purge_order() -> list[str]:
     """Every table behind the wall, children before the tables they refer to; the ledger
-    last (it is deleted under the retention role)."""
+    last (on PostgreSQL the retention function deletes it)."""
     walled = set(tenant_tables()) | set(tagged_tables())
     ordered = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in walled]
     return [n for n in ordered if n not in LEDGER_TABLES] + list(LEDGER_TABLES)
@@ -208,31 +207,30 @@ async def purge(
     data_keys: DataKeys,
     tenant: Tenant,
     *,
-    retention_role: str | None,
     dry_run: bool = False,
     var_dir: Path | None = None,
 ) -> PurgeReport:
     """Delete every row of the clinic in every walled table and its data key, in one
-    transaction; write the platform's record of it. ``retention_role``: the role to SET for
-    the ledger's rows on PostgreSQL (None where the connection may delete them itself)."""
+    transaction; write the platform's record of it."""
     report = PurgeReport(tenant.slug, dry_run)
     async with database.writing(tenant.id) as db:
         head = await db.scalar(select(LedgerHead))
         chain = (head.last_hash, int(head.last_seq)) if head is not None else ("", 0)
+        postgres = rls.enforced(db)
         for name in _purge_order():
             model = _model(name)
             if dry_run:
                 report.counts[name] = await _count(db, name, tenant.id)
                 continue
-            if name == LEDGER_TABLES[0] and retention_role:
-                await _record(db, tenant, report, chain)  # still as the app role
-                await act_as(db, retention_role)
+            if name == LEDGER_TABLES[0]:
+                await _record(db, tenant, report, chain)  # marks it purged: the ledger may go
+                if postgres:  # the app's role may not delete it; the retention function may
+                    report.counts.update(await rls.purge_ledger(db, tenant.id))
+                    break
             result: Any = await db.execute(delete(model).where(model.tenant_id == tenant.id))
             report.counts[name] = int(result.rowcount or 0)
         if dry_run:
             return report
-        if not retention_role:
-            await _record(db, tenant, report, chain)
         await db.commit()
     data_keys.forget(tenant.id)
     if var_dir is not None:
@@ -287,7 +285,6 @@ async def purge_due(
     data_keys: DataKeys,
     *,
     now: datetime,
-    retention_role: str | None,
     dry_run: bool = False,
     slug: str | None = None,
     var_dir: Path | None = None,
@@ -301,15 +298,8 @@ async def purge_due(
                     database,
                     data_keys,
                     tenant,
-                    retention_role=retention_role,
                     dry_run=dry_run,
                     var_dir=var_dir,
                 )
             )
     return reports
-
-
-def retention_role_for(database_url: str, app_role: str) -> str | None:
-    """The role the purge SETs for the ledger: only where the app runs as a restricted role
-    on PostgreSQL (on SQLite, or as the owner, the connection may delete the rows itself)."""
-    return RETENTION_ROLE if database_url.startswith("postgresql") and app_role else None

@@ -8,7 +8,7 @@ tenants).
 
 from __future__ import annotations
 
-import re
+import uuid
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
@@ -31,13 +31,25 @@ def _set_rls_tenant(session: Session, tx: SessionTransaction, connection: Connec
     connection.execute(_SET, {"tenant": str(tenant_id) if tenant_id else ""})
 
 
-_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+def enforced(db: AsyncSession) -> bool:
+    """Does this session's database have the second wall (and the roles that go with it)?"""
+    return db.get_bind().dialect.name == "postgresql"
 
 
-async def act_as(db: AsyncSession, role: str) -> None:
-    """For the rest of this transaction, act as ``role`` (a narrowly granted one, such as the
-    retention role that may delete a purged clinic's ledger); the tenant set stays, so
-    row-level security still holds. The connection's own role returns at commit."""
-    if not _ROLE_NAME.match(role):
-        raise ValueError("a role name is lower-case letters, digits and underscores")
-    await db.execute(text(f'SET LOCAL ROLE "{role}"'), execution_options={PLATFORM_SCOPE: True})
+PURGE_LEDGER = text("SELECT events, heads, checkpoints FROM praxis_purge_ledger(:tenant)")
+
+
+async def purge_ledger(db: AsyncSession, tenant_id: uuid.UUID) -> dict[str, int]:
+    """Delete a purged clinic's ledger, which the app's role may only read and append to:
+    migration 0018's function does it as the retention role, for a clinic already marked
+    purged and under the transaction's tenant. Rows deleted per ledger table."""
+    row = (
+        await db.execute(
+            PURGE_LEDGER, {"tenant": tenant_id}, execution_options={PLATFORM_SCOPE: True}
+        )
+    ).one()
+    return {
+        "ledger_events": int(row.events),
+        "ledger_heads": int(row.heads),
+        "ledger_checkpoints": int(row.checkpoints),
+    }

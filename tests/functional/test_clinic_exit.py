@@ -200,21 +200,16 @@ async def test_after_the_exit_period_every_row_and_the_key_go_and_the_other_clin
         )
         await db.commit()
     mine = await _rows_per_table(url, clinic.tenant.id)  # with the admins' email job
-    role = clinic_exit.retention_role_for(rt.settings.database_url, rt.settings.database_role)
     now = datetime.now(UTC)
     # Not yet: the period (6 months by default) has not passed.
-    assert (
-        await clinic_exit.purge_due(rt.database, rt.data_keys, now=now, retention_role=role) == []
-    )
+    assert await clinic_exit.purge_due(rt.database, rt.data_keys, now=now) == []
     await _leaves(rt, clinic, date.today() - timedelta(days=200))
 
-    dry = await clinic_exit.purge_due(
-        rt.database, rt.data_keys, now=now, retention_role=role, dry_run=True
-    )
+    dry = await clinic_exit.purge_due(rt.database, rt.data_keys, now=now, dry_run=True)
     assert [r.slug for r in dry] == [clinic.tenant.slug] and dry[0].counts == mine
     assert await _rows_per_table(url, clinic.tenant.id) == mine  # a dry run changes nothing
 
-    done = await clinic_exit.purge_due(rt.database, rt.data_keys, now=now, retention_role=role)
+    done = await clinic_exit.purge_due(rt.database, rt.data_keys, now=now)
     assert [r.slug for r in done] == [clinic.tenant.slug]
     left = await _rows_per_table(url, clinic.tenant.id)
     assert left == dict.fromkeys(left, 0), {k: v for k, v in left.items() if v}
@@ -239,9 +234,7 @@ async def test_after_the_exit_period_every_row_and_the_key_go_and_the_other_clin
     assert exit_record is not None and exit_record.purged_at is not None
 
     # Run again: nothing more to do; the portal is gone.
-    assert (
-        await clinic_exit.purge_due(rt.database, rt.data_keys, now=now, retention_role=role) == []
-    )
+    assert await clinic_exit.purge_due(rt.database, rt.data_keys, now=now) == []
     rt.directory.forget_all()
     async with client_for(app, clinic.host) as http:
         assert (await http.get("/login")).status_code == 404
@@ -313,12 +306,10 @@ async def test_the_clinic_downloads_its_full_export_built_by_the_worker(
         )
         await db.commit()
     await _leaves(rt, clinic, date.today() - timedelta(days=400))
-    role = clinic_exit.retention_role_for(rt.settings.database_url, rt.settings.database_role)
     done = await clinic_exit.purge_due(
         rt.database,
         rt.data_keys,
         now=datetime.now(UTC),
-        retention_role=role,
         var_dir=rt.settings.var_dir,
     )
     assert [r.slug for r in done] == [clinic.tenant.slug]

@@ -31,9 +31,11 @@ from praxis.core.booking import diary
 from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm
 from praxis.core.booking.models import Appointment, AvailabilityException, ConsultationType
 from praxis.core.booking.models import WeeklyAvailability as Weekly
+from praxis.core.config import ConfigError
 from praxis.core.db import create_engine
 from praxis.core.runtime import Runtime
 from praxis.core.tenancy import Database, tenant_tables
+from praxis.core.tenancy.role import check_database_role, role_problems
 from praxis.tenants.services import save_tenant, set_domain_verified
 from tests.conftest import _settings, client_for
 from tests.support import (
@@ -557,9 +559,67 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
             return database_urls[backend]
 
         async def test_the_app_connects_as_the_restricted_role(self, rt: Runtime) -> None:
-            who = text("SELECT current_user").execution_options(platform_scope=True)
+            """It signs in as the role itself (the documented set-up), not as another user
+            that SETs ROLE to it and could RESET ROLE back."""
+            who = text("SELECT session_user, current_user").execution_options(platform_scope=True)
             async with rt.database.reading() as db:
-                assert await db.scalar(who) == APP_ROLE
+                assert tuple((await db.execute(who)).one()) == (APP_ROLE, APP_ROLE)
+            assert await role_problems(rt.database) == []
+
+        async def test_an_injected_reset_role_or_set_role_gains_nothing(
+            self, rt: Runtime, clinic: Clinic, other_clinic: Clinic
+        ) -> None:
+            """What an injected statement could try on the app's own connection."""
+            async with _raw(rt.settings.database_url) as conn:
+                await conn.execute(text("RESET ROLE"))
+                who = (await conn.execute(text("SELECT session_user, current_user"))).one()
+                assert tuple(who) == (APP_ROLE, APP_ROLE)
+                refused = {
+                    "SET ROLE postgres": "permission denied to set role",
+                    "SET ROLE praxis_retention": "permission denied to set role",
+                    "SET SESSION AUTHORIZATION postgres": "permission denied",
+                    "ALTER TABLE users NO FORCE ROW LEVEL SECURITY": "must be owner",
+                    "ALTER TABLE users DISABLE ROW LEVEL SECURITY": "must be owner",
+                    "DROP POLICY tenant_isolation ON users": "must be owner",
+                    "DELETE FROM ledger_events": "permission denied",
+                    "CREATE ROLE intruder": "permission denied",
+                }
+                for statement, reason in refused.items():
+                    with pytest.raises(DBAPIError, match=reason):
+                        await conn.execute(text(statement))
+                    await conn.rollback()
+                # The purged-ledger function refuses a clinic that is still here.
+                with pytest.raises(DBAPIError, match="only a purged clinic"):
+                    await conn.execute(
+                        text("SELECT * FROM praxis_purge_ledger(:t)"), {"t": clinic.tenant.id}
+                    )
+                await conn.rollback()
+                await conn.execute(text("RESET ROLE"))
+                assert await conn.scalar(text("SELECT count(*) FROM users")) == 0
+                await conn.execute(
+                    text("SELECT set_config('app.tenant_id', :t, false)"),
+                    {"t": str(clinic.tenant.id)},
+                )
+                seen = set(await conn.scalars(text("SELECT tenant_id FROM users")))
+                assert seen == {clinic.tenant.id}
+
+        async def test_production_refuses_a_database_user_rls_cannot_bind(
+            self, postgres_url: str, tmp_path: Path
+        ) -> None:
+            """The tables' owner (here a superuser, as in many quick set-ups) SETting ROLE to
+            the app's role: fine for a developer, refused in production."""
+            settings = _settings(postgres_url, tmp_path, DATABASE_URL=postgres_url)
+            database = Database(create_engine(settings))
+            try:
+                problems = await role_problems(database)
+                assert any("is a superuser" in p for p in problems), problems
+                assert any("owns tables" in p for p in problems), problems
+                await check_database_role(database, settings)  # a warning off production
+                production = settings.model_copy(update={"env": "production"})
+                with pytest.raises(ConfigError, match="Sign in as the app's own role"):
+                    await check_database_role(database, production)
+            finally:
+                await database.dispose()
 
         async def test_a_connection_keeps_the_restricted_role_for_its_whole_life(
             self, postgres_url: str, tmp_path: Path
@@ -695,12 +755,24 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
             async with _raw(postgres_url) as conn:
                 role = (
                     await conn.execute(
-                        text("SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = :r"),
+                        text(
+                            "SELECT rolbypassrls, rolsuper, rolcanlogin, rolinherit FROM pg_roles "
+                            "WHERE rolname = :r"
+                        ),
                         {"r": APP_ROLE},
                     )
                 ).one()
                 assert role.rolbypassrls is False
                 assert role.rolsuper is False
+                assert role.rolcanlogin is True and role.rolinherit is False
+                member_of = await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r "
+                        "ON r.oid = m.member WHERE r.rolname = :r"
+                    ),
+                    {"r": APP_ROLE},
+                )
+                assert member_of == 0, "the app's role could SET ROLE to another"
                 owned = await conn.scalar(
                     text(
                         "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "

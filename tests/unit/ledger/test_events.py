@@ -24,6 +24,7 @@ from praxis.core.ledger import Entry, EventKind, LedgerEvent, LedgerHead, Recipi
 from praxis.core.ledger import verify as audit
 from praxis.core.runtime import Runtime, build_runtime
 from tests.conftest import BACKENDS, TEST_SECRET, empty_tables
+from tests.snapshots import app_url
 from tests.support import make_tenant
 
 P20 = pytest.mark.promise("P20")
@@ -69,7 +70,7 @@ async def verdict(rt: Runtime, tenant_id: uuid.UUID) -> audit.Verdict:
 async def as_owner(settings: Settings) -> AsyncIterator[AsyncConnection]:
     """The tables' owner, in one transaction: no tenant filter, no row-level security, and
     every privilege the app's role lacks (UPDATE and DELETE on the ledger)."""
-    engine = create_async_engine(settings.database_url)
+    engine = create_async_engine(settings.migration_url)
     try:
         async with engine.begin() as conn:
             yield conn
@@ -305,22 +306,25 @@ if "postgresql" in BACKENDS:
 
 
 def cli_env(url: str, var: Path) -> dict[str, str | None]:
+    """``url``: the owner's. On PostgreSQL the commands sign in as the app's role, as in
+    production."""
+    postgres = url.startswith("postgresql")
     return {
         "PRAXIS_ENV": "test",
         "PRAXIS_VAR_DIR": str(var),
-        "DATABASE_URL": url,
+        "DATABASE_URL": app_url(url) if postgres else url,
         "SECRET_KEY": TEST_SECRET,
         "STAFF_MFA_REQUIRED": "false",
         "RATE_LIMIT_STORAGE": "memory://",
         "LOG_LEVEL": "WARNING",
-        "MIGRATION_DATABASE_URL": None,
-        "DATABASE_ROLE": None,  # on PostgreSQL: the app's own role, as in production
+        "MIGRATION_DATABASE_URL": url if postgres else None,
+        "DATABASE_ROLE": None,  # the default: the app's own role
         "PLATFORM_DOMAIN": None,
     }
 
 
 async def two_clinics_with_five_entries(settings: Settings) -> dict[str, uuid.UUID]:
-    await empty_tables(settings.database_url)
+    await empty_tables(settings.migration_url)
     runtime = build_runtime(settings)
     try:
         ids = {}

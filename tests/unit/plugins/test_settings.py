@@ -170,7 +170,7 @@ async def row_of(rt: Runtime, tenant: TenantInfo, plugin: str = PLUGIN) -> Provi
 
 async def raw_rows(settings: Settings) -> list[dict[str, Any]]:
     """The table as the database owner sees it."""
-    engine = create_async_engine(settings.database_url)
+    engine = create_async_engine(settings.migration_url)
     try:
         async with engine.connect() as conn:
             return [r._asdict() for r in await conn.execute(select(ROWS))]
@@ -215,7 +215,7 @@ async def test_a_sealed_secret_copied_to_another_tenant_opens_as_unset(
     await configured(rt, tenant)
     beta = dataclasses.replace(await make_tenant(rt, "beta"), providers={"sms": PLUGIN})
     [alpha_row] = await raw_rows(settings)
-    engine = create_async_engine(settings.database_url)  # the owner: no tenant wall
+    engine = create_async_engine(settings.migration_url)  # the owner: no tenant wall
     try:
         async with engine.begin() as conn:
             await conn.execute(insert(ROWS).values({**alpha_row, "tenant_id": beta.id}))

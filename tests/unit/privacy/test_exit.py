@@ -1,4 +1,4 @@
-"""The dates of a clinic's exit, and where the purge needs the retention role (P29)."""
+"""The dates of a clinic's exit (P29)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from praxis.core.privacy.exit import RETENTION_ROLE, purge_after, retention_role_for
+from praxis.core.privacy.exit import purge_after
 
 
 @pytest.mark.parametrize(
@@ -22,9 +22,3 @@ def test_records_are_purged_the_months_after_the_clinic_left(
     leaves_on: date, months: int, purged_from: date
 ) -> None:
     assert purge_after(leaves_on, months) == purged_from
-
-
-def test_only_a_restricted_role_on_postgresql_needs_the_retention_role() -> None:
-    assert retention_role_for("postgresql+asyncpg://h/db", "praxis_app") == RETENTION_ROLE
-    assert retention_role_for("postgresql+asyncpg://h/db", "") is None  # the owner deletes
-    assert retention_role_for("sqlite+aiosqlite:///x.db", "praxis_app") is None
