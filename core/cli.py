@@ -43,6 +43,26 @@ def _database_errors() -> Iterator[None]:
         raise click.ClickException(
             f"Cannot reach the database named by DATABASE_URL: {exc.strerror or exc}"
         ) from None
+    except ConfigError as exc:  # e.g. a database user row-level security cannot bind
+        raise click.ClickException(str(exc)) from None
+
+
+def _check_database_role(settings: Settings) -> None:
+    """Before serving or working: production refuses a database user that could undo
+    row-level security (praxis.core.tenancy.role)."""
+    from praxis.core.db import create_engine
+    from praxis.core.tenancy import Database
+    from praxis.core.tenancy.role import check_database_role
+
+    async def check() -> None:
+        database = Database(create_engine(settings))
+        try:
+            await check_database_role(database, settings)
+        finally:
+            await database.dispose()
+
+    with _database_errors():
+        asyncio.run(check())
 
 
 def _with_runtime(work: Callable[[Any], Awaitable[T]]) -> T:
@@ -84,6 +104,7 @@ def serve(host: str, port: int, in_process_worker: bool | None) -> None:
     from praxis.core.web.server import ClinicHttpProtocol
 
     settings = _settings()
+    _check_database_role(settings)
     run_worker = (not settings.is_postgres) if in_process_worker is None else in_process_worker
     app = create_app(settings, run_worker=run_worker)
     shown = f":{port}" if port != 80 else ""
@@ -125,14 +146,12 @@ def worker(once: bool) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    _check_database_role(settings)
     if once:
         _with_runtime(background.run_once)
         return
 
     async def forever(runtime: Any) -> None:
-        from praxis.core.tenancy.role import check_database_role
-
-        await check_database_role(runtime.database, runtime.settings)
         await background.run_forever(runtime, asyncio.Event())
 
     _with_runtime(forever)

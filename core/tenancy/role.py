@@ -26,7 +26,8 @@ _WHO = text(
 
 
 async def role_problems(database: Database) -> list[str]:
-    """What the signed-in user could do around row-level security; empty when nothing."""
+    """What the signed-in user could do around row-level security, after its name; empty
+    when nothing."""
     if database.engine.dialect.name != "postgresql":
         return []
     async with database.reading() as db:
@@ -39,10 +40,10 @@ async def role_problems(database: Database) -> list[str]:
     if who.rolcreaterole:
         problems.append("may create roles")
     if who.is_member:
-        problems.append("is a member of another role, so may SET ROLE to it")
+        problems.append("is a member of another role (so may SET ROLE to it)")
     if who.owns:
-        problems.append("owns tables, so may switch their row-level security off")
-    return [f"the database user {who.rolname!r} {problem}" for problem in problems]
+        problems.append("owns tables (so may switch their row-level security off)")
+    return [f"the database user {who.rolname!r}", *problems] if problems else []
 
 
 async def check_database_role(database: Database, settings: Settings) -> None:
@@ -50,11 +51,12 @@ async def check_database_role(database: Database, settings: Settings) -> None:
     problems = await role_problems(database)
     if not problems:
         return
+    who, what = problems[0], problems[1:]
     advice = (
         "Sign in as the app's own role: DATABASE_URL with the user "
         f"{settings.database_role or 'praxis_app'!r}, and MIGRATION_DATABASE_URL with the "
-        "tables' owner (README, Deployment)."
+        "tables' owner (docs/deploy.md)."
     )
     if settings.env == "production":
-        raise ConfigError("; ".join(problems) + ". " + advice)
-    log.warning("database_role_not_restricted", problems=problems, advice=advice)
+        raise ConfigError(f"Row-level security cannot bind {who}: it {'; '.join(what)}. {advice}")
+    log.warning("database_role_not_restricted", problems=what, advice=advice)

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -31,13 +32,14 @@ from praxis.core.booking import diary
 from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm
 from praxis.core.booking.models import Appointment, AvailabilityException, ConsultationType
 from praxis.core.booking.models import WeeklyAvailability as Weekly
+from praxis.core.cli import main
 from praxis.core.config import ConfigError
 from praxis.core.db import create_engine
 from praxis.core.runtime import Runtime
 from praxis.core.tenancy import Database, tenant_tables
 from praxis.core.tenancy.role import check_database_role, role_problems
 from praxis.tenants.services import save_tenant, set_domain_verified
-from tests.conftest import _settings, client_for
+from tests.conftest import TEST_LEDGER_KEY, TEST_SECRET, _settings, client_for
 from tests.support import (
     PASSWORD,
     Clinic,
@@ -620,6 +622,21 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
                     await check_database_role(database, production)
             finally:
                 await database.dispose()
+
+        def test_praxis_worker_in_production_says_why_it_will_not_start(
+            self, postgres_url: str, tmp_path: Path
+        ) -> None:
+            env = {
+                "PRAXIS_ENV": "production",
+                "DATABASE_URL": postgres_url,
+                "SECRET_KEY": TEST_SECRET,
+                "LEDGER_SIGNING_KEY": TEST_LEDGER_KEY,
+                "PRAXIS_VAR_DIR": str(tmp_path),
+            }
+            refused = CliRunner().invoke(main, ["worker", "--once"], env=env)
+            assert refused.exit_code == 1, refused.output
+            assert "Row-level security cannot bind the database user 'postgres'" in (refused.output)
+            assert "Traceback" not in refused.output
 
         async def test_a_connection_keeps_the_restricted_role_for_its_whole_life(
             self, postgres_url: str, tmp_path: Path
