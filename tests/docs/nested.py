@@ -19,8 +19,12 @@ def run_its_tests(package: Path) -> pytest.ExitCode | int:
     sys.path.insert(0, str(package))
     sys.dont_write_bytecode = True
     try:
+        # Its plugins (hypothesis, schemathesis...) are already imported here, unrewritten:
+        # pytest's warning that it cannot rewrite them now says nothing about the package.
+        quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
         return pytest.main(
-            [str(package / "tests"), "-q", "-p", "no:cacheprovider", "--rootdir", str(package)]
+            [str(package / "tests"), "-q", "-p", "no:cacheprovider", *quiet]
+            + ["--rootdir", str(package)]
         )
     finally:
         sys.path[:] = path
