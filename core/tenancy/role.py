@@ -8,6 +8,8 @@ refuses to start otherwise, development and tests only warn.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 from sqlalchemy import text
 
@@ -25,11 +27,16 @@ _WHO = text(
 ).execution_options(**{PLATFORM_SCOPE: True})
 
 
-async def role_problems(database: Database) -> list[str]:
-    """What the signed-in user could do around row-level security, after its name; empty
-    when nothing."""
+@dataclass(frozen=True)
+class DatabaseUser:
+    name: str
+    problems: tuple[str, ...]  # what it could do around row-level security; () when nothing
+
+
+async def database_user(database: Database) -> DatabaseUser | None:
+    """Who the app signed in as, on PostgreSQL (None elsewhere: no second wall to undo)."""
     if database.engine.dialect.name != "postgresql":
-        return []
+        return None
     async with database.reading() as db:
         who = (await db.execute(_WHO)).one()
     problems = []
@@ -43,20 +50,22 @@ async def role_problems(database: Database) -> list[str]:
         problems.append("is a member of another role (so may SET ROLE to it)")
     if who.owns:
         problems.append("owns tables (so may switch their row-level security off)")
-    return [f"the database user {who.rolname!r}", *problems] if problems else []
+    return DatabaseUser(who.rolname, tuple(problems))
 
 
 async def check_database_role(database: Database, settings: Settings) -> None:
     """At start-up: refuse in production, warn elsewhere."""
-    problems = await role_problems(database)
-    if not problems:
+    user = await database_user(database)
+    if user is None or not user.problems:
         return
-    who, what = problems[0], problems[1:]
     advice = (
         "Sign in as the app's own role: DATABASE_URL with the user "
         f"{settings.database_role or 'praxis_app'!r}, and MIGRATION_DATABASE_URL with the "
         "tables' owner (docs/deploy.md)."
     )
     if settings.env == "production":
-        raise ConfigError(f"Row-level security cannot bind {who}: it {'; '.join(what)}. {advice}")
-    log.warning("database_role_not_restricted", problems=what, advice=advice)
+        raise ConfigError(
+            f"Row-level security cannot bind the database user {user.name!r}: it "
+            f"{'; '.join(user.problems)}. {advice}"
+        )
+    log.warning("database_role_not_restricted", problems=user.problems, advice=advice)

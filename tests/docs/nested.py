@@ -22,10 +22,8 @@ def run_its_tests(package: Path) -> pytest.ExitCode | int:
         # Its plugins (hypothesis, schemathesis...) are already imported here, unrewritten:
         # pytest's warning that it cannot rewrite them now says nothing about the package.
         quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-        return pytest.main(
-            [str(package / "tests"), "-q", "-p", "no:cacheprovider", *quiet]
-            + ["--rootdir", str(package)]
-        )
+        where = ["--rootdir", str(package)]
+        return pytest.main([str(package / "tests"), "-q", "-p", "no:cacheprovider", *quiet, *where])
     finally:
         sys.path[:] = path
         sys.dont_write_bytecode = bytecode

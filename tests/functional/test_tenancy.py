@@ -37,7 +37,7 @@ from praxis.core.config import ConfigError
 from praxis.core.db import create_engine
 from praxis.core.runtime import Runtime
 from praxis.core.tenancy import Database, tenant_tables
-from praxis.core.tenancy.role import check_database_role, role_problems
+from praxis.core.tenancy.role import check_database_role, database_user
 from praxis.tenants.services import save_tenant, set_domain_verified
 from tests.conftest import TEST_LEDGER_KEY, TEST_SECRET, _settings, client_for
 from tests.support import (
@@ -566,7 +566,8 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
             who = text("SELECT session_user, current_user").execution_options(platform_scope=True)
             async with rt.database.reading() as db:
                 assert tuple((await db.execute(who)).one()) == (APP_ROLE, APP_ROLE)
-            assert await role_problems(rt.database) == []
+            user = await database_user(rt.database)
+            assert user is not None and user.problems == ()
 
         async def test_an_injected_reset_role_or_set_role_gains_nothing(
             self, rt: Runtime, clinic: Clinic, other_clinic: Clinic
@@ -613,9 +614,10 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
             settings = _settings(postgres_url, tmp_path, DATABASE_URL=postgres_url)
             database = Database(create_engine(settings))
             try:
-                problems = await role_problems(database)
-                assert any("is a superuser" in p for p in problems), problems
-                assert any("owns tables" in p for p in problems), problems
+                user = await database_user(database)
+                assert user is not None and user.name == "postgres"
+                assert "is a superuser" in user.problems, user.problems
+                assert any("owns tables" in p for p in user.problems), user.problems
                 await check_database_role(database, settings)  # a warning off production
                 production = settings.model_copy(update={"env": "production"})
                 with pytest.raises(ConfigError, match="Sign in as the app's own role"):
