@@ -33,15 +33,13 @@ import pytest
 def _cache_bytecode_in_the_venv() -> None:
     """Where PYTHONDONTWRITEBYTECODE is set (as in many containers), every process of the suite
     (each xdist worker, each `praxis` the tests start) compiled every module and rewrote every
-    test's assertions again: about 10 s of CPU a worker. The tests keep the source tree clean
-    the same way, but cache compiled code in the virtualenv (sys.pycache_prefix), for the
-    processes they start too."""
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or sys.pycache_prefix:
+    test's assertions again: about 10 s of CPU a worker. The tests write bytecode as Python
+    does by default, beside the sources (``__pycache__``, ignored by git), for the processes
+    they start too. Not in a separate tree (sys.pycache_prefix): Python would then look for
+    the installed packages' bytecode there only, and compile all of them again (78 MB)."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
         return
-    prefix = str(Path(sys.prefix) / "pycache")
     os.environ.pop("PYTHONDONTWRITEBYTECODE")
-    os.environ["PYTHONPYCACHEPREFIX"] = prefix
-    sys.pycache_prefix = prefix
     sys.dont_write_bytecode = False
 
 
