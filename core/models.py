@@ -9,6 +9,7 @@ from praxis.core.analytics import models as analytics
 from praxis.core.booking import models as booking
 from praxis.core.consents import models as consents
 from praxis.core.consents import subscribers
+from praxis.core.identity import models as identity
 from praxis.core.intake import models as intake
 from praxis.core.notifications import campaigns
 from praxis.core.notifications import models as notifications
@@ -25,6 +26,7 @@ __all__ = [
     "campaigns",
     "consents",
     "datakeys",
+    "identity",
     "intake",
     "ledger",
     "notifications",

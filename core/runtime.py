@@ -52,6 +52,7 @@ class Runtime:
     data_keys: DataKeys
     visits: VisitCounter  # page views counted in process, written every few seconds
     ledger_key: SigningKey  # signs each clinic's ledger checkpoints; never in the database
+    outbound: OutboundPolicy  # where anything an admin typed may be reached
 
     def providers(self, tenant: TenantInfo) -> Facade:
         """The tenant's providers: the one way to call them, each call in the ledger."""
@@ -135,4 +136,5 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         data_keys=DataKeys(keyring),
         visits=VisitCounter(database),
         ledger_key=signing_key,
+        outbound=outbound,
     )

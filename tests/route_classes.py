@@ -71,6 +71,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/login"): PUBLIC,
     ("GET", "/login/code"): PUBLIC,  # the second-factor step: for whoever is half signed in
     ("POST", "/login/code"): PUBLIC,
+    # Staff sign-in at the clinic's own provider: 404 where the clinic has none.
+    ("GET", "/login/sso"): PUBLIC,
+    ("GET", "/login/sso/callback"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("POST", "/logout/everywhere"): SIGNED_IN,
     ("GET", "/password/forgot"): PUBLIC,
@@ -159,6 +162,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/requests/{request_id:uuid}/close"): ADMIN,
     ("GET", "/admin/retention"): ADMIN,
     ("GET", "/admin/security"): ADMIN,
+    ("GET", "/admin/sign-in"): ADMIN,
+    ("POST", "/admin/sign-in"): ADMIN,
     ("GET", "/admin/providers"): ADMIN,
     ("POST", "/admin/providers/{kind}"): ADMIN,
     ("POST", "/admin/providers/{kind}/settings"): ADMIN,

@@ -103,6 +103,7 @@ CSRF_COOKIE = "praxis_csrf"
 NOTICE_COOKIE = "praxis_notice"
 CHOICE_COOKIE = "praxis_cookie_choice"  # accept or reject analytics cookies: strictly necessary
 DEVICE_COOKIE = "praxis_device"  # a browser the account signed in with: lockouts spare it
+SIGN_IN_FLOW_COOKIE = "praxis_sign_in_flow"  # staff sign-in at the clinic's provider
 VISITOR_COOKIE = "praxis_visitor"  # the analytics cookie: set only after acceptance (P08)
 
 

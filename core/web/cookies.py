@@ -13,6 +13,7 @@ from praxis.core.web.context import (
     DEVICE_COOKIE,
     NOTICE_COOKIE,
     SESSION_COOKIE,
+    SIGN_IN_FLOW_COOKIE,
     VISITOR_COOKIE,
 )
 
@@ -49,6 +50,12 @@ COOKIES = (
         "by someone else elsewhere do not lock you out. Set only when you sign in; sealed, "
         "it shows nothing readable and works for your account alone.",
         "90 days from your last sign-in",
+    ),
+    Cookie(
+        SIGN_IN_FLOW_COOKIE,
+        "Staff only: while you sign in at your clinic's own sign-in provider, links your "
+        "return to the sign-in you started here. Sealed; it holds no name or details.",
+        "Ten minutes, or until you are back",
     ),
     Cookie(
         NOTICE_COOKIE,
