@@ -7,6 +7,7 @@ from praxis.core.accounts import models as accounts
 from praxis.core.accounts import security_log
 from praxis.core.analytics import models as analytics
 from praxis.core.booking import models as booking
+from praxis.core.branding import models as branding
 from praxis.core.consents import models as consents
 from praxis.core.consents import subscribers
 from praxis.core.identity import models as identity
@@ -23,6 +24,7 @@ __all__ = [
     "accounts",
     "analytics",
     "booking",
+    "branding",
     "campaigns",
     "consents",
     "datakeys",

@@ -83,7 +83,8 @@ class Branding(_Strict):
     @field_validator("logo_url")
     @classmethod
     def _logo(cls, value: str | None) -> str | None:
-        if value is not None and not (value.startswith("https://") or value.startswith("/static/")):
+        ours = ("https://", "/static/", "/-/logo?")  # /-/logo: uploaded on /admin/branding
+        if value is not None and not value.startswith(ours):
             raise ValueError("must be an https:// address or a /static/ path")
         return value
 

@@ -162,6 +162,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/requests/{request_id:uuid}/close"): ADMIN,
     ("GET", "/admin/retention"): ADMIN,
     ("GET", "/admin/security"): ADMIN,
+    ("GET", "/admin/branding"): ADMIN,
+    ("POST", "/admin/branding"): ADMIN,
+    ("GET", "/admin/branding/preview.css"): ADMIN,
+    ("POST", "/admin/branding/logo"): ADMIN,
+    ("POST", "/admin/branding/logo/remove"): ADMIN,
     ("GET", "/admin/sign-in"): ADMIN,
     ("POST", "/admin/sign-in"): ADMIN,
     ("GET", "/admin/providers"): ADMIN,
@@ -212,6 +217,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/-/plugins/{plugin}/webhook"): clinic(Who.WEBHOOK),
     ("POST", "/-/plugins/{plugin}/webhook/{topic}"): clinic(Who.WEBHOOK),
     ("GET", "/-/health"): Rule(clinic=Who.PUBLIC, platform=Who.PUBLIC),
+    ("GET", "/-/logo"): PUBLIC,  # the clinic's uploaded logo; 404 until there is one
     ("GET", "/-/brand.css"): Rule(clinic=Who.PUBLIC, platform=Who.PUBLIC),
     # The JSON API (clinic sites only).
     ("GET", "/api/v1/openapi.json"): PUBLIC,

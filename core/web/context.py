@@ -120,6 +120,7 @@ class Ctx:
     pending: User | Operator | None = None  # password given, second factor not yet
     form: dict[str, str] = field(default_factory=dict)
     form_items: list[tuple[str, str]] = field(default_factory=list)  # repeated names too
+    files: dict[str, bytes] = field(default_factory=dict)  # only on pages that take uploads
     after: list[Callable[[Response], None]] = field(default_factory=list)
     writing: bool = False
     privacy_banner: Any = None  # a notice version the signed-in consumer has not yet read

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import structlog
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -168,6 +169,7 @@ class Pages:
         enrolment_step: bool = False,
         name: str | None = None,
         one_transaction: bool = False,
+        uploads: int = 0,
     ) -> Callable[[Page], Page]:
         def register(handler: Page) -> Page:
             async def endpoint(request: Request) -> Response:
@@ -179,6 +181,7 @@ class Pages:
                     second_factor_step=second_factor_step,
                     enrolment_step=enrolment_step,
                     one_transaction=one_transaction,
+                    uploads=uploads,
                 )
 
             entry = PageEntry(path, tuple(methods), site, name or handler.__name__, endpoint)
@@ -224,12 +227,13 @@ async def _run_page(
     second_factor_step: bool,
     enrolment_step: bool,
     one_transaction: bool,
+    uploads: int = 0,
 ) -> Response:
     try:
         async with request_context(request, site, one_transaction=one_transaction) as ctx:
             try:
                 if request.method == "POST":
-                    ctx.form_items = await _read_form(request)
+                    ctx.form_items, ctx.files = await _read_form(request, uploads)
                     ctx.form = dict(ctx.form_items)
                 refuse_control_characters(ctx)
                 authorise(
@@ -309,9 +313,22 @@ def _redirect_for(ctx: Ctx, exc: Exception, site: SiteKind) -> Response:
     return redirect(ctx, f"{prefix}/login?next={target}")
 
 
-async def _read_form(request: Request) -> list[tuple[str, str]]:
+async def _read_form(
+    request: Request, uploads: int = 0
+) -> tuple[list[tuple[str, str]], dict[str, bytes]]:
+    """The form's fields, and its files where the page takes ``uploads`` of them (the body
+    is already bounded by MAX_BODY_BYTES)."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return []
-    form = await request.form(max_files=0, max_fields=100)
-    return [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+        return [], {}
+    form = await request.form(max_files=uploads, max_fields=100)
+    fields = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+    try:
+        files = {
+            key: await value.read()
+            for key, value in form.multi_items()
+            if isinstance(value, UploadFile) and value.filename
+        }
+    finally:
+        await form.close()  # the uploads' temporary files
+    return fields, files

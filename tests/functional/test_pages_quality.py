@@ -65,6 +65,7 @@ ADMIN = [
     "/admin/holds",
     "/admin/security",
     "/admin/sign-in",
+    "/admin/branding",
     "/admin/retention",
     "/admin/requests",
     "/admin/exit",
@@ -405,6 +406,9 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/holds",
             "/admin/security",
             "/admin/sign-in",
+            "/admin/branding",
+            "/admin/branding/preview.css?primary_colour=%23123456&accent_colour=%23654321",
+            "/-/logo",  # none uploaded: the not-found page
             "/admin/exit",
             "/admin/exit/export.zip",  # none prepared yet: the not-found page
             "/admin/retention",
@@ -416,6 +420,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
         await pages.post(admin, "clinic admin", "/admin/sign-in", {}, "/admin/sign-in")
+        await pages.post(admin, "clinic admin", "/admin/branding", {}, "/admin/branding")
+        await pages.post(admin, "clinic admin", "/admin/branding/logo", {}, "/admin/branding")
         await pages.get(
             admin, "clinic admin", "/admin/privacy", "/admin/privacy/notice", "/admin/announcements"
         )

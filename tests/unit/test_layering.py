@@ -136,6 +136,7 @@ RANK = {
     "analytics": 5,  # counts visits; asks nothing above the tenant wall
     "accounts": 6,
     "booking": 7,
+    "branding": 7,  # the clinic's look: colours, tagline, logo
     "identity": 7,  # staff sign-in through the clinic's OpenID provider
     "consents": 7,  # asked by intake, notifications and campaigns before they act
     "payments": 8,
