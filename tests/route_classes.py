@@ -172,6 +172,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/providers"): ADMIN,
     ("POST", "/admin/providers/{kind}"): ADMIN,
     ("POST", "/admin/providers/{kind}/settings"): ADMIN,
+    ("POST", "/admin/providers/{kind}/test"): ADMIN,
     ("GET", "/admin/payments"): ADMIN,
     ("POST", "/admin/payments/connect"): ADMIN,
     ("GET", "/admin/questionnaire"): ADMIN,

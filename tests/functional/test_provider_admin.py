@@ -86,7 +86,8 @@ async def test_the_page_lists_the_usable_plugins_and_builds_each_form_from_its_m
 
     # Twilio's model: three fields a clinic owns; its API address is the operator's.
     sms = form.found["sms"]
-    assert set(sms) == {"plugin", "account_sid", "auth_token", "from_number"}
+    # ...and "to", the number of the admin's "Send a test text" form below them.
+    assert set(sms) == {"plugin", "account_sid", "auth_token", "from_number", "to"}
     assert sms["account_sid"]["value"] == TWILIO_SID
     assert sms["from_number"]["value"] == CLINIC_NUMBER
     assert sms["auth_token"]["type"] == "password" and "value" not in sms["auth_token"]

@@ -7,13 +7,16 @@ import json
 import uuid
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from praxis.core import outbox
+from praxis.core.accounts.fields import Email, Phone, parse
 from praxis.core.errors import InvalidInput, NotFound, ProviderNotReady
 from praxis.core.intake import services as intake
 from praxis.core.payments import services as payments
 from praxis.core.payments.models import PaymentAccount
+from praxis.core.plugins import trials
 from praxis.core.plugins.registry import webhook_url
 from praxis.core.providers.common import PluginKind, ProviderError
 from praxis.core.providers.kinds import KINDS
@@ -38,6 +41,7 @@ async def _providers_page(
     *,
     errors: dict[str, dict[str, str]] | None = None,
     typed: dict[str, dict[str, str]] | None = None,
+    trial: dict[str, str] | None = None,  # kind, and the test form's error or outcome
 ) -> Response:
     rt, tenant = ctx.rt, ctx.tenant
     store = rt.provider_settings
@@ -60,10 +64,19 @@ async def _providers_page(
                 "missing": store.status(chosen.settings_model, row, tenant.id) if chosen else [],
                 "errors": (errors or {}).get(kind.name, {}),
                 "webhook": webhook_url(rt.settings, tenant, chosen.name) if chosen else "",
+                "trial": TRIALS.get(kind.name),
             }
         )
-    status = 422 if errors else 200
-    return render(ctx, "admin/providers.html", status=status, sections=sections, title="Providers")
+    status = 422 if errors or (trial and trial.get("error")) else 200
+    return render(
+        ctx,
+        "admin/providers.html",
+        status=status,
+        sections=sections,
+        trial=trial or {},
+        admin_email=ctx.me.email,
+        title="Providers",
+    )
 
 
 @pages.page("/admin/providers", access=ADMIN)
@@ -113,6 +126,39 @@ async def save_settings(ctx: Ctx) -> Response:
     await ctx.db.commit()
     ctx.rt.registry.forget(ctx.tenant.id)
     return redirect(ctx, "/admin/providers", notice=f"{chosen.title}: settings saved.")
+
+
+class _TextTo(BaseModel):
+    to: Phone
+
+
+class _EmailTo(BaseModel):
+    to: Email
+
+
+TRIALS = {"sms": "Send a test text", "email": "Send a test email", "video": "Make a test room"}
+
+
+@pages.page("/admin/providers/{kind}/test", methods=["POST"], access=ADMIN)
+async def send_test(ctx: Ctx) -> Response:
+    """The admin's "send a test": through the facade, so in the ledger like any disclosure."""
+    kind = _kind(ctx)
+    if kind not in TRIALS:
+        raise NotFound("There is no test for this kind of provider.")
+    try:
+        if kind == "sms":
+            number = parse(_TextTo, ctx.form, region=ctx.region).to
+            outcome = await trials.text(ctx.providers, number, ctx.tenant.name)
+        elif kind == "email":
+            address = parse(_EmailTo, ctx.form).to
+            outcome = await trials.email(ctx.providers, address, ctx.tenant.name)
+        else:
+            outcome = await trials.room(ctx.providers, ctx.me.id, ctx.now)
+    except InvalidInput as exc:
+        return await _providers_page(ctx, trial={"kind": kind, "error": exc.fields["to"]})
+    except trials.TrialFailed as exc:
+        return await _providers_page(ctx, trial={"kind": kind, "failed": exc.message})
+    return redirect(ctx, "/admin/providers", notice=outcome)
 
 
 @pages.page("/admin/payments", access=ADMIN)
