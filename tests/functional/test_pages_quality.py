@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from starlette.routing import Match, Route
 
 from praxis.core.app import create_app
@@ -15,6 +16,7 @@ from praxis.core.config import Settings
 from praxis.core.consents import subscribers
 from praxis.core.db import utcnow
 from praxis.core.notifications.campaigns import unsubscribe_token
+from praxis.core.payments.models import Payment
 from praxis.core.privacy.template import DEFAULT_NOTICE
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
@@ -332,6 +334,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/appointments",
             f"/appointments/{visit}",
             f"/appointments/{visit}/join",
+            f"/appointments/{visit}/receipt",
             "/account",
             "/account/security",
             "/account/disclosures",
@@ -379,8 +382,11 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             professional, "professional", "/workspace/consultations", {}, "/workspace/consultations"
         )
 
+    async with rt.database.reading(clinic.tenant.id) as db:
+        paid_id = await db.scalar(select(Payment.id))
     async with pages.signed_in(clinic.host) as admin:
         await login(admin, clinic.admin.username)
+        await pages.get(admin, "clinic admin", f"/admin/payments/{paid_id}/receipt")
         await pages.get(
             admin,
             "clinic admin",

@@ -14,6 +14,7 @@ from praxis.core import outbox
 from praxis.core.accounts.fields import Email, Phone, parse
 from praxis.core.errors import InvalidInput, NotFound, ProviderNotReady
 from praxis.core.intake import services as intake
+from praxis.core.payments import receipts
 from praxis.core.payments import services as payments
 from praxis.core.payments.models import PaymentAccount
 from praxis.core.plugins import trials
@@ -174,6 +175,8 @@ async def payment_account(ctx: Ctx) -> Response:
         account=account,
         link=None,
         held=await payments.held_payments(ctx.db),
+        recent=await receipts.recent(ctx.db),
+        receipt_number=receipts.number_of,
         title="Payments",
     )
 
