@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from praxis.core.accounts import password_reset
 from praxis.core.consents import subscribers
-from praxis.core.notifications import campaigns, history
+from praxis.core.notifications import applications, campaigns, history
 from praxis.core.notifications import erasure as message_erasure
 from praxis.core.notifications import services as notifications
 from praxis.core.payments import services as payments
@@ -16,6 +16,7 @@ from praxis.core.privacy import exit as clinic_exit
 from praxis.core.video import services as video
 
 DOMAINS = (
+    applications,
     clinic_exit,
     clinic_export,
     correction,

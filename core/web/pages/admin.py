@@ -11,6 +11,7 @@ from starlette.responses import Response
 from praxis.core.accounts import professionals as directory
 from praxis.core.accounts.models import ProfessionalStatus
 from praxis.core.booking import services as booking
+from praxis.core.notifications import applications
 from praxis.core.privacy import requests, staff_exports
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.rendering import Clock
@@ -38,9 +39,9 @@ async def professionals(ctx: Ctx) -> Response:
 
 
 async def _decide(ctx: Ctx, *, approve: bool) -> Response:
-    pro = await directory.decide(
-        ctx.db, ctx.request.path_params["professional_id"], approve=approve, by=ctx.me
-    )
+    professional_id = ctx.request.path_params["professional_id"]
+    applications.tell_applicant(ctx.db, ctx.tenant, professional_id, approved=approve)
+    pro = await directory.decide(ctx.db, professional_id, approve=approve, by=ctx.me)
     verb = "approved: they now appear on the portal" if approve else "declined"
     return redirect(ctx, "/admin/professionals", notice=f"{pro.display_name} is {verb}.")
 
