@@ -427,3 +427,30 @@ async def test_registration_refuses_a_breached_password(
     assert error_on(refused, "password") == common_passwords.TOO_COMMON
     async with rt.database.reading(clinic.tenant.id) as db:
         assert await db.scalar(select(User).where(User.username == "newcomer")) is None
+
+
+async def test_the_security_log_page_names_the_new_events(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    admin = client_for(app, clinic.host)
+    await login(admin, clinic.admin.username)
+    assert (await change_password(admin, "not-the-password", NEW)).status_code == 422
+    assert (await change_password(admin, PASSWORD, NEW)).status_code == 303
+    secret, offer, csrf = await start_enrolment(admin, password=NEW)
+    confirmed = await admin.post(
+        "/account/security/confirm",
+        data={"code": code(secret), "offer": offer, "csrf_token": csrf},
+    )
+    made = await admin.post(
+        "/account/security/recovery",
+        data={"current_password": NEW, "csrf_token": csrf_in(confirmed.text)},
+    )
+    assert made.status_code == 200
+    page = await admin.get(f"/admin/security?account={clinic.admin.username}")
+    for words in (
+        "Wrong password when confirming a change",
+        "Password changed (other devices signed out)",
+        "Two-step sign-in set up",
+        "Recovery codes made (old ones stop working)",
+    ):
+        assert words in html.unescape(page.text), words
