@@ -76,6 +76,7 @@ async def sign_in_with(app: Any, clinic: Clinic, username: str, password: str) -
 # ---------------------------------------------------------------- the attack, repeated
 
 
+@pytest.mark.promise("P23")
 async def test_a_stolen_session_cannot_replace_the_authenticator(
     app: Any, rt: Runtime, clinic: Clinic
 ) -> None:
@@ -151,6 +152,7 @@ async def test_a_stolen_session_cannot_change_the_email_or_phone(
     assert person.email == f"{clinic.consumer.username}@example.org"
 
 
+@pytest.mark.promise("P16")
 async def test_guessing_the_password_through_a_session_is_slowed(
     app: Any, rt: Runtime, clinic: Clinic
 ) -> None:
