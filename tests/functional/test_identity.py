@@ -5,6 +5,7 @@ breached passwords refused; each change told by email and kept in the security l
 from __future__ import annotations
 
 import html
+import re
 import time
 from typing import Any
 
@@ -456,3 +457,21 @@ async def test_the_security_log_page_names_the_new_events(
         "Recovery codes made (old ones stop working)",
     ):
         assert words in html.unescape(page.text), words
+
+
+async def test_the_new_pages_give_each_element_its_own_id(app: Any, clinic: Clinic) -> None:
+    """A label points at one field: two forms sharing a field's id would confuse both."""
+    client = client_for(app, clinic.host)
+    await login(client, clinic.admin.username)
+    pages = [await client.get("/account/security"), await client.get("/account/password")]
+    secret, offer, csrf = await start_enrolment(client)
+    pages.append(
+        await client.post(
+            "/account/security/confirm",
+            data={"code": code(secret), "offer": offer, "csrf_token": csrf},
+        )
+    )
+    pages.append(await client.get("/account/security"))
+    for page in pages:
+        ids = re.findall(r'\sid="([^"]+)"', page.text)
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
