@@ -475,3 +475,53 @@ async def test_the_new_pages_give_each_element_its_own_id(app: Any, clinic: Clin
     for page in pages:
         ids = re.findall(r'\sid="([^"]+)"', page.text)
         assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+async def test_a_password_holding_the_username_is_refused(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    from tests.support import person_fields
+
+    client = client_for(app, clinic.host)
+    fields = person_fields("marigold") | {"password": "Marigold-x9-river"}
+    refused = await post_form(client, "/register", fields)
+    assert refused.status_code == 422
+    assert error_on(refused, "password") == common_passwords.TOO_PERSONAL
+    async with rt.database.reading(clinic.tenant.id) as db:
+        assert await db.scalar(select(User).where(User.username == "marigold")) is None
+
+    await login(client, clinic.consumer.username)
+    mine = f"{clinic.consumer.username}-violin-kettle"
+    refused = await change_password(client, PASSWORD, mine)
+    assert refused.status_code == 422
+    assert error_on(refused, "new_password") == common_passwords.TOO_PERSONAL
+
+
+async def test_the_reset_link_refuses_a_breached_password_and_stays_usable(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    client = client_for(app, clinic.host)
+    await post_form(client, "/password/forgot", {"who": clinic.consumer.username})
+    await providers.run_jobs()
+    body = providers.mails()[-1].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    token = re.search(r"token=([\w-]+)", body).group(1)  # type: ignore[union-attr]
+    form = await client.get(f"/password/reset?token={token}")
+    stored = (await account(rt, clinic, clinic.consumer)).password_hash
+    for weak, message in (
+        ("1234567890", common_passwords.TOO_COMMON),
+        ("Password123!", common_passwords.TOO_EASY),
+        (f"{clinic.consumer.username}@example.org", common_passwords.TOO_PERSONAL),
+    ):
+        refused = await client.post(
+            "/password/reset",
+            data={"token": token, "password": weak, "csrf_token": csrf_in(form.text)},
+        )
+        assert refused.status_code == 422
+        assert error_on(refused, "password") == message
+    assert (await account(rt, clinic, clinic.consumer)).password_hash == stored
+    done = await client.post(
+        "/password/reset",
+        data={"token": token, "password": NEW, "csrf_token": csrf_in(form.text)},
+    )
+    assert done.status_code == 303
+    assert "password_reset" in await alerts_queued(rt, clinic)
