@@ -26,12 +26,6 @@ TOO_EASY = (
     "with small changes. Choose another, such as three or four unrelated words."
 )
 
-TOO_PERSONAL = (
-    "This password contains your username or email address, which anyone who knows you "
-    "could try. Choose another, such as three or four unrelated words."
-)
-_SHORTEST_PERSONAL = 4  # shorter names ("al") turn up inside unrelated words
-
 
 @cache
 def _breached() -> frozenset[str]:
@@ -39,17 +33,11 @@ def _breached() -> frozenset[str]:
     return frozenset(words)
 
 
-def problem(password: str, personal: tuple[str, ...] = ()) -> str | None:
-    """Why this password must not be used, or None if it may. ``personal``: the account's
-    username and email address, which the password must not contain."""
-    lowered = password.lower()
-    if lowered in _breached():
+def problem(password: str) -> str | None:
+    """Why this password must not be used, or None if it may."""
+    if password.lower() in _breached():
         return TOO_COMMON
-    for value in personal:
-        for word in {value.lower(), value.lower().partition("@")[0]}:
-            if len(word) >= _SHORTEST_PERSONAL and word in lowered:
-                return TOO_PERSONAL
-    found: dict[str, Any] = zxcvbn(password[:_READ], user_inputs=list(personal), max_length=_READ)
+    found: dict[str, Any] = zxcvbn(password[:_READ], max_length=_READ)
     if int(found["score"]) < LOWEST_SCORE:
         return TOO_EASY
     return None

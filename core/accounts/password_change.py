@@ -8,7 +8,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from praxis.core.accounts import alerts, common_passwords, reauth, security_log
+from praxis.core.accounts import alerts, reauth, security_log
 from praxis.core.accounts.forms import PasswordChange
 from praxis.core.accounts.models import Operator, User
 from praxis.core.accounts.passwords import Passwords
@@ -37,9 +37,6 @@ async def change(
     )
     if form.new_password == form.current_password:
         raise InvalidInput({"new_password": SAME}, SAME)
-    why = common_passwords.problem(form.new_password, (account.username, account.email))
-    if why is not None:
-        raise InvalidInput({"new_password": why}, why)
     account.password_hash = await asyncio.to_thread(passwords.hash, form.new_password)
     await sessions.end_others(db, account.id, keep)
     if isinstance(account, User):

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import outbox
-from praxis.core.accounts import alerts, common_passwords, security_log
+from praxis.core.accounts import alerts, security_log
 from praxis.core.accounts.fields import clean_password
 from praxis.core.accounts.models import PasswordReset, User
 from praxis.core.accounts.passwords import Passwords
@@ -124,8 +124,6 @@ async def set_password(
         raise InvalidInput({"password": str(exc)}) from None
     user = await db.get(User, (row.tenant_id, row.user_id))
     assert user is not None
-    if (why := common_passwords.problem(clean, (user.username, user.email))) is not None:
-        raise InvalidInput({"password": why}, why)
     user.password_hash = passwords.hash(clean)
     row.used_at = now
     await sessions.end_all(db, user.id)

@@ -8,7 +8,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from praxis.core.accounts import common_passwords
 from praxis.core.accounts.forms import (
     ConsumerRegistration,
     PersonDetails,
@@ -30,12 +29,6 @@ async def _ensure_username_free(db: AsyncSession, username: str) -> None:
         raise InvalidInput({"username": USERNAME_TAKEN})
 
 
-def _refuse_personal(password: str, *personal: str) -> None:
-    """The form checked the password alone; here it meets the account's name and address."""
-    if (why := common_passwords.problem(password, personal)) is not None:
-        raise InvalidInput({"password": why}, why)
-
-
 def _person(details: PersonDetails) -> dict[str, str]:
     return details.model_dump(
         include={"full_name", "email", "phone", "address_line1", "address_line2", "town"}
@@ -48,7 +41,6 @@ async def _add_user(
     role: Role,
     passwords: Passwords,
 ) -> User:
-    _refuse_personal(form.password, form.username, form.email)
     # Hash before touching the database: SQLite's write lock is not held during the slow hash.
     password_hash = await asyncio.to_thread(passwords.hash, form.password)
     await _ensure_username_free(db, form.username)
@@ -105,7 +97,6 @@ async def create_operator(
     password: str,
     passwords: Passwords,
 ) -> Operator:
-    _refuse_personal(password, username, email)
     if await db.scalar(select(exists().where(Operator.username == username))):
         raise InvalidInput({"username": USERNAME_TAKEN})
     operator = Operator(
