@@ -475,3 +475,32 @@ async def test_the_new_pages_give_each_element_its_own_id(app: Any, clinic: Clin
     for page in pages:
         ids = re.findall(r'\sid="([^"]+)"', page.text)
         assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+async def test_the_reset_link_refuses_a_breached_password_and_stays_usable(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    client = client_for(app, clinic.host)
+    await post_form(client, "/password/forgot", {"who": clinic.consumer.username})
+    await providers.run_jobs()
+    body = providers.mails()[-1].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    token = re.search(r"token=([\w-]+)", body).group(1)  # type: ignore[union-attr]
+    form = await client.get(f"/password/reset?token={token}")
+    stored = (await account(rt, clinic, clinic.consumer)).password_hash
+    for weak, message in (
+        ("1234567890", common_passwords.TOO_COMMON),
+        ("Password123!", common_passwords.TOO_EASY),
+    ):
+        refused = await client.post(
+            "/password/reset",
+            data={"token": token, "password": weak, "csrf_token": csrf_in(form.text)},
+        )
+        assert refused.status_code == 422
+        assert error_on(refused, "password") == message
+    assert (await account(rt, clinic, clinic.consumer)).password_hash == stored
+    done = await client.post(
+        "/password/reset",
+        data={"token": token, "password": NEW, "csrf_token": csrf_in(form.text)},
+    )
+    assert done.status_code == 303
+    assert "password_reset" in await alerts_queued(rt, clinic)
