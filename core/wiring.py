@@ -4,6 +4,7 @@ has them all: the runtime imports this, and a test checks each event's subscribe
 
 from __future__ import annotations
 
+from praxis.core.accounts import alerts as account_alerts
 from praxis.core.accounts import password_reset
 from praxis.core.consents import subscribers
 from praxis.core.notifications import applications, campaigns, history
@@ -16,6 +17,7 @@ from praxis.core.privacy import exit as clinic_exit
 from praxis.core.video import services as video
 
 DOMAINS = (
+    account_alerts,
     applications,
     clinic_exit,
     clinic_export,

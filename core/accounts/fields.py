@@ -18,6 +18,7 @@ from pydantic import (
     ValidationInfo,
 )
 
+from praxis.core.accounts import common_passwords
 from praxis.core.errors import InvalidInput
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
@@ -88,6 +89,8 @@ def clean_password(value: str) -> str:
         raise ValueError("Use at most 128 characters.")
     if len(set(value)) < 4:
         raise ValueError("Use a less predictable password (mix different characters).")
+    if (why := common_passwords.problem(value)) is not None:
+        raise ValueError(why)
     return value
 
 

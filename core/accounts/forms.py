@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from praxis.core.accounts import recovery
 from praxis.core.accounts.fields import (
     AsTyped,
     Email,
@@ -64,3 +65,31 @@ def _six_digits(value: str) -> str:
 
 class SecondFactor(_Form):
     code: Annotated[str, AfterValidator(_six_digits)]
+
+
+def _app_or_recovery_code(value: str) -> str:
+    if recovery.looks_like(value):
+        return value
+    try:
+        return _six_digits(value)
+    except ValueError:
+        raise ValueError(
+            "Enter the 6-digit code from your authenticator app, or one of your recovery "
+            "codes (like abcd-efgh-jkmn-pqrs)."
+        ) from None
+
+
+class SignInCode(_Form):
+    """At sign-in, a recovery code may stand in for the app's code."""
+
+    code: Annotated[str, AfterValidator(_app_or_recovery_code)] = Field(max_length=40)
+
+
+class Reauthenticate(_Form):
+    """The current password, asked again before a change to how the account signs in."""
+
+    current_password: AsTyped = Field("", max_length=200)
+
+
+class PasswordChange(Reauthenticate):
+    new_password: Password = Field(min_length=1)

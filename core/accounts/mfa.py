@@ -13,6 +13,8 @@ from praxis.core.crypto import Keyring
 
 _PURPOSE = "totp-secret"
 _STEP = 30
+# A set-up token is good this long: the password was asked for just before it was shown.
+OFFER_SECONDS = 15 * 60
 
 
 class Authenticator:
@@ -44,7 +46,7 @@ class Authenticator:
         """The secret a token from :meth:`offer` carries, if it was made for this account."""
         if not token or len(token) > 512:
             return None
-        return self._keyring.unseal(f"totp-offer:{owner_id}", token)
+        return self._keyring.unseal(f"totp-offer:{owner_id}", token, max_age=OFFER_SECONDS)
 
     def enrolment(self, secret: str, *, account: str, issuer: str) -> tuple[str, str]:
         """The otpauth:// URI and an inline SVG QR code of it."""

@@ -49,6 +49,8 @@ class User(TenantScoped, Identified, Base):
     totp_secret: Mapped[str | None] = mapped_column(Text, default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
+    # One-time recovery codes, as space-separated SHA-256 digests (praxis.core.accounts.recovery).
+    recovery_codes: Mapped[str | None] = mapped_column(Text, default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set while the person restricts processing (Art. 18, P34): kept, nothing new done.
@@ -97,6 +99,8 @@ class Operator(Base):
     totp_secret: Mapped[str | None] = mapped_column(Text, default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
+    # One-time recovery codes, as space-separated SHA-256 digests (praxis.core.accounts.recovery).
+    recovery_codes: Mapped[str | None] = mapped_column(Text, default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import outbox
-from praxis.core.accounts import security_log
+from praxis.core.accounts import alerts, security_log
 from praxis.core.accounts.fields import clean_password
 from praxis.core.accounts.models import PasswordReset, User
 from praxis.core.accounts.passwords import Passwords
@@ -128,4 +128,5 @@ async def set_password(
     row.used_at = now
     await sessions.end_all(db, user.id)
     security_log.note(db, Security.PASSWORD_RESET, user.id, at=now)
+    alerts.tell(db, row.tenant_id, user, alerts.Change.PASSWORD_RESET)
     await db.commit()

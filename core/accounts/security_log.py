@@ -1,5 +1,6 @@
 """The clinic's security log: sign-ins and failed ones, lockouts, two-step sign-in set up or
-replaced, password resets, signing out everywhere. Clinic admins read it on /admin/security.
+replaced, recovery codes made or used, passwords changed or reset, a wrong password when
+confirming a change, signing out everywhere. Clinic admins read it on /admin/security.
 
 An event names the account by id (never the username someone typed, which may be a stranger's
 address or a password typed in the wrong box) and keeps no address, device or IP. It is kept
@@ -35,6 +36,10 @@ class SecurityEventKind(enum.StrEnum):
     PASSWORD_RESET_ASKED = "password_reset_asked"  # noqa: S105 (an event, not a password)
     PASSWORD_RESET = "password_reset"  # noqa: S105 (an event, not a password)
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event, not a password)
+    RECOVERY_CODES_MADE = "recovery_codes_made"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    REAUTH_FAILED = "reauth_failed"  # a wrong password when confirming a change
 
 
 WORDS = {
@@ -47,6 +52,10 @@ WORDS = {
     SecurityEventKind.PASSWORD_RESET_ASKED: "Password reset link asked for",
     SecurityEventKind.PASSWORD_RESET: "Password reset with the emailed link",
     SecurityEventKind.SIGNED_OUT_EVERYWHERE: "Signed out on every device",
+    SecurityEventKind.PASSWORD_CHANGED: "Password changed (other devices signed out)",
+    SecurityEventKind.RECOVERY_CODES_MADE: "Recovery codes made (old ones stop working)",
+    SecurityEventKind.RECOVERY_CODE_USED: "Signed in with a recovery code",
+    SecurityEventKind.REAUTH_FAILED: "Wrong password when confirming a change",
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from praxis.core.accounts import security_log
+from praxis.core.accounts import alerts, recovery, security_log
 from praxis.core.accounts.mfa import Authenticator
 from praxis.core.accounts.models import Operator, User
 from praxis.core.accounts.passwords import Passwords
@@ -22,7 +22,10 @@ from praxis.core.errors import InvalidInput, ServiceError, TooManyAttempts
 Account = TypeVar("Account", User, Operator)
 
 WRONG_CREDENTIALS = "The username or password is incorrect."
-WRONG_CODE = "That code did not work. Enter the current 6-digit code from your app."
+WRONG_CODE = (
+    "That code did not work. Enter the current 6-digit code from your app, or one of your "
+    "recovery codes."
+)
 RESTART = "That set-up has expired. Start again."
 SECOND_FACTOR_REALM = "second-factor"
 
@@ -125,7 +128,15 @@ async def check_second_factor(
         wait = await throttle.retry_after(realm, key, client)
         if wait:
             raise too_many_attempts(wait, "wrong codes")
-    step = authenticator.accept(account.totp_secret, code, account.totp_last_step)
+    if recovery.looks_like(code):
+        if await recovery.use(db, account, code):
+            if throttle is not None:
+                await throttle.succeeded(realm, key)
+            _recovery_used(db, account)
+            return
+        step = None
+    else:
+        step = authenticator.accept(account.totp_secret, code, account.totp_last_step)
     if step is not None:
         # Claim the step in the database, so two requests racing with one code
         # cannot both pass (the copy in memory may be older than the row).
@@ -151,6 +162,13 @@ async def check_second_factor(
     set_committed_value(account, "totp_last_step", step)
 
 
+def _recovery_used(db: AsyncSession, account: User | Operator) -> None:
+    """A recovery code stood in for the app: logged, and the person told (the caller commits)."""
+    if isinstance(account, User):
+        security_log.note(db, Security.RECOVERY_CODE_USED, account.id)
+        alerts.tell(db, account.tenant_id, account, alerts.Change.RECOVERY_CODE_USED)
+
+
 def begin_enrolment(account: User | Operator, authenticator: Authenticator) -> tuple[str, str]:
     """A new secret for the person's app, and the token that carries it to the confirmation.
 
@@ -166,10 +184,12 @@ async def confirm_enrolment(
     offer: str,
     code: str,
     authenticator: Authenticator,
-) -> None:
+) -> list[str]:
     """The first valid code proves the app holds the secret; then it is required.
 
-    Flushes; the caller commits (after ending the account's other sessions).
+    The first set-up also makes recovery codes, returned to be shown once; moving to a new
+    device keeps the ones the person has (an empty list). Flushes; the caller commits (after
+    ending the account's other sessions).
     """
     secret = authenticator.offered(account.id, offer)
     if secret is None:
@@ -177,11 +197,15 @@ async def confirm_enrolment(
     step = authenticator.accept_secret(secret, code, None)
     if step is None:
         raise InvalidInput({"code": WRONG_CODE}, WRONG_CODE)
+    replaced = account.totp_enabled_at is not None
     if isinstance(account, User):
-        replaced = account.totp_enabled_at is not None
         kind = Security.TWO_STEP_REPLACED if replaced else Security.TWO_STEP_ENROLLED
         security_log.note(db, kind, account.id)
+        change = alerts.Change.TWO_STEP_REPLACED if replaced else alerts.Change.TWO_STEP_ENROLLED
+        alerts.tell(db, account.tenant_id, account, change)
     account.totp_secret = authenticator.seal(secret)
     account.totp_enabled_at = utcnow()
     account.totp_last_step = step
+    codes = [] if replaced and recovery.remaining(account) else recovery.make(account)
     await db.flush()
+    return codes

@@ -22,10 +22,11 @@ from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import answer_intake, book, pay
 from tests.functional.test_export import download_link
-from tests.functional.test_mfa import enrol
+from tests.functional.test_mfa import code, enrol, start_enrolment
 from tests.markup import problems_in
 from tests.provider_fixtures import Providers
 from tests.support import (
+    PASSWORD,
     Clinic,
     csrf_in,
     login,
@@ -280,6 +281,13 @@ class Pages:
         return client_for(self.app, host)
 
 
+async def enrol_answer(client: httpx.AsyncClient) -> httpx.Response:
+    """Set up two-step sign-in; the answer to the confirmation."""
+    secret, offer, csrf = await start_enrolment(client)
+    data = {"code": code(secret), "offer": offer, "csrf_token": csrf}
+    return await client.post("/account/security/confirm", data=data)
+
+
 async def test_every_page_the_app_serves_is_well_formed_html(
     app: Any, rt: Runtime, clinic: Clinic, providers: Providers
 ) -> None:
@@ -457,12 +465,23 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.post(admin, "clinic admin", "/admin/holds", {}, "/admin/holds")
         await pages.get(admin, "clinic admin", "/admin/requests")
         await pages.post(admin, "clinic admin", "/admin/requests", {}, "/admin/requests")
+        # Without the password: the set-up page again, its error on the field.
+        await pages.post(admin, "clinic admin", "/account/security/start", {}, "/account/security")
         security = await admin.get("/account/security")
         started = await admin.post(
-            "/account/security/start", data={"csrf_token": csrf_in(security.text)}
+            "/account/security/start",
+            data={"csrf_token": csrf_in(security.text), "current_password": PASSWORD},
         )
         pages.check("clinic admin", "POST", "/account/security/start", started)
-        await enrol(admin)
+        confirmed = await enrol_answer(admin)  # the recovery codes, shown once
+        pages.check("clinic admin", "POST", "/account/security/confirm", confirmed)
+        await pages.get(admin, "clinic admin, two-step on", "/account/security")
+        await pages.post(
+            admin, "clinic admin", "/account/security/recovery", {}, "/account/security"
+        )
+        await pages.get(admin, "clinic admin", "/account/password")
+        bad = {"current_password": "wrong password", "new_password": "password123"}
+        await pages.post(admin, "clinic admin", "/account/password", bad, "/account/password")
     async with pages.signed_in(clinic.host) as admin:
         await login(admin, clinic.admin.username)  # now asks for the code
         await pages.get(admin, "clinic admin, half signed in", "/login/code")
@@ -483,6 +502,10 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/platform/privacy/cookies",
             "/-/plugins",
             "/-/mailbox",
+        )
+        await pages.get(operator, "operator", "/platform/account/password")
+        await pages.post(
+            operator, "operator", "/platform/account/password", {}, "/platform/account/password"
         )
         await enrol(operator, prefix="/platform")
     async with pages.signed_in("localhost") as operator:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from praxis.core.accounts import security_log
 from praxis.core.accounts.fields import parse
-from praxis.core.accounts.forms import Login, SecondFactor
+from praxis.core.accounts.forms import Login, SignInCode
 from praxis.core.accounts.models import Operator, Role, User
 from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.signin import (
@@ -112,7 +112,7 @@ async def _second_factor(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
         return render(ctx, "portal/login_code.html", **context)
     try:
-        form = parse(SecondFactor, ctx.form)
+        form = parse(SignInCode, ctx.form)
         await check_second_factor(
             ctx.db,
             account,
