@@ -80,6 +80,12 @@ async def stored(db: AsyncSession) -> IdentityProvider | None:
     return await db.scalar(select(IdentityProvider))
 
 
+async def offered(db: AsyncSession) -> bool:
+    """Does the clinic's sign-in page offer its staff the provider?"""
+    row = await stored(db)
+    return row is not None and row.enabled
+
+
 async def for_sign_in(
     db: AsyncSession, keyring: Keyring, tenant_id: uuid.UUID
 ) -> ClinicIdentityProvider | None:

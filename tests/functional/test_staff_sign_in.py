@@ -97,6 +97,9 @@ async def test_a_professional_signs_in_through_the_clinics_provider(
 ) -> None:
     op.email = f"{clinic.professional.username}@{DOMAIN}"
     async with client_for(app, clinic.host) as http:
+        assert "sign in with your organisation's account" in unescape(
+            (await http.get("/login")).text
+        )
         started = await http.get("/login/sso")
         query = parse_qs(urlsplit(started.headers["location"]).query)
         assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
@@ -217,6 +220,7 @@ async def test_the_admin_page_refuses_what_cannot_work_and_saves_nothing(
         assert await db.scalar(select(IdentityProvider)) is None
     async with client_for(app, clinic.host) as http:
         assert (await http.get("/login/sso")).status_code == 404
+        assert "/login/sso" not in (await http.get("/login")).text
 
 
 async def test_the_secret_is_sealed_and_kept_when_left_empty(

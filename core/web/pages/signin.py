@@ -19,6 +19,7 @@ from praxis.core.accounts.signin import (
     sign_in,
 )
 from praxis.core.errors import InvalidInput, TooManyAttempts
+from praxis.core.identity import settings as staff_provider
 from praxis.core.web import devices
 from praxis.core.web.context import Ctx, needs_enrolment
 from praxis.core.web.routing import SITES, Pages, form_error, redirect, render, safe_next
@@ -66,6 +67,7 @@ async def _login(ctx: Ctx) -> Response:
     prefix = ctx.prefix
     next_url = ctx.request.query_params.get("next")
     context: dict[str, Any] = {"next": next_url or "", "prefix": prefix, "title": "Sign in"}
+    context["staff_provider"] = not _platform(ctx) and await staff_provider.offered(ctx.db)
     if ctx.request.method == "GET":
         return render(ctx, "portal/login.html", **context)
     try:
