@@ -155,8 +155,7 @@ async def add_day_change(ctx: Ctx) -> Response:
         return await _hours_page(
             ctx, profile, errors=fields, summary=exc.message, values=dict(ctx.form)
         )
-    except Conflict as exc:
-        await ctx.db.rollback()
+    except Conflict as exc:  # raised before anything was written: nothing to undo
         found = await diary.clashes(ctx.db, ctx.tenant, profile, form, now=ctx.now)
         return _confirm_page(ctx, found, changed=exc.message)
     if cancelled:
