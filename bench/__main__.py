@@ -13,6 +13,7 @@ from types import ModuleType
 
 from bench import (
     booking_write,
+    diary_week,
     dsar_export,
     ledger_subject_query,
     portal_page,
@@ -28,6 +29,7 @@ SCENARIOS: dict[str, ModuleType] = {
     "webhook_ingest": webhook_ingest,
     "ledger_subject_query": ledger_subject_query,
     "dsar_export": dsar_export,
+    "diary_week": diary_week,
 }
 
 

@@ -6,7 +6,7 @@ import re
 import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from babel.numbers import get_currency_precision, list_currencies
 from pydantic import (
@@ -69,6 +69,9 @@ def _day_in_diary(day: date) -> date:
 
 
 DiaryDay = Annotated[date, AfterValidator(_day_in_diary)]
+OptionalDiaryDay = Annotated[DiaryDay | None, BeforeValidator(_blank_is_none)]
+# The longest time off or run of extra hours one entry can hold: a year and a day.
+MAX_RANGE_DAYS = 366
 
 
 GridTime = Annotated[time, AfterValidator(_on_grid)]
@@ -80,6 +83,8 @@ class _Form(BaseModel):
 
 
 class WeeklyHoursForm(_Form):
+    """A recurring window; the same form adds one and edits one."""
+
     weekday: int = Field(ge=0, le=6)
     starts_at: GridTime
     ends_at: GridTime
@@ -92,11 +97,30 @@ class WeeklyHoursForm(_Form):
 
 
 class DayChangeForm(_Form):
+    """Time off (or extra hours) from one date to another; times, if given, apply each day."""
+
     on_date: DiaryDay
+    until_date: OptionalDiaryDay = None  # blank: the one day
     starts_at: OptionalGridTime = None
     ends_at: OptionalGridTime = None
     available: bool = False
     note: Line = Field("", max_length=200)
+
+    @field_validator("until_date")
+    @classmethod
+    def _range(cls, value: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("on_date")
+        if value is None or first is None:
+            return value
+        if value < first:
+            raise ValueError("The last day must be on or after the first day.")
+        if (value - first).days >= MAX_RANGE_DAYS:
+            raise ValueError(f"Enter at most {MAX_RANGE_DAYS} days at a time.")
+        return value
+
+    @property
+    def last_day(self) -> date:
+        return self.until_date or self.on_date
 
     @model_validator(mode="after")
     def _times(self) -> DayChangeForm:
@@ -107,6 +131,13 @@ class DayChangeForm(_Form):
         if self.available and self.starts_at is None:
             raise ValueError("Extra hours need a start and an end time.")
         return self
+
+
+class DiaryQuery(_Form):
+    """Which part of the diary to show: a day or the week (Monday to Sunday) around a date."""
+
+    view: Literal["day", "week"] = "week"
+    day: OptionalDiaryDay = Field(None, alias="date")  # blank: today
 
 
 class ConsultationTypeForm(_Form):

@@ -81,16 +81,22 @@ class WeeklyAvailability(TenantScoped, Identified, Base):
 
 
 class AvailabilityException(TenantScoped, Identified, Base):
-    """A dated change: a day (or part of one) off, or extra hours."""
+    """A dated change from ``on_date`` to ``until_date`` (inclusive): time off, or extra hours.
+
+    Without times it covers whole days; with times, that part of each day in the range.
+    The note is the reason, shown to the clinic's staff only.
+    """
 
     __tablename__ = "availability_exceptions"
     __table_args__ = (
         _professional_fk(),
         Index(None, "tenant_id", "professional_id", "on_date"),
+        CheckConstraint("until_date >= on_date", name="range"),
     )
 
     professional_id: Mapped[uuid.UUID]
     on_date: Mapped[date]
+    until_date: Mapped[date]
     starts_at: Mapped[time | None] = mapped_column(default=None)
     ends_at: Mapped[time | None] = mapped_column(default=None)
     available: Mapped[bool] = mapped_column(default=False)

@@ -45,6 +45,7 @@ _DIARY = select_rows(
             _WEEKLY.c.starts_at,
             _WEEKLY.c.ends_at,
             cast(null(), Boolean).label("available"),
+            cast(null(), Date).label("until_date"),
         ).where(_WEEKLY.c.professional_id == bindparam("professional_id")),
         select(
             literal(False),
@@ -53,9 +54,11 @@ _DIARY = select_rows(
             _EXCEPTIONS.c.starts_at,
             _EXCEPTIONS.c.ends_at,
             _EXCEPTIONS.c.available,
+            _EXCEPTIONS.c.until_date,
         ).where(
             _EXCEPTIONS.c.professional_id == bindparam("professional_id"),
-            _EXCEPTIONS.c.on_date.between(bindparam("first_day"), bindparam("last_day")),
+            _EXCEPTIONS.c.on_date <= bindparam("last_day"),  # ranges overlapping the days
+            _EXCEPTIONS.c.until_date >= bindparam("first_day"),
         ),
     )
 )
@@ -112,7 +115,9 @@ async def diary(
         if row.weekly:
             weekly[row.weekday].append((row.starts_at, row.ends_at))
         else:
-            changes.append(DayChange(row.on_date, row.starts_at, row.ends_at, row.available))
+            changes.append(
+                DayChange(row.on_date, row.starts_at, row.ends_at, row.available, row.until_date)
+            )
     return weekly, changes
 
 

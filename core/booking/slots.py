@@ -22,15 +22,20 @@ Interval = tuple[time, time]
 
 @dataclass(frozen=True)
 class DayChange:
-    """A dated exception: ``available`` adds hours, otherwise it removes them.
+    """A dated exception from ``on_date`` to ``until_date`` (inclusive): ``available`` adds
+    hours, otherwise it removes them.
 
-    Without times it covers the whole day.
+    Without times it covers whole days; with times, that part of each day.
     """
 
     on_date: date
     starts_at: time | None
     ends_at: time | None
     available: bool
+    until_date: date | None = None  # None: the one day
+
+    def covers(self, day: date) -> bool:
+        return self.on_date <= day <= (self.until_date or self.on_date)
 
 
 def _subtract(intervals: list[Interval], cut: Interval) -> list[Interval]:
@@ -65,7 +70,7 @@ def open_hours(
     Extra hours are added before time off is taken away, so time off always wins
     whatever order the changes come in.
     """
-    todays = [c for c in changes if c.on_date == day]
+    todays = [c for c in changes if c.covers(day)]
     hours = list(weekly.get(day.weekday(), []))
     hours += [_span(c) for c in todays if c.available]
     for change in todays:

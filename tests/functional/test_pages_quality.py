@@ -12,6 +12,7 @@ from sqlalchemy import select
 from starlette.routing import Match, Route
 
 from praxis.core.app import create_app
+from praxis.core.booking.models import WeeklyAvailability
 from praxis.core.config import Settings
 from praxis.core.consents import subscribers
 from praxis.core.db import utcnow
@@ -20,7 +21,7 @@ from praxis.core.payments.models import Payment
 from praxis.core.privacy.template import DEFAULT_NOTICE
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
-from tests.functional.flows import answer_intake, book, pay
+from tests.functional.flows import answer_intake, appointment, book, pay
 from tests.functional.test_export import download_link
 from tests.functional.test_mfa import code, enrol, start_enrolment
 from tests.markup import problems_in
@@ -57,7 +58,13 @@ CONSUMER = [
     "/account/restrict",
     "/account/requests",
 ]
-PROFESSIONAL = ["/workspace", "/workspace/hours", "/workspace/consultations"]
+PROFESSIONAL = [
+    "/workspace",
+    "/workspace/diary",
+    "/workspace/diary?view=day",
+    "/workspace/hours",
+    "/workspace/consultations",
+]
 ADMIN = [
     "/admin",
     "/admin/professionals",
@@ -236,6 +243,16 @@ async def test_oversized_requests_are_refused_before_anything_changes(
 # --- every page, parsed -----------------------------------------------------------------------
 
 
+async def first_rule(rt: Runtime, clinic: Clinic) -> Any:
+    """One of the Professional's weekly windows, for its edit page."""
+    async with rt.database.reading(clinic.tenant.id) as db:
+        return await db.scalar(
+            select(WeeklyAvailability.id).where(
+                WeeklyAvailability.professional_id == clinic.professional_id
+            )
+        )
+
+
 class Pages:
     """Requests pages as someone, and keeps what a real HTML parser finds wrong in each."""
 
@@ -389,6 +406,26 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.post(
             professional, "professional", "/workspace/consultations", {}, "/workspace/consultations"
         )
+        # The diary with a consultation in it, its errors, a window to edit, time off over it.
+        visit_day = (await appointment(rt, clinic, visit)).starts_at.astimezone(clinic.tenant.zone)
+        rule = await first_rule(rt, clinic)
+        await pages.get(
+            professional,
+            "professional",
+            f"/workspace/diary?view=week&date={visit_day.date().isoformat()}",
+            f"/workspace/diary?view=day&date={visit_day.date().isoformat()}",
+            "/workspace/diary?view=month&date=x",
+            f"/workspace/hours/{rule}",
+        )
+        await pages.post(
+            professional, "professional", f"/workspace/hours/{rule}", {}, "/workspace/hours"
+        )
+        time_off = {"day_on_date": visit_day.date().isoformat(), "day_note": "Away"}
+        await pages.post(
+            professional, "professional", "/workspace/days", time_off, "/workspace/hours"
+        )
+        stale = {**time_off, "decision": "cancel"}  # the list changed: shown again, 409
+        await pages.post(professional, "professional", "/workspace/days", stale, "/workspace/hours")
 
     async with rt.database.reading(clinic.tenant.id) as db:
         paid_id = await db.scalar(select(Payment.id))

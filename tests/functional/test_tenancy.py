@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -128,11 +128,14 @@ async def _diary_extras(rt: Runtime, clinic: Clinic, prefix: str) -> Extras:
             ConsultationTypeForm(name=f"{prefix} Special Session", duration_minutes=45, price="55"),
         )
         today = date.today()
-        change = await diary.add_day_change(
+        change, _ = await diary.save_day_change(
             db,
+            clinic.tenant,
             profile,
             DayChangeForm(on_date=today + timedelta(days=20), note=f"{prefix} private note"),
             today=today,
+            now=datetime.now(UTC),
+            by=clinic.professional.id,
         )
         rules = await diary.weekly_hours(db, profile.id)
         return Extras(special=kind.id, rule=rules[0].id, change=change.id)
