@@ -25,7 +25,7 @@ def _at(conn: Connection, value: time | None) -> Any:
 
 
 def seed(conn: Connection) -> None:
-    """A clinic at revision 0018 whose Professional has a day off and an evening of extra hours."""
+    """A clinic just before 0021 whose Professional has a day off and an evening of extra hours."""
     i = lambda v: _id(conn, v)  # noqa: E731
     conn.execute(
         text(
@@ -108,7 +108,7 @@ def test_single_days_become_one_day_ranges_and_come_back(
     tmp_path: Path,
 ) -> None:
     settings = settings_for(fresh_url, tmp_path)
-    migrate.upgrade(settings, "0018")
+    migrate.upgrade(settings, "0019")
     inspect_db(fresh_url, seed)
     migrate.upgrade(settings, "0021")
     assert inspect_db(fresh_url, changes) == [
@@ -116,7 +116,7 @@ def test_single_days_become_one_day_ranges_and_come_back(
         ("2027-03-02", "2027-03-02", True, ""),
     ]
     assert inspect_db(fresh_url, refuses_backwards)
-    migrate.downgrade(settings, "0018")
+    migrate.downgrade(settings, "0019")
     assert "until_date" not in inspect_db(fresh_url, columns)
     migrate.upgrade(settings, "0021")
     assert len(inspect_db(fresh_url, changes)) == 2

@@ -2,7 +2,7 @@
 (inclusive). Every existing change was one day, so it ends where it starts.
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from praxis.migrations.security import fix_tenant, unfix_tenant
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
