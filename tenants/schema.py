@@ -130,6 +130,10 @@ class BookingPolicy(_Strict):
     late_refund_percent: int = Field(0, ge=0, le=100)
     reminder_hours_before: int = Field(24, ge=0, le=168)  # 0: no reminders
     payment_hold_minutes: int = Field(30, ge=30, le=1440)  # Stripe's shortest checkout life
+    # Kept free between two consultations (minutes, whole 5-minute units of the diary).
+    buffer_minutes: int = Field(0, ge=0, le=120, multiple_of=5)
+    # Where in-person consultations take place; empty: the controller's registered address.
+    in_person_address: str = Field("", max_length=300)
 
 
 class Retention(_Strict):

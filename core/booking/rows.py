@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import Boolean, Date, bindparam, cast, delete, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts.models import Professional, ProfessionalStatus
@@ -139,3 +139,13 @@ async def add_appointment(
     (IntegrityError), and nothing else is written by then."""
     await run(db, _ADD_APPOINTMENT, {c: getattr(appointment, c) for c in _COLUMNS})
     await run(db, _ADD_HOLDS, holds)
+
+
+async def add_holds(db: AsyncSession, holds: list[dict[str, Any]]) -> None:
+    """Slot holds as rows: their key refuses a taken time (IntegrityError)."""
+    await run(db, _ADD_HOLDS, holds)
+
+
+async def free_holds(db: AsyncSession, appointment_id: uuid.UUID) -> None:
+    """The appointment's time goes back to the diary (before it takes another)."""
+    await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment_id))

@@ -99,21 +99,23 @@ def hold_units(start: datetime, end: datetime) -> Iterator[datetime]:
         unit += HOLD
 
 
-def _starts(day: date, hours: Interval, zone: ZoneInfo, duration: timedelta) -> Iterator[datetime]:
-    """UTC starts of every slot of ``duration`` that fits wholly inside ``hours``."""
+def _starts(
+    day: date, hours: Interval, zone: ZoneInfo, duration: timedelta, step: timedelta
+) -> Iterator[datetime]:
+    """UTC starts of every slot of ``duration``, ``step`` apart, that fits inside ``hours``."""
     opens = datetime.combine(day, hours[0], tzinfo=zone)
     closes = datetime.combine(day, hours[1], tzinfo=zone)
     first, last = _real(opens), _real(closes)
     if first is not None and last is not None and opens.utcoffset() == closes.utcoffset():
         while first + duration <= last:  # no clock change inside: local and UTC agree
             yield first
-            first += duration
+            first += step
         return
-    yield from _starts_across_clock_change(opens, closes, duration)
+    yield from _starts_across_clock_change(opens, closes, duration, step)
 
 
 def _starts_across_clock_change(
-    opens: datetime, closes: datetime, duration: timedelta
+    opens: datetime, closes: datetime, duration: timedelta, step: timedelta
 ) -> Iterator[datetime]:
     """The slow path, for the one window a year the clocks change in: unit by unit."""
     open_units: set[datetime] = set()
@@ -129,7 +131,7 @@ def _starts_across_clock_change(
         start = _real(wall)
         if start is not None and open_units.issuperset(hold_units(start, start + duration)):
             yield start
-        wall += duration
+        wall += step
 
 
 def free_slots(
@@ -143,16 +145,33 @@ def free_slots(
     held: set[datetime],
     earliest: datetime,
     latest: datetime,
+    buffer: timedelta = timedelta(0),
 ) -> list[datetime]:
-    """Start times (UTC) of every bookable slot of ``duration`` between the two days."""
+    """Start times (UTC) of every bookable slot of ``duration`` between the two days.
+
+    With a ``buffer``, slots start ``duration + buffer`` apart, and an appointment holds
+    its buffer after it (``held_span``): a slot whose own span meets a held unit is taken,
+    so two consultations are never closer than the buffer.
+    """
     slots: list[datetime] = []
+    step = duration + buffer
     day = first_day
     while day <= last_day:
+        if day > latest.date() + timedelta(days=1):
+            break  # past how far ahead patients may book: nothing more to find
         for hours in open_hours(weekly, changes, day):
-            for start in _starts(day, hours, zone, duration):
-                if earliest <= start <= latest and held.isdisjoint(
-                    hold_units(start, start + duration)
-                ):
+            for start in _starts(day, hours, zone, duration, step):
+                if earliest <= start <= latest and _clear(held, start, duration, buffer):
                     slots.append(start)
         day += timedelta(days=1)
     return slots
+
+
+def _clear(held: set[datetime], start: datetime, duration: timedelta, buffer: timedelta) -> bool:
+    """No held unit inside the slot nor in the buffer after it."""
+    return not held or held.isdisjoint(hold_units(*held_span(start, duration, buffer)))
+
+
+def held_span(start: datetime, duration: timedelta, buffer: timedelta) -> tuple[datetime, datetime]:
+    """What an appointment holds in the diary: its time and the buffer after it."""
+    return start, start + duration + buffer
