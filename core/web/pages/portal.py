@@ -1,19 +1,22 @@
-"""The consumer's portal: home, Professionals, free times, booking, my appointments."""
+"""The consumer's portal: home, Professionals, free times, the review step, booking, my
+appointments. Nothing is held before "Confirm booking" on the review step."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
 from itertools import groupby
+from typing import Any
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.professionals import approved_professional, approved_professionals
-from praxis.core.booking import diary
+from praxis.core.booking import diary, policy
 from praxis.core.booking import services as booking
 from praxis.core.booking.forms import BookingRequest, in_diary
-from praxis.core.booking.models import AppointmentStatus
+from praxis.core.booking.models import AppointmentStatus, ConsultationType
 from praxis.core.errors import Conflict, InvalidInput
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.rendering import Clock
@@ -31,7 +34,16 @@ async def home(ctx: Ctx) -> Response:
 @pages.page("/professionals")
 async def professionals(ctx: Ctx) -> Response:
     found = await approved_professionals(ctx.db)
-    return render(ctx, "portal/professionals.html", professionals=found, title="Professionals")
+    next_free = {
+        pro.id: await booking.next_free_of(ctx.db, ctx.tenant, pro.id, now=ctx.now) for pro in found
+    }
+    return render(
+        ctx,
+        "portal/professionals.html",
+        professionals=found,
+        next_free=next_free,
+        title="Professionals",
+    )
 
 
 @pages.page("/professionals/{professional_id:uuid}")
@@ -43,7 +55,8 @@ async def professional(ctx: Ctx) -> Response:
     )
 
 
-def _first_day(ctx: Ctx) -> date:
+def first_day(ctx: Ctx) -> date:
+    """The day the week shown starts: ``from`` (the day picker), never before today."""
     today = booking.today_in(ctx.tenant)
     try:
         wanted = date.fromisoformat(ctx.request.query_params.get("from", ""))
@@ -52,58 +65,128 @@ def _first_day(ctx: Ctx) -> date:
     return max(wanted, today) if in_diary(wanted) else today
 
 
-@pages.page("/professionals/{professional_id:uuid}/book")
-async def free_times(ctx: Ctx) -> Response:
-    pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
+def by_day(ctx: Ctx, starts: list[datetime]) -> list[tuple[date, list[datetime]]]:
+    zone = ctx.tenant.zone
+    return [
+        (day, list(group))
+        for day, group in groupby(starts, key=lambda s: s.astimezone(zone).date())
+    ]
+
+
+def week_links(ctx: Ctx, first: date) -> dict[str, Any]:
+    """The week's bounds, and the weeks before (none before today) and after."""
+    today = booking.today_in(ctx.tenant)
+    last = first + timedelta(days=DAYS_SHOWN - 1)
+    return {
+        "first": first,
+        "last": last,
+        "previous": max(first - timedelta(days=DAYS_SHOWN), today) if first > today else None,
+        "next": last + timedelta(days=1),
+        "today": today,
+        "latest": booking.latest_bookable(ctx.tenant, ctx.now).astimezone(ctx.tenant.zone).date(),
+    }
+
+
+async def _kind(ctx: Ctx, professional_id: uuid.UUID) -> ConsultationType | None:
     try:
         type_id = uuid.UUID(ctx.request.query_params.get("type", ""))
     except ValueError:
+        return None
+    return await booking.bookable_type(ctx.db, professional_id, type_id)
+
+
+@pages.page("/professionals/{professional_id:uuid}/book")
+async def free_times(ctx: Ctx) -> Response:
+    pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
+    kind = await _kind(ctx, pro.id)
+    if kind is None:
         return redirect(ctx, f"/professionals/{pro.id}", notice="Choose a consultation first.")
-    kind = await booking.bookable_type(ctx.db, pro.id, type_id)
-    first = _first_day(ctx)
-    last = first + timedelta(days=DAYS_SHOWN - 1)
+    week = week_links(ctx, first_day(ctx))
+    shown: dict[str, Any] = {"professional": pro, "kind": kind, "title": f"Book {kind.name}"}
     try:
         starts = await booking.slots(
             ctx.db,
             ctx.tenant,
             professional_id=pro.id,
             type_id=kind.id,
-            first_day=first,
-            last_day=last,
+            first_day=week["first"],
+            last_day=week["last"],
             now=ctx.now,
         )
     except Conflict as exc:  # not bookable online now: say why, where it was chosen
         return render(
-            ctx,
-            "portal/book.html",
-            professional=pro,
-            kind=kind,
-            days=[],
-            unavailable=exc.message,
-            first=first,
-            last=last,
-            previous=None,
-            next=None,
-            title=f"Book {kind.name}",
+            ctx, "portal/book.html", days=[], unavailable=exc.message, soonest=None, **week, **shown
         )
-    zone = ctx.tenant.zone
-    by_day: list[tuple[date, list[datetime]]] = [
-        (day, list(group))
-        for day, group in groupby(starts, key=lambda s: s.astimezone(zone).date())
-    ]
-    today = booking.today_in(ctx.tenant)
+    # "Next available": the first free time from today (this week's first if it has one).
+    if week["first"] == week["today"] and starts:
+        soonest: datetime | None = starts[0]
+    else:
+        soonest = await booking.first_free(
+            ctx.db, ctx.tenant, pro.id, kind.duration_minutes, from_day=week["today"], now=ctx.now
+        )
     return render(
         ctx,
         "portal/book.html",
+        unavailable=None,
+        days=by_day(ctx, starts),
+        soonest=soonest,
+        soonest_day=soonest.astimezone(ctx.tenant.zone).date() if soonest else None,
+        review=f"/professionals/{pro.id}/book/review",
+        **week,
+        **shown,
+    )
+
+
+def review_link(professional_id: uuid.UUID, type_id: uuid.UUID, start: datetime) -> str:
+    query = urlencode({"type": str(type_id), "at": start.isoformat()})
+    return f"/professionals/{professional_id}/book/review?{query}"
+
+
+@pages.page("/professionals/{professional_id:uuid}/book/review", access=Access.CONSUMER)
+async def review(ctx: Ctx) -> Response:
+    """The review step: who, when, how or where, the price, the policy; nothing held yet."""
+    pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
+    kind = await _kind(ctx, pro.id)
+    if kind is None:
+        return redirect(ctx, f"/professionals/{pro.id}", notice="Choose a consultation first.")
+    back = f"/professionals/{pro.id}/book?type={kind.id}"
+    wanted = {
+        "professional_id": str(pro.id),
+        "consultation_type_id": str(kind.id),
+        "starts_at": ctx.request.query_params.get("at", ""),
+    }
+    try:
+        request = parse(BookingRequest, wanted, region=ctx.region)
+    except InvalidInput:
+        return redirect(ctx, back, notice="Choose a time from the list to book it.")
+    day = request.starts_at.astimezone(ctx.tenant.zone).date()
+    try:
+        free = await booking.slots(
+            ctx.db,
+            ctx.tenant,
+            professional_id=pro.id,
+            type_id=kind.id,
+            first_day=day,
+            last_day=day,
+            now=ctx.now,
+        )
+    except Conflict as exc:
+        return redirect(ctx, back, notice=exc.message)
+    if request.starts_at not in free:
+        return redirect(ctx, f"{back}&from={day.isoformat()}", notice=booking.SLOT_TAKEN)
+    start = request.starts_at
+    return render(
+        ctx,
+        "portal/review.html",
         professional=pro,
         kind=kind,
-        unavailable=None,
-        days=by_day,
-        first=first,
-        last=last,
-        previous=first - timedelta(days=DAYS_SHOWN) if first > today else None,
-        next=last + timedelta(days=1),
-        title=f"Book {kind.name}",
+        start=start,
+        end=start + timedelta(minutes=kind.duration_minutes),
+        address=policy.where(ctx.tenant),
+        terms=policy.terms(ctx.tenant, start, kind.price_minor),
+        paying=policy.takes_payment(ctx.tenant, kind.price_minor),
+        back=f"{back}&from={day.isoformat()}",
+        title="Check and confirm your booking",
     )
 
 
@@ -111,6 +194,7 @@ async def free_times(ctx: Ctx) -> Response:
     "/appointments", methods=["POST"], access=Access.CONSUMER, name="book", one_transaction=True
 )
 async def book(ctx: Ctx) -> Response:
+    """ "Confirm booking" on the review step: the time is held or booked only now."""
     try:
         request = parse(BookingRequest, ctx.form, region=ctx.region)
     except InvalidInput:
@@ -141,7 +225,7 @@ async def my_appointments(ctx: Ctx) -> Response:
         "portal/appointments.html",
         upcoming=upcoming,
         others=others,
-        can_cancel=lambda a: ctx.now <= booking.cancellable_until(ctx.tenant, a),
+        can_cancel=lambda a: booking.changeable(ctx.tenant, a, ctx.now),
         title="My appointments",
     )
 
