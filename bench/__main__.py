@@ -14,6 +14,7 @@ from types import ModuleType
 from bench import (
     booking_write,
     dsar_export,
+    free_times,
     ledger_subject_query,
     portal_page,
     tenant_scale,
@@ -28,6 +29,7 @@ SCENARIOS: dict[str, ModuleType] = {
     "webhook_ingest": webhook_ingest,
     "ledger_subject_query": ledger_subject_query,
     "dsar_export": dsar_export,
+    "free_times": free_times,
 }
 
 

@@ -70,7 +70,23 @@ async def slots(
         raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
     await approved_professional(db, professional_id)
     kind = await bookable_type(db, professional_id, type_id)
-    await _requested(db, tenant, professional_id, kind.id, kind.price_minor, now=now)
+    return await free_times_of(db, tenant, kind, first_day=first_day, last_day=last_day, now=now)
+
+
+async def free_times_of(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    kind: ConsultationType,
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> list[datetime]:
+    """Free start times of a consultation type already found bookable (``bookable_type``):
+    two queries, the diary and the holds, and the rest in Python."""
+    if (last_day - first_day).days >= MAX_DAYS_PER_QUERY:
+        raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
+    await _requested(db, tenant, kind.professional_id, kind.id, kind.price_minor, now=now)
     return await _free(
         db, tenant, kind.professional_id, kind.duration_minutes, first_day, last_day, now=now
     )
