@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core.accounts.models import Professional, ProfessionalStatus
 from praxis.core.booking.models import (
     Appointment,
+    AppointmentStatus,
     AvailabilityException,
     ConsultationType,
     SlotHold,
@@ -71,6 +72,7 @@ _BOOKABLE = select_rows(
         _TYPES.c.professional_id,
         _PROFESSIONALS.c.display_name.label("professional_name"),
         _TYPES.c.id,
+        _TYPES.c.name,
         _TYPES.c.duration_minutes,
         _TYPES.c.price_minor,
         _TYPES.c.currency,
@@ -84,6 +86,19 @@ _BOOKABLE = select_rows(
         _PROFESSIONALS.c.status == ProfessionalStatus.APPROVED.value,
     )
 )
+_APPOINTMENTS = narrowed(table_of(Appointment))
+# The live appointments overlapping a window: what holds the diary, one row per appointment
+# (a third of the rows of its 5-minute holds, for the same answer).
+_BUSY = select_rows(
+    select(_APPOINTMENTS.c.starts_at, _APPOINTMENTS.c.ends_at)
+    .where(
+        _APPOINTMENTS.c.professional_id == bindparam("professional_id"),
+        _APPOINTMENTS.c.status.in_(bindparam("live", expanding=True)),
+        _APPOINTMENTS.c.starts_at < bindparam("end"),
+        _APPOINTMENTS.c.ends_at > bindparam("start"),
+    )
+    .order_by(_APPOINTMENTS.c.starts_at)
+)
 _ADD_APPOINTMENT = insert_rows(table_of(Appointment))
 _ADD_HOLDS = insert_rows(table_of(SlotHold))
 
@@ -95,6 +110,7 @@ class Bookable:
     professional_id: uuid.UUID
     professional_name: str
     id: uuid.UUID
+    name: str
     duration_minutes: int
     price_minor: int
     currency: str
@@ -121,6 +137,19 @@ async def held(
 ) -> set[datetime]:
     found = await run(db, _HELD, {"professional_id": professional_id, "start": start, "end": end})
     return {starts_at for (starts_at,) in found}
+
+
+async def busy(
+    db: AsyncSession, professional_id: uuid.UUID, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The live appointments' (start, end) between the two instants, earliest first."""
+    ids = {
+        "professional_id": professional_id,
+        "live": [AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value],
+        "start": start,
+        "end": end,
+    }
+    return [(row.starts_at, row.ends_at) for row in await run(db, _BUSY, ids)]
 
 
 async def bookable(

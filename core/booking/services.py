@@ -19,7 +19,7 @@ from praxis.core.accounts.models import Professional, User
 from praxis.core.accounts.professionals import approved_professional
 from praxis.core.accounts.restriction import RESTRICTED, restricted
 from praxis.core.booking import rows
-from praxis.core.booking.confirmation import cancel, confirm
+from praxis.core.booking.confirmation import cancel, confirm, diary_changed
 from praxis.core.booking.events import APPOINTMENT_REQUESTED, APPOINTMENT_RESCHEDULED
 from praxis.core.booking.forms import BookingRequest
 from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationType
@@ -36,6 +36,12 @@ from praxis.tenants.directory import TenantInfo
 MAX_DAYS_PER_QUERY = 31
 LIVE = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
 SLOT_TAKEN = "That time is not available: it has just been booked. Please choose another time."
+
+
+async def bookable(db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID) -> Bookable:
+    """The approved Professional's active consultation type, in one query (the free-times
+    page's); NotFound saying which is missing."""
+    return await _bookable(db, professional_id, type_id)
 
 
 async def bookable_type(
@@ -76,7 +82,7 @@ async def slots(
 async def free_times_of(
     db: AsyncSession,
     tenant: TenantInfo,
-    kind: ConsultationType,
+    kind: ConsultationType | Bookable,
     *,
     first_day: date,
     last_day: date,
@@ -114,9 +120,8 @@ async def _free(
         weekly=weekly,
         changes=changes,
         duration=timedelta(minutes=duration_minutes),
-        held=await rows.held(db, professional_id, window_start, window_end)
-        if with_holds
-        else set(),
+        held=set(),
+        busy=await rows.busy(db, professional_id, window_start, window_end) if with_holds else (),
         earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
         latest=latest_bookable(tenant, now),
         buffer=buffer(tenant),
@@ -232,6 +237,7 @@ async def book(
     await outbox.add_jobs(db, jobs)
     await ledger.append(db, _engaged(kind, consumer), now=now)
     await db.commit()
+    diary_changed(kind.professional_id)
     return appointment
 
 
@@ -421,6 +427,7 @@ async def reschedule(
     await outbox.add_jobs(db, jobs)
     await ledger.append(db, _engaged(kind, consumer, "reschedule"), now=now)
     await db.commit()
+    diary_changed(appointment.professional_id)
     return appointment
 
 

@@ -9,8 +9,8 @@ and a local time that happens twice (autumn) is offered once, at its first occur
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -150,12 +150,15 @@ def free_slots(
     earliest: datetime,
     latest: datetime,
     buffer: timedelta = timedelta(0),
+    busy: Sequence[tuple[datetime, datetime]] = (),
 ) -> list[datetime]:
     """Start times (UTC) of every bookable slot of ``duration`` between the two days.
 
     With a ``buffer``, slots start ``duration + buffer`` apart, and an appointment holds
     its buffer after it (``held_span``): a slot whose own span meets a held unit is taken,
-    so two consultations are never closer than the buffer.
+    so two consultations are never closer than the buffer. ``busy``: appointments' (start,
+    end), held like their units (with the buffer after each), as one row each is cheaper to
+    read than its units.
     """
     # Computed in whole seconds, converted back to datetimes once for the slots found: a
     # week of a busy diary is hundreds of candidates (bench/free_times.py).
@@ -163,13 +166,20 @@ def free_slots(
     step = duration + buffer
     span = _seconds(duration + buffer)
     taken = sorted(int(unit.timestamp()) for unit in held)
+    gap = _seconds(buffer)
+    intervals = sorted((int(a.timestamp()), int(b.timestamp()) + gap) for a, b in busy)
+    ends = [end for _, end in intervals]
     lowest, highest = earliest.timestamp(), latest.timestamp()
     last_useful = latest.date() + timedelta(days=1)
     day = first_day
     while day <= last_day and day <= last_useful:  # nothing to find past the horizon
         for hours in open_hours(weekly, changes, day):
             for start in _starts(day, hours, zone, duration, step):
-                if lowest <= start <= highest and _clear(taken, start, span):
+                if (
+                    lowest <= start <= highest
+                    and _clear(taken, start, span)
+                    and _apart(intervals, ends, start, span)
+                ):
                     found.append(start)
         day += timedelta(days=1)
     return [datetime.fromtimestamp(start, UTC) for start in found]
@@ -179,6 +189,13 @@ def _clear(taken: list[int], start: int, span: int) -> bool:
     """No held unit (``taken``, sorted seconds) inside the slot nor in the buffer after it."""
     first = bisect_left(taken, start)
     return first == len(taken) or taken[first] >= start + span
+
+
+def _apart(intervals: list[tuple[int, int]], ends: list[int], start: int, span: int) -> bool:
+    """The slot ``[start, start + span)`` meets none of the busy ``intervals`` (sorted; one
+    Professional's never overlap, so their ends are sorted too)."""
+    first = bisect_right(ends, start)  # the first busy interval still running at ``start``
+    return first == len(intervals) or intervals[first][0] >= start + span
 
 
 def held_span(start: datetime, duration: timedelta, buffer: timedelta) -> tuple[datetime, datetime]:

@@ -590,3 +590,23 @@ async def test_a_buffer_keeps_a_gap_between_consultations(
         gap_after = begins - found.ends_at
         gap_before = found.starts_at - ends
         assert gap_after >= timedelta(minutes=10) or gap_before >= timedelta(minutes=10), slot
+
+
+async def test_a_time_booked_leaves_the_free_times_page_at_once(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    """The page keeps a week a few seconds; a booking made here drops it at once."""
+    visitor = client_for(app, clinic.host)
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    start = datetime.fromisoformat(await free_slot(consumer, clinic, days_ahead=2))
+    local = start.astimezone(clinic.tenant.zone)
+    week = (
+        f"/professionals/{clinic.professional_id}/book?type={clinic.kinds['Standard']}"
+        f"&from={local.date().isoformat()}"
+    )
+    mark = f'<span class="slot">{local:%H:%M}</span>'
+    assert mark in (await visitor.get(week)).text  # shown, and now kept
+    booked = await book_free(consumer, rt, clinic, days_ahead=2)
+    assert (await appointment(rt, clinic, booked)).starts_at == start
+    first_day = (await visitor.get(week)).text.split("</section>", 1)[0]
+    assert mark not in first_day

@@ -3,21 +3,27 @@ appointments. Nothing is held before "Confirm booking" on the review step."""
 
 from __future__ import annotations
 
+import functools
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_date
 from starlette.responses import Response
 
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.professionals import approved_professional, approved_professionals
 from praxis.core.booking import diary, policy
 from praxis.core.booking import services as booking
+from praxis.core.booking.confirmation import diary_version
 from praxis.core.booking.forms import BookingRequest, in_diary
 from praxis.core.booking.models import AppointmentStatus, ConsultationType
+from praxis.core.booking.rows import Bookable
 from praxis.core.errors import Conflict, InvalidInput
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.rendering import Clock
@@ -56,6 +62,14 @@ async def professional(ctx: Ctx) -> Response:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the free-times page says of the Professional."""
+
+    id: uuid.UUID
+    display_name: str
+
+
 def first_day(ctx: Ctx) -> date:
     """The day the week shown starts: ``from`` (the day picker), never before today."""
     today = booking.today_in(ctx.tenant)
@@ -66,15 +80,19 @@ def first_day(ctx: Ctx) -> date:
     return max(wanted, today) if in_diary(wanted) else today
 
 
+# "00:00" to "23:59": a time's label is looked up, not formatted, hundreds of times a page.
+_HOURS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))
+
+
 @dataclass(frozen=True, slots=True)
 class FreeTime:
-    start: datetime  # UTC
-    hour: str  # "09:30", the clinic's time
+    start: datetime  # in the clinic's zone
+    hour: str  # "09:30"
 
     @property
     def at(self) -> str:
         """The start as the review step's query parameter (UTC, nothing to escape)."""
-        return f"{self.start:%Y-%m-%dT%H:%M:%SZ}"
+        return f"{self.start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +104,19 @@ class FreeDay:
 def by_day(ctx: Ctx, starts: list[datetime]) -> list[FreeDay]:
     """The times grouped by the clinic's day, each labelled once here: a week holds hundreds,
     and formatting each in the template (Babel, per call) cost most of the page."""
-    zone, clock = ctx.tenant.zone, Clock(ctx.tenant)
+    zone, locale = ctx.tenant.zone, ctx.tenant.locale
     days = []
-    local = [(start, start.astimezone(zone)) for start in starts]
-    for _day, group in groupby(local, key=lambda pair: pair[1].date()):
-        times = [FreeTime(start, f"{wall.hour:02d}:{wall.minute:02d}") for start, wall in group]
-        days.append(FreeDay(clock.day(times[0].start), times))
+    local = [start.astimezone(zone) for start in starts]
+    for day, group in groupby(local, key=datetime.date):
+        times = [FreeTime(wall, _HOURS[wall.hour * 60 + wall.minute]) for wall in group]
+        days.append(FreeDay(day_heading(day, locale), times))
     return days
+
+
+@functools.lru_cache(maxsize=4096)
+def day_heading(day: date, locale: str) -> str:
+    """ "Monday 7 December 2026", as Clock.day says it: Babel once per day and locale."""
+    return str(format_date(day, "EEEE d MMMM y", locale=locale))
 
 
 def week_links(ctx: Ctx, first: date) -> dict[str, Any]:
@@ -117,39 +141,135 @@ async def _kind(ctx: Ctx, professional_id: uuid.UUID) -> ConsultationType | None
     return await booking.bookable_type(ctx.db, professional_id, type_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Week:
+    """A week of free times as the page shows it, kept a few seconds (``WEEKS``)."""
+
+    kind: Bookable
+    days: list[FreeDay]
+    soonest: datetime | None
+    first_start: datetime | None  # the earliest listed: stale once inside the notice
+    expires: float
+
+
+class Weeks:
+    """The free-times page's weeks, each kept ``SECONDS`` in this process: the page a popular
+    Professional's visitors open again and again is computed once, not per visitor. Keyed by
+    the diary's version in this process (booking.confirmation.diary_version), so a time this
+    process books, moves or frees shows at once; the review step and booking check live."""
+
+    SECONDS = 10.0
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[Any, ...], Week] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], now: datetime, notice: timedelta) -> Week | None:
+        found = self._kept.get(key)
+        if found is None:
+            return None
+        if found.expires < time.monotonic() or (
+            found.first_start is not None and found.first_start < now + notice
+        ):
+            del self._kept[key]
+            return None
+        return found
+
+    def put(self, key: tuple[Any, ...], week: Week) -> None:
+        self._kept[key] = week
+        while len(self._kept) > self.SIZE:
+            self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
+WEEKS = Weeks()
+
+
 @pages.page("/professionals/{professional_id:uuid}/book")
 async def free_times(ctx: Ctx) -> Response:
-    pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
-    kind = await _kind(ctx, pro.id)
-    if kind is None:
-        return redirect(ctx, f"/professionals/{pro.id}", notice="Choose a consultation first.")
-    week = week_links(ctx, first_day(ctx))
-    shown: dict[str, Any] = {"professional": pro, "kind": kind, "title": f"Book {kind.name}"}
+    professional_id: uuid.UUID = ctx.request.path_params["professional_id"]
     try:
-        starts = await booking.free_times_of(
-            ctx.db, ctx.tenant, kind, first_day=week["first"], last_day=week["last"], now=ctx.now
-        )
-    except Conflict as exc:  # not bookable online now: say why, where it was chosen
-        return render(
-            ctx, "portal/book.html", days=[], unavailable=exc.message, soonest=None, **week, **shown
-        )
-    # "Next available": the first free time from today (this week's first if it has one).
-    if week["first"] == week["today"] and starts:
-        soonest: datetime | None = starts[0]
-    else:
-        soonest = await booking.first_free(
-            ctx.db, ctx.tenant, pro.id, kind.duration_minutes, from_day=week["today"], now=ctx.now
-        )
+        type_id = uuid.UUID(ctx.request.query_params.get("type", ""))
+    except ValueError:
+        found = await approved_professional(ctx.db, professional_id)
+        return redirect(ctx, f"/professionals/{found.id}", notice="Choose a consultation first.")
+    links = week_links(ctx, first_day(ctx))
+    tenant = ctx.tenant
+    key = (
+        tenant.id,
+        tenant.booking,  # a new policy, new providers or a new zone: computed again
+        tuple(sorted(tenant.providers.items())),
+        tenant.timezone,
+        tenant.locale,
+        professional_id,
+        type_id,
+        links["first"],
+        diary_version(professional_id),
+    )
+    notice = timedelta(hours=tenant.booking.minimum_notice_hours)
+    week = WEEKS.get(key, ctx.now, notice)
+    if week is None:
+        try:
+            week = await _week(ctx, professional_id, type_id, links)
+        except Conflict as exc:  # not bookable online now: say why, where it was chosen
+            kind = await booking.bookable(ctx.db, professional_id, type_id)
+            return render(
+                ctx,
+                "portal/book.html",
+                days=[],
+                unavailable=exc.message,
+                soonest=None,
+                professional=Shown(kind.professional_id, kind.professional_name),
+                kind=kind,
+                title=f"Book {kind.name}",
+                **links,
+            )
+        WEEKS.put(key, week)
+    kind, soonest = week.kind, week.soonest
     return render(
         ctx,
         "portal/book.html",
+        professional=Shown(kind.professional_id, kind.professional_name),
+        kind=kind,
+        title=f"Book {kind.name}",
         unavailable=None,
-        days=by_day(ctx, starts),
+        days=week.days,
         soonest=soonest,
-        soonest_day=soonest.astimezone(ctx.tenant.zone).date() if soonest else None,
-        review=f"/professionals/{pro.id}/book/review",
-        **week,
-        **shown,
+        soonest_day=soonest.astimezone(tenant.zone).date() if soonest else None,
+        review=f"/professionals/{kind.professional_id}/book/review",
+        **links,
+    )
+
+
+async def _week(
+    ctx: Ctx, professional_id: uuid.UUID, type_id: uuid.UUID, links: dict[str, Any]
+) -> Week:
+    """The week's free times, and "next available": the first free time from today (this
+    week's first when the week starts today and has one)."""
+    # The Professional and the consultation in one query (NotFound if either is not).
+    kind = await booking.bookable(ctx.db, professional_id, type_id)
+    starts = await booking.free_times_of(
+        ctx.db, ctx.tenant, kind, first_day=links["first"], last_day=links["last"], now=ctx.now
+    )
+    if links["first"] == links["today"] and starts:
+        soonest: datetime | None = starts[0]
+    else:
+        soonest = await booking.first_free(
+            ctx.db,
+            ctx.tenant,
+            kind.professional_id,
+            kind.duration_minutes,
+            from_day=links["today"],
+            now=ctx.now,
+        )
+    return Week(
+        kind,
+        by_day(ctx, starts),
+        soonest,
+        starts[0] if starts else None,
+        time.monotonic() + Weeks.SECONDS,
     )
 
 
