@@ -610,3 +610,70 @@ async def test_a_time_booked_leaves_the_free_times_page_at_once(
     assert (await appointment(rt, clinic, booked)).starts_at == start
     first_day = (await visitor.get(week)).text.split("</section>", 1)[0]
     assert mark not in first_day
+
+
+async def test_the_reminder_email_carries_the_ics_too(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    from praxis.core.notifications.services import queue_reminders
+
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    paid = await book_and_pay(consumer, clinic, providers, days_ahead=3)
+    await providers.run_jobs()
+    found = await appointment(rt, clinic, paid)
+    async with rt.database.writing(clinic.tenant.id) as db:
+        assert await queue_reminders(db, clinic.tenant, now=found.starts_at - timedelta(hours=23))
+        await db.commit()
+    await providers.run_jobs()
+    (mail,) = [m for m in providers.mails() if m["Subject"].startswith("Reminder")]
+    (ics,) = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    (event,) = Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")
+    assert event.decoded("dtstart") == found.starts_at
+
+
+async def test_another_clinics_professional_has_no_review_step_here(
+    app: Any, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    start = await free_slot(consumer, clinic, days_ahead=2)
+    theirs = (
+        f"/professionals/{other_clinic.professional_id}/book/review"
+        f"?type={other_clinic.kinds['Standard']}&at={quote(start)}"
+    )
+    assert (await consumer.get(theirs)).status_code == 404
+    mixed = (
+        f"/professionals/{clinic.professional_id}/book/review"
+        f"?type={other_clinic.kinds['Standard']}&at={quote(start)}"
+    )
+    assert (await consumer.get(mixed)).status_code == 404
+    free_times = (
+        f"/professionals/{other_clinic.professional_id}/book?type={other_clinic.kinds['Standard']}"
+    )
+    assert (await consumer.get(free_times)).status_code == 404
+
+
+async def test_another_clinics_admin_cannot_change_this_clinics_policy(
+    app: Any, rt: Runtime, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    before = await policy_row(rt, clinic)
+    theirs = await signed_in(app, other_clinic, other_clinic.admin.username)
+    saved = await post_form(
+        theirs,
+        "/admin/booking-policy",
+        {
+            "horizon_days": "5",
+            **{
+                "cancellation_window_hours": "1",
+                "minimum_notice_hours": "1",
+                "buffer_minutes": "5",
+                "payment_hold_minutes": "30",
+                "full_refund_hours": "1",
+                "late_refund_percent": "1",
+                "reminder_hours_before": "1",
+                "in_person_address": "",
+            },
+        },
+    )
+    assert saved.status_code == 303
+    assert await policy_row(rt, clinic) == before  # their own clinic's changed, not this one
+    assert (await policy_row(rt, other_clinic))["horizon_days"] == 5
