@@ -15,6 +15,7 @@ from bench import (
     booking_write,
     diary_week,
     dsar_export,
+    free_times,
     ledger_subject_query,
     portal_page,
     tenant_scale,
@@ -30,6 +31,7 @@ SCENARIOS: dict[str, ModuleType] = {
     "ledger_subject_query": ledger_subject_query,
     "dsar_export": dsar_export,
     "diary_week": diary_week,
+    "free_times": free_times,
 }
 
 

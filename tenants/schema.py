@@ -131,6 +131,17 @@ class BookingPolicy(_Strict):
     late_refund_percent: int = Field(0, ge=0, le=100)
     reminder_hours_before: int = Field(24, ge=0, le=168)  # 0: no reminders
     payment_hold_minutes: int = Field(30, ge=30, le=1440)  # Stripe's shortest checkout life
+    # Kept free between two consultations (minutes, whole 5-minute units of the diary).
+    buffer_minutes: int = Field(0, ge=0, le=120)
+    # Where in-person consultations take place; empty: the controller's registered address.
+    in_person_address: str = Field("", max_length=300)
+
+    @field_validator("buffer_minutes")
+    @classmethod
+    def _whole_units(cls, value: int) -> int:
+        if value % 5:  # the diary's unit (booking.models.HOLD_MINUTES)
+            raise ValueError("Use steps of 5 minutes, like 5, 10 or 15.")
+        return value
 
 
 class Retention(_Strict):

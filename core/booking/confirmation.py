@@ -17,6 +17,20 @@ from praxis.core.booking.slots import hold_units
 from praxis.core.outbox import announce, stage
 from praxis.tenants.directory import TenantInfo
 
+# How often each Professional's diary changed in this process: booked, moved, cancelled or
+# released here. Pages that keep free times for a moment (the free-times page) key them by
+# it, so this process never shows a time it has just taken; other processes' changes show
+# within the page's few seconds, and booking itself always checks the diary live.
+_DIARY_CHANGES: dict[uuid.UUID, int] = {}
+
+
+def diary_changed(professional_id: uuid.UUID) -> None:
+    _DIARY_CHANGES[professional_id] = _DIARY_CHANGES.get(professional_id, 0) + 1
+
+
+def diary_version(professional_id: uuid.UUID) -> int:
+    return _DIARY_CHANGES.get(professional_id, 0)
+
 
 async def confirmation_jobs(
     db: AsyncSession,
@@ -68,6 +82,7 @@ async def cancel(
     appointment.status = AppointmentStatus.CANCELLED.value
     appointment.cancelled_at = now
     appointment.cancelled_by = by
+    diary_changed(appointment.professional_id)
     await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
     jobs = await announce(
         db,
@@ -87,6 +102,7 @@ async def release(db: AsyncSession, appointment: Appointment, *, now: datetime) 
     """An unpaid hold ends: the time goes back to the diary."""
     appointment.status = AppointmentStatus.RELEASED.value
     appointment.hold_expires_at = None
+    diary_changed(appointment.professional_id)
     appointment.cancelled_at = now
     await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
 
@@ -106,4 +122,5 @@ async def hold_again(db: AsyncSession, appointment: Appointment) -> bool:
             )
     except IntegrityError:
         return False
+    diary_changed(appointment.professional_id)
     return True

@@ -29,3 +29,10 @@ APPOINTMENT_CANCELLED = Event(
     "is to be told (the consumer is being erased).",
     ("appointment_id", "mode", "by_clinic", "was_confirmed", "tell"),
 )
+APPOINTMENT_RESCHEDULED = Event(
+    "appointment.rescheduled",
+    "The consumer moved a live appointment to another time: the same appointment (its payment "
+    "stays), its diary holds moved. ``was`` is the old start (ISO 8601, UTC); ``confirmed`` "
+    "is false for a time only held, awaiting payment (nobody is told of it yet).",
+    ("appointment_id", "mode", "was", "confirmed"),
+)

@@ -173,3 +173,9 @@ class BookingRequest(_Form):
     professional_id: uuid.UUID
     consultation_type_id: uuid.UUID
     starts_at: Annotated[AwareDatetime, AfterValidator(_in_diary)]
+
+
+class BookingMove(_Form):
+    """The new time an appointment is moved to."""
+
+    starts_at: Annotated[AwareDatetime, AfterValidator(_in_diary)]

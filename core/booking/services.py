@@ -19,13 +19,13 @@ from praxis.core.accounts.models import Professional, User
 from praxis.core.accounts.professionals import approved_professional
 from praxis.core.accounts.restriction import RESTRICTED, restricted
 from praxis.core.booking import rows
-from praxis.core.booking.confirmation import cancel, confirm
-from praxis.core.booking.events import APPOINTMENT_REQUESTED
+from praxis.core.booking.confirmation import cancel, confirm, diary_changed
+from praxis.core.booking.events import APPOINTMENT_REQUESTED, APPOINTMENT_RESCHEDULED
 from praxis.core.booking.forms import BookingRequest
 from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationType
-from praxis.core.booking.policy import hold_until, takes_payment
+from praxis.core.booking.policy import changeable_until, hold_until, takes_payment
 from praxis.core.booking.rows import Bookable
-from praxis.core.booking.slots import free_slots, hold_units
+from praxis.core.booking.slots import free_slots, held_span, hold_units
 from praxis.core.db import utcnow
 from praxis.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from praxis.core.ledger import Entry, EventKind, RecipientKind, Status
@@ -36,6 +36,12 @@ from praxis.tenants.directory import TenantInfo
 MAX_DAYS_PER_QUERY = 31
 LIVE = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
 SLOT_TAKEN = "That time is not available: it has just been booked. Please choose another time."
+
+
+async def bookable(db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.UUID) -> Bookable:
+    """The approved Professional's active consultation type, in one query (the free-times
+    page's); NotFound saying which is missing."""
+    return await _bookable(db, professional_id, type_id)
 
 
 async def bookable_type(
@@ -70,7 +76,23 @@ async def slots(
         raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
     await approved_professional(db, professional_id)
     kind = await bookable_type(db, professional_id, type_id)
-    await _requested(db, tenant, professional_id, kind.id, kind.price_minor, now=now)
+    return await free_times_of(db, tenant, kind, first_day=first_day, last_day=last_day, now=now)
+
+
+async def free_times_of(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    kind: ConsultationType | Bookable,
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> list[datetime]:
+    """Free start times of a consultation type already found bookable (``bookable_type``):
+    two queries, the diary and the holds, and the rest in Python."""
+    if (last_day - first_day).days >= MAX_DAYS_PER_QUERY:
+        raise InvalidInput({"to": f"Ask for at most {MAX_DAYS_PER_QUERY} days at a time."})
+    await _requested(db, tenant, kind.professional_id, kind.id, kind.price_minor, now=now)
     return await _free(
         db, tenant, kind.professional_id, kind.duration_minutes, first_day, last_day, now=now
     )
@@ -98,11 +120,66 @@ async def _free(
         weekly=weekly,
         changes=changes,
         duration=timedelta(minutes=duration_minutes),
-        held=await rows.held(db, professional_id, window_start, window_end)
-        if with_holds
-        else set(),
+        held=set(),
+        busy=await rows.busy(db, professional_id, window_start, window_end) if with_holds else (),
         earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
-        latest=now + timedelta(days=tenant.booking.horizon_days),
+        latest=latest_bookable(tenant, now),
+        buffer=buffer(tenant),
+    )
+
+
+def buffer(tenant: TenantInfo) -> timedelta:
+    return timedelta(minutes=tenant.booking.buffer_minutes)
+
+
+def latest_bookable(tenant: TenantInfo, now: datetime) -> datetime:
+    return now + timedelta(days=tenant.booking.horizon_days)
+
+
+async def first_free(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    professional_id: uuid.UUID,
+    duration_minutes: int,
+    *,
+    from_day: date,
+    now: datetime,
+    within_days: int | None = None,
+) -> datetime | None:
+    """The first free start on or after ``from_day`` ("next available"), searched a month
+    (two queries) at a time up to how far ahead patients may book, or ``within_days``."""
+    last = latest_bookable(tenant, now).astimezone(tenant.zone).date()
+    if within_days is not None:
+        last = min(last, from_day + timedelta(days=within_days - 1))
+    first = from_day
+    while first <= last:
+        to = min(first + timedelta(days=MAX_DAYS_PER_QUERY - 1), last)
+        found = await _free(db, tenant, professional_id, duration_minutes, first, to, now=now)
+        if found:
+            return found[0]
+        first = to + timedelta(days=1)
+    return None
+
+
+async def next_free_of(
+    db: AsyncSession, tenant: TenantInfo, professional_id: uuid.UUID, *, now: datetime
+) -> datetime | None:
+    """A Professional's first free time in the coming month, for the list of Professionals:
+    of their shortest consultation (any longer one starts no earlier)."""
+    shortest = await db.scalar(
+        select(ConsultationType.duration_minutes)
+        .where(
+            ConsultationType.professional_id == professional_id,
+            ConsultationType.active.is_(True),
+        )
+        .order_by(ConsultationType.duration_minutes)
+        .limit(1)
+    )
+    if shortest is None:
+        return None
+    today = now.astimezone(tenant.zone).date()
+    return await first_free(
+        db, tenant, professional_id, shortest, from_day=today, now=now, within_days=31
     )
 
 
@@ -126,7 +203,8 @@ async def book(
     if request.starts_at not in free:
         raise Conflict("That time is not available. Please choose one of the times shown.")
     start = request.starts_at.astimezone(UTC)
-    end = start + timedelta(minutes=kind.duration_minutes)
+    length = timedelta(minutes=kind.duration_minutes)
+    end = start + length
     appointment = Appointment(
         tenant_id=tenant.id,
         id=uuid.uuid4(),
@@ -149,7 +227,7 @@ async def book(
             "starts_at": unit,
             "appointment_id": appointment.id,
         }
-        for unit in hold_units(start, end)
+        for unit in hold_units(*held_span(start, length, buffer(tenant)))
     ]
     try:
         await rows.add_appointment(db, appointment, holds)
@@ -159,6 +237,7 @@ async def book(
     await outbox.add_jobs(db, jobs)
     await ledger.append(db, _engaged(kind, consumer), now=now)
     await db.commit()
+    diary_changed(kind.professional_id)
     return appointment
 
 
@@ -195,15 +274,16 @@ async def _bookable(db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.
     return found
 
 
-def _engaged(kind: Bookable, consumer: User) -> Entry:
-    """Booking shows the consumer's name and booking to the Professional they chose (P19)."""
+def _engaged(kind: Bookable, consumer: User, operation: str = "booking") -> Entry:
+    """Booking shows the consumer's name and booking to the Professional they chose (P19);
+    moving it shows them the new time (``operation`` "reschedule")."""
     return Entry(
         kind=EventKind.DISCLOSURE,
         status=Status.RECORDED,
         recipient=kind.professional_name,
         recipient_kind=RecipientKind.PROFESSIONAL,
         recipient_id=kind.professional_id,
-        operation="booking",
+        operation=operation,
         categories=[DataCategory.NAME.value, DataCategory.APPOINTMENT.value],
         purpose="arrange and provide the booked consultation",
         legal_basis="contract",
@@ -236,7 +316,20 @@ async def consumer_appointment(
 
 
 def cancellable_until(tenant: TenantInfo, appointment: Appointment) -> datetime:
-    return appointment.starts_at - timedelta(hours=tenant.booking.cancellation_window_hours)
+    """Until when the consumer may cancel or move it online (the cancellation window)."""
+    return changeable_until(tenant, appointment.starts_at)
+
+
+def changeable(tenant: TenantInfo, appointment: Appointment, now: datetime) -> bool:
+    return appointment.status in LIVE and now <= cancellable_until(tenant, appointment)
+
+
+def _too_late(tenant: TenantInfo, done: str, do: str) -> NotAllowed:
+    hours = tenant.booking.cancellation_window_hours
+    return NotAllowed(
+        f"Appointments can be {done} online up to {hours} hours before they start. "
+        f"Please contact {tenant.name} to {do} this one."
+    )
 
 
 async def cancel_by_consumer(
@@ -252,13 +345,89 @@ async def cancel_by_consumer(
     if appointment.status not in LIVE:
         raise Conflict("This appointment is already cancelled.")
     if now > cancellable_until(tenant, appointment):
-        hours = tenant.booking.cancellation_window_hours
-        raise NotAllowed(
-            f"Appointments can be cancelled online up to {hours} hours before they start. "
-            f"Please contact {tenant.name} to cancel this one."
-        )
+        raise _too_late(tenant, "cancelled", "cancel")
     await cancel(db, tenant, appointment, now=now, by=consumer.id, by_clinic=False)
     await db.commit()
+    return appointment
+
+
+async def reschedule_times(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    appointment: Appointment,
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> list[datetime]:
+    """Free times the appointment may move to: its own length, the policy's notice."""
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    found = await _free(
+        db, tenant, appointment.professional_id, minutes, first_day, last_day, now=now
+    )
+    return [start for start in found if start != appointment.starts_at]
+
+
+async def reschedule(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    consumer: User,
+    appointment_id: uuid.UUID,
+    starts_at: datetime,
+    *,
+    now: datetime,
+) -> Appointment:
+    """Move a live appointment to another free time within the policy: the same appointment
+    (a paid one stays paid), its diary holds moved, its reminder due again; the Professional
+    is told (ledger) and the room and the messages follow (APPOINTMENT_RESCHEDULED)."""
+    if restricted(consumer):
+        raise NotAllowed(RESTRICTED)
+    appointment = await consumer_appointment(db, consumer.id, appointment_id)
+    if appointment.status not in LIVE:
+        raise Conflict("This appointment is cancelled: book a new time instead.")
+    if now > cancellable_until(tenant, appointment):
+        raise _too_late(tenant, "moved", "move")
+    kind = await _bookable(db, appointment.professional_id, appointment.consultation_type_id)
+    length = appointment.ends_at - appointment.starts_at
+    start = starts_at.astimezone(UTC)
+    day = start.astimezone(tenant.zone).date()
+    minutes = int(length.total_seconds() // 60)
+    hours_only = await _free(
+        db, tenant, appointment.professional_id, minutes, day, day, now=now, with_holds=False
+    )
+    if start not in hours_only or start == appointment.starts_at:
+        raise Conflict("That time is not available. Please choose one of the times shown.")
+    await rows.free_holds(db, appointment.id)
+    holds = [
+        {
+            "professional_id": appointment.professional_id,
+            "starts_at": unit,
+            "appointment_id": appointment.id,
+        }
+        for unit in hold_units(*held_span(start, length, buffer(tenant)))
+    ]
+    try:
+        await rows.add_holds(db, holds)
+    except IntegrityError:
+        await db.rollback()  # the old holds come back: nothing changed
+        raise Conflict(SLOT_TAKEN) from None
+    was = appointment.starts_at
+    appointment.starts_at, appointment.ends_at = start, start + length
+    appointment.reminder_queued_at = None  # the reminder is due again, before the new time
+    jobs = await announce(
+        db,
+        tenant,
+        APPOINTMENT_RESCHEDULED,
+        now=now,
+        appointment_id=str(appointment.id),
+        mode=appointment.mode,
+        was=was.isoformat(),
+        confirmed=appointment.status == AppointmentStatus.BOOKED.value,
+    )
+    await outbox.add_jobs(db, jobs)
+    await ledger.append(db, _engaged(kind, consumer, "reschedule"), now=now)
+    await db.commit()
+    diary_changed(appointment.professional_id)
     return appointment
 
 

@@ -9,7 +9,8 @@ and a local time that happens twice (autumn) is offered once, at its first occur
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -104,21 +105,26 @@ def hold_units(start: datetime, end: datetime) -> Iterator[datetime]:
         unit += HOLD
 
 
-def _starts(day: date, hours: Interval, zone: ZoneInfo, duration: timedelta) -> Iterator[datetime]:
-    """UTC starts of every slot of ``duration`` that fits wholly inside ``hours``."""
+def _starts(
+    day: date, hours: Interval, zone: ZoneInfo, duration: timedelta, step: timedelta
+) -> Iterable[int]:
+    """Starts (POSIX seconds) of every slot of ``duration``, ``step`` apart, inside ``hours``."""
     opens = datetime.combine(day, hours[0], tzinfo=zone)
     closes = datetime.combine(day, hours[1], tzinfo=zone)
     first, last = _real(opens), _real(closes)
     if first is not None and last is not None and opens.utcoffset() == closes.utcoffset():
-        while first + duration <= last:  # no clock change inside: local and UTC agree
-            yield first
-            first += duration
-        return
-    yield from _starts_across_clock_change(opens, closes, duration)
+        # No clock change inside: local and UTC agree, and whole seconds step evenly.
+        begin, end = int(first.timestamp()), int(last.timestamp())
+        return range(begin, end - _seconds(duration) + 1, _seconds(step))
+    return [int(s.timestamp()) for s in _starts_across_clock_change(opens, closes, duration, step)]
+
+
+def _seconds(span: timedelta) -> int:
+    return span.days * 86400 + span.seconds
 
 
 def _starts_across_clock_change(
-    opens: datetime, closes: datetime, duration: timedelta
+    opens: datetime, closes: datetime, duration: timedelta, step: timedelta
 ) -> Iterator[datetime]:
     """The slow path, for the one window a year the clocks change in: unit by unit."""
     open_units: set[datetime] = set()
@@ -134,7 +140,7 @@ def _starts_across_clock_change(
         start = _real(wall)
         if start is not None and open_units.issuperset(hold_units(start, start + duration)):
             yield start
-        wall += duration
+        wall += step
 
 
 def free_slots(
@@ -148,16 +154,55 @@ def free_slots(
     held: set[datetime],
     earliest: datetime,
     latest: datetime,
+    buffer: timedelta = timedelta(0),
+    busy: Sequence[tuple[datetime, datetime]] = (),
 ) -> list[datetime]:
-    """Start times (UTC) of every bookable slot of ``duration`` between the two days."""
-    slots: list[datetime] = []
+    """Start times (UTC) of every bookable slot of ``duration`` between the two days.
+
+    With a ``buffer``, slots start ``duration + buffer`` apart, and an appointment holds
+    its buffer after it (``held_span``): a slot whose own span meets a held unit is taken,
+    so two consultations are never closer than the buffer. ``busy``: appointments' (start,
+    end), held like their units (with the buffer after each), as one row each is cheaper to
+    read than its units.
+    """
+    # Computed in whole seconds, converted back to datetimes once for the slots found: a
+    # week of a busy diary is hundreds of candidates (bench/free_times.py).
+    found: list[int] = []
+    step = duration + buffer
+    span = _seconds(duration + buffer)
+    taken = sorted(int(unit.timestamp()) for unit in held)
+    gap = _seconds(buffer)
+    intervals = sorted((int(a.timestamp()), int(b.timestamp()) + gap) for a, b in busy)
+    ends = [end for _, end in intervals]
+    lowest, highest = earliest.timestamp(), latest.timestamp()
+    last_useful = latest.date() + timedelta(days=1)
     day = first_day
-    while day <= last_day:
+    while day <= last_day and day <= last_useful:  # nothing to find past the horizon
         for hours in open_hours(weekly, changes, day):
-            for start in _starts(day, hours, zone, duration):
-                if earliest <= start <= latest and held.isdisjoint(
-                    hold_units(start, start + duration)
+            for start in _starts(day, hours, zone, duration, step):
+                if (
+                    lowest <= start <= highest
+                    and _clear(taken, start, span)
+                    and _apart(intervals, ends, start, span)
                 ):
-                    slots.append(start)
+                    found.append(start)
         day += timedelta(days=1)
-    return slots
+    return [datetime.fromtimestamp(start, UTC) for start in found]
+
+
+def _clear(taken: list[int], start: int, span: int) -> bool:
+    """No held unit (``taken``, sorted seconds) inside the slot nor in the buffer after it."""
+    first = bisect_left(taken, start)
+    return first == len(taken) or taken[first] >= start + span
+
+
+def _apart(intervals: list[tuple[int, int]], ends: list[int], start: int, span: int) -> bool:
+    """The slot ``[start, start + span)`` meets none of the busy ``intervals`` (sorted; one
+    Professional's never overlap, so their ends are sorted too)."""
+    first = bisect_right(ends, start)  # the first busy interval still running at ``start``
+    return first == len(intervals) or intervals[first][0] >= start + span
+
+
+def held_span(start: datetime, duration: timedelta, buffer: timedelta) -> tuple[datetime, datetime]:
+    """What an appointment holds in the diary: its time and the buffer after it."""
+    return start, start + duration + buffer

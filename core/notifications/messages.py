@@ -11,6 +11,7 @@ SMS_TEMPLATES = {
     "Details: {link}",
     "reminder": "{clinic}: a reminder of your appointment {when}. Details: {link}",
     "cancelled": "{clinic}: your appointment on {when} is cancelled.{refund}",
+    "rescheduled": "{clinic}: your appointment is moved to {when}. Details: {link}",
     "help": "{clinic}: appointment messages. Reply STOP to stop them, START to have them again. "
     "Help: {contact}",
 }
@@ -20,15 +21,28 @@ EMAIL_SUBJECTS = {
     "payment_confirmed": "Your appointment is paid and confirmed",
     "reminder": "Reminder: your appointment {when}",
     "cancelled": "Your appointment is cancelled",
+    "rescheduled": "Your appointment is moved to {when}",
 }
+
+# Emails say who, when (the clinic's time), and how or where; the .ics adds it to a calendar.
+_DETAILS = "With: {professional}\nWhen: {when} ({zone} time)\nHow: {how}\n\n"
+_CALENDAR = "The attached appointment.ics adds it to your calendar.\n"
 
 EMAIL_BODIES = {
     "booking_confirmed": "Your appointment with {clinic} on {when} is booked.\n\n"
-    "See the details, complete anything outstanding or cancel: {link}\n",
+    + _DETAILS
+    + "See the details, complete anything outstanding, move or cancel: {link}\n"
+    + _CALENDAR,
     "payment_confirmed": "Thank you: your payment was received and your appointment with "
-    "{clinic} on {when} is confirmed.\n\nSee the details: {link}\n",
+    "{clinic} on {when} is confirmed.\n\n" + _DETAILS + "See the details: {link}\n" + _CALENDAR,
     "reminder": "This is a reminder of your appointment with {clinic} {when}.\n\n"
-    "See the details and how to join: {link}\n",
+    + _DETAILS
+    + "See the details and how to join: {link}\n"
+    + _CALENDAR,
+    "rescheduled": "Your appointment with {clinic} is moved to {when}.\n\n"
+    + _DETAILS
+    + "See the details: {link}\n"
+    + "The attached appointment.ics replaces the old time in your calendar.\n",
     "cancelled": "Your appointment with {clinic} on {when} is cancelled.{refund}\n\n"
     "Book another time: {link}\n",
 }
@@ -43,6 +57,9 @@ class Facts:
     link: str
     contact: str = ""
     refund: str = ""
+    professional: str = ""  # emails only: a text on a lock screen never names them
+    how: str = ""
+    zone: str = ""
 
 
 def sms_text(template: str, facts: Facts) -> str:

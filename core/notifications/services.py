@@ -19,17 +19,23 @@ from sqlalchemy.orm import joinedload
 from praxis.core import outbox
 from praxis.core.accounts.models import Role, User
 from praxis.core.accounts.restriction import restricted
-from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
+from praxis.core.booking.events import (
+    APPOINTMENT_CANCELLED,
+    APPOINTMENT_CONFIRMED,
+    APPOINTMENT_RESCHEDULED,
+)
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.consents import services as consents
 from praxis.core.consents.kinds import MARKETING_SMS, SERVICE_EMAIL, SERVICE_SMS, Method
 from praxis.core.db import utcnow
 from praxis.core.money import money
+from praxis.core.notifications import calendar
 from praxis.core.notifications.messages import Facts, email_text, sms_text
 from praxis.core.notifications.models import InboundSms, SentMessage
 from praxis.core.outbox import Happened, Job, handles, subscribe
 from praxis.core.payments.services import refunded_for
 from praxis.core.providers.common import PermanentFailure
+from praxis.core.providers.email import Attachment
 from praxis.core.providers.manifest import DataCategory
 from praxis.core.providers.sms import SmsInbound, SmsStatusUpdate
 from praxis.core.webhooks import applies
@@ -43,6 +49,8 @@ HELP_WORDS = frozenset({"HELP", "INFO"})
 ABOUT_APPOINTMENT = (DataCategory.APPOINTMENT,)
 REPORT = Method.PROVIDER_REPORT
 SKIPPED = "skipped"  # a sent_messages status: consent was withdrawn before the job ran
+# Emails that carry the appointment's .ics (the cancellation's text is enough).
+WITH_CALENDAR = frozenset({"booking_confirmed", "payment_confirmed", "reminder", "rescheduled"})
 
 
 def appointment_message_jobs(
@@ -78,6 +86,16 @@ async def cancellation_messages(db: AsyncSession, happened: Happened) -> None:
         happened.jobs.extend(appointment_message_jobs(happened.tenant, appointment_id, "cancelled"))
 
 
+@subscribe(APPOINTMENT_RESCHEDULED)
+async def rescheduled_messages(db: AsyncSession, happened: Happened) -> None:
+    """A confirmed appointment moved: the new time, told (a time only held is not)."""
+    if happened.payload["confirmed"]:
+        appointment_id = uuid.UUID(happened.payload["appointment_id"])
+        happened.jobs.extend(
+            appointment_message_jobs(happened.tenant, appointment_id, "rescheduled")
+        )
+
+
 def _when(tenant: TenantInfo, moment: datetime) -> str:
     local = moment.astimezone(tenant.zone)
     return str(format_datetime(local, "EEE d MMM 'at' HH:mm", locale=tenant.locale))
@@ -86,7 +104,11 @@ def _when(tenant: TenantInfo, moment: datetime) -> str:
 async def _appointment(db: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
     return await db.scalar(
         select(Appointment)
-        .options(joinedload(Appointment.consumer))
+        .options(
+            joinedload(Appointment.consumer),
+            joinedload(Appointment.professional),
+            joinedload(Appointment.consultation_type),
+        )
         .where(Appointment.id == appointment_id)
     )
 
@@ -107,7 +129,19 @@ def _facts(job: Job, appointment: Appointment, refund: str = "") -> Facts:
         link=f"{job.site_url}/appointments/{appointment.id}",
         contact=tenant.controller.dpo_contact,
         refund=f" {refund}" if refund else "",
+        professional=appointment.professional.display_name,
+        how=calendar.how(tenant, appointment),
+        zone=tenant.timezone,
     )
+
+
+def _attachments(job: Job, template: str, appointment: Appointment) -> tuple[Attachment, ...]:
+    if template not in WITH_CALENDAR:
+        return ()
+    link = f"{job.site_url}/appointments/{appointment.id}"
+    host = job.site_url.split("://", 1)[-1]
+    data = calendar.ics(job.tenant, appointment, link=link, host=host, now=utcnow())
+    return (Attachment(calendar.FILENAME, calendar.CONTENT_TYPE, data),)
 
 
 def _still_relevant(template: str, appointment: Appointment) -> bool:
@@ -286,6 +320,7 @@ async def send_email(job: Job) -> None:
             return  # restricted (Art. 18): checked again when the job runs, nothing sent
         refund = await _refund_words(db, job, appointment)
         subject, text = email_text(template, _facts(job, appointment, refund))
+        attachments = _attachments(job, template, appointment)
         address, consumer_id = appointment.consumer.email, appointment.consumer_id
         wanted = await consents.allows(db, SERVICE_EMAIL, consents.Whose(consumer_id, address))
     if not wanted:  # withdrawn after the job was queued: it counts before the send
@@ -300,6 +335,7 @@ async def send_email(job: Job) -> None:
         idempotency_key=job.key,
         attempt=job.attempt,
         reply_to=job.tenant.controller.dpo_contact,
+        attachments=attachments,
     )
     built = await job.providers.built("email")
     async with job.writing() as db:

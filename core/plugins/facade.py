@@ -494,6 +494,7 @@ class EmailCalls:
         reply_to: str | None = None,
         headers: tuple[tuple[str, str], ...] = (),
         purpose: tuple[str, str] | None = None,
+        attachments: tuple[email.Attachment, ...] = (),
     ) -> email.EmailReceipt:
         tenant = self._facade.tenant
         message = email.EmailMessage(
@@ -507,6 +508,7 @@ class EmailCalls:
             tenant_slug=tenant.slug,
             attempt=attempt,
             headers=headers,
+            attachments=attachments,
         )
         return await self._facade.call(
             "email",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # The plugin API's version: a manifest says which it needs (``requires``), checked at load.
 # Minor versions only add; a major version breaks. See docs/plugin-api-changelog.md.
-PLUGIN_API = "1.3"
+PLUGIN_API = "1.4"
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 RequestT = TypeVar("RequestT")

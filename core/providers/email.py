@@ -23,6 +23,15 @@ from praxis.core.providers.common import (
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email, e.g. an appointment's ``.ics`` for the recipient's calendar."""
+
+    filename: str
+    content_type: str  # "text/calendar"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class EmailMessage:
     idempotency_key: str  # the same on every retry; a good Message-ID is derived from it
     to: str
@@ -35,6 +44,8 @@ class EmailMessage:
     attempt: int = 1  # 1 on the first try
     # Extra headers to set as given (plugin API 1.1), e.g. List-Unsubscribe on marketing.
     headers: tuple[tuple[str, str], ...] = ()
+    # Files to attach (an addition with a default: a plugin that ignores it sends the text).
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def categories(self) -> tuple[DataCategory, ...]:

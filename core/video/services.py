@@ -13,7 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import outbox
 from praxis.core.accounts.restriction import is_restricted
-from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
+from praxis.core.booking.events import (
+    APPOINTMENT_CANCELLED,
+    APPOINTMENT_CONFIRMED,
+    APPOINTMENT_RESCHEDULED,
+)
 from praxis.core.booking.models import Appointment, AppointmentStatus, ConsultationMode
 from praxis.core.crypto import Keyring
 from praxis.core.db import utcnow
@@ -25,6 +29,7 @@ from praxis.tenants.directory import TenantInfo
 
 CREATE_TOPIC = "video.create_meeting"
 DELETE_TOPIC = "video.delete_meeting"
+MOVE_TOPIC = "video.move_meeting"
 GRACE = timedelta(minutes=30)  # the room stays open this long after the planned end
 CONSUMER_EARLY = timedelta(minutes=10)  # the consumer's link appears this long before
 HOST_EARLY = timedelta(minutes=15)
@@ -50,6 +55,52 @@ async def room_for_confirmed(db: AsyncSession, happened: Happened) -> None:
 async def no_room_for_cancelled(db: AsyncSession, happened: Happened) -> None:
     if happened.payload["mode"] == ConsultationMode.VIDEO.value:
         happened.follow_with(DELETE_TOPIC, {"appointment_id": happened.payload["appointment_id"]})
+
+
+@subscribe(APPOINTMENT_RESCHEDULED)
+async def room_follows_the_time(db: AsyncSession, happened: Happened) -> None:
+    """A moved video appointment keeps a room open until its new end (a room not made yet
+    is made for the new time anyway: its job reads the appointment when it runs)."""
+    if happened.payload["mode"] == ConsultationMode.VIDEO.value and happened.payload["confirmed"]:
+        happened.follow_with(MOVE_TOPIC, {"appointment_id": happened.payload["appointment_id"]})
+
+
+@handles(MOVE_TOPIC)
+async def move_meeting(job: Job) -> None:
+    """A room that would close before the moved appointment ends is replaced: the old one
+    deleted at the provider, a new one made, the same row pointing at it."""
+    appointment_id = uuid.UUID(job.payload["appointment_id"])
+    async with job.reading() as db:
+        appointment = await db.scalar(select(Appointment).where(Appointment.id == appointment_id))
+        meeting = await meeting_of(db, appointment_id)
+        if appointment is not None and await is_restricted(db, appointment.consumer_id):
+            return  # restricted (Art. 18): no provider is given anything new
+    if appointment is None or meeting is None or meeting.deleted_at is not None:
+        return  # no room yet (its creation reads the new time) or none any more
+    if appointment.status != AppointmentStatus.BOOKED.value:
+        return
+    if meeting.ends_at >= appointment.ends_at + GRACE:
+        return  # moved earlier: the room is open long enough
+    facade = job.providers
+    await facade.video.delete_meeting(
+        meeting_id=meeting.meeting_ref, idempotency_key=f"{job.key}:delete"
+    )
+    made = await facade.video.create_meeting(
+        subject_id=appointment.consumer_id,
+        ends_at=appointment.ends_at + GRACE,
+        idempotency_key=f"{job.key}:create",
+        attempt=job.attempt,
+    )
+    keyring = job.keyring
+    async with job.writing() as db:
+        found = await meeting_of(db, appointment_id)
+        if found is not None:
+            found.meeting_ref = made.meeting_id
+            found.room_url_sealed = keyring.seal(_SEAL, made.room_url)
+            found.host_url_sealed = keyring.seal(_SEAL, made.host_room_url)
+            found.ends_at = made.ends_at
+        await job.done(db)
+        await db.commit()
 
 
 @handles(CREATE_TOPIC)

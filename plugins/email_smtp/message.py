@@ -47,6 +47,11 @@ def build_message(
         if name.lower() not in RESERVED and HEADER_NAME.match(name):
             mime[name] = _one_line(value)
     mime.set_content(message.text, charset="utf-8")
+    for attached in message.attachments:  # e.g. the appointment's .ics
+        maintype, _, subtype = attached.content_type.partition("/")
+        mime.add_attachment(
+            attached.data, maintype=maintype, subtype=subtype, filename=attached.filename
+        )
     return mime
 
 

@@ -164,8 +164,13 @@ def test_the_whole_journey_in_a_browser(portal: str, portal_var: Path) -> None:
             # Book: a paid video consultation, held while it is paid for.
             page.get_by_role("link", name="Dr Sam Rivera").click()
             page.get_by_role("link", name="See free times for First consultation").click()
-            slot = page.locator("section.day").nth(1).get_by_role("button").first
+            slot = page.locator("section.day").nth(1).get_by_role("link").first
             slot.click()
+            # The review step: nothing is held until the booking is confirmed.
+            expect(
+                page.get_by_role("heading", name="Check and confirm your booking")
+            ).to_be_visible()
+            page.get_by_role("button", name="Confirm booking").click()
             expect(page.get_by_role("heading", name="Pay for your appointment")).to_be_visible()
             appointment_id = re.search(r"/appointments/([0-9a-f-]{36})/pay", page.url).group(1)  # type: ignore[union-attr]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from praxis.core.payments.models import Payment
 from praxis.core.privacy.template import DEFAULT_NOTICE
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
-from tests.functional.flows import answer_intake, appointment, book, pay
+from tests.functional.flows import answer_intake, appointment, book, free_slot, pay
 from tests.functional.test_export import download_link
 from tests.functional.test_mfa import code, enrol, start_enrolment
 from tests.markup import problems_in
@@ -345,9 +346,24 @@ async def test_every_page_the_app_serves_is_well_formed_html(
 
     async with pages.signed_in(clinic.host) as consumer:
         await login(consumer, clinic.consumer.username)
-        visit = await book(consumer, clinic)
+        at = quote(await free_slot(consumer, clinic, days_ahead=3))
+        await pages.get(
+            consumer, "consumer", f"/professionals/{pro}/book/review?type={kind}&at={at}"
+        )
+        visit = await book(consumer, clinic, days_ahead=3)
         await pages.get(consumer, "consumer", f"/appointments/{visit}/pay")
         await pay(consumer, providers, visit)
+        await pages.get(
+            consumer,
+            "consumer",
+            f"/appointments/{visit}?paid=1",
+            f"/appointments/{visit}/status",
+            f"/appointments/{visit}/calendar.ics",
+            f"/appointments/{visit}/cancel",
+            f"/appointments/{visit}/reschedule",
+        )
+        moved = f"/appointments/{visit}/reschedule"
+        await pages.post(consumer, "consumer", moved, {"starts_at": "soon"}, moved)
         await pages.get(consumer, "consumer", f"/appointments/{visit}/intake")
         await answer_intake(consumer, visit)
         await providers.run_jobs()
@@ -500,6 +516,9 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         staff_form = {"consumer": clinic.consumer.username, "postcode": "x"}
         await pages.post(admin, "clinic admin", "/admin/corrections/new", staff_form, staff_page)
         await pages.post(admin, "clinic admin", "/admin/holds", {}, "/admin/holds")
+        await pages.get(admin, "clinic admin", "/admin/booking-policy")
+        policy = "/admin/booking-policy"
+        await pages.post(admin, "clinic admin", policy, {"horizon_days": "0"}, policy)
         await pages.get(admin, "clinic admin", "/admin/requests")
         await pages.post(admin, "clinic admin", "/admin/requests", {}, "/admin/requests")
         # Without the password: the set-up page again, its error on the field.
