@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from praxis.core import datakeys, ledger, outbox, webhooks
+from praxis.core.accounts import invitations
 from praxis.core.accounts import models as accounts
 from praxis.core.accounts import security_log
 from praxis.core.analytics import models as analytics
@@ -26,6 +27,7 @@ __all__ = [
     "consents",
     "datakeys",
     "intake",
+    "invitations",
     "ledger",
     "notifications",
     "outbox",

@@ -4,7 +4,7 @@ has them all: the runtime imports this, and a test checks each event's subscribe
 
 from __future__ import annotations
 
-from praxis.core.accounts import password_reset
+from praxis.core.accounts import invitations, password_reset
 from praxis.core.consents import subscribers
 from praxis.core.notifications import campaigns, history
 from praxis.core.notifications import erasure as message_erasure
@@ -20,6 +20,7 @@ DOMAINS = (
     clinic_export,
     correction,
     export,
+    invitations,
     message_erasure,
     notifications,
     campaigns,
