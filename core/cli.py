@@ -215,7 +215,7 @@ def tenants_add(file: Path, update: bool) -> None:
         )
         tenant = done.tenant
         host = f"{tenant.slug}.{runtime.settings.platform_domain}"
-        invited = f"; invitation emailed to the first admin" if done.invited else ""
+        invited = "; invitation emailed to the first admin" if done.invited else ""
         return f"{done.outcome}: {tenant.slug} ({tenant.name}) at {host}{invited}"
 
     try:

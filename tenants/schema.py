@@ -31,6 +31,11 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
 
 
+def time_zones() -> frozenset[str]:
+    """The IANA time zones a clinic may choose."""
+    return _time_zones()
+
+
 def template_syntax_problems(templates: dict[str, str]) -> list[str]:
     """One line per template that Jinja cannot parse, naming the template and the line."""
     env = jinja2.Environment(autoescape=True)

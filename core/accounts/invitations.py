@@ -36,7 +36,9 @@ from praxis.tenants.directory import TenantInfo
 TOPIC = "accounts.staff_invitation"
 VALID_FOR = timedelta(days=7)
 ROLES = {Role.CLINIC_ADMIN.value: "clinic admin", Role.PROFESSIONAL.value: "Professional"}
-SPENT = "This invitation link has expired or was already used. Ask whoever invited you for a new one."
+SPENT = (
+    "This invitation link has expired or was already used. Ask whoever invited you for a new one."
+)
 
 
 class StaffInvitation(TenantScoped, Identified, Base):
@@ -147,7 +149,9 @@ async def send_invitation(job: Job) -> None:
     )
 
 
-async def find(db: AsyncSession, token: str, *, now: datetime | None = None) -> StaffInvitation | None:
+async def find(
+    db: AsyncSession, token: str, *, now: datetime | None = None
+) -> StaffInvitation | None:
     """The open invitation this link's token belongs to, or None (unknown, used or expired)."""
     if not token or len(token) > 128:
         return None
@@ -175,7 +179,10 @@ async def accept(
     if row is None:
         raise InvalidInput({"token": SPENT}, SPENT)
     cleaned = _checked(
-        {"username": (clean_username, answer.username), "password": (clean_password, answer.password)}
+        {
+            "username": (clean_username, answer.username),
+            "password": (clean_password, answer.password),
+        }
     )
     if answer.confirm != answer.password:
         raise InvalidInput({"confirm": "The two passwords differ; type the same one twice."})
@@ -185,7 +192,11 @@ async def accept(
     secret = authenticator.offered(row.id, answer.offer) if two_step else None
     step = None
     if two_step:
-        step = authenticator.accept_secret(secret, answer.code.replace(" ", ""), None) if secret else None
+        step = (
+            authenticator.accept_secret(secret, answer.code.replace(" ", ""), None)
+            if secret
+            else None
+        )
         if step is None:
             raise InvalidInput({"code": "Enter the 6-digit code your authenticator app shows now."})
     user = User(

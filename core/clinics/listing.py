@@ -54,6 +54,7 @@ class ListedProfessional:
     field_of_practice: str
     modes: tuple[str, ...]
     next_free: datetime | None
+    next_free_text: str = ""  # in the clinic's own time zone
 
 
 @dataclass(frozen=True)
@@ -121,13 +122,16 @@ async def _professionals(
                 continue
             shortest = min(kind.duration_minutes for kind in kinds)
             free = await _next_free(db, tenant, profile.id, shortest, now=now)
-            if query.within and (
-                free is None or free > now + timedelta(days=int(query.within))
-            ):
+            if query.within and (free is None or free > now + timedelta(days=int(query.within))):
                 continue
+            text = (
+                f"{free.astimezone(tenant.zone):%a %d %b, %H:%M} ({tenant.timezone})"
+                if free
+                else ""
+            )
             shown.append(
                 ListedProfessional(
-                    profile.id, profile.display_name, profile.field_of_practice, modes, free
+                    profile.id, profile.display_name, profile.field_of_practice, modes, free, text
                 )
             )
     return shown

@@ -87,6 +87,8 @@ async def usage(
             )
         )
         for started, ended in rows:
+            if started is None or ended is None:
+                continue
             minutes[_label(started)] += max(0, round((ended - started).total_seconds() / 60))
     return [
         Month(label, consumers[label], bookings[label], messages[label], minutes[label])
