@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from praxis.core.runtime import Runtime
+from praxis.tenants import verification
+from praxis.tenants.models import TenantDomain
 from tests.conftest import client_for
 from tests.support import Clinic, login, make_operator, make_tenant, post_form
 
@@ -20,10 +22,13 @@ async def operator(app: Any, rt: Runtime) -> Any:
         yield http
 
 
-async def test_platform_root_and_sign_in_redirects(app: Any, clinic: Clinic) -> None:
+async def test_platform_root_is_the_directory_and_sign_in_redirects(
+    app: Any, clinic: Clinic
+) -> None:
     async with client_for(app, "localhost:8000") as http:
         root = await http.get("/")
-        assert root.status_code == 303 and root.headers["location"] == "/platform"
+        assert root.status_code == 200 and "Find a clinic" in root.text
+        assert 'href="/platform/privacy"' in root.text and 'href="/contact"' in root.text
         platform = await http.get("/platform")
         assert platform.status_code == 303
         assert platform.headers["location"] == "/login?next=/platform".replace(
@@ -64,12 +69,54 @@ async def test_tenant_pages_are_not_served_on_the_platform_host(
         assert (await operator.get(path)).status_code == 404, path
 
 
-async def test_a_custom_domain_serves_only_once_verified(
-    app: Any, operator: httpx.AsyncClient, rt: Runtime
+class FakeDns:
+    """The tests play DNS: TXT records by name."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[str]] = {}
+
+    async def txt(self, name: str) -> list[str]:
+        return list(self.records.get(name, []))
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
+    fake = FakeDns()
+    monkeypatch.setattr(verification, "resolver", fake)
+    return fake
+
+
+async def _proof(rt: Runtime, domain: str) -> str:
+    async with rt.database.reading() as db:
+        row = await db.get(TenantDomain, domain)
+        assert row is not None and len(row.proof) == 32
+        return row.proof
+
+
+async def test_a_custom_domain_serves_only_once_its_dns_proves_control(
+    app: Any, operator: httpx.AsyncClient, rt: Runtime, dns: FakeDns
 ) -> None:
     tenant = await make_tenant(rt, "gamma", domains=["book.gamma-clinic.example"])
+    page = f"/platform/tenants/{tenant.id}"
+    record = "_praxis-verification.book.gamma-clinic.example"
     async with client_for(app, "book.gamma-clinic.example") as visitor:
         assert (await visitor.get("/")).status_code == 404
+        shown = await operator.get(page)
+        assert record in shown.text and await _proof(rt, "book.gamma-clinic.example") in shown.text
+        dns.records[record] = ["praxis-verification=someone-elses-guess"]
+        refused = await post_form(
+            operator,
+            f"/platform/tenants/{tenant.id}/domains/verify",
+            {"domain": "book.gamma-clinic.example"},
+            page=page,
+        )
+        assert refused.status_code == 422
+        assert "No TXT record" in refused.text
+        assert (await visitor.get("/")).status_code == 404
+        dns.records[record] = [
+            "unrelated",
+            "praxis-verification=" + await _proof(rt, "book.gamma-clinic.example"),
+        ]
         verified = await post_form(
             operator,
             f"/platform/tenants/{tenant.id}/domains/verify",
@@ -91,7 +138,7 @@ async def test_a_custom_domain_serves_only_once_verified(
 
 
 async def test_verifying_another_tenants_domain_is_not_found(
-    operator: httpx.AsyncClient, rt: Runtime, clinic: Clinic
+    operator: httpx.AsyncClient, rt: Runtime, clinic: Clinic, dns: FakeDns
 ) -> None:
     await make_tenant(rt, "delta", domains=["delta.example"])
     response = await post_form(

@@ -94,6 +94,7 @@ async def _tenant_page(ctx: Ctx, tenant: Any, status: int = 200, **extra: Any) -
             d.domain: (verification.record_name(d.domain), verification.record_value(d.proof))
             for d in domains
         },
+        "domain_errors": {},
         "title": tenant.name,
     }
     return render(ctx, "platform/tenant.html", status=status, **(context | extra))
