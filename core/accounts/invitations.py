@@ -150,14 +150,13 @@ async def send_invitation(job: Job) -> None:
 
 
 async def find(
-    db: AsyncSession, token: str, *, now: datetime | None = None
+    db: AsyncSession, token: str, *, now: datetime | None = None, lock: bool = False
 ) -> StaffInvitation | None:
     """The open invitation this link's token belongs to, or None (unknown, used or expired)."""
     if not token or len(token) > 128:
         return None
-    row = await db.scalar(
-        select(StaffInvitation).where(StaffInvitation.token_hash == token_digest(token))
-    )
+    query = select(StaffInvitation).where(StaffInvitation.token_hash == token_digest(token))
+    row = await db.scalar(query.with_for_update() if lock else query)
     if row is None or row.used_at is not None or row.expires_at <= (now or utcnow()):
         return None
     return row
@@ -175,7 +174,7 @@ async def accept(
 ) -> User:
     """Spend the link: the account is made with the invitee's own password (and authenticator)."""
     now = now or utcnow()
-    row = await find(db, token, now=now)
+    row = await find(db, token, now=now, lock=True)  # two tabs at once: one account
     if row is None:
         raise InvalidInput({"token": SPENT}, SPENT)
     cleaned = _checked(
@@ -215,6 +214,7 @@ async def accept(
         user.totp_secret = authenticator.seal(secret)
         user.totp_enabled_at, user.totp_last_step = now, step
     db.add(user)
+    await db.flush()  # the profile's key refers to the account
     if row.role == Role.PROFESSIONAL.value:  # listed once a clinic admin approves the profile
         db.add(
             Professional(
