@@ -90,7 +90,9 @@ def _mails(folder: Path) -> list[Message]:
 def _link(message: Message) -> str:
     payload = message.get_payload(decode=True)
     assert isinstance(payload, bytes)
-    found = re.search(r"http://north\.localhost(/invitation\?token=[A-Za-z0-9_-]+)", payload.decode())
+    found = re.search(
+        r"http://north\.localhost(/invitation\?token=[A-Za-z0-9_-]+)", payload.decode()
+    )
     assert found, payload
     return found.group(1)
 
