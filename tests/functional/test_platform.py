@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import pytest
 
+from praxis.core.db import utcnow
+from praxis.core.outbox.queue import JobStatus, enqueue
 from praxis.core.runtime import Runtime
 from praxis.tenants import verification
 from praxis.tenants.models import TenantDomain
@@ -155,3 +158,22 @@ async def test_health_answers_on_any_host(app: Any) -> None:
         response = await http.get("/-/health")
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
+
+
+async def test_operator_sees_usage_and_providers_health_but_no_patient(
+    operator: httpx.AsyncClient, rt: Runtime, clinic: Clinic
+) -> None:
+    now = utcnow()
+    async with rt.database.writing(clinic.tenant.id) as db:
+        job = enqueue(db, clinic.tenant.id, "notifications.email", {"x": "1"})
+        job.status, job.last_error = JobStatus.DEAD.value, "the relay refused the login"
+        await db.commit()
+    page = await operator.get(f"/platform/tenants/{clinic.tenant.id}")
+    assert page.status_code == 200
+    month = f"{now.year:04d}-{now.month:02d}"
+    row = re.search(rf'<th scope="row">{month}</th>((?:<td>\d+</td>)+)', page.text)
+    assert row, page.text
+    assert re.findall(r"<td>(\d+)</td>", row.group(1)) == ["1", "0", "0", "0"]
+    assert "1 failed job on the clinic's failed list" in page.text
+    assert "the relay refused the login" in page.text
+    assert clinic.consumer.username not in page.text and "Consumer Example" not in page.text
