@@ -17,6 +17,7 @@ from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
+from tests.functional.test_pages_quality import check_page
 from tests.provider_fixtures import Providers
 from tests.support import PASSWORD, Clinic, csrf_in, login
 
@@ -137,6 +138,7 @@ async def test_a_made_up_link_answers_the_same_clear_page(app: Any, clinic: Clin
         for link in ("/invitation", "/invitation?token=nothing-like-a-real-one"):
             page = await visitor.get(link)
             assert page.status_code == 410 and "expired or was already used" in page.text
+            check_page(page.text, link)
 
 
 async def test_the_invitation_service_refuses_bad_input(rt: Runtime, clinic: Clinic) -> None:
@@ -163,6 +165,7 @@ async def test_where_two_step_is_required_the_invitee_sets_up_their_own_authenti
     async with client_for(app, clinic.host) as sam:
         page = await sam.get(link)
         assert page.status_code == 200 and "<svg" in page.text
+        check_page(page.text, "/invitation")
         offer = re.search(r'name="offer" value="([^"]+)"', page.text)
         secret = re.search(r"<code>([A-Z2-7]{16,})</code>", page.text)
         assert offer and secret

@@ -24,6 +24,7 @@ from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 from praxis.tenants.services import tenant_by_slug
 from tests.conftest import client_for
+from tests.functional.test_pages_quality import check_page
 from tests.provider_fixtures import use_providers
 from tests.support import PASSWORD, Clinic, csrf_in, login, make_operator, post_form
 
@@ -127,6 +128,7 @@ async def test_operator_onboards_a_clinic_and_its_first_admin_sets_their_own_pas
     async with client_for(app, "north.localhost") as jo:
         shown = await jo.get(link)
         assert shown.status_code == 200 and "Jo Admin" in shown.text
+        check_page(shown.text, "/invitation")
         accepted = await jo.post(
             "/invitation",
             data={
@@ -166,6 +168,7 @@ async def test_bad_input_is_refused_on_its_field_and_nothing_is_saved(
     )
     assert answer.status_code == 422
     assert f'id="f-{field}-error"' in answer.text and message in answer.text
+    check_page(answer.text, "/platform/tenants/new")
     assert await _tenants(rt) == before
 
 
