@@ -22,7 +22,10 @@ email = "jo@north.example"
 """
 
 
-def test_a_file_naming_a_first_admin_invites_them(ready: Praxis, tmp_path: Path) -> None:
+def test_a_file_naming_a_first_admin_invites_them(
+    ready: Praxis,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "north.toml"
     path.write_text(CLINIC + FIRST_ADMIN, encoding="utf-8")
     said = ready.ok("tenants", "add", str(path))
@@ -36,7 +39,10 @@ def test_a_file_naming_a_first_admin_invites_them(ready: Praxis, tmp_path: Path)
     assert "invitation" not in again and ready.count("staff_invitations") == 1
 
 
-def test_a_bad_first_admin_names_the_field(ready: Praxis, tmp_path: Path) -> None:
+def test_a_bad_first_admin_names_the_field(
+    ready: Praxis,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "north.toml"
     path.write_text(CLINIC + FIRST_ADMIN.replace("jo@north.example", "nope"), encoding="utf-8")
     said = ready.fails("tenants", "add", str(path))
