@@ -107,6 +107,8 @@ async def test_operator_onboards_a_clinic_and_its_first_admin_sets_their_own_pas
     assert made.status_code == 303, made.text
     north = await _north(rt)
     assert made.headers["location"] == f"/platform/tenants/{north.id}"
+    shown = await operator.get(made.headers["location"])
+    assert "1 waiting to be accepted" in shown.text
     assert north.name == "North Clinic" and north.controller.ico_registration == "ZA123456"
     async with rt.database.reading(north.id) as db:
         invitation = await db.scalar(select(StaffInvitation))
@@ -142,6 +144,9 @@ async def test_operator_onboards_a_clinic_and_its_first_admin_sets_their_own_pas
         assert accepted.status_code == 303, accepted.text
         await login(jo, "jo.admin")
         assert (await jo.get("/admin")).status_code == 200
+        assert (
+            "0 waiting to be accepted" in (await operator.get(f"/platform/tenants/{north.id}")).text
+        )
         again = await jo.get(link)
         assert again.status_code == 410 and "expired or was already used" in again.text
 

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from praxis.core.accounts import invitations
 from praxis.core.clinics import suspension, usage
 from praxis.core.clinics.onboarding import onboard
 from praxis.core.errors import NotFound
@@ -83,7 +84,10 @@ async def tenant_detail(ctx: Ctx) -> Response:
 
 async def _tenant_page(ctx: Ctx, tenant: Any, status: int = 200, **extra: Any) -> Response:
     domains = await tenants.domains_of(ctx.db, tenant.id)
+    async with ctx.rt.database.reading(tenant.id) as db:
+        waiting = await invitations.open_invitations(db, now=ctx.now)
     context: dict[str, Any] = {
+        "invitations": waiting,
         "record": tenant,
         "domains": domains,
         "providers": await _operator_settings(ctx, TenantInfo.from_row(tenant)),
