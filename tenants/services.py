@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.db import utcnow
@@ -142,9 +142,14 @@ async def set_listing(db: AsyncSession, tenant_id: uuid.UUID, *, listed: bool, t
     await db.commit()
 
 
-async def listed_tenants(db: AsyncSession) -> list[Tenant]:
-    """Clinics that opted in to the public directory and are open (never a suspended one)."""
-    query = select(Tenant).where(Tenant.listed.is_(True), Tenant.status == "active")
+async def listed_tenants(db: AsyncSession, *, town: str = "") -> list[Tenant]:
+    """Clinics that opted in to the public directory and are open: never a suspended one, nor
+    one leaving the platform; with ``town``, those whose town contains it (any case)."""
+    query = select(Tenant).where(
+        Tenant.listed.is_(True), Tenant.status == "active", Tenant.leaves_on.is_(None)
+    )
+    if town:
+        query = query.where(func.lower(Tenant.town).contains(town.lower(), autoescape=True))
     return list((await db.scalars(query.order_by(Tenant.name))).all())
 
 

@@ -76,11 +76,10 @@ async def search(
 ) -> list[ListedClinic]:
     now = now or utcnow()
     async with database.reading() as db:
-        found = [(TenantInfo.from_row(row), row.town) for row in await tenants.listed_tenants(db)]
+        rows = await tenants.listed_tenants(db, town=query.town)
+        found = [(TenantInfo.from_row(row), row.town) for row in rows]
     clinics = []
     for tenant, town in found:
-        if query.town and query.town.casefold() not in town.casefold():
-            continue
         people = await _professionals(database, tenant, query, now=now)
         if people or not (query.field or query.mode or query.within):
             clinics.append(

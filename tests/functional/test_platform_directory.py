@@ -3,6 +3,7 @@ Professionals, searchable; nothing of any patient; the clinic admin controls the
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from sqlalchemy import delete, update
 
 from praxis.core.booking.models import ConsultationType, WeeklyAvailability
 from praxis.core.clinics import suspension
+from praxis.core.db import utcnow
 from praxis.core.runtime import Runtime
 from praxis.tenants.models import Tenant
 from tests.conftest import client_for
@@ -74,7 +76,7 @@ async def test_the_directory_searches_by_field_mode_town_and_next_free_time(
     assert "1 clinic matches" in await _search(app, town="york", mode="nonsense")
 
 
-async def test_a_suspended_clinic_leaves_the_directory(
+async def test_a_suspended_or_leaving_clinic_is_not_in_the_directory(
     app: Any, rt: Runtime, other_clinic: Clinic
 ) -> None:
     await _opt_in(app, other_clinic)
@@ -83,6 +85,13 @@ async def test_a_suspended_clinic_leaves_the_directory(
     assert "Beta Clinic" not in await _search(app)
     assert await suspension.resume(rt.database, other_clinic.tenant.id)
     assert "Beta Clinic" in await _search(app)
+    assert "Beta Clinic" not in await _search(app, town="%")  # a town, not a pattern
+    async with rt.database.writing() as db:  # the clinic is leaving the platform (P29)
+        row = await db.get(Tenant, other_clinic.tenant.id)
+        assert row is not None
+        row.leaves_on = utcnow().date() + timedelta(days=30)
+        await db.commit()
+    assert "Beta Clinic" not in await _search(app)
 
 
 @pytest.mark.parametrize(
