@@ -226,6 +226,7 @@ async def accept(
             )
         )
     row.used_at, row.user_id = now, user.id
+    row.email = row.full_name = ""  # the account holds them now: the spent link needs neither
     await db.commit()
     return user
 

@@ -80,6 +80,9 @@ async def test_an_invited_professional_gets_a_pending_profile(
         assert user is not None and user.role == "professional"
         profile = await db.scalar(select(Professional).where(Professional.user_id == user.id))
         assert profile is not None and profile.status == "pending"
+        spent = await db.scalar(select(invitations.StaffInvitation))
+        assert spent is not None and spent.user_id == user.id and spent.used_at is not None
+        assert spent.email == "" and spent.full_name == ""  # kept once only: on the account
 
 
 @pytest.mark.parametrize(
