@@ -113,6 +113,7 @@ async def test_the_admin_can_opt_out_again(app: Any, rt: Runtime, clinic: Clinic
     assert await _listing(rt, clinic) == (True, "Leeds")
     async with client_for(app, clinic.host) as admin:
         await login(admin, clinic.admin.username)
+        assert 'href="/admin/directory"' in (await admin.get("/admin")).text
         page = await admin.get("/admin/directory")
         assert page.status_code == 200 and 'value="Leeds"' in page.text
         out = await post_form(admin, "/admin/directory", {"listed": "no", "town": "Leeds"})
