@@ -12,7 +12,6 @@ from typing import Protocol
 
 import dns.asyncresolver
 import dns.exception
-import dns.resolver
 
 PREFIX = "_praxis-verification"
 VALUE = "praxis-verification="
