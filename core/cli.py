@@ -196,8 +196,9 @@ def tenants() -> None:
 @click.option("--update", is_flag=True, help="Bring an existing tenant in line with the file.")
 def tenants_add(file: Path, update: bool) -> None:
     """Onboard a clinic from a TOML FILE (see tenants/examples/demo.toml)."""
+    from praxis.core.clinics.onboarding import onboard
     from praxis.tenants.onboarding import TenantFileError, read_tenant_file
-    from praxis.tenants.services import TenantConflict, save_tenant
+    from praxis.tenants.services import TenantConflict
 
     try:
         spec = read_tenant_file(file)
@@ -205,12 +206,17 @@ def tenants_add(file: Path, update: bool) -> None:
         raise click.ClickException(str(exc)) from None
 
     async def add(runtime: Any) -> str:
-        async with runtime.database.writing() as session:
-            tenant, outcome = await save_tenant(
-                session, spec, platform_domain=runtime.settings.platform_domain, update=update
-            )
+        done = await onboard(
+            runtime.database,
+            spec,
+            platform_domain=runtime.settings.platform_domain,
+            invited_by="command line",
+            update=update,
+        )
+        tenant = done.tenant
         host = f"{tenant.slug}.{runtime.settings.platform_domain}"
-        return f"{outcome}: {tenant.slug} ({tenant.name}) at {host}"
+        invited = "; invitation emailed to the first admin" if done.invited else ""
+        return f"{done.outcome}: {tenant.slug} ({tenant.name}) at {host}{invited}"
 
     try:
         click.echo(_with_runtime(add))

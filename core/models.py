@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from praxis.core import datakeys, ledger, outbox, webhooks
+from praxis.core.accounts import invitations, security_log
 from praxis.core.accounts import models as accounts
-from praxis.core.accounts import security_log
 from praxis.core.analytics import models as analytics
 from praxis.core.booking import models as booking
 from praxis.core.branding import models as branding
@@ -30,6 +30,7 @@ __all__ = [
     "datakeys",
     "identity",
     "intake",
+    "invitations",
     "ledger",
     "notifications",
     "outbox",

@@ -5,7 +5,7 @@ has them all: the runtime imports this, and a test checks each event's subscribe
 from __future__ import annotations
 
 from praxis.core.accounts import alerts as account_alerts
-from praxis.core.accounts import password_reset
+from praxis.core.accounts import invitations, password_reset
 from praxis.core.consents import subscribers
 from praxis.core.notifications import applications, campaigns, history
 from praxis.core.notifications import erasure as message_erasure
@@ -23,6 +23,7 @@ DOMAINS = (
     clinic_export,
     correction,
     export,
+    invitations,
     message_erasure,
     notifications,
     campaigns,

@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import select
 
 from praxis.core import outbox
+from praxis.core.clinics.suspension import hold_suspended
 from praxis.core.db import utcnow
 from praxis.core.ledger import checkpoints
 from praxis.core.logs import where_it_failed
@@ -149,6 +150,7 @@ async def run_scans(runtime: Runtime) -> None:
 async def run_once(runtime: Runtime) -> None:
     """One scan, then the outbox until nothing is due (cron, tests)."""
     await run_scans(runtime)
+    await hold_suspended(runtime.database)  # a suspended clinic's jobs wait (sent on resume)
     ran = await outbox.drain(runtime.jobs)
     log.info("outbox", jobs=ran)
 
@@ -163,6 +165,7 @@ async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
             if time.monotonic() >= next_scan:
                 await run_scans(runtime)
                 next_scan = time.monotonic() + interval
+            await hold_suspended(runtime.database)  # nothing is sent for a suspended clinic
             ran = await outbox.run_due(runtime.jobs)
         except Exception as exc:  # a failed pass is logged and tried again next time
             log.error("worker_pass_failed", **where_it_failed(exc))

@@ -46,6 +46,7 @@ class TenantInfo:
     brand_version: str
     leaves_on: date | None = None  # the clinic is leaving: sign-in closes on this day (P29)
     count_visits: bool = False  # analytics cookies offered, and visits counted once accepted
+    suspended: bool = False  # an operator closed the portal for now: nothing is deleted
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -69,6 +70,7 @@ class TenantInfo:
             brand_version=hashlib.sha256(version_source.encode()).hexdigest()[:10],
             leaves_on=row.leaves_on,
             count_visits=bool(row.count_visits),
+            suspended=row.status == "suspended",
         )
 
 
@@ -100,6 +102,8 @@ class PlatformSite:
 PLATFORM: Final = PlatformSite()
 Site = TenantInfo | PlatformSite
 
+# A suspended clinic still resolves, so its portal can say it is unavailable for now.
+SERVED = ("active", "suspended")
 _UNKNOWN_CAPACITY = 4096
 _UNKNOWN_TTL = 5.0
 _CONCURRENT_LOADS = 2
@@ -186,7 +190,7 @@ class TenantDirectory:
             slug = host[: -len(self._suffix)]
             if "." in slug:
                 return None
-            query = select(Tenant).where(Tenant.slug == slug, Tenant.status == "active")
+            query = select(Tenant).where(Tenant.slug == slug, Tenant.status.in_(SERVED))
         else:
             query = (
                 select(Tenant)
@@ -194,7 +198,7 @@ class TenantDirectory:
                 .where(
                     TenantDomain.domain == host,
                     TenantDomain.verified_at.is_not(None),
-                    Tenant.status == "active",
+                    Tenant.status.in_(SERVED),
                 )
             )
         async with self._db.reading() as db:

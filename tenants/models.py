@@ -27,10 +27,14 @@ class Tenant(Base):
     booking: Mapped[dict[str, Any]]
     retention: Mapped[dict[str, Any]]
     providers: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | purged
+    # active | suspended (portal closed for now, nothing deleted) | purged
+    status: Mapped[str] = mapped_column(String(16), default="active")
     leaves_on: Mapped[date | None] = mapped_column(default=None)  # sign-in closes then (P29)
     # Visits to the portal are counted, for visitors who accept analytics cookies (P08).
     count_visits: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The clinic admin opts in to the platform's public directory, under this town.
+    listed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    town: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -45,4 +49,6 @@ class TenantDomain(Base):
         ForeignKey("tenants.id", ondelete="CASCADE"), index=True
     )
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The random text the domain must serve at /.well-known/praxis-domain before it is used.
+    proof: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,6 +31,11 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
 
 
+def time_zones() -> frozenset[str]:
+    """The IANA time zones a clinic may choose."""
+    return _time_zones()
+
+
 def template_syntax_problems(templates: dict[str, str]) -> list[str]:
     """One line per template that Jinja cannot parse, naming the template and the line."""
     env = jinja2.Environment(autoescape=True)
@@ -150,6 +155,13 @@ class Retention(_Strict):
     billing_years: int = Field(6, ge=1, le=20)
 
 
+class FirstAdmin(_Strict):
+    """The clinic's first admin: invited by email to choose their own credentials."""
+
+    full_name: str = Field(min_length=1, max_length=200)
+    email: Email
+
+
 class TenantSpec(_Strict):
     """Everything needed to onboard a clinic."""
 
@@ -163,6 +175,7 @@ class TenantSpec(_Strict):
     booking: BookingPolicy = Field(default_factory=BookingPolicy)
     retention: Retention = Field(default_factory=Retention)
     providers: dict[PluginKind, str] = Field(default_factory=dict)  # kind -> plugin name
+    first_admin: FirstAdmin | None = None  # invited when the clinic is created
 
     @field_validator("slug")
     @classmethod

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.db import utcnow
 from praxis.tenants.models import Tenant, TenantDomain
 from praxis.tenants.schema import TenantSpec
+from praxis.tenants.verification import new_proof
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -77,7 +78,7 @@ async def _sync_domains(db: AsyncSession, tenant_id: uuid.UUID, wanted: list[str
             changed = True
     for domain in wanted:
         if domain not in have:
-            db.add(TenantDomain(domain=domain, tenant_id=tenant_id))
+            db.add(TenantDomain(domain=domain, tenant_id=tenant_id, proof=new_proof()))
             changed = True
     return changed
 
@@ -109,6 +110,47 @@ async def set_domain_verified(
     row.verified_at = utcnow() if verified else None
     await db.commit()
     return True
+
+
+async def domain_of(db: AsyncSession, tenant_id: uuid.UUID, domain: str) -> TenantDomain | None:
+    """The custom domain, if it is this tenant's."""
+    row = await db.get(TenantDomain, domain)
+    return row if row is not None and row.tenant_id == tenant_id else None
+
+
+async def set_suspended(db: AsyncSession, tenant_id: uuid.UUID, *, suspended: bool) -> bool:
+    """Suspend (the portal closes for now, nothing is deleted) or resume an active clinic;
+    False if there is no such clinic or it has been purged."""
+    tenant = await db.get(Tenant, tenant_id, with_for_update=True)
+    if tenant is None or tenant.status not in ("active", "suspended"):
+        return False
+    tenant.status = "suspended" if suspended else "active"
+    await db.commit()
+    return True
+
+
+async def suspended_ids(db: AsyncSession) -> list[uuid.UUID]:
+    return list((await db.scalars(select(Tenant.id).where(Tenant.status == "suspended"))).all())
+
+
+async def set_listing(db: AsyncSession, tenant_id: uuid.UUID, *, listed: bool, town: str) -> None:
+    """The clinic's own choice: listed in the public directory (or not), under this town."""
+    tenant = await db.get(Tenant, tenant_id)
+    if tenant is None:
+        raise TenantConflict("the tenant no longer exists")
+    tenant.listed, tenant.town = listed, town
+    await db.commit()
+
+
+async def listed_tenants(db: AsyncSession, *, town: str = "") -> list[Tenant]:
+    """Clinics that opted in to the public directory and are open: never a suspended one, nor
+    one leaving the platform; with ``town``, those whose town contains it (any case)."""
+    query = select(Tenant).where(
+        Tenant.listed.is_(True), Tenant.status == "active", Tenant.leaves_on.is_(None)
+    )
+    if town:
+        query = query.where(func.lower(Tenant.town).contains(town.lower(), autoescape=True))
+    return list((await db.scalars(query.order_by(Tenant.name))).all())
 
 
 async def choose_provider(

@@ -212,6 +212,17 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/platform"): OPERATOR,
     ("GET", "/platform/plugins"): OPERATOR,
     ("GET", "/platform/tenants/{tenant_id:uuid}"): OPERATOR,
+    ("GET", "/platform/tenants/new"): OPERATOR,
+    ("POST", "/platform/tenants/new"): OPERATOR,
+    ("POST", "/platform/tenants/{tenant_id:uuid}/suspend"): OPERATOR,
+    ("POST", "/platform/tenants/{tenant_id:uuid}/resume"): OPERATOR,
+    # The public directory and its contact page, on the bare platform domain.
+    ("GET", "/contact"): platform(Who.PUBLIC),
+    # A staff invitation's link, and the clinic admin's choice to be in the directory.
+    ("GET", "/invitation"): PUBLIC,
+    ("POST", "/invitation"): PUBLIC,
+    ("GET", "/admin/directory"): ADMIN,
+    ("POST", "/admin/directory"): ADMIN,
     ("POST", "/platform/tenants/{tenant_id:uuid}/providers/{plugin}"): OPERATOR,
     ("POST", "/platform/tenants/{tenant_id:uuid}/domains/verify"): OPERATOR,
     ("POST", "/platform/tenants/{tenant_id:uuid}/domains/unverify"): OPERATOR,

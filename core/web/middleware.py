@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from praxis.core.logs import AccessLog
 from praxis.core.web.closed import closed_page
+from praxis.core.web.suspended import suspended_page
 from praxis.tenants.directory import TenantDirectory
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -162,6 +163,10 @@ class TenantMiddleware:
         closed = closed_page(site)  # the clinic has left: no sign-in, no page (P29)
         if closed is not None:
             await _refuse(scope, send, 410, closed)
+            return
+        paused = suspended_page(site)  # an operator suspended the clinic: unavailable for now
+        if paused is not None:
+            await _refuse(scope, send, 503, paused)
             return
         scope.setdefault("state", {})["site"] = site
         tenant_id = getattr(site, "id", None)

@@ -81,6 +81,7 @@ ADMIN = [
     "/admin/requests",
     "/admin/exit",
     "/admin/analytics",
+    "/admin/directory",
 ]
 
 
@@ -153,11 +154,14 @@ async def test_platform_pages_are_accessible(app: Any, rt: Any, clinic: Clinic) 
     await make_operator(rt)
     async with client_for(app, "localhost") as http:
         check_page((await http.get("/platform/login")).text, "/platform/login")
+        for public in ("/", "/?field=x&mode=video&town=y&within=7", "/contact"):
+            check_page((await http.get(public)).text, public)
         await login(http, "ops", prefix="/platform")
         for path in (
             "/platform",
             f"/platform/tenants/{clinic.tenant.id}",
             f"/platform/tenants/{clinic.tenant.id}/exit",
+            "/platform/tenants/new",
         ):
             response = await http.get(path)
             assert response.status_code == 200
@@ -327,6 +331,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/login",
             "/password/forgot",
             "/password/reset?token=not-a-token",
+            "/invitation?token=not-a-token",
             "/-/plugins",
             "/-/mailbox",
             "/-/health",
@@ -482,8 +487,12 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/consents",
             f"/admin/consents/{clinic.consumer.id}",
             "/admin/analytics",
+            "/admin/directory",
             "/-/plugins",
             "/-/mailbox",
+        )
+        await pages.post(
+            admin, "clinic admin", "/admin/directory", {"listed": "yes"}, "/admin/directory"
         )
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
         await pages.post(admin, "clinic admin", "/admin/sign-in", {}, "/admin/sign-in")
@@ -543,7 +552,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.get(admin, "clinic admin, half signed in", "/login/code")
 
     async with pages.signed_in("localhost") as operator:
-        await pages.get(operator, "anonymous", "/", "/platform/login", "/-/plugins")
+        await pages.get(operator, "anonymous", "/", "/contact", "/platform/login", "/-/plugins")
         await login(operator, "ops", prefix="/platform")
         await pages.get(
             operator,
@@ -553,6 +562,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/platform/plugins",
             f"/platform/tenants/{clinic.tenant.id}",
             f"/platform/tenants/{clinic.tenant.id}/exit",
+            "/platform/tenants/new",
             "/platform/account/security",
             "/platform/privacy",
             "/platform/privacy/cookies",
@@ -562,6 +572,9 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.get(operator, "operator", "/platform/account/password")
         await pages.post(
             operator, "operator", "/platform/account/password", {}, "/platform/account/password"
+        )
+        await pages.post(
+            operator, "operator", "/platform/tenants/new", {"slug": "X"}, "/platform/tenants/new"
         )
         await enrol(operator, prefix="/platform")
     async with pages.signed_in("localhost") as operator:

@@ -121,11 +121,27 @@ async def test_another_tenants_domain_cannot_be_verified_for_you(rt: Runtime) ->
     assert await directory_for(rt).resolve("book.alpha.example") is None
 
 
-async def test_an_inactive_tenant_is_not_served(rt: Runtime) -> None:
+async def test_a_suspended_tenant_resolves_as_suspended(rt: Runtime) -> None:
+    """Its portal then says it is unavailable for now (core/web/suspended.py), not 404."""
     alpha = await make_tenant(rt, "alpha", domains=["book.alpha.example"])
     async with rt.database.writing() as db:
         await set_domain_verified(db, alpha.id, "book.alpha.example", verified=True)
     await set_status(rt, alpha.id, "suspended")
+    directory = directory_for(rt)
+    for host in ("alpha.localhost", "book.alpha.example"):
+        found = await directory.resolve(host)
+        assert isinstance(found, TenantInfo) and found.suspended, host
+    await set_status(rt, alpha.id, "active")
+    directory.forget_all()
+    found = await directory.resolve("alpha.localhost")
+    assert isinstance(found, TenantInfo) and not found.suspended
+
+
+async def test_a_purged_tenant_is_not_served(rt: Runtime) -> None:
+    alpha = await make_tenant(rt, "alpha", domains=["book.alpha.example"])
+    async with rt.database.writing() as db:
+        await set_domain_verified(db, alpha.id, "book.alpha.example", verified=True)
+    await set_status(rt, alpha.id, "purged")
     directory = directory_for(rt)
     assert await directory.resolve("alpha.localhost") is None
     assert await directory.resolve("book.alpha.example") is None

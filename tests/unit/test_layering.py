@@ -146,6 +146,7 @@ RANK = {
     "privacy": 9,
     "models": 10,
     "wiring": 10,
+    "clinics": 10,  # whole clinics for operators: onboarding, suspension, usage, the directory
     "runtime": 11,
     "worker": 12,
     "sandbox": 12,

@@ -1,0 +1,241 @@
+"""Staff invitations: a single-use, expiring link emailed to a new member of a clinic's staff.
+
+Whoever invites (an operator onboarding a clinic, later a clinic admin) never holds the
+invitee's first credentials: following the link, the invitee chooses their own username and
+password, and where staff must use two-step sign-in, sets up their own authenticator in the
+same step. Only the SHA-256 of the link's token is stored, and the token is made in the email
+job itself (never in the outbox's payload, never logged); the email goes through the clinic's
+email provider via the outbox, so it is retried and recorded in the ledger like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Index, String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from praxis.core import outbox
+from praxis.core.accounts.fields import clean_email, clean_line, clean_password, clean_username
+from praxis.core.accounts.mfa import Authenticator
+from praxis.core.accounts.models import Professional, ProfessionalStatus, Role, User
+from praxis.core.accounts.passwords import Passwords
+from praxis.core.accounts.registration import USERNAME_TAKEN
+from praxis.core.crypto import token_digest
+from praxis.core.db import Base, Identified, utcnow
+from praxis.core.errors import InvalidInput
+from praxis.core.outbox import Job, handles
+from praxis.core.tenancy import TenantScoped
+from praxis.tenants.directory import TenantInfo
+
+TOPIC = "accounts.staff_invitation"
+VALID_FOR = timedelta(days=7)
+ROLES = {Role.CLINIC_ADMIN.value: "clinic admin", Role.PROFESSIONAL.value: "Professional"}
+SPENT = (
+    "This invitation link has expired or was already used. Ask whoever invited you for a new one."
+)
+
+
+class StaffInvitation(TenantScoped, Identified, Base):
+    """One invitation; ``token_hash`` is empty until its email job made the link."""
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (
+        Index(None, "tenant_id", "token_hash"),
+        Index(None, "tenant_id", "email"),
+    )
+
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), default="")
+    invited_by: Mapped[str] = mapped_column(String(100))  # "operator:<id>" or "user:<id>"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(default=None)  # the account it made
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """What the invitee chooses; ``offer`` and ``code`` only where two-step sign-in is due."""
+
+    username: str
+    password: str
+    confirm: str
+    offer: str = ""
+    code: str = ""
+
+
+def _checked(checks: dict[str, tuple[object, str]]) -> dict[str, str]:
+    """Run each field's cleaner; raise InvalidInput naming every field that failed."""
+    cleaned: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for name, (check, value) in checks.items():
+        try:
+            cleaned[name] = check(value)  # type: ignore[operator]
+        except ValueError as exc:
+            problems[name] = str(exc)
+    if problems:
+        raise InvalidInput(problems)
+    return cleaned
+
+
+async def invite(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    invited_by: str,
+    now: datetime | None = None,
+) -> StaffInvitation:
+    """Queue an invitation in the caller's transaction (it commits); bad input: InvalidInput."""
+    cleaned = _checked({"email": (clean_email, email), "full_name": (clean_line, full_name)})
+    problems = {}
+    if not cleaned["full_name"] or len(cleaned["full_name"]) > 200:
+        problems["full_name"] = "Enter the person's full name (at most 200 characters)."
+    if role not in ROLES:
+        problems["role"] = "Choose clinic admin or Professional."
+    if problems:
+        raise InvalidInput(problems)
+    now = now or utcnow()
+    row = StaffInvitation(
+        id=uuid.uuid4(),
+        email=cleaned["email"],
+        full_name=cleaned["full_name"],
+        role=role,
+        invited_by=invited_by[:100],
+        created_at=now,
+        expires_at=now + VALID_FOR,
+    )
+    db.add(row)
+    outbox.enqueue(db, tenant.id, TOPIC, {"invitation_id": str(row.id)})
+    return row
+
+
+@handles(TOPIC)
+async def send_invitation(job: Job) -> None:
+    invitation_id = uuid.UUID(job.payload["invitation_id"])
+    token = secrets.token_urlsafe(32)
+    async with job.writing() as db:
+        row = await db.get(StaffInvitation, (job.tenant.id, invitation_id), with_for_update=True)
+        if row is None or row.used_at is not None or row.expires_at <= utcnow():
+            return
+        # A retry makes a new link: one that may never have arrived stops working.
+        row.token_hash = token_digest(token)
+        address, name, role = row.email, row.full_name, ROLES[row.role]
+        await db.commit()  # the link must work before the email can arrive
+    link = f"{job.site_url}/invitation?token={token}"
+    text = (
+        f"Hello {name},\n\nYou are invited to join {job.tenant.name} on Praxis as {role}.\n\n"
+        f"To choose your username and password, open this link within {VALID_FOR.days} days:\n"
+        f"{link}\n\nThe link works once. If you did not expect this, ignore this email.\n"
+    )
+    await job.providers.email.send(
+        subject_id=None,
+        to=address,
+        subject=f"You are invited to {job.tenant.name}",
+        text=text,
+        about=(),
+        idempotency_key=job.key,
+        attempt=job.attempt,
+    )
+
+
+async def find(
+    db: AsyncSession, token: str, *, now: datetime | None = None, lock: bool = False
+) -> StaffInvitation | None:
+    """The open invitation this link's token belongs to, or None (unknown, used or expired)."""
+    if not token or len(token) > 128:
+        return None
+    query = select(StaffInvitation).where(StaffInvitation.token_hash == token_digest(token))
+    row = await db.scalar(query.with_for_update() if lock else query)
+    if row is None or row.used_at is not None or row.expires_at <= (now or utcnow()):
+        return None
+    return row
+
+
+async def accept(
+    db: AsyncSession,
+    token: str,
+    answer: Acceptance,
+    *,
+    passwords: Passwords,
+    authenticator: Authenticator,
+    two_step: bool,
+    now: datetime | None = None,
+) -> User:
+    """Spend the link: the account is made with the invitee's own password (and authenticator)."""
+    now = now or utcnow()
+    row = await find(db, token, now=now, lock=True)  # two tabs at once: one account
+    if row is None:
+        raise InvalidInput({"token": SPENT}, SPENT)
+    cleaned = _checked(
+        {
+            "username": (clean_username, answer.username),
+            "password": (clean_password, answer.password),
+        }
+    )
+    if answer.confirm != answer.password:
+        raise InvalidInput({"confirm": "The two passwords differ; type the same one twice."})
+    taken = await db.scalar(select(User.id).where(User.username == cleaned["username"]).limit(1))
+    if taken is not None:
+        raise InvalidInput({"username": USERNAME_TAKEN})
+    secret = authenticator.offered(row.id, answer.offer) if two_step else None
+    step = None
+    if two_step:
+        step = (
+            authenticator.accept_secret(secret, answer.code.replace(" ", ""), None)
+            if secret
+            else None
+        )
+        if step is None:
+            raise InvalidInput({"code": "Enter the 6-digit code your authenticator app shows now."})
+    user = User(
+        id=uuid.uuid4(),
+        username=cleaned["username"],
+        role=row.role,
+        full_name=row.full_name,
+        email=row.email,
+        phone="",
+        address_line1="",
+        town="",
+        postcode="",
+        password_hash=await asyncio.to_thread(passwords.hash, cleaned["password"]),
+    )
+    if secret is not None:
+        user.totp_secret = authenticator.seal(secret)
+        user.totp_enabled_at, user.totp_last_step = now, step
+    db.add(user)
+    await db.flush()  # the profile's key refers to the account
+    if row.role == Role.PROFESSIONAL.value:  # listed once a clinic admin approves the profile
+        db.add(
+            Professional(
+                user_id=user.id,
+                display_name=row.full_name,
+                qualifications="",
+                field_of_practice="",
+                status=ProfessionalStatus.PENDING.value,
+            )
+        )
+    row.used_at, row.user_id = now, user.id
+    row.email = row.full_name = ""  # the account holds them now: the spent link needs neither
+    await db.commit()
+    return user
+
+
+async def open_invitations(db: AsyncSession, *, now: datetime | None = None) -> int:
+    """How many invitations of the session's clinic still wait to be used."""
+    count = await db.scalar(
+        select(func.count()).where(
+            StaffInvitation.used_at.is_(None), StaffInvitation.expires_at > (now or utcnow())
+        )
+    )
+    return int(count or 0)
