@@ -149,6 +149,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/professionals"): ADMIN,
     ("POST", "/admin/professionals/{professional_id:uuid}/approve"): ADMIN,
     ("POST", "/admin/professionals/{professional_id:uuid}/reject"): ADMIN,
+    # The clinic's staff (core/web/pages/staff.py): a patient's id is no staff's, so 404.
+    ("GET", "/admin/staff"): ADMIN,
+    ("POST", "/admin/staff/invite"): ADMIN,
+    ("GET", "/admin/staff/{person_id:uuid}"): ADMIN,
+    ("POST", "/admin/staff/{person_id:uuid}/roles"): ADMIN,
+    ("POST", "/admin/staff/{person_id:uuid}/remove"): ADMIN,
     ("GET", "/admin/appointments"): ADMIN,
     ("GET", "/admin/appointments.csv"): ADMIN,
     ("GET", "/admin/analytics"): ADMIN,

@@ -35,7 +35,11 @@ from praxis.tenants.directory import TenantInfo
 
 TOPIC = "accounts.staff_invitation"
 VALID_FOR = timedelta(days=7)
-ROLES = {Role.CLINIC_ADMIN.value: "clinic admin", Role.PROFESSIONAL.value: "Professional"}
+ROLES = {
+    Role.CLINIC_ADMIN.value: "clinic admin",
+    Role.PROFESSIONAL.value: "Professional",
+    Role.FRONT_DESK.value: "front desk",
+}
 SPENT = (
     "This invitation link has expired or was already used. Ask whoever invited you for a new one."
 )
@@ -102,7 +106,7 @@ async def invite(
     if not cleaned["full_name"] or len(cleaned["full_name"]) > 200:
         problems["full_name"] = "Enter the person's full name (at most 200 characters)."
     if role not in ROLES:
-        problems["role"] = "Choose clinic admin or Professional."
+        problems["role"] = "Choose clinic admin, Professional or front desk."
     if problems:
         raise InvalidInput(problems)
     now = now or utcnow()

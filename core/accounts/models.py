@@ -17,10 +17,16 @@ class Role(enum.StrEnum):
     CONSUMER = "consumer"
     PROFESSIONAL = "professional"
     CLINIC_ADMIN = "clinic_admin"
+    FRONT_DESK = "front_desk"  # patients' records and bookings, by phone or at the desk
 
     @property
     def is_staff(self) -> bool:
         return self is not Role.CONSUMER
+
+
+# A member of staff's primary role (``User.role``) is the first of these they hold, so every
+# query and page that reads ``role`` alone still sees each clinic admin as one.
+STAFF_ROLES = (Role.CLINIC_ADMIN, Role.PROFESSIONAL, Role.FRONT_DESK)
 
 
 class ProfessionalStatus(enum.StrEnum):
@@ -55,10 +61,29 @@ class User(TenantScoped, Identified, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set while the person restricts processing (Art. 18, P34): kept, nothing new done.
     restricted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Roles held beside the primary one, space-separated (a sole practitioner: clinic admin
+    # and Professional). Read through ``roles``/``has_role``, written by ``give_roles``.
+    extra_roles: Mapped[str] = mapped_column(String(64), default="")
 
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Every role this person holds in the clinic."""
+        return frozenset({Role(self.role), *(Role(r) for r in (self.extra_roles or "").split())})
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+    def give_roles(self, roles: set[Role]) -> None:
+        """Hold exactly these staff roles: the first of STAFF_ROLES is the primary one."""
+        ordered = [r for r in STAFF_ROLES if r in roles]
+        if not ordered or len(ordered) != len(roles):
+            raise ValueError("a member of staff holds one or more staff roles")
+        self.role = ordered[0].value
+        self.extra_roles = " ".join(r.value for r in ordered[1:])
 
 
 class Professional(TenantScoped, Identified, Base):

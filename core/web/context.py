@@ -45,6 +45,7 @@ class Access(enum.Enum):
     PROFESSIONAL = "professional"
     CLINIC_ADMIN = "clinic_admin"
     STAFF = "staff"  # Professionals and clinic admins
+    FRONT_DESK = "front_desk"  # clinic admins and front desk: patients' records and bookings
     OPERATOR = "operator"
 
 
@@ -243,13 +244,15 @@ def _allowed(ctx: Ctx, access: Access) -> bool:
         return ctx.operator is not None
     if ctx.user is None:
         return False
-    role = ctx.user.role_enum
+    user = ctx.user
+    # "has role X": one person may hold several (clinic admin and Professional)
     return {
         Access.SIGNED_IN: True,
-        Access.CONSUMER: role is Role.CONSUMER,
-        Access.PROFESSIONAL: role is Role.PROFESSIONAL,
-        Access.CLINIC_ADMIN: role is Role.CLINIC_ADMIN,
-        Access.STAFF: role.is_staff,
+        Access.CONSUMER: user.role_enum is Role.CONSUMER,
+        Access.PROFESSIONAL: user.has_role(Role.PROFESSIONAL),
+        Access.CLINIC_ADMIN: user.has_role(Role.CLINIC_ADMIN),
+        Access.STAFF: user.has_role(Role.PROFESSIONAL) or user.has_role(Role.CLINIC_ADMIN),
+        Access.FRONT_DESK: user.has_role(Role.CLINIC_ADMIN) or user.has_role(Role.FRONT_DESK),
     }[access]
 
 

@@ -53,6 +53,7 @@ ACCESS_WORDS = {
     Access.PROFESSIONAL: "for Professionals",
     Access.CLINIC_ADMIN: "for clinic administrators",
     Access.STAFF: "for clinic staff",
+    Access.FRONT_DESK: "for the clinic's front desk and administrators",
     Access.OPERATOR: "for platform operators",
 }
 

@@ -82,6 +82,7 @@ ADMIN = [
     "/admin/exit",
     "/admin/analytics",
     "/admin/directory",
+    "/admin/staff",
 ]
 
 
@@ -494,6 +495,11 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.post(
             admin, "clinic admin", "/admin/directory", {"listed": "yes"}, "/admin/directory"
         )
+        staff_page = f"/admin/staff/{clinic.professional.id}"
+        await pages.get(admin, "clinic admin", "/admin/staff", staff_page)
+        await pages.post(admin, "clinic admin", "/admin/staff/invite", {}, "/admin/staff")
+        await pages.post(admin, "clinic admin", f"{staff_page}/roles", {}, staff_page)
+        await pages.get(admin, "clinic admin", f"/admin/staff/{clinic.admin.id}")
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
         await pages.post(admin, "clinic admin", "/admin/sign-in", {}, "/admin/sign-in")
         await pages.post(admin, "clinic admin", "/admin/branding", {}, "/admin/branding")

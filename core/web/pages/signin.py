@@ -32,6 +32,7 @@ HOME_BY_ROLE = {
     Role.CONSUMER: "/appointments",
     Role.PROFESSIONAL: "/workspace",
     Role.CLINIC_ADMIN: "/admin",
+    Role.FRONT_DESK: "/desk",
 }
 
 

@@ -1,0 +1,142 @@
+"""The clinic's staff, as its admins manage them: who holds which roles, and removing someone.
+
+Inviting goes through ``invitations.invite`` (the invitee chooses their own credentials).
+Two rules keep a clinic runnable: the last active clinic admin can be neither removed nor
+demoted, and an admin cannot remove themselves, nor drop their own admin role without
+saying they mean it. Removing someone deactivates the account (kept: the ledger, bookings
+and the security log refer to it) and ends every one of its sessions at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from praxis.core.accounts.models import (
+    STAFF_ROLES,
+    Professional,
+    ProfessionalStatus,
+    Role,
+    User,
+    UserSession,
+)
+from praxis.core.errors import InvalidInput, NotFound
+
+ROLE_NAMES = {
+    Role.CLINIC_ADMIN: "clinic admin",
+    Role.PROFESSIONAL: "Professional",
+    Role.FRONT_DESK: "front desk",
+}
+LAST_ADMIN = "The clinic must keep at least one clinic admin: make someone else one first."
+NOT_YOURSELF = "You cannot remove yourself: ask another clinic admin."
+OWN_ADMIN = (
+    "Tick the box to confirm you are giving up your own clinic admin role; "
+    "you will no longer reach these pages."
+)
+NO_ROLE = "Choose at least one role."
+
+
+async def staff(db: AsyncSession) -> list[User]:
+    """The clinic's staff, active first, by name."""
+    query = (
+        select(User)
+        .where(User.role.in_([r.value for r in STAFF_ROLES]))
+        .order_by(User.is_active.desc(), User.full_name, User.id)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def member(db: AsyncSession, person_id: uuid.UUID, *, lock: bool = False) -> User:
+    """A member of this clinic's staff; a patient's or another clinic's id is not found."""
+    query = select(User).where(User.id == person_id, User.role.in_([r.value for r in STAFF_ROLES]))
+    found = await db.scalar(query.with_for_update() if lock else query)
+    if found is None:
+        raise NotFound("We could not find that member of staff.")
+    return found
+
+
+def chosen_roles(values: Iterable[str]) -> set[Role]:
+    """The staff roles ticked on a form; anything else is refused on the field."""
+    roles: set[Role] = set()
+    for value in values:
+        try:
+            role = Role(value)
+        except ValueError:
+            raise InvalidInput({"roles": NO_ROLE}) from None
+        if role not in ROLE_NAMES:
+            raise InvalidInput({"roles": NO_ROLE})
+        roles.add(role)
+    if not roles:
+        raise InvalidInput({"roles": NO_ROLE})
+    return roles
+
+
+async def _active_admins(db: AsyncSession) -> int:
+    # A clinic admin's primary role is always clinic_admin (STAFF_ROLES puts it first).
+    count = await db.scalar(
+        select(func.count()).where(User.role == Role.CLINIC_ADMIN.value, User.is_active.is_(True))
+    )
+    return int(count or 0)
+
+
+async def change_roles(
+    db: AsyncSession,
+    person_id: uuid.UUID,
+    roles: set[Role],
+    *,
+    by: User,
+    confirm_own: bool = False,
+) -> User:
+    """Give someone exactly these roles (the caller commits); refused: InvalidInput."""
+    person = await member(db, person_id, lock=True)
+    if not person.is_active:
+        raise NotFound("We could not find that member of staff.")
+    losing_admin = person.has_role(Role.CLINIC_ADMIN) and Role.CLINIC_ADMIN not in roles
+    if losing_admin and await _active_admins(db) <= 1:
+        raise InvalidInput({"roles": LAST_ADMIN})
+    if losing_admin and person.id == by.id and not confirm_own:
+        raise InvalidInput({"confirm_own": OWN_ADMIN})
+    had_professional = person.has_role(Role.PROFESSIONAL)
+    person.give_roles(roles)
+    profile = await db.scalar(select(Professional).where(Professional.user_id == person.id))
+    if Role.PROFESSIONAL in roles and profile is None:
+        # A Professional needs a profile: listed once an admin approves it, like an applicant's.
+        db.add(
+            Professional(
+                user_id=person.id,
+                display_name=person.full_name,
+                qualifications="",
+                field_of_practice="",
+                status=ProfessionalStatus.PENDING.value,
+            )
+        )
+    elif had_professional and Role.PROFESSIONAL not in roles and profile is not None:
+        _unlist(profile)
+    return person
+
+
+async def remove(db: AsyncSession, person_id: uuid.UUID, *, by: User) -> User:
+    """Deactivate someone's account and end all their sessions now (the caller commits)."""
+    person = await member(db, person_id, lock=True)
+    if person.id == by.id:
+        raise InvalidInput({"__all__": NOT_YOURSELF}, NOT_YOURSELF)
+    if not person.is_active:
+        return person  # removed already: nothing more to do
+    if person.has_role(Role.CLINIC_ADMIN) and await _active_admins(db) <= 1:
+        raise InvalidInput({"__all__": LAST_ADMIN}, LAST_ADMIN)
+    person.is_active = False
+    await db.execute(delete(UserSession).where(UserSession.user_id == person.id))
+    profile = await db.scalar(select(Professional).where(Professional.user_id == person.id))
+    if profile is not None:
+        _unlist(profile)
+    return person
+
+
+def _unlist(profile: Professional) -> None:
+    """Off the portal: nobody books someone who no longer practises here."""
+    if profile.status == ProfessionalStatus.APPROVED.value:
+        profile.status = ProfessionalStatus.PENDING.value
+        profile.decided_at = profile.decided_by = None
