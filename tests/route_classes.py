@@ -19,6 +19,7 @@ class Who(enum.Enum):
     CONSUMER = "the clinic's consumers"
     PROFESSIONAL = "the clinic's Professionals"
     STAFF = "the clinic's Professionals and admins"
+    FRONT_DESK = "the clinic's front desk and admins"
     CLINIC_ADMIN = "the clinic's admins"
     OPERATOR = "platform operators"
     WEBHOOK = "a provider, by its signature: no account"
@@ -46,6 +47,7 @@ SIGNED_IN = clinic(Who.SIGNED_IN)
 CONSUMER = clinic(Who.CONSUMER)
 PROFESSIONAL = clinic(Who.PROFESSIONAL)
 ADMIN = clinic(Who.CLINIC_ADMIN)
+DESK = clinic(Who.FRONT_DESK)
 OPERATOR = platform(Who.OPERATOR)
 
 ROUTES: dict[tuple[str, str], Rule] = {
@@ -155,6 +157,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/staff/{person_id:uuid}"): ADMIN,
     ("POST", "/admin/staff/{person_id:uuid}/roles"): ADMIN,
     ("POST", "/admin/staff/{person_id:uuid}/remove"): ADMIN,
+    # The front desk (core/web/pages/desk.py): patients' records and booking for them.
+    ("GET", "/desk"): DESK,
+    ("GET", "/desk/patients/new"): DESK,
+    ("POST", "/desk/patients/new"): DESK,
+    ("GET", "/desk/patients/{person_id:uuid}"): DESK,
+    ("POST", "/desk/patients/{person_id:uuid}/book"): DESK,
+    ("POST", "/desk/patients/{person_id:uuid}/appointments/{appointment_id:uuid}/reschedule"): DESK,
+    ("POST", "/desk/patients/{person_id:uuid}/appointments/{appointment_id:uuid}/cancel"): DESK,
     ("GET", "/admin/appointments"): ADMIN,
     ("GET", "/admin/appointments.csv"): ADMIN,
     ("GET", "/admin/analytics"): ADMIN,

@@ -35,6 +35,8 @@ from praxis.tenants.directory import TenantInfo
 
 MAX_DAYS_PER_QUERY = 31
 LIVE = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value)
+OVERRIDE_HORIZON = timedelta(days=366)  # the front desk, overriding the policy's horizon
+OVERRIDDEN = "booked by the clinic's staff, overriding the booking policy"
 SLOT_TAKEN = "That time is not available: it has just been booked. Please choose another time."
 
 
@@ -108,7 +110,10 @@ async def _free(
     *,
     now: datetime,
     with_holds: bool = True,
+    override: bool = False,
 ) -> list[datetime]:
+    """Free times in the diary's hours; ``override`` (the front desk, said explicitly and
+    recorded) lifts the policy's notice and horizon, never the hours or someone's booking."""
     weekly, changes = await rows.diary(db, professional_id, first_day, last_day)
     zone = tenant.zone
     window_start = datetime.combine(first_day, datetime.min.time(), zone) - timedelta(days=1)
@@ -122,8 +127,8 @@ async def _free(
         duration=timedelta(minutes=duration_minutes),
         held=set(),
         busy=await rows.busy(db, professional_id, window_start, window_end) if with_holds else (),
-        earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
-        latest=latest_bookable(tenant, now),
+        earliest=now if override else now + timedelta(hours=tenant.booking.minimum_notice_hours),
+        latest=now + OVERRIDE_HORIZON if override else latest_bookable(tenant, now),
         buffer=buffer(tenant),
     )
 
@@ -184,21 +189,39 @@ async def next_free_of(
 
 
 async def book(
-    db: AsyncSession, tenant: TenantInfo, consumer: User, request: BookingRequest, *, now: datetime
+    db: AsyncSession,
+    tenant: TenantInfo,
+    consumer: User,
+    request: BookingRequest,
+    *,
+    now: datetime,
+    by: User | None = None,
+    override: bool = False,
 ) -> Appointment:
     """Book a free slot. The slot-hold key settles any race: one booking wins, others 409.
 
     In the same transaction: the disclosure to the Professional in the ledger, and either
-    the confirmation's jobs (free) or a hold until the consumer has paid.
+    the confirmation's jobs (free) or a hold until the consumer has paid. ``by``: the member
+    of staff booking for the patient (the ledger names them; the clinic takes any payment
+    itself, so it is confirmed at once); ``override`` lifts notice and horizon, recorded.
     """
     if restricted(consumer):
         raise NotAllowed(RESTRICTED)  # Art. 18: stored only, nothing new done with it
     kind = await _bookable(db, request.professional_id, request.consultation_type_id)
     paying = await _requested(db, tenant, kind.professional_id, kind.id, kind.price_minor, now=now)
+    paying = paying and by is None
     day = request.starts_at.astimezone(tenant.zone).date()
     # The diary's hours only: a time someone holds already fails on the slot-hold key below.
     free = await _free(
-        db, tenant, kind.professional_id, kind.duration_minutes, day, day, now=now, with_holds=False
+        db,
+        tenant,
+        kind.professional_id,
+        kind.duration_minutes,
+        day,
+        day,
+        now=now,
+        with_holds=False,
+        override=override and by is not None,
     )
     if request.starts_at not in free:
         raise Conflict("That time is not available. Please choose one of the times shown.")
@@ -235,7 +258,7 @@ async def book(
         await db.rollback()  # nothing else was written yet
         raise Conflict(SLOT_TAKEN) from None
     await outbox.add_jobs(db, jobs)
-    await ledger.append(db, _engaged(kind, consumer), now=now)
+    await ledger.append(db, _engaged(kind, consumer, by=by, override=override), now=now)
     await db.commit()
     diary_changed(kind.professional_id)
     return appointment
@@ -274,9 +297,17 @@ async def _bookable(db: AsyncSession, professional_id: uuid.UUID, type_id: uuid.
     return found
 
 
-def _engaged(kind: Bookable, consumer: User, operation: str = "booking") -> Entry:
+def _engaged(
+    kind: Bookable,
+    consumer: User,
+    operation: str = "booking",
+    *,
+    by: User | None = None,
+    override: bool = False,
+) -> Entry:
     """Booking shows the consumer's name and booking to the Professional they chose (P19);
-    moving it shows them the new time (``operation`` "reschedule")."""
+    moving it shows them the new time (``operation`` "reschedule"). The actor is whoever did
+    it: the patient, or the member of staff ``by`` (with any override of the policy)."""
     return Entry(
         kind=EventKind.DISCLOSURE,
         status=Status.RECORDED,
@@ -288,7 +319,8 @@ def _engaged(kind: Bookable, consumer: User, operation: str = "booking") -> Entr
         purpose="arrange and provide the booked consultation",
         legal_basis="contract",
         subject_id=consumer.id,
-        actor_id=consumer.id,
+        actor_id=by.id if by is not None else consumer.id,
+        reason=OVERRIDDEN if by is not None and override else "",
     )
 
 
@@ -339,14 +371,28 @@ async def cancel_by_consumer(
     appointment_id: uuid.UUID,
     *,
     now: datetime,
+    by: User | None = None,
+    override: bool = False,
 ) -> Appointment:
-    """Cancel within the tenant's window; the freed time becomes bookable again."""
+    """Cancel within the tenant's window; the freed time becomes bookable again. ``by``: the
+    member of staff cancelling at the patient's request (refunds follow the policy), who
+    alone may ``override`` the window; the Professional is told who did it (ledger)."""
     appointment = await consumer_appointment(db, consumer.id, appointment_id)
     if appointment.status not in LIVE:
         raise Conflict("This appointment is already cancelled.")
-    if now > cancellable_until(tenant, appointment):
+    override = override and by is not None
+    if now > cancellable_until(tenant, appointment) and not override:
         raise _too_late(tenant, "cancelled", "cancel")
-    await cancel(db, tenant, appointment, now=now, by=consumer.id, by_clinic=False)
+    actor = by.id if by is not None else consumer.id
+    await cancel(db, tenant, appointment, now=now, by=actor, by_clinic=False)
+    if by is not None:
+        kind = await rows.bookable(
+            db, appointment.professional_id, appointment.consultation_type_id
+        )
+        if kind is not None:
+            await ledger.append(
+                db, _engaged(kind, consumer, "cancel", by=by, override=override), now=now
+            )
     await db.commit()
     return appointment
 
@@ -376,6 +422,8 @@ async def reschedule(
     starts_at: datetime,
     *,
     now: datetime,
+    by: User | None = None,
+    override: bool = False,
 ) -> Appointment:
     """Move a live appointment to another free time within the policy: the same appointment
     (a paid one stays paid), its diary holds moved, its reminder due again; the Professional
@@ -385,7 +433,8 @@ async def reschedule(
     appointment = await consumer_appointment(db, consumer.id, appointment_id)
     if appointment.status not in LIVE:
         raise Conflict("This appointment is cancelled: book a new time instead.")
-    if now > cancellable_until(tenant, appointment):
+    override = override and by is not None  # only staff, saying so, lift the policy
+    if now > cancellable_until(tenant, appointment) and not override:
         raise _too_late(tenant, "moved", "move")
     kind = await _bookable(db, appointment.professional_id, appointment.consultation_type_id)
     length = appointment.ends_at - appointment.starts_at
@@ -393,7 +442,15 @@ async def reschedule(
     day = start.astimezone(tenant.zone).date()
     minutes = int(length.total_seconds() // 60)
     hours_only = await _free(
-        db, tenant, appointment.professional_id, minutes, day, day, now=now, with_holds=False
+        db,
+        tenant,
+        appointment.professional_id,
+        minutes,
+        day,
+        day,
+        now=now,
+        with_holds=False,
+        override=override,
     )
     if start not in hours_only or start == appointment.starts_at:
         raise Conflict("That time is not available. Please choose one of the times shown.")
@@ -425,7 +482,9 @@ async def reschedule(
         confirmed=appointment.status == AppointmentStatus.BOOKED.value,
     )
     await outbox.add_jobs(db, jobs)
-    await ledger.append(db, _engaged(kind, consumer, "reschedule"), now=now)
+    await ledger.append(
+        db, _engaged(kind, consumer, "reschedule", by=by, override=override), now=now
+    )
     await db.commit()
     diary_changed(appointment.professional_id)
     return appointment

@@ -260,6 +260,8 @@ async def send_sms(job: Job) -> None:
             if restricted(appointment.consumer):
                 return  # restricted (Art. 18): checked again when the job runs, nothing sent
             phone, subject_id = appointment.consumer.phone, appointment.consumer_id
+            if not phone:
+                return  # no phone number on the patient's record: no text
             appointment_id = appointment.id
             refund = await _refund_words(db, job, appointment)
             body = sms_text(template, _facts(job, appointment, refund))
@@ -322,6 +324,8 @@ async def send_email(job: Job) -> None:
         subject, text = email_text(template, _facts(job, appointment, refund))
         attachments = _attachments(job, template, appointment)
         address, consumer_id = appointment.consumer.email, appointment.consumer_id
+        if not address:
+            return  # a patient record the front desk keeps without an email: none is sent
         wanted = await consents.allows(db, SERVICE_EMAIL, consents.Whose(consumer_id, address))
     if not wanted:  # withdrawn after the job was queued: it counts before the send
         await skipped(job, "email", template, consumer_id, appointment_id=appointment.id)

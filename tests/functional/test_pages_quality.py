@@ -83,6 +83,9 @@ ADMIN = [
     "/admin/analytics",
     "/admin/directory",
     "/admin/staff",
+    "/desk",
+    "/desk?q=alpha",
+    "/desk/patients/new",
 ]
 
 
@@ -130,7 +133,7 @@ async def test_every_page_is_accessible_and_safe(app: Any, clinic: Clinic) -> No
         (None, [*PUBLIC, pro_page, book_page]),
         (clinic.consumer.username, [*CONSUMER, book_page]),
         (clinic.professional.username, PROFESSIONAL),
-        (clinic.admin.username, ADMIN),
+        (clinic.admin.username, [*ADMIN, f"/desk/patients/{clinic.consumer.id}"]),
     ]
     for who, paths in visits:
         async with client_for(app, clinic.host) as http:
@@ -500,6 +503,11 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.post(admin, "clinic admin", "/admin/staff/invite", {}, "/admin/staff")
         await pages.post(admin, "clinic admin", f"{staff_page}/roles", {}, staff_page)
         await pages.get(admin, "clinic admin", f"/admin/staff/{clinic.admin.id}")
+        patient = f"/desk/patients/{clinic.consumer.id}"
+        await pages.get(admin, "clinic admin", "/desk", "/desk?q=a&page=2", patient)
+        await pages.get(admin, "clinic admin", "/desk/patients/new")
+        await pages.post(admin, "clinic admin", "/desk/patients/new", {}, "/desk/patients/new")
+        await pages.post(admin, "clinic admin", f"{patient}/book", {}, patient)
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
         await pages.post(admin, "clinic admin", "/admin/sign-in", {}, "/admin/sign-in")
         await pages.post(admin, "clinic admin", "/admin/branding", {}, "/admin/branding")

@@ -69,6 +69,7 @@ ADMITS: dict[Who, set[str]] = {
     Who.PROFESSIONAL: {"professional"},
     Who.STAFF: {"professional", "admin"},
     Who.CLINIC_ADMIN: {"admin"},
+    Who.FRONT_DESK: {"admin"},  # no front-desk visitor here: tests/functional/test_desk.py
     Who.OPERATOR: {"operator"},
     Who.WEBHOOK: set(),
 }

@@ -33,13 +33,6 @@ async def user_of(rt: Runtime, clinic: Clinic, person_id: uuid.UUID) -> User:
         return user
 
 
-async def signed_in_as(app: Any, clinic: Clinic, username: str) -> httpx.AsyncClient:
-    http = client_for(app, clinic.host)
-    await http.__aenter__()
-    await login(http, username)
-    return http
-
-
 async def test_the_staff_page_lists_staff_with_their_roles_and_no_patients(
     app: Any, rt: Runtime, clinic: Clinic
 ) -> None:

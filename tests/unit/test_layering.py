@@ -142,6 +142,7 @@ RANK = {
     "payments": 8,
     "video": 8,
     "intake": 8,
+    "desk": 8,  # the front desk: patients' records, booking for them through booking
     "notifications": 9,
     "privacy": 9,
     "models": 10,
