@@ -42,6 +42,8 @@ async def ask(db: AsyncSession, tenant: TenantInfo, who: str) -> None:
     users = await db.scalars(
         select(User.id).where(
             User.is_active.is_(True),
+            # a front-desk record ("~…", praxis.core.desk.patients) has no account to reset
+            User.username.not_like("~%"),
             or_(User.username == who.lower(), func.lower(User.email) == who.lower()),
         )
     )

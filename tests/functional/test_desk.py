@@ -261,3 +261,14 @@ async def _appointment(rt: Runtime, clinic: Clinic, appointment_id: uuid.UUID) -
         row = await db.get(Appointment, (clinic.tenant.id, appointment_id))
         assert row is not None
         return row
+
+
+async def test_a_record_with_an_email_gets_no_password_reset_link(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    async with desk_of(app, rt, clinic) as (_, desk):
+        record_id(await new_record(desk, full_name="Pat Mail", email="pat.mail@example.org"))
+    async with client_for(app, clinic.host) as http:
+        asked = await post_form(http, "/password/forgot", {"who": "pat.mail@example.org"})
+        assert asked.status_code == 303
+    assert await jobs(rt, clinic, "accounts.password_reset") == []  # no account to reset
