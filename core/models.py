@@ -10,6 +10,7 @@ from praxis.core.booking import models as booking
 from praxis.core.branding import models as branding
 from praxis.core.consents import models as consents
 from praxis.core.consents import subscribers
+from praxis.core.desk import claims as desk_claims
 from praxis.core.identity import models as identity
 from praxis.core.intake import models as intake
 from praxis.core.notifications import campaigns
@@ -28,6 +29,7 @@ __all__ = [
     "campaigns",
     "consents",
     "datakeys",
+    "desk_claims",
     "identity",
     "intake",
     "invitations",

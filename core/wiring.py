@@ -7,6 +7,7 @@ from __future__ import annotations
 from praxis.core.accounts import alerts as account_alerts
 from praxis.core.accounts import invitations, password_reset
 from praxis.core.consents import subscribers
+from praxis.core.desk import claims as desk_claims
 from praxis.core.notifications import applications, campaigns, history
 from praxis.core.notifications import erasure as message_erasure
 from praxis.core.notifications import services as notifications
@@ -22,6 +23,7 @@ DOMAINS = (
     clinic_exit,
     clinic_export,
     correction,
+    desk_claims,
     export,
     invitations,
     message_erasure,

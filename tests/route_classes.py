@@ -165,6 +165,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/desk/patients/{person_id:uuid}/book"): DESK,
     ("POST", "/desk/patients/{person_id:uuid}/appointments/{appointment_id:uuid}/reschedule"): DESK,
     ("POST", "/desk/patients/{person_id:uuid}/appointments/{appointment_id:uuid}/cancel"): DESK,
+    ("POST", "/desk/patients/{person_id:uuid}/claim"): DESK,
+    ("GET", "/claim"): PUBLIC,  # the patient's link to claim their record: the token decides
+    ("POST", "/claim"): PUBLIC,
     ("GET", "/admin/appointments"): ADMIN,
     ("GET", "/admin/appointments.csv"): ADMIN,
     ("GET", "/admin/analytics"): ADMIN,

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts.fields import clean_email, clean_line
 from praxis.core.accounts.models import Role, User
+from praxis.core.desk.claims import RECORD_PREFIX
 from praxis.core.errors import InvalidInput, NotFound
 
 PER_PAGE = 20
-RECORD_PREFIX = "~"  # no username a person can choose starts so (fields.clean_username)
 UNUSABLE_HASH = "!record-without-account"  # not an argon2 hash: every password fails
 
 

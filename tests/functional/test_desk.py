@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from tests.functional.flows import events, free_slot, jobs, set_policy
 from tests.functional.test_pages_quality import check_page
 from tests.functional.test_staff import make_staff
 from tests.provider_fixtures import Providers
-from tests.support import Clinic, Person, csrf_in, login, post_form
+from tests.support import PASSWORD, Clinic, Person, csrf_in, login, post_form
 
 
 @asynccontextmanager
@@ -272,3 +273,43 @@ async def test_a_record_with_an_email_gets_no_password_reset_link(
         asked = await post_form(http, "/password/forgot", {"who": "pat.mail@example.org"})
         assert asked.status_code == 303
     assert await jobs(rt, clinic, "accounts.password_reset") == []  # no account to reset
+
+
+async def test_a_record_is_claimed_as_an_account_through_an_emailed_link(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    async with desk_of(app, rt, clinic) as (_, desk):
+        pat_id = record_id(await new_record(desk, full_name="Pat Claim", email="pat@example.org"))
+        page = f"/desk/patients/{pat_id}"
+        assert "Invite to claim a portal account" in (await desk.get(page)).text
+        sent = await post_form(desk, f"{page}/claim", {}, page=page)
+        assert sent.status_code == 303
+        phone_only = record_id(await new_record(desk, full_name="Pat Phone", phone="07911 123456"))
+        other = f"/desk/patients/{phone_only}"
+        assert (await post_form(desk, f"{other}/claim", {}, page=other)).status_code == 422
+        has_one = f"/desk/patients/{clinic.consumer.id}"
+        assert (await post_form(desk, f"{has_one}/claim", {}, page=has_one)).status_code == 409
+    await providers.run_jobs()
+    (mail,) = [m for m in providers.mails() if m["To"] == "pat@example.org"]
+    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    found = re.search(r"http://alpha\.localhost(/claim\?token=[\w-]+)", body)
+    assert found, body
+    link = found.group(1)
+    token = link.split("=", 1)[1]
+    async with client_for(app, clinic.host) as patient:
+        shown = await patient.get(link)
+        assert shown.status_code == 200
+        check_page(shown.text, "/claim")
+        choose = {"token": token, "username": "pat.claim", "password": "short", "confirm": "short"}
+        bad = await post_form(patient, "/claim", choose, page=link)
+        assert bad.status_code == 422 and 'id="f-password-error"' in bad.text
+        good = {**choose, "password": PASSWORD, "confirm": PASSWORD}
+        assert (await post_form(patient, "/claim", good, page=link)).status_code == 303
+        assert (await patient.get(link)).status_code == 410  # used once
+        await login(patient, "pat.claim")
+        assert (await patient.get("/appointments")).status_code == 200
+    async with rt.database.reading(clinic.tenant.id) as db:
+        claimed = await db.get(User, (clinic.tenant.id, pat_id))
+    assert claimed is not None and patients.has_account(claimed)
+    async with client_for(app, clinic.host) as stranger:
+        assert (await stranger.get("/claim?token=made-up")).status_code == 410

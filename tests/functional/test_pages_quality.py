@@ -336,6 +336,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/password/forgot",
             "/password/reset?token=not-a-token",
             "/invitation?token=not-a-token",
+            "/claim?token=not-a-token",
             "/-/plugins",
             "/-/mailbox",
             "/-/health",
@@ -508,6 +509,7 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.get(admin, "clinic admin", "/desk/patients/new")
         await pages.post(admin, "clinic admin", "/desk/patients/new", {}, "/desk/patients/new")
         await pages.post(admin, "clinic admin", f"{patient}/book", {}, patient)
+        await pages.post(admin, "clinic admin", f"{patient}/claim", {}, patient)
         await pages.post(admin, "clinic admin", "/admin/ledger/new", {}, "/admin/ledger/new")
         await pages.post(admin, "clinic admin", "/admin/sign-in", {}, "/admin/sign-in")
         await pages.post(admin, "clinic admin", "/admin/branding", {}, "/admin/branding")

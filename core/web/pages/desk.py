@@ -15,7 +15,7 @@ from praxis.core.accounts import professionals as directory
 from praxis.core.booking import diary
 from praxis.core.booking import services as booking
 from praxis.core.booking.forms import BookingRequest
-from praxis.core.desk import patients
+from praxis.core.desk import claims, patients
 from praxis.core.errors import Conflict, InvalidInput, NotAllowed
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.rendering import Clock
@@ -214,3 +214,15 @@ async def cancel(ctx: Ctx) -> Response:
     except (Conflict, NotAllowed) as exc:
         return await _refused(ctx, exc, field="__all__")
     return redirect(ctx, f"/desk/patients/{person.id}", notice="The appointment is cancelled.")
+
+
+@pages.page("/desk/patients/{person_id:uuid}/claim", methods=["POST"], access=DESK)
+async def invite_to_claim(ctx: Ctx) -> Response:
+    person = await patients.patient(ctx.db, ctx.request.path_params["person_id"])
+    try:
+        claims.invite(ctx.db, ctx.tenant, person, by=ctx.me, now=ctx.now)
+    except (InvalidInput, Conflict) as exc:
+        return await _refused(ctx, exc, field="__all__")
+    await ctx.db.commit()
+    notice = f"{person.full_name} was emailed a link to choose a username and password."
+    return redirect(ctx, f"/desk/patients/{person.id}", notice=notice)
