@@ -208,8 +208,9 @@ async def book(
     if restricted(consumer):
         raise NotAllowed(RESTRICTED)  # Art. 18: stored only, nothing new done with it
     kind = await _bookable(db, request.professional_id, request.consultation_type_id)
-    paying = await _requested(db, tenant, kind.professional_id, kind.id, kind.price_minor, now=now)
-    paying = paying and by is None
+    paying = await _requested(
+        db, tenant, kind.professional_id, kind.id, kind.price_minor, now=now, online=by is None
+    )
     day = request.starts_at.astimezone(tenant.zone).date()
     # The diary's hours only: a time someone holds already fails on the slot-hold key below.
     free = await _free(
@@ -272,10 +273,11 @@ async def _requested(
     price_minor: int,
     *,
     now: datetime,
+    online: bool = True,
 ) -> bool:
     """Tell the other domains a consultation is chosen (they may refuse it: Conflict).
-    Returns whether it is paid online."""
-    paying = takes_payment(tenant, price_minor)
+    Returns whether it is paid online (never when staff book: the clinic takes payment)."""
+    paying = online and takes_payment(tenant, price_minor)
     await announce(
         db,
         tenant,

@@ -17,6 +17,7 @@ from praxis.core.booking.models import Appointment
 from praxis.core.booking.services import OVERRIDDEN
 from praxis.core.desk import patients
 from praxis.core.ledger import EventKind
+from praxis.core.payments.models import PaymentAccount
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
 from tests.functional.flows import events, free_slot, jobs, set_policy
@@ -313,3 +314,19 @@ async def test_a_record_is_claimed_as_an_account_through_an_emailed_link(
     assert claimed is not None and patients.has_account(claimed)
     async with client_for(app, clinic.host) as stranger:
         assert (await stranger.get("/claim?token=made-up")).status_code == 410
+
+
+async def test_the_desk_books_a_paid_consultation_the_clinic_cannot_take_online(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    async with desk_of(app, rt, clinic) as (_, desk):
+        form = await slot_form(desk, clinic)  # while the clinic's account is ready
+        async with rt.database.writing(clinic.tenant.id) as db:
+            [account] = await db.scalars(select(PaymentAccount))
+            account.charges_enabled = False  # patients cannot book it online now
+            await db.commit()
+        booked = await book_for(desk, clinic.consumer.id, form)
+        assert booked.status_code == 303, booked.text  # the clinic takes payment itself
+    async with rt.database.reading(clinic.tenant.id) as db:
+        (appointment,) = await db.scalars(select(Appointment))
+    assert appointment.status == "booked" and appointment.hold_expires_at is None
