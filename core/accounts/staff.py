@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts.models import (
@@ -75,11 +75,10 @@ def chosen_roles(values: Iterable[str]) -> set[Role]:
 
 
 async def _active_admins(db: AsyncSession) -> int:
-    # A clinic admin's primary role is always clinic_admin (STAFF_ROLES puts it first).
-    count = await db.scalar(
-        select(func.count()).where(User.role == Role.CLINIC_ADMIN.value, User.is_active.is_(True))
-    )
-    return int(count or 0)
+    """How many active clinic admins; their rows locked, so two admins demoting each other at
+    once cannot both pass (a clinic admin's primary role is always clinic_admin)."""
+    query = select(User.id).where(User.role == Role.CLINIC_ADMIN.value, User.is_active.is_(True))
+    return len(list(await db.scalars(query.with_for_update())))
 
 
 async def change_roles(
