@@ -12,6 +12,8 @@ from praxis.core.accounts.invitations import StaffInvitation
 from praxis.core.accounts.models import Professional, Role, User, UserSession
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
+from tests.functional.test_platform_invitations import NEW, _answer, _invite, _link
+from tests.provider_fixtures import Providers
 from tests.support import Clinic, Person, login, make_admin, post_form
 
 
@@ -218,3 +220,22 @@ async def _token(http: httpx.AsyncClient, page: str) -> str:
     from tests.support import csrf_in
 
     return csrf_in((await http.get(page)).text)
+
+
+async def test_an_invited_front_desk_colleague_joins_and_lands_on_the_desk(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    await _invite(rt, clinic, role="front_desk")
+    link = await _link(providers)
+    async with client_for(app, clinic.host) as sam:
+        page = await sam.get(link)
+        assert page.status_code == 200 and "front desk" in page.text
+        assert (await sam.post("/invitation", data=_answer(page.text, link))).status_code == 303
+        signed_in = await login(sam, NEW)
+        assert signed_in.headers["location"] == "/desk"
+        assert (await sam.get("/desk")).status_code == 200
+        assert (await sam.get("/admin")).status_code == 403
+    async with rt.database.reading(clinic.tenant.id) as db:
+        user = await db.scalar(select(User).where(User.username == NEW))
+        assert user is not None and user.roles == {Role.FRONT_DESK}
+        assert await db.scalar(select(Professional).where(Professional.user_id == user.id)) is None
