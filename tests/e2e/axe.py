@@ -45,14 +45,14 @@ def axe_source() -> str:
 
 
 def violations(page: Any, source: str) -> list[dict[str, Any]]:
-    """axe's serious and critical violations on the page as it is now.
+    """axe's violations on the page as it is now, of every impact.
 
     The app's CSP forbids inline scripts, so add_script_tag (which inlines) would be blocked;
     page.evaluate goes through the DevTools protocol, which CSP does not govern."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(source)
     found: list[dict[str, Any]] = page.evaluate(_RUN)
-    return [v for v in found if v["impact"] in FAILING]
+    return found
 
 
 def describe(name: str, url: str, found: list[dict[str, Any]]) -> str:
@@ -68,7 +68,8 @@ class Inspector:
 
     source: str
     folder: Path
-    faults: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)  # serious or critical: the test fails
+    notes: list[str] = field(default_factory=list)  # minor or moderate: written to a report
     pages: list[str] = field(default_factory=list)
 
     def look(self, page: Any, name: str) -> None:
@@ -80,11 +81,18 @@ class Inspector:
             page.set_viewport_size(viewport)
             page.screenshot(path=self.folder / f"{number:02d}-{slug}-{width}.png", full_page=True)
             found = violations(page, self.source)
-            if found:
-                self.faults.append(describe(f"{name}, {width}", page.url, found))
+            failing = [v for v in found if v["impact"] in FAILING]
+            other = [v for v in found if v["impact"] not in FAILING]
+            if failing:
+                self.faults.append(describe(f"{name}, {width}", page.url, failing))
+            if other:
+                self.notes.append(describe(f"{name}, {width}", page.url, other))
         page.set_viewport_size(DESKTOP)
 
     def assert_clean(self) -> None:
+        """Fails naming each page, rule and nodes; axe-report.txt beside the screenshots."""
+        report = self.faults + self.notes or ["No violations."]
+        (self.folder / "axe-report.txt").write_text("\n".join(report) + "\n")
         assert not self.faults, "axe found serious or critical violations:\n" + "\n".join(
             self.faults
         )

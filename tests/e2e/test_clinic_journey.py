@@ -85,7 +85,7 @@ def _invitation_link(folder: Path, seconds: float = 30) -> str:
     while time.monotonic() < deadline:
         if folder.exists():
             box = mailbox.Maildir(folder, create=False)
-            for key in box.keys():
+            for key in box.iterkeys():
                 message = email.message_from_bytes(box.get_bytes(key))
                 for part in message.walk():
                     body = part.get_payload(decode=True)
@@ -238,7 +238,8 @@ def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
             staff = fresh()
             staff.goto(f"{north}/login")
             check.look(staff, "Sign-in with the organisation's account offered")
-            staff.get_by_role("link", name="Staff: sign in with your organisation's account").click()
+            offered = "Staff: sign in with your organisation's account"
+            staff.get_by_role("link", name=offered).click()
             expect(staff.get_by_role("navigation", name="Main")).to_contain_text("Admin")
             check.look(staff, "Signed in through the provider")
             assert op.tokens_issued == 1
@@ -287,3 +288,29 @@ def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
     check.assert_clean()
     assert len(check.pages) >= 15
 
+
+def test_the_axe_check_names_the_page_rule_and_nodes_it_fails_on(tmp_path: Path) -> None:
+    """The check itself can fail: a page with an unlabelled field and an image without text,
+    under a policy forbidding scripts as the app's does, fails it with rule and node."""
+    from playwright.sync_api import sync_playwright
+
+    check = Inspector(axe_source(), tmp_path)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.set_content(
+                '<html lang="en"><head><title>Faulty</title><meta http-equiv='
+                '"Content-Security-Policy" content="script-src \'none\'"></head><body><main>'
+                '<h1>Faulty</h1><img src="x.png"><input id="unlabelled"></main></body></html>'
+            )
+            check.look(page, "A faulty page")
+        finally:
+            browser.close()
+    with pytest.raises(AssertionError) as failed:
+        check.assert_clean()
+    message = str(failed.value)
+    assert "A faulty page, desktop" in message and "A faulty page, phone" in message
+    assert "image-alt [critical]" in message and "label [critical]" in message
+    assert "#unlabelled" in message
+    assert (tmp_path / "01-a-faulty-page-phone.png").exists()
