@@ -64,7 +64,8 @@ def describe(name: str, url: str, found: list[dict[str, Any]]) -> str:
 
 @dataclass
 class Inspector:
-    """Checks each page of a journey with axe at both widths and keeps a screenshot of each."""
+    """Checks each page of a journey with axe at both widths (and that it does not scroll
+    sideways) and keeps a screenshot of each."""
 
     source: str
     folder: Path
@@ -80,6 +81,9 @@ class Inspector:
         for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(viewport)
             page.screenshot(path=self.folder / f"{number:02d}-{slug}-{width}.png", full_page=True)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > viewport["width"]:  # a page that scrolls sideways fails a phone too
+                self.faults.append(f"{name}, {width} ({page.url}): {wide} px wide")
             found = violations(page, self.source)
             failing = [v for v in found if v["impact"] in FAILING]
             other = [v for v in found if v["impact"] not in FAILING]

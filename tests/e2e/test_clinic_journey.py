@@ -280,8 +280,9 @@ def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
             pro.goto(f"{site}/login")
             _sign_in(pro, "dr.rivera", "demo-professional-pass")
             pro.goto(f"{site}/workspace/diary?view=week&date={when.isoformat()}")
-            week = pro.locator("main")
-            expect(week).to_contain_text("Alex Morgan")
+            heading = f"{when:%a} {when.day} {when:%b %Y}"  # as the diary heads a day
+            moved_day = pro.get_by_role("region", name=re.compile(f"^{heading}"))
+            expect(moved_day).to_contain_text("Alex Morgan, First consultation")
             check.look(pro, "The Professional's week")
         finally:
             browser.close()
