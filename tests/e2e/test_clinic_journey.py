@@ -255,7 +255,8 @@ def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
             patient.get_by_role("link", name="Dr Sam Rivera").click()
             patient.get_by_role("link", name="See free times for First consultation").click()
             check.look(patient, "Free times")
-            patient.locator("section.day").nth(1).get_by_role("link").first.click()
+            days = patient.get_by_role("main").get_by_role("region")  # one per day, by its heading
+            days.nth(1).get_by_role("link").first.click()
             expect(
                 patient.get_by_role("heading", name="Check and confirm your booking")
             ).to_be_visible()
@@ -269,7 +270,7 @@ def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
             patient.get_by_role("link", name="Move to another time").click()
             expect(patient.get_by_role("heading", name="Move your appointment")).to_be_visible()
             check.look(patient, "Move the appointment")
-            day = patient.locator("section.day").nth(2)
+            day = patient.get_by_role("main").get_by_role("region").nth(2)
             when = date.fromisoformat(day.locator("[name=starts_at]").first.input_value()[:10])
             day.get_by_role("button").first.click()
             expect(patient.get_by_role("status").first).to_contain_text("appointment is moved to")
