@@ -49,7 +49,12 @@ def journey_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def site(journey_var: Path) -> Iterator[str]:
+def axe_js() -> str:
+    return axe_source()  # before the server starts: without axe-core there is no journey
+
+
+@pytest.fixture(scope="module")
+def site(axe_js: str, journey_var: Path) -> Iterator[str]:
     """The demo, served with what the journey needs: the local OpenID provider on 127.0.0.1 is
     reachable, settings set by the command line are read at once, and a job that found no
     email settings yet retries within a second."""
@@ -129,13 +134,15 @@ def _logo(folder: Path) -> Path:
 
 
 def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
-    site: str, journey_var: Path, provider: tuple[OpenIdProvider, str], tmp_path: Path
+    site: str,
+    journey_var: Path,
+    provider: tuple[OpenIdProvider, str],
+    axe_js: str,
+    tmp_path: Path,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    source = axe_source()
-    shots = screenshots_folder(tmp_path)
-    check = Inspector(source, shots)
+    check = Inspector(axe_js, screenshots_folder(tmp_path))
     port = site.rsplit(":", 1)[1]
     platform, north = f"http://localhost:{port}", f"http://north.localhost:{port}"
     op, op_url = provider
