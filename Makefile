@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEV := PRAXIS_ENV=development STAFF_MFA_REQUIRED=false LOG_FORMAT=console SITE_PORT=$(PORT)
 
-.PHONY: run test lint typecheck conformance bench docs clean
+.PHONY: run test lint typecheck axe conformance bench docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 
 ## make test: lint, type-check, then the whole suite (SQLite; PostgreSQL too if TEST_DATABASE_URL),
 ## spread over every core (pytest-xdist, in pyproject's addopts; -n0 runs it in one process)
-test: lint typecheck
+test: lint typecheck axe
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev-installed
@@ -38,6 +38,15 @@ lint: $(VENV)/.dev-installed
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
+
+## make axe: axe-core from npm into the git-ignored .axe/, once, for the browser tests'
+## accessibility checks (tests/e2e/axe.py); without npm they are skipped (CI requires them)
+AXE := .axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	@if command -v npm >/dev/null; then \
+		npm install --no-save --no-audit --no-fund --silent --prefix .axe axe-core@4; \
+	else echo "npm not found: the browser tests' axe-core checks will be skipped."; fi
 
 ## make conformance: one line per promise of ../shared/PROMISES.md, from a full test run
 conformance: $(VENV)/.dev-installed
@@ -52,4 +61,4 @@ docs: $(VENV)/.installed
 	$(BIN)/praxis plugins docs
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .axe .pytest_cache .mypy_cache .ruff_cache

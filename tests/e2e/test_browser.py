@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,9 +84,16 @@ def portal_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def portal(portal_var: Path) -> Iterator[str]:
     """`make run`, in miniature: migrate, load the demo, serve; yields the portal URL."""
-    var = portal_var
+    with serve(portal_var) as url:
+        yield url
+
+
+@contextmanager
+def serve(var: Path, **settings: str) -> Iterator[str]:
+    """Migrate, load the demo and serve it with ``settings`` added to the environment; yields
+    the demo portal's URL and stops the server after."""
     port = _free_port()
-    env = _env(var, port)
+    env = {**_env(var, port), **settings}
     _praxis("db", "upgrade", env=env)
     _praxis("demo", "--port", str(port), env=env)
     log = (var / "serve.log").open("w")

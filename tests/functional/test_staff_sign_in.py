@@ -239,3 +239,31 @@ async def test_the_secret_is_sealed_and_kept_when_left_empty(
         await login(page_reader, clinic.admin.username)
         page = await page_reader.get("/admin/sign-in")
     assert CLIENT_SECRET not in page.text and "/login/sso/callback" in page.text
+
+
+@pytest.mark.usefixtures("configured")
+async def test_a_write_elsewhere_while_the_provider_answers_does_not_break_the_sign_in(
+    app: Any, rt: Runtime, clinic: Clinic, op: OpenIdProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The callback is a GET that writes. On SQLite a read snapshot that another connection's
+    commit has overtaken cannot become a write ("database is locked", found by the browser
+    journey with the worker running): the callback ends its read before it writes."""
+    from praxis.core.accounts import security_log
+    from praxis.core.accounts.security_log import SecurityEventKind
+    from praxis.core.web.pages import sso
+
+    finish = sso.oidc.finish
+
+    async def finish_while_the_worker_writes(*args: Any) -> Any:
+        identity = await finish(*args)
+        async with rt.database.writing(clinic.tenant.id) as db:
+            security_log.note(db, SecurityEventKind.PASSWORD_CHANGED, clinic.admin.id)
+            await db.commit()
+        return identity
+
+    monkeypatch.setattr(sso.oidc, "finish", finish_while_the_worker_writes)
+    op.email = f"{clinic.professional.username}@{DOMAIN}"
+    async with client_for(app, clinic.host) as http:
+        back = await through_provider(http)
+        assert back.status_code == 303 and back.headers["location"] == "/workspace"
+        assert (await http.get("/workspace")).status_code == 200

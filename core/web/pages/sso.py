@@ -11,6 +11,7 @@ from praxis.core.accounts import security_log
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.signin import needs_second_factor
+from praxis.core.db import enter_write_mode
 from praxis.core.errors import InvalidInput, NotFound
 from praxis.core.identity import oidc
 from praxis.core.identity import settings as provider_settings
@@ -82,6 +83,10 @@ async def callback(ctx: Ctx) -> Response:
         account = await staff_with_email(ctx.db, identity.email)
     except oidc.SignInFailed as exc:
         return _failed(ctx, exc)
+    # A GET that writes: end the read and take SQLite's write lock before writing, or a write
+    # committed meanwhile (the worker's) makes this stale snapshot fail "database is locked".
+    await ctx.db.commit()
+    enter_write_mode(ctx.db)
     if ctx.token:
         await ctx.sessions.end(ctx.db, ctx.token)  # never reuse a session across sign-ins
     # The platform's own second step, unless the provider says it asked for one itself.

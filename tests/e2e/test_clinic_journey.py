@@ -1,0 +1,325 @@
+"""A clinic's life in a real browser, by visible labels and roles only, with axe-core on every
+page at desktop width and at 390 px, and a screenshot of each step (tests/e2e/axe.py).
+
+An operator onboards a clinic; its first admin accepts the emailed invitation, brands the
+clinic (preview, save, logo) and sets up staff sign-in through the clinic's OpenID provider
+(tests/oidc_provider.py, served on 127.0.0.1), then signs in through it. At the demo clinic a
+patient books through the review step and moves the appointment, and the Professional's week
+shows it. One server for the whole journey, as `make run` starts it.
+"""
+
+from __future__ import annotations
+
+import email
+import io
+import mailbox
+import re
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from praxis.core.sandbox.harness import start
+from tests.e2e.axe import Inspector, axe_source, screenshots_folder
+from tests.e2e.test_browser import (  # noqa: F401 (pytestmark: skipped without Chromium)
+    CHROMIUM,
+    FLAGS,
+    PRAXIS,
+    _env,
+    _sqlite_time,
+    pytestmark,
+    serve,
+)
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OpenIdProvider
+
+ADMIN_EMAIL = "jo@north.example"
+ADMIN_PASSWORD = "a-long-north-admin-password"
+
+
+@pytest.fixture(scope="module")
+def journey_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("journey")
+
+
+@pytest.fixture(scope="module")
+def axe_js() -> str:
+    return axe_source()  # before the server starts: without axe-core there is no journey
+
+
+@pytest.fixture(scope="module")
+def site(axe_js: str, journey_var: Path) -> Iterator[str]:
+    """The demo, served with what the journey needs: the local OpenID provider on 127.0.0.1 is
+    reachable, settings set by the command line are read at once, and a job that found no
+    email settings yet retries within a second."""
+    with serve(
+        journey_var,
+        OUTBOUND_ALLOWED_HOSTS="127.0.0.1",
+        TENANT_CACHE_TTL="0",
+        OUTBOX_BACKOFF_SECONDS="0.2",
+        OUTBOX_BACKOFF_CAP_SECONDS="1",
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[tuple[OpenIdProvider, str]]:
+    op = OpenIdProvider(email=ADMIN_EMAIL)
+    running = start(op.app)
+    try:
+        yield op, running.url
+    finally:
+        running.stop()
+
+
+def _sign_in(page: Any, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _invitation_link(folder: Path, seconds: float = 30) -> str:
+    """The link in the invitation email, as the clinic's email plugin wrote it to its Maildir."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if folder.exists():
+            box = mailbox.Maildir(folder, create=False)
+            for key in box.iterkeys():
+                message = email.message_from_bytes(box.get_bytes(key))
+                for part in message.walk():
+                    body = part.get_payload(decode=True)
+                    if isinstance(body, bytes):
+                        found = re.search(r"http://\S+/invitation\?token=[\w-]+", body.decode())
+                        if found:
+                            return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no invitation email in {folder}")
+
+
+def _try_the_invitation_again(var: Path, seconds: float = 15) -> None:
+    """The invitation job ran before the clinic had email settings, and a provider without
+    settings is not retried (the outbox dead-letters ProviderNotReady at once), while the
+    clinic has no admin yet to press "Try again" on /admin/outbox: do what that button does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with sqlite3.connect(var / "praxis.db") as db:
+            (status,) = db.execute(
+                "SELECT status FROM outbox_jobs WHERE topic = 'accounts.staff_invitation'"
+            ).fetchone()
+            if status == "dead":
+                db.execute(
+                    "UPDATE outbox_jobs SET status = 'pending', attempts = 1, run_after = ?, "
+                    "finished_at = NULL WHERE topic = 'accounts.staff_invitation'",
+                    (_sqlite_time(datetime.now(UTC)),),
+                )
+            if status in ("dead", "done"):
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the invitation job is still {status}")
+
+
+def _logo(folder: Path) -> Path:
+    path = folder / "logo.png"
+    image = Image.new("RGB", (64, 64), (11, 110, 79))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
+    site: str,
+    journey_var: Path,
+    provider: tuple[OpenIdProvider, str],
+    axe_js: str,
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    check = Inspector(axe_js, screenshots_folder(tmp_path))
+    port = site.rsplit(":", 1)[1]
+    platform, north = f"http://localhost:{port}", f"http://north.localhost:{port}"
+    op, op_url = provider
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+
+            def fresh() -> Any:
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.set_default_timeout(15_000)
+                return page
+
+            # The operator onboards North Clinic in the browser.
+            ops = fresh()
+            ops.goto(f"{platform}/platform/login")
+            check.look(ops, "Platform sign-in")
+            _sign_in(ops, "operator", "demo-operator-pass")
+            ops.goto(f"{platform}/platform/tenants/new")
+            expect(ops.get_by_role("heading", name="Onboard a clinic")).to_be_visible()
+            check.look(ops, "Onboard a clinic")
+            ops.get_by_label("Clinic name").fill("North Clinic")
+            ops.get_by_label("Web address (slug)").fill("north")
+            ops.get_by_label("Time zone").select_option("Europe/London")
+            ops.get_by_label("Email provider").select_option(label="Email (SMTP)")
+            ops.get_by_label("Full name").fill("Jo North")
+            ops.get_by_label("Email", exact=True).fill(ADMIN_EMAIL)
+            ops.get_by_label("Legal name").fill("North Clinic Ltd")
+            ops.get_by_label("Registered address").fill("1 High Street, Leeds LS1 1AA")
+            ops.get_by_label("Data protection contact (email)").fill("dpo@north.example")
+            ops.get_by_label("ICO registration number").fill("ZA123456")
+            ops.get_by_role("button", name="Onboard the clinic").click()
+            expect(ops.locator("main")).to_contain_text("1 waiting to be accepted")
+            check.look(ops, "The clinic's platform page")
+
+            # The clinic's email settings (its own fields: the command line, as README says);
+            # the invitation then leaves, into the development Maildir.
+            mail = journey_var / "north-mail"
+            subprocess.run(
+                [
+                    PRAXIS,
+                    "providers",
+                    "set",
+                    "--tenant",
+                    "north",
+                    "email_smtp",
+                    "from_address=hello@north.example",
+                    f"mailbox_dir={mail}",
+                    "relay_company=North Relay Ltd",
+                    "relay_privacy_policy_url=https://relay.example/privacy",
+                ],
+                env=_env(journey_var),
+                check=True,
+                timeout=60,
+            )
+            _try_the_invitation_again(journey_var)
+            link = _invitation_link(mail)
+            assert link.startswith(f"{north}/invitation?token=")
+
+            # The first admin accepts it and chooses their own credentials.
+            admin = fresh()
+            admin.goto(link)
+            expect(admin.get_by_role("heading", name="Join North Clinic")).to_be_visible()
+            check.look(admin, "Accept the invitation")
+            admin.get_by_label("Username").fill("jo.north")
+            admin.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+            admin.get_by_label("Password again").fill(ADMIN_PASSWORD)
+            admin.get_by_role("button", name="Create my account").click()
+            expect(admin.get_by_role("status")).to_contain_text("your account is ready")
+            _sign_in(admin, "jo.north", ADMIN_PASSWORD)
+
+            # Branding: preview, save, then a logo.
+            admin.goto(f"{north}/admin/branding")
+            check.look(admin, "Branding")
+            admin.get_by_label("Main colour").fill("#1d4e89")
+            admin.get_by_label("Accent colour").fill("#b3541e")
+            admin.get_by_label("Tagline").fill("Care in the north")
+            admin.get_by_role("button", name="Preview").click()
+            expect(admin.get_by_role("region", name="Preview")).to_be_visible()
+            check.look(admin, "Branding preview")
+            admin.get_by_role("button", name="Save branding").click()
+            expect(admin.get_by_role("status")).to_be_visible()
+            admin.get_by_label("Logo").set_input_files(_logo(tmp_path))
+            admin.get_by_role("button", name="Upload logo").click()
+            expect(admin.get_by_role("button", name="Remove logo")).to_be_visible()
+            check.look(admin, "Branding with a logo")
+            admin.goto(north)
+            expect(admin.locator("main")).to_contain_text("Care in the north")
+            check.look(admin, "The branded home page")
+
+            # Staff sign-in through the clinic's OpenID provider.
+            admin.goto(f"{north}/admin/sign-in")
+            check.look(admin, "Staff sign-in settings")
+            admin.get_by_label(re.compile("issuer", re.I)).fill(op_url)
+            admin.get_by_label(re.compile("client id", re.I)).fill(CLIENT_ID)
+            admin.get_by_label(re.compile("client secret", re.I)).fill(CLIENT_SECRET)
+            admin.get_by_label(re.compile("email domain", re.I)).fill("north.example")
+            admin.get_by_role("checkbox").check()
+            admin.get_by_role("button", name="Save staff sign-in").click()
+            expect(admin.locator("main")).to_contain_text("switched on")
+            staff = fresh()
+            staff.goto(f"{north}/login")
+            check.look(staff, "Sign-in with the organisation's account offered")
+            offered = "Staff: sign in with your organisation's account"
+            staff.get_by_role("link", name=offered).click()
+            expect(staff.get_by_role("navigation", name="Main")).to_contain_text("Admin")
+            check.look(staff, "Signed in through the provider")
+            assert op.tokens_issued == 1
+
+            # At the demo clinic, a patient books through the review step, then moves it.
+            patient = fresh()
+            patient.goto(f"{site}/login")
+            _sign_in(patient, "alex", "demo-consumer-pass")
+            patient.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="Professionals"
+            ).click()
+            check.look(patient, "Professionals")
+            patient.get_by_role("link", name="Dr Sam Rivera").click()
+            patient.get_by_role("link", name="See free times for First consultation").click()
+            check.look(patient, "Free times")
+            days = patient.get_by_role("main").get_by_role("region")  # one per day, by its heading
+            days.nth(1).get_by_role("link").first.click()
+            expect(
+                patient.get_by_role("heading", name="Check and confirm your booking")
+            ).to_be_visible()
+            check.look(patient, "Review the booking")
+            patient.get_by_role("button", name="Confirm booking").click()
+            expect(patient.get_by_role("heading", name="Pay for your appointment")).to_be_visible()
+            check.look(patient, "Pay for the appointment")
+            found = re.search(r"/appointments/([0-9a-f-]{36})", patient.url)
+            assert found
+            patient.goto(f"{site}/appointments/{found.group(1)}")
+            patient.get_by_role("link", name="Move to another time").click()
+            expect(patient.get_by_role("heading", name="Move your appointment")).to_be_visible()
+            check.look(patient, "Move the appointment")
+            day = patient.get_by_role("main").get_by_role("region").nth(2)
+            when = date.fromisoformat(day.locator("[name=starts_at]").first.input_value()[:10])
+            day.get_by_role("button").first.click()
+            expect(patient.get_by_role("status").first).to_contain_text("appointment is moved to")
+            check.look(patient, "The moved appointment")
+
+            # The Professional's week shows it, on the day it moved to.
+            pro = fresh()
+            pro.goto(f"{site}/login")
+            _sign_in(pro, "dr.rivera", "demo-professional-pass")
+            pro.goto(f"{site}/workspace/diary?view=week&date={when.isoformat()}")
+            heading = f"{when:%a} {when.day} {when:%b %Y}"  # as the diary heads a day
+            moved_day = pro.get_by_role("region", name=re.compile(f"^{heading}"))
+            expect(moved_day).to_contain_text("Alex Morgan, First consultation")
+            check.look(pro, "The Professional's week")
+        finally:
+            browser.close()
+    check.assert_clean()
+    assert len(check.pages) >= 15
+
+
+def test_the_axe_check_names_the_page_rule_and_nodes_it_fails_on(tmp_path: Path) -> None:
+    """The check itself can fail: a page with an unlabelled field and an image without text,
+    under a policy forbidding scripts as the app's does, fails it with rule and node."""
+    from playwright.sync_api import sync_playwright
+
+    check = Inspector(axe_source(), tmp_path)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.set_content(
+                '<html lang="en"><head><title>Faulty</title><meta http-equiv='
+                '"Content-Security-Policy" content="script-src \'none\'"></head><body><main>'
+                '<h1>Faulty</h1><img src="x.png"><input id="unlabelled"></main></body></html>'
+            )
+            check.look(page, "A faulty page")
+        finally:
+            browser.close()
+    with pytest.raises(AssertionError) as failed:
+        check.assert_clean()
+    message = str(failed.value)
+    assert "A faulty page, desktop" in message and "A faulty page, phone" in message
+    assert "image-alt [critical]" in message and "label [critical]" in message
+    assert "#unlabelled" in message
+    assert (tmp_path / "01-a-faulty-page-phone.png").exists()
