@@ -247,6 +247,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/platform/tenants/{tenant_id:uuid}/domains/unverify"): OPERATOR,
     ("GET", "/platform/tenants/{tenant_id:uuid}/exit"): OPERATOR,
     ("POST", "/platform/tenants/{tenant_id:uuid}/exit"): OPERATOR,
+    ("POST", "/platform/tenants/{tenant_id:uuid}/jobs/retry"): OPERATOR,
     # Privacy notices, cookies, news and unsubscribing: anyone, by link.
     ("GET", "/privacy"): PUBLIC,
     ("GET", "/privacy/versions/{number:int}"): PUBLIC,

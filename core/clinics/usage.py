@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from praxis.core import outbox
 from praxis.core.accounts.models import Role, User
 from praxis.core.booking.models import Appointment
 from praxis.core.db import utcnow
@@ -113,3 +114,16 @@ async def health(database: Database, tenant_id: uuid.UUID) -> Health:
             select(func.count()).where(OutboxJob.status == JobStatus.DEAD.value)
         )
     return Health(int(failed or 0), int(waiting or 0), failures)
+
+
+async def retry_failed(database: Database, tenant_id: uuid.UUID) -> int:
+    """The operator's "Try again" for a clinic's failed jobs (say, an invitation that waited
+    for email settings): each back to pending with fresh attempts; how many."""
+    async with database.writing(tenant_id) as db:
+        dead = list(
+            await db.scalars(select(OutboxJob.id).where(OutboxJob.status == JobStatus.DEAD.value))
+        )
+        for job_id in dead:
+            await outbox.retry_dead(db, job_id)
+        await db.commit()
+    return len(dead)

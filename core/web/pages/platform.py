@@ -287,6 +287,25 @@ async def operator_settings(ctx: Ctx) -> Response:
     )
 
 
+@pages.page(
+    "/platform/tenants/{tenant_id:uuid}/jobs/retry",
+    methods=["POST"],
+    site="platform",
+    access=OP,
+)
+async def retry_failed_jobs(ctx: Ctx) -> Response:
+    """Once the clinic's settings are complete, its failed jobs (the first admin's invitation
+    among them) are tried again."""
+    # Read outside the request's write transaction: the jobs are written in the tenant's.
+    async with ctx.rt.database.reading() as db:
+        record = await tenants.tenant_by_id(db, ctx.request.path_params["tenant_id"])
+    if record is None:
+        raise NotFound("We could not find that tenant.")
+    count = await usage.retry_failed(ctx.rt.database, record.id)
+    notice = f"{count} failed job{'' if count == 1 else 's'} will be tried again."
+    return redirect(ctx, f"/platform/tenants/{record.id}", notice=notice)
+
+
 async def _verify(ctx: Ctx, *, verified: bool) -> Response:
     tenant_id = ctx.request.path_params["tenant_id"]
     domain = ctx.form.get("domain", "").strip().lower()
