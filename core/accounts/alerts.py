@@ -28,6 +28,7 @@ class Change(enum.StrEnum):
     TWO_STEP_REPLACED = "two_step_replaced"
     RECOVERY_CODES_MADE = "recovery_codes_made"
     RECOVERY_CODE_USED = "recovery_code_used"
+    PHONE_CHANGED = "phone_changed"  # sign-in codes and reminders may go to it
 
 
 SUBJECTS = {
@@ -37,6 +38,7 @@ SUBJECTS = {
     Change.TWO_STEP_REPLACED: "Two-step sign-in was moved to a new device",
     Change.RECOVERY_CODES_MADE: "New recovery codes were made",
     Change.RECOVERY_CODE_USED: "A recovery code was used to sign in",
+    Change.PHONE_CHANGED: "Your phone number was changed",
 }
 
 WHAT = {
@@ -52,6 +54,8 @@ WHAT = {
     "old ones no longer work.",
     Change.RECOVERY_CODE_USED: "A recovery code was used to sign in to your {clinic} account "
     "instead of a code from your app. {left}",
+    Change.PHONE_CHANGED: "The phone number of your {clinic} account was changed: texts from "
+    "the clinic now go to the new number.",
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger, outbox
-from praxis.core.accounts import consumers
+from praxis.core.accounts import alerts, consumers
 from praxis.core.accounts.fields import AsTyped, parse
 from praxis.core.accounts.forms import PersonDetails
 from praxis.core.accounts.models import Role, User
@@ -203,6 +203,8 @@ async def correct(
         # The old address is told, so a takeover of the account cannot go unnoticed.
         sealed = keyring.seal(SEALED, old_email)
         outbox.enqueue(db, tenant.id, TOPIC, {"user_id": str(user.id), "old_email": sealed})
+    if "phone" in changed:  # as for the email: a takeover that moves the texts is noticed
+        alerts.tell(db, tenant.id, user, alerts.Change.PHONE_CHANGED)
     return Corrected(changed, categories, appended.seq)
 
 

@@ -118,6 +118,20 @@ async def test_the_old_email_address_is_told_of_a_change(
     assert "new.address@example.org" not in body  # the new address is not given away
 
 
+async def test_the_person_is_told_by_email_when_their_phone_changes(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    client = await signed_in(app, clinic, clinic.consumer.username)
+    changes = details(clinic.consumer.username, phone=NEW_PHONE)
+    done = await post_form(client, "/account/details", {**changes, "current_password": PASSWORD})
+    assert done.status_code == 303
+    await providers.run_jobs()
+    told = [m for m in providers.mails() if m["Subject"] == "Your phone number was changed"]
+    assert [m["To"] for m in told] == [f"{clinic.consumer.username}@example.org"]
+    body = told[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "7400" not in body  # the new number is not given away
+
+
 @pytest.mark.promise("P32")
 async def test_staff_see_which_recipients_had_the_old_data(
     app: Any, rt: Runtime, clinic: Clinic, providers: Providers
