@@ -297,6 +297,26 @@ async def test_a_recovery_code_signs_in_once_instead_of_the_app(
     assert "9 codes are left." in told.get_payload(decode=True).decode()  # type: ignore[union-attr]
 
 
+async def test_the_api_takes_a_recovery_code_once_too(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    setup = client_for(app, clinic.host)
+    await login(setup, clinic.admin.username)
+    secret, offer, csrf = await start_enrolment(setup)
+    shown = await setup.post(
+        "/account/security/confirm",
+        data={"code": code(secret), "offer": offer, "csrf_token": csrf},
+    )
+    codes = recovery_codes_in(shown.text)
+    body = {"username": clinic.admin.username, "password": PASSWORD, "code": codes[0]}
+    async with client_for(app, clinic.host) as api:
+        assert (await api.post("/api/v1/auth/login", json=body)).status_code == 200
+    async with client_for(app, clinic.host) as again:
+        refused = await again.post("/api/v1/auth/login", json=body)
+        assert refused.status_code == 422, refused.text
+    assert (await kinds(rt, clinic, clinic.admin.id)).count("recovery_code_used") == 1
+
+
 async def test_new_recovery_codes_need_the_password_and_replace_the_old(
     app: Any, rt: Runtime, clinic: Clinic
 ) -> None:

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from praxis.core.accounts import registration, security_log
 from praxis.core.accounts.fields import parse
-from praxis.core.accounts.forms import ConsumerRegistration, SecondFactor
+from praxis.core.accounts.forms import ConsumerRegistration, SignInCode
 from praxis.core.accounts.models import User
 from praxis.core.accounts.professionals import approved_professional, approved_professionals
 from praxis.core.accounts.security_log import SecurityEventKind as Security
@@ -98,10 +98,14 @@ async def login(ctx: Ctx, body: LoginIn) -> Response:
     ctx.after.append(lambda r: devices.remember_device(ctx, r, realm, username))
     if needs_second_factor(user):
         if not body.code:
-            return error(401, "second_factor_required", "Give the code from your app as 'code'.")
+            return error(
+                401,
+                "second_factor_required",
+                "Give the code from your app, or one of your recovery codes, as 'code'.",
+            )
         # As on the sign-in page: the same code format, and wrong codes count towards
         # the lockout, so a known password does not buy unlimited guesses.
-        code = parse(SecondFactor, {"code": body.code}).code
+        code = parse(SignInCode, {"code": body.code}).code
         await check_second_factor(
             ctx.db,
             user,

@@ -164,7 +164,9 @@ class LoginIn(BaseModel):
 
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=200)
-    code: str | None = Field(None, description="Authenticator code, for staff with two-step")
+    code: str | None = Field(
+        None, description="Authenticator code, or a recovery code, for staff with two-step"
+    )
 
 
 class Done(_Out):
