@@ -27,17 +27,19 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from praxis.core.sandbox.harness import start
-from tests.e2e.axe import Inspector, axe_source, screenshots_folder
-from tests.e2e.test_browser import (  # noqa: F401 (pytestmark: skipped without Chromium)
+from tests.e2e.axe import Inspector, axe_source, needs_axe, screenshots_folder
+from tests.e2e.test_browser import (
     CHROMIUM,
     FLAGS,
     PRAXIS,
     _env,
     _sqlite_time,
-    pytestmark,
     serve,
 )
+from tests.e2e.test_browser import pytestmark as browser_marks
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OpenIdProvider
+
+pytestmark = [*browser_marks, needs_axe]  # CI requires both (PRAXIS_REQUIRE_BROWSER)
 
 ADMIN_EMAIL = "jo@north.example"
 ADMIN_PASSWORD = "a-long-north-admin-password"
