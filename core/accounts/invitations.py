@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core import outbox
+from praxis.core.accounts import links
 from praxis.core.accounts.fields import clean_email, clean_line, clean_password, clean_username
 from praxis.core.accounts.mfa import Authenticator
 from praxis.core.accounts.models import Professional, ProfessionalStatus, Role, User
@@ -130,7 +131,7 @@ async def send_invitation(job: Job) -> None:
     token = secrets.token_urlsafe(32)
     async with job.writing() as db:
         row = await db.get(StaffInvitation, (job.tenant.id, invitation_id), with_for_update=True)
-        if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        if row is None or not links.is_open(row, utcnow()):
             return
         # A retry makes a new link: one that may never have arrived stops working.
         row.token_hash = token_digest(token)
@@ -157,13 +158,10 @@ async def find(
     db: AsyncSession, token: str, *, now: datetime | None = None, lock: bool = False
 ) -> StaffInvitation | None:
     """The open invitation this link's token belongs to, or None (unknown, used or expired)."""
-    if not token or len(token) > 128:
-        return None
-    query = select(StaffInvitation).where(StaffInvitation.token_hash == token_digest(token))
-    row = await db.scalar(query.with_for_update() if lock else query)
-    if row is None or row.used_at is not None or row.expires_at <= (now or utcnow()):
-        return None
-    return row
+    found: StaffInvitation | None = await links.find_open(
+        db, StaffInvitation, token, now=now or utcnow(), lock=lock
+    )
+    return found
 
 
 async def accept(

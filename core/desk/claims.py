@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core import outbox
+from praxis.core.accounts import links
 from praxis.core.accounts.fields import clean_password, clean_username
 from praxis.core.accounts.models import User
 from praxis.core.accounts.passwords import Passwords
@@ -84,7 +85,7 @@ async def send_claim_link(job: Job) -> None:
     token = secrets.token_urlsafe(32)
     async with job.writing() as db:
         row = await db.get(PatientClaim, (job.tenant.id, claim_id), with_for_update=True)
-        if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        if row is None or not links.is_open(row, utcnow()):
             return
         user = await db.get(User, (job.tenant.id, row.user_id))
         if user is None or not user.is_active or not user.email or not is_record(user):
@@ -113,13 +114,8 @@ async def find(
     db: AsyncSession, token: str, *, now: datetime, lock: bool = False
 ) -> PatientClaim | None:
     """The open claim this link's token belongs to, or None (unknown, used or expired)."""
-    if not token or len(token) > 128:
-        return None
-    query = select(PatientClaim).where(PatientClaim.token_hash == token_digest(token))
-    row = await db.scalar(query.with_for_update() if lock else query)
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        return None
-    return row
+    found: PatientClaim | None = await links.find_open(db, PatientClaim, token, now=now, lock=lock)
+    return found
 
 
 async def accept(
