@@ -57,6 +57,7 @@ async def test_an_admin_previews_then_saves_colours_and_every_page_shows_them(
     app: Any, clinic: Clinic
 ) -> None:
     async with admin_client(app, clinic) as admin:
+        assert 'href="/admin/branding"' in (await admin.get("/admin")).text
         preview = await post_form(admin, "/admin/branding", {**READABLE, "action": "preview"})
         assert preview.status_code == 200 and "Not saved yet" in preview.text
         assert "preview.css?primary_colour=%231d3557" in unescape(preview.text)

@@ -32,6 +32,8 @@ async def test_a_patient_prints_the_receipt_of_their_own_paid_appointment(
     payment = await paid(rt, app, clinic, providers)
     async with client_for(app, clinic.host) as patient:
         await login(patient, clinic.consumer.username)
+        shown = await patient.get(f"/appointments/{payment.appointment_id}")
+        assert f'href="/appointments/{payment.appointment_id}/receipt"' in shown.text
         page = await patient.get(f"/appointments/{payment.appointment_id}/receipt")
     assert page.status_code == 200
     assert f"Receipt {number_of(payment)}" in page.text

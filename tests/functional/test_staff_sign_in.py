@@ -51,6 +51,7 @@ def op_url(running_provider: tuple[OpenIdProvider, RunningFake]) -> str:
 async def set_up(app: Any, clinic: Clinic, fields: dict[str, str]) -> httpx.Response:
     async with client_for(app, clinic.host) as admin:
         await login(admin, clinic.admin.username)
+        assert 'href="/admin/sign-in"' in (await admin.get("/admin")).text  # found from Admin
         return await post_form(admin, "/admin/sign-in", fields)
 
 
