@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import mailbox
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -87,6 +88,13 @@ def fake_servers() -> Iterator[FakeServers]:
             running.stop()
 
 
+def _arrival(key: str) -> tuple[int, int, str]:
+    """When a Maildir message arrived: its name starts "<seconds>.M<microseconds>P", and the
+    microseconds are not zero-padded, so names alone sort 9 after 10 within one second."""
+    found = re.match(r"(\d+)\.M(\d+)P", key)
+    return (int(found[1]), int(found[2]), key) if found else (0, 0, key)
+
+
 @dataclass
 class Providers:
     """A clinic using every built-in provider, each against its fake."""
@@ -114,8 +122,9 @@ class Providers:
         return await drain(self.rt.jobs, **kwargs)
 
     def mails(self) -> list[Message]:
+        """Every email delivered, oldest first."""
         box = mailbox.Maildir(self.mailbox_dir, create=True)
-        return [email.message_from_bytes(box.get_bytes(key)) for key in sorted(box.keys())]
+        return [email.message_from_bytes(box.get_bytes(key)) for key in sorted(box, key=_arrival)]
 
     async def deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> httpx.Response:
         """POST one recorded webhook into the app, exactly as signed."""
