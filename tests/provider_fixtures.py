@@ -124,7 +124,9 @@ class Providers:
     def mails(self) -> list[Message]:
         """Every email delivered, oldest first."""
         box = mailbox.Maildir(self.mailbox_dir, create=True)
-        return [email.message_from_bytes(box.get_bytes(key)) for key in sorted(box, key=_arrival)]
+        return [
+            email.message_from_bytes(box.get_bytes(key)) for key in sorted(box.keys(), key=_arrival)
+        ]
 
     async def deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> httpx.Response:
         """POST one recorded webhook into the app, exactly as signed."""
