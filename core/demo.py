@@ -22,8 +22,9 @@ from praxis.core.plugins.settings import put_settings
 from praxis.core.runtime import Runtime
 from praxis.core.sandbox.mount import base_url
 from praxis.tenants.onboarding import read_tenant_file
-from praxis.tenants.services import save_tenant
+from praxis.tenants.services import save_tenant, set_listing
 
+DEMO_TOWN = "London"  # where the demo clinic is found in the public directory
 DEMO_FILE = Path(__file__).parent.parent / "tenants" / "examples" / "demo.toml"
 
 
@@ -136,9 +137,11 @@ async def load_demo(rt: Runtime, *, port: int = 8000) -> list[DemoLogin]:
     """Create what is missing; running it again changes nothing."""
     spec = read_tenant_file(DEMO_FILE)
     async with rt.database.writing() as db:
-        tenant, _ = await save_tenant(
+        tenant, outcome = await save_tenant(
             db, spec, platform_domain=rt.settings.platform_domain, update=True
         )
+        if outcome == "created":  # listed once, so a later opt-out at /admin/directory sticks
+            await set_listing(db, tenant.id, listed=True, town=DEMO_TOWN)
         if (
             await db.scalar(select(Operator).where(Operator.username == OPERATOR["username"]))
             is None

@@ -337,6 +337,24 @@ def test_demo_after_the_demo_tenant_was_added_by_hand(ready: Praxis) -> None:
     ready.ok("tenants", "add", str(DEMO_FILE))
     ready.ok("demo")
     assert ready.count("tenants") == 1
+    assert _listing(ready) == (0, "")  # a clinic added by file has not opted in
+
+
+def _listing(ready: Praxis) -> tuple[int, str]:
+    with sqlite3.connect(ready.database) as conn:
+        row = conn.execute("SELECT listed, town FROM tenants WHERE slug = 'demo'").fetchone()
+    return row[0], row[1]
+
+
+def test_the_demo_clinic_is_in_the_public_directory_until_its_admin_opts_out(
+    ready: Praxis,
+) -> None:
+    ready.ok("demo")
+    assert _listing(ready) == (1, "London")
+    with sqlite3.connect(ready.database) as conn:
+        conn.execute("UPDATE tenants SET listed = 0 WHERE slug = 'demo'")  # /admin/directory
+    ready.ok("demo")
+    assert _listing(ready) == (0, "London")
 
 
 def test_demo_is_refused_in_production(ready: Praxis) -> None:
