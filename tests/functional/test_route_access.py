@@ -3,8 +3,8 @@
 The routes are read from the built app (the API's and any other mount expanded), so a new
 route is asked too; tests/route_classes.py says who may use each, and a route missing there
 fails ``test_every_route_is_classified``. Then clinic A's site (and the platform's) is
-asked every route by: nobody, A's consumer, Professional and admin, B's admin with B's
-session cookie, and a platform operator. Path ids are filled three ways: one of A's
+asked every route by: nobody, A's consumer, Professional, front desk and admin, B's admin
+with B's session cookie, and a platform operator. Path ids are filled three ways: one of A's
 ("own"), the same kind of id of clinic B ("other") and a random one ("guessed").
 
 What must hold, route by route: never a 5xx; a visitor the table does not admit is refused
@@ -27,12 +27,14 @@ from sqlalchemy import select
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from praxis.core.accounts.models import Role
 from praxis.core.booking.models import WeeklyAvailability
 from praxis.core.outbox import OutboxJob
 from praxis.core.runtime import Runtime
 from praxis.core.sandbox.mount import PREFIX as SANDBOX
 from tests.conftest import BACKENDS, client_for
 from tests.functional.flows import free_slot, signed_in
+from tests.functional.test_staff import make_staff
 from tests.route_classes import ROUTES, Rule, Who
 from tests.support import Clinic, book_by_form, csrf_in, login, make_operator
 
@@ -61,15 +63,23 @@ SIGNS_OUT = {
 }
 
 # Who each visitor is, and which of the table's classes admit them on each site.
-VISITORS = ("anonymous", "consumer", "professional", "other_admin", "operator", "admin")
+VISITORS = (
+    "anonymous",
+    "consumer",
+    "professional",
+    "front_desk",
+    "other_admin",
+    "operator",
+    "admin",
+)
 ADMITS: dict[Who, set[str]] = {
     Who.PUBLIC: set(VISITORS),
-    Who.SIGNED_IN: {"consumer", "professional", "admin"},
+    Who.SIGNED_IN: {"consumer", "professional", "front_desk", "admin"},
     Who.CONSUMER: {"consumer"},
     Who.PROFESSIONAL: {"professional"},
     Who.STAFF: {"professional", "admin"},
     Who.CLINIC_ADMIN: {"admin"},
-    Who.FRONT_DESK: {"admin"},  # no front-desk visitor here: tests/functional/test_desk.py
+    Who.FRONT_DESK: {"front_desk", "admin"},
     Who.OPERATOR: {"operator"},
     Who.WEBHOOK: set(),
 }
@@ -405,10 +415,12 @@ async def test_every_route_answers_only_those_it_is_for(
             await http.aclose()
     ids = await _ids(rt, clinic, other_clinic, booked)
     operator = await make_operator(rt)
+    desk = await make_staff(rt, clinic, "a.desk", Role.FRONT_DESK)
     people = People(
         {
             "consumer": (clinic.host, clinic.consumer.username, ""),
             "professional": (clinic.host, clinic.professional.username, ""),
+            "front_desk": (clinic.host, desk.username, ""),
             "admin": (clinic.host, clinic.admin.username, ""),
             "other_admin": (other_clinic.host, other_clinic.admin.username, ""),
             "operator": (PLATFORM_HOST, operator.username, "/platform"),
