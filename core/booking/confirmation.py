@@ -4,7 +4,7 @@ outbox row written in the same transaction) for other domains to act on."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED
 from praxis.core.booking.models import Appointment, AppointmentStatus, SlotHold
-from praxis.core.booking.slots import hold_units
+from praxis.core.booking.slots import held_span, hold_units
 from praxis.core.outbox import announce, stage
 from praxis.tenants.directory import TenantInfo
 
@@ -107,9 +107,11 @@ async def release(db: AsyncSession, appointment: Appointment, *, now: datetime) 
     await db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
 
 
-async def hold_again(db: AsyncSession, appointment: Appointment) -> bool:
-    """Take the diary time back for a payment that arrived after its hold ended.
-    False if someone else has booked the time since."""
+async def hold_again(db: AsyncSession, tenant: TenantInfo, appointment: Appointment) -> bool:
+    """Take the diary time back, with the clinic's buffer after it as a booking holds, for a
+    payment that arrived after its hold ended. False if someone else has booked it since."""
+    length = appointment.ends_at - appointment.starts_at
+    gap = timedelta(minutes=tenant.booking.buffer_minutes)
     try:
         async with db.begin_nested():
             db.add_all(
@@ -118,7 +120,7 @@ async def hold_again(db: AsyncSession, appointment: Appointment) -> bool:
                     starts_at=unit,
                     appointment_id=appointment.id,
                 )
-                for unit in hold_units(appointment.starts_at, appointment.ends_at)
+                for unit in hold_units(*held_span(appointment.starts_at, length, gap))
             )
     except IntegrityError:
         return False

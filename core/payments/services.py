@@ -464,7 +464,7 @@ async def _paid_for(
 ) -> None:
     awaiting = appointment.status == AppointmentStatus.AWAITING_PAYMENT.value
     released = appointment.status == AppointmentStatus.RELEASED.value
-    if awaiting or (released and await hold_again(db, appointment)):
+    if awaiting or (released and await hold_again(db, tenant, appointment)):
         await outbox.add_jobs(db, await confirm(db, tenant, appointment, now=now, paid=True))
     elif appointment.status != AppointmentStatus.BOOKED.value:
         # Paid for a time that is gone (cancelled, or re-booked by someone else): all back.

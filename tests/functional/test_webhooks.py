@@ -32,7 +32,15 @@ from praxis.core.video.models import Attendance
 from praxis.core.webhooks import WebhookEvent
 from praxis.core.worker import scan_appointments
 from tests.conftest import client_for
-from tests.functional.flows import appointment, book, book_and_pay, jobs, open_checkout
+from tests.functional.flows import (
+    appointment,
+    book,
+    book_and_pay,
+    jobs,
+    open_checkout,
+    set_policy,
+)
+from tests.functional.test_booking_journey import holds_of
 from tests.provider_fixtures import STRIPE_WEBHOOK_SECRET, WHEREBY_SECRET, Providers, use_providers
 from tests.support import Clinic, count_rows, login, make_consumer
 
@@ -211,16 +219,22 @@ async def test_an_expiry_arriving_after_the_payment_leaves_the_booking_booked(
 async def test_a_payment_after_the_hold_was_released_takes_the_time_back_if_still_free(
     app: Any, rt: Runtime, clinic: Clinic, providers: Providers
 ) -> None:
+    await set_policy(rt, clinic, buffer_minutes=10)
     client = await signed_in(app, clinic)
     appointment_id = await book(client, clinic, days_ahead=2)
+    held = await holds_of(rt, clinic, appointment_id)
     session_id = await open_checkout(client, appointment_id)
     await scan_appointments(rt, [clinic.tenant], now=utcnow() + timedelta(hours=1))
     assert (await appointment(rt, clinic, appointment_id)).status == "released"
+    assert await holds_of(rt, clinic, appointment_id) == []
 
     providers.stripe.pay(session_id)  # the consumer was still on the payment page
     await providers.deliver_new(client, "stripe")
     booked = await appointment(rt, clinic, appointment_id)
     assert booked.status == "booked"
+    # Held again as booking held it: its time and the clinic's 10-minute buffer after it.
+    assert await holds_of(rt, clinic, appointment_id) == held
+    assert held[-1] >= booked.ends_at
     assert await count_rows(rt, clinic, PaymentRefund) == 0
     # The diary has the time again: the next person is offered another one.
     someone = await signed_in(app, clinic, (await make_consumer(rt, clinic.tenant, "kim")).username)
