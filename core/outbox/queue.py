@@ -208,6 +208,21 @@ async def retry_later(
     return True
 
 
+async def put_back(db: AsyncSession, job: OutboxJob, *, run_after: datetime) -> None:
+    """Return the claimed ``job`` unrun, as if never claimed: its clinic cannot be served now
+    (suspended after the claim), which is no attempt of the job's own."""
+    await db.execute(
+        update(OutboxJob)
+        .where(_held(job.id, job.attempts))
+        .values(
+            status=JobStatus.PENDING.value,
+            attempts=job.attempts - 1,
+            run_after=run_after,
+            locked_until=None,
+        )
+    )
+
+
 async def dead_letter(
     db: AsyncSession, job_id: uuid.UUID, reason: str, *, now: datetime, attempt: int | None = None
 ) -> None:

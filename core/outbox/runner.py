@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -21,12 +21,18 @@ from praxis.tenants.directory import TenantInfo
 from praxis.tenants.models import Tenant
 
 log = structlog.get_logger("praxis.jobs")
+# A job claimed just before its clinic was suspended waits like the clinic's other jobs
+# (praxis.core.clinics.suspension holds them by this much; resuming makes them due at once).
+SUSPENDED_WAIT = timedelta(minutes=5)
 
 
-async def _tenant(services: JobServices, tenant_id: uuid.UUID) -> TenantInfo | None:
+async def _tenant(services: JobServices, tenant_id: uuid.UUID) -> TenantInfo | str:
+    """The job's clinic, or its status when it is not active."""
     async with services.database.reading() as db:
         row = await db.get(Tenant, tenant_id)
-    return TenantInfo.from_row(row) if row is not None and row.status == "active" else None
+    if row is None:
+        return "gone"
+    return TenantInfo.from_row(row) if row.status == "active" else row.status
 
 
 class _Lanes:
@@ -87,7 +93,13 @@ async def run_one(services: JobServices, row: OutboxJob, *, now: datetime | None
     """Run one claimed job and settle it; ``now`` defaults to the time it settles."""
     handler = HANDLERS.get(row.topic)
     tenant = await _tenant(services, row.tenant_id)
-    if handler is None or tenant is None:
+    if tenant == "suspended":  # suspended since the claim: held, never failed
+        async with services.database.writing(row.tenant_id) as db:
+            await queue.put_back(db, row, run_after=(now or utcnow()) + SUSPENDED_WAIT)
+            await db.commit()
+        log.info("job_held", reason="the clinic is suspended")
+        return
+    if handler is None or not isinstance(tenant, TenantInfo):
         why = "no handler for this kind of job" if handler is None else "the clinic is not active"
         await _settle(services, row, dead=why, now=now)
         return

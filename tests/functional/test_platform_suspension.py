@@ -3,6 +3,7 @@ closes, nothing is deleted and the worker sends nothing for it; resuming restore
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from praxis.core import outbox, worker
 from praxis.core.accounts import password_reset
 from praxis.core.accounts.models import User
 from praxis.core.booking.models import Appointment
+from praxis.core.db import utcnow
+from praxis.core.outbox import queue, runner
 from praxis.core.outbox.queue import JobStatus, OutboxJob
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
@@ -103,6 +106,28 @@ async def test_held_jobs_stay_held_at_every_worker_pass(
     assert await outbox.drain(rt.jobs) == 0  # nothing due: held, not failed
     (job,) = await _jobs(rt, clinic)
     assert job.status == JobStatus.PENDING.value
+
+
+async def test_a_job_claimed_just_before_the_clinic_was_suspended_is_held_not_failed(
+    rt: Runtime, operator: httpx.AsyncClient, clinic: Clinic, providers: Providers
+) -> None:
+    async with rt.database.writing(clinic.tenant.id) as db:
+        await password_reset.ask(db, clinic.tenant, clinic.consumer.username)
+        await db.commit()
+    async with rt.database.writing() as db:  # the worker claims it...
+        claimed = await queue.claim(db, now=utcnow(), limit=10, policy=rt.jobs.retry_policy)
+    assert [job.topic for job in claimed] == [password_reset.TOPIC]
+    await _set(operator, clinic, "suspend")  # ...and the operator suspends the clinic
+    await runner.run_one(rt.jobs, claimed[0])
+    (job,) = await _jobs(rt, clinic)
+    assert (job.status, job.attempts, job.last_error) == (JobStatus.PENDING.value, 0, "")
+    assert job.run_after > utcnow() + timedelta(minutes=4)  # waits with the clinic's others
+    assert providers.mails() == []
+    await _set(operator, clinic, "resume")
+    await worker.run_once(rt)
+    (job,) = await _jobs(rt, clinic)
+    assert (job.status, job.attempts) == (JobStatus.DONE.value, 1)
+    assert [m["To"] for m in providers.mails()] == [f"{clinic.consumer.username}@example.org"]
 
 
 async def test_only_an_operator_suspends_a_clinic(app: Any, rt: Runtime, clinic: Clinic) -> None:
