@@ -19,7 +19,11 @@ from sqlalchemy.orm import joinedload
 from praxis.core import ledger, outbox
 from praxis.core.accounts.models import User
 from praxis.core.booking.confirmation import confirm, confirmation_jobs, hold_again, release
-from praxis.core.booking.events import APPOINTMENT_CANCELLED, APPOINTMENT_REQUESTED
+from praxis.core.booking.events import (
+    APPOINTMENT_CANCELLED,
+    APPOINTMENT_REQUESTED,
+    APPOINTMENT_RESCHEDULED,
+)
 from praxis.core.booking.models import Appointment, AppointmentStatus
 from praxis.core.booking.policy import HOLD_MARGIN, refund_due
 from praxis.core.db import utcnow
@@ -159,7 +163,8 @@ async def checkout_url(
     checkout = await providers.payments.create_checkout(
         subject_id=consumer.id,
         request=CheckoutRequest(
-            idempotency_key=f"checkout-{appointment.id}",
+            # One page per time: an appointment moved before it was paid gets a new one.
+            idempotency_key=f"checkout-{appointment.id}-{appointment.starts_at:%Y%m%dT%H%M}",
             account_id=account.account_ref,
             reference=str(appointment.id),
             description=_description(tenant, appointment),
@@ -218,6 +223,21 @@ async def settle_cancellation(db: AsyncSession, happened: Happened) -> None:
             if amount > 0:
                 who = "the clinic" if by_clinic else "the consumer"
                 queue_refund(db, tenant, payment, amount, f"cancelled by {who}")
+
+
+@subscribe(APPOINTMENT_RESCHEDULED)
+async def close_outdated_checkout(db: AsyncSession, happened: Happened) -> None:
+    """An unpaid appointment moved: its open payment page names the old time, so it is closed
+    (here at once, at the provider by the outbox) and "Pay" makes one for the new time."""
+    if happened.payload["confirmed"]:
+        return  # paid already: the payment stays with the appointment
+    appointment_id = uuid.UUID(happened.payload["appointment_id"])
+    for payment in await payments_of(db, appointment_id):
+        if payment.status == PaymentStatus.OPEN.value:
+            # Expired here first, so the provider's own "expired" webhook releases nothing.
+            payment.status = PaymentStatus.EXPIRED.value
+            payload = {"payment_id": str(payment.id), "outdated": True}
+            outbox.enqueue(db, happened.tenant.id, EXPIRE_TOPIC, payload)
 
 
 async def refunded_for(db: AsyncSession, appointment_id: uuid.UUID) -> int:
@@ -286,7 +306,10 @@ async def refund(job: Job) -> None:
 async def expire_checkout(job: Job) -> None:
     async with job.reading() as db:
         payment = await db.get(Payment, (job.tenant.id, uuid.UUID(job.payload["payment_id"])))
-    if payment is None or payment.status != PaymentStatus.OPEN.value:
+    closing = {PaymentStatus.OPEN.value}
+    if job.payload.get("outdated"):  # marked expired when its appointment moved
+        closing.add(PaymentStatus.EXPIRED.value)
+    if payment is None or payment.status not in closing:
         return
     await job.providers.payments.expire_checkout(
         account_id=payment.account_ref, checkout_id=payment.checkout_ref
@@ -469,6 +492,22 @@ async def _paid_for(
     elif appointment.status != AppointmentStatus.BOOKED.value:
         # Paid for a time that is gone (cancelled, or re-booked by someone else): all back.
         queue_refund(db, tenant, payment, payment.amount_minor, "paid after the time was released")
+    elif await _paid_before(db, payment):
+        # Both the page of a moved appointment's old time and its new one were paid.
+        queue_refund(db, tenant, payment, payment.amount_minor, "the appointment was paid already")
+
+
+async def _paid_before(db: AsyncSession, payment: Payment) -> bool:
+    """Another payment of the same appointment was taken (and not all given back)."""
+    kept = (PaymentStatus.PAID.value, PaymentStatus.PARTIALLY_REFUNDED.value)
+    other = await db.scalar(
+        select(Payment.id).where(
+            Payment.appointment_id == payment.appointment_id,
+            Payment.id != payment.id,
+            Payment.status.in_(kept),
+        )
+    )
+    return other is not None
 
 
 async def _paid_in_time(

@@ -348,6 +348,63 @@ async def test_cancelling_while_awaiting_payment_expires_the_checkout(
     assert start == await free_slot(consumer, clinic, days_ahead=2)  # free again
 
 
+async def _move(consumer: Any, appointment_id: Any, starts_at: str) -> None:
+    page = f"/appointments/{appointment_id}/reschedule"
+    moved = await post_form(consumer, page, {"starts_at": starts_at}, page=page)
+    assert moved.status_code == 303, moved.text
+
+
+def _checkout_names(providers: Providers) -> list[str]:
+    made = providers.stripe.requests_to("POST", "/v1/checkout/sessions")
+    return [r.params["line_items"][0]["price_data"]["product_data"]["name"] for r in made]
+
+
+async def test_moving_an_unpaid_appointment_closes_its_old_payment_page_and_offers_a_new_one(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    appointment_id = await book(consumer, clinic, days_ahead=2)
+    old_session = await open_checkout(consumer, appointment_id)
+    later = await free_slot(consumer, clinic, days_ahead=6)
+    await _move(consumer, appointment_id, later)
+    (old,) = await payments_of(rt, clinic, appointment_id)
+    assert old.status == "expired"  # "Pay" no longer leads to the page of the old time
+    await providers.run_jobs()
+    assert providers.stripe.sessions[old_session]["status"] == "expired"
+    await providers.deliver_new(consumer, "stripe")  # Stripe's own "expired" for it
+    moved = await appointment(rt, clinic, appointment_id)
+    assert moved.status == "awaiting_payment"  # still held, at the new time
+
+    new_session = await open_checkout(consumer, appointment_id)
+    assert new_session != old_session
+    first, second = _checkout_names(providers)
+    day = moved.starts_at.astimezone(clinic.tenant.zone)
+    assert f"{day:%H:%M}" in second and first != second  # the page names the new time
+    providers.stripe.pay(new_session)
+    await providers.deliver_new(consumer, "stripe")
+    assert (await appointment(rt, clinic, appointment_id)).status == "booked"
+    assert providers.stripe.requests_to("POST", "/v1/refunds") == []
+
+
+async def test_paying_both_the_old_and_the_new_page_of_a_moved_appointment_refunds_one(
+    app: Any, rt: Runtime, clinic: Clinic, providers: Providers
+) -> None:
+    consumer = await signed_in(app, clinic, clinic.consumer.username)
+    appointment_id = await book(consumer, clinic, days_ahead=2)
+    old_session = await open_checkout(consumer, appointment_id)
+    await _move(consumer, appointment_id, await free_slot(consumer, clinic, days_ahead=6))
+    new_session = await open_checkout(consumer, appointment_id)
+    providers.stripe.pay(old_session)  # in another tab, before the old page was closed
+    providers.stripe.pay(new_session)
+    await providers.deliver_new(consumer, "stripe")
+    assert (await appointment(rt, clinic, appointment_id)).status == "booked"
+    async with rt.database.reading(clinic.tenant.id) as db:
+        (refund,) = await db.scalars(select(PaymentRefund))
+    assert refund.reason == "the appointment was paid already"
+    await providers.run_jobs()
+    assert [r["amount"] for r in providers.stripe.refunds.values()] == [refund.amount_minor]
+
+
 async def test_a_stale_unpaid_hold_is_released_by_the_scan(
     app: Any, rt: Runtime, clinic: Clinic, providers: Providers
 ) -> None:
