@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from praxis.core.accounts.models import Professional
-from praxis.core.booking.confirmation import cancel
+from praxis.core.booking.confirmation import cancel, diary_changed
 from praxis.core.booking.forms import ConsultationTypeForm, DayChangeForm, WeeklyHoursForm
 from praxis.core.booking.models import (
     Appointment,
@@ -31,6 +31,12 @@ LIVE = (AppointmentStatus.BOOKED.value, AppointmentStatus.AWAITING_PAYMENT.value
 CHANGED_SINCE = (
     "The consultations in this time have changed since you looked: please check them again."
 )
+
+
+async def _saved(db: AsyncSession, professional: Professional) -> None:
+    """Commit a change to the diary; this process's free-times pages then show it at once."""
+    await db.commit()
+    diary_changed(professional.id)
 
 
 async def consultation_types(
@@ -55,7 +61,7 @@ async def add_consultation_type(
         mode=form.mode.value,
     )
     db.add(kind)
-    await db.commit()
+    await _saved(db, professional)
     return kind
 
 
@@ -71,7 +77,7 @@ async def retire_consultation_type(
     if kind is None:
         raise NotFound("We could not find that consultation type.")
     kind.active = False
-    await db.commit()
+    await _saved(db, professional)
 
 
 async def weekly_hours(db: AsyncSession, professional_id: uuid.UUID) -> list[WeeklyAvailability]:
@@ -102,7 +108,7 @@ async def add_weekly_hours(
         ends_at=form.ends_at,
     )
     db.add(rule)
-    await db.commit()
+    await _saved(db, professional)
     return rule
 
 
@@ -128,7 +134,7 @@ async def change_weekly_hours(
     rule = await weekly_rule(db, professional, rule_id)
     await _refuse_overlap(db, professional, form, besides=rule.id)
     rule.weekday, rule.starts_at, rule.ends_at = form.weekday, form.starts_at, form.ends_at
-    await db.commit()
+    await _saved(db, professional)
     return rule
 
 
@@ -136,7 +142,7 @@ async def remove_weekly_hours(
     db: AsyncSession, professional: Professional, rule_id: uuid.UUID
 ) -> None:
     await db.delete(await weekly_rule(db, professional, rule_id))
-    await db.commit()
+    await _saved(db, professional)
 
 
 async def day_changes(
@@ -232,7 +238,7 @@ async def save_day_change(
     if cancel_them:
         for appointment in found:
             await cancel(db, tenant, appointment, now=now, by=by, by_clinic=True)
-    await db.commit()
+    await _saved(db, professional)
     return change, found if cancel_them else []
 
 
@@ -248,4 +254,4 @@ async def remove_day_change(
     if change is None:
         raise NotFound("We could not find that change.")
     await db.delete(change)
-    await db.commit()
+    await _saved(db, professional)

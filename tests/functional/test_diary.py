@@ -20,6 +20,7 @@ from praxis.core.booking.models import (
 )
 from praxis.core.db import utcnow
 from praxis.core.runtime import Runtime
+from tests.conftest import client_for
 from tests.functional.flows import (
     appointment,
     book_and_pay,
@@ -323,6 +324,25 @@ async def test_time_off_over_several_days_removes_each_days_slots(
     # The reason is for staff: patients see neither it nor the change.
     public = await pro.get(f"/professionals/{clinic.professional_id}")
     assert "Conference" not in public.text
+
+
+async def test_time_off_leaves_the_free_times_page_at_once(
+    app: Any, pro: httpx.AsyncClient, clinic: Clinic
+) -> None:
+    """The page keeps a week a few seconds; the Professional's own change drops it at once."""
+    day = today(clinic) + timedelta(days=3)
+    week = (
+        f"/professionals/{clinic.professional_id}/book?type={clinic.kinds['Standard']}"
+        f"&from={day.isoformat()}"
+    )
+    async with client_for(app, clinic.host) as visitor:
+        before = (await visitor.get(week)).text.count('class="slot"')  # shown, and now kept
+        saved = await post_form(
+            pro, "/workspace/days", {"day_on_date": day.isoformat()}, page="/workspace/hours"
+        )
+        assert saved.status_code == 303, saved.text
+        after = (await visitor.get(week)).text.count('class="slot"')
+        assert before - after == 24  # the day's times are gone
 
 
 async def test_part_of_each_day_off_over_a_range(pro: httpx.AsyncClient, clinic: Clinic) -> None:
