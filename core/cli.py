@@ -106,7 +106,8 @@ def serve(host: str, port: int, in_process_worker: bool | None) -> None:
     settings = _settings()
     _check_database_role(settings)
     run_worker = (not settings.is_postgres) if in_process_worker is None else in_process_worker
-    app = create_app(settings, run_worker=run_worker)
+    with _database_errors():  # a setting only the runtime checks is reported as plainly
+        app = create_app(settings, run_worker=run_worker)
     shown = f":{port}" if port != 80 else ""
     click.echo(f"Praxis is serving on http://{host}:{port}")
     click.echo(f"  clinic portals:  http://<clinic>.{settings.platform_domain}{shown}")

@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     platform_processors: tuple[InfrastructureProcessor, ...] = Field(
         (), validation_alias="PLATFORM_PROCESSORS"
     )
+    # Operators' sign-in through an OpenID provider: all four or none (praxis.core.identity).
+    platform_oidc_issuer: str = Field("", validation_alias="PLATFORM_OIDC_ISSUER")
+    platform_oidc_client_id: str = Field("", validation_alias="PLATFORM_OIDC_CLIENT_ID")
+    platform_oidc_client_secret: SecretStr | None = Field(
+        None, validation_alias="PLATFORM_OIDC_CLIENT_SECRET"
+    )
+    platform_oidc_email_domain: str = Field("", validation_alias="PLATFORM_OIDC_EMAIL_DOMAIN")
 
     @field_validator("platform_domain")
     @classmethod

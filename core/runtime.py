@@ -19,6 +19,7 @@ from praxis.core.config import ConfigError, Settings
 from praxis.core.crypto import Keyring
 from praxis.core.datakeys import DataKeys
 from praxis.core.db import create_engine
+from praxis.core.identity.platform import PlatformIdentityProvider, from_settings
 from praxis.core.ledger.signing import SigningKey, SigningKeyError
 from praxis.core.outbox import JobServices, RetryPolicy
 from praxis.core.plugins import Plugins, load_plugins
@@ -53,6 +54,8 @@ class Runtime:
     visits: VisitCounter  # page views counted in process, written every few seconds
     ledger_key: SigningKey  # signs each clinic's ledger checkpoints; never in the database
     outbound: OutboundPolicy  # where anything an admin typed may be reached
+    # Operators may sign in through it (PLATFORM_OIDC_*); None: with a password only.
+    platform_provider: PlatformIdentityProvider | None = None
 
     def providers(self, tenant: TenantInfo) -> Facade:
         """The tenant's providers: the one way to call them, each call in the ledger."""
@@ -94,6 +97,7 @@ def ledger_key(settings: Settings) -> SigningKey:
 
 def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -> Runtime:
     signing_key = ledger_key(settings)  # before anything that needs closing is opened
+    platform_provider = from_settings(settings)  # half set up: refused before anything opens
     database = Database(create_engine(settings))
     keyring = Keyring(settings.secret())
     policy = SessionPolicy(
@@ -137,4 +141,5 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         visits=VisitCounter(database),
         ledger_key=signing_key,
         outbound=outbound,
+        platform_provider=platform_provider,
     )

@@ -48,7 +48,11 @@ _cache_bytecode_in_the_venv()
 # Assertions in these helpers count as the test's own (see tests/conformance.py), and fail
 # with pytest's explanations: they must be marked before anything imports them.
 pytest.register_assert_rewrite(
-    "tests.support", "tests.functional.flows", "tests.provider_fixtures", "tests.snapshots"
+    "tests.support",
+    "tests.functional.flows",
+    "tests.provider_fixtures",
+    "tests.snapshots",
+    "tests.oidc_provider",
 )
 
 import httpx  # noqa: E402
@@ -65,7 +69,12 @@ from tests import snapshots  # noqa: E402
 from tests.provider_fixtures import CONFIGURED, Configured, FakeServers, configure  # noqa: E402
 from tests.support import Clinic, make_clinic  # noqa: E402
 
-pytest_plugins = ["tests.budget", "tests.conformance", "tests.provider_fixtures"]
+pytest_plugins = [
+    "tests.budget",
+    "tests.conformance",
+    "tests.provider_fixtures",
+    "tests.oidc_provider",
+]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-praxis-0123456789"
 TEST_LEDGER_KEY = "dGVzdC1sZWRnZXItc2lnbmluZy1rZXktMzItYnl0ZXM="  # 32 bytes, base64

@@ -1,7 +1,10 @@
 """A small OpenID provider for the tests, served on 127.0.0.1 and signing with authlib's JOSE
 (joserfc): discovery, an authorization endpoint that consents at once for the identity a test
 sets, a token endpoint that checks the client's secret and the PKCE verifier, and its keys.
-``fault`` makes the next ID token wrong in one way, as a broken or hostile provider would."""
+``fault`` makes the next ID token wrong in one way, as a broken or hostile provider would.
+
+Registered as a pytest plugin (tests/conftest.py): the provider runs once per session
+(``running_provider``), reset for each test that asks for it (``op``)."""
 
 from __future__ import annotations
 
@@ -9,16 +12,21 @@ import base64
 import hashlib
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+import httpx
+import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from praxis.core.sandbox.harness import RunningFake, start
 
 CLIENT_ID = "praxis-alpha"
 CLIENT_SECRET = "op-client-secret-0123456789"
@@ -43,16 +51,18 @@ class OpenIdProvider:
     email: str = "pro@alpha-clinic.org"
     email_verified: bool = True
     amr: list[str] = field(default_factory=lambda: ["pwd"])
+    acr: str | None = None  # the authentication class it claims, if any
     fault: str | None = None
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "op"}))
     grants: dict[str, Grant] = field(default_factory=dict)
     tokens_issued: int = 0
 
     def reset(self) -> None:
-        self.email, self.email_verified, self.amr, self.fault = (
+        self.email, self.email_verified, self.amr, self.acr, self.fault = (
             "pro@alpha-clinic.org",
             True,
             ["pwd"],
+            None,
             None,
         )
         self.grants.clear()
@@ -139,6 +149,8 @@ class OpenIdProvider:
             "email_verified": self.email_verified,
             "amr": self.amr,
         }
+        if self.acr is not None:
+            claims["acr"] = self.acr
         key = self.key
         if self.fault == "wrong issuer":
             claims["iss"] = "https://elsewhere.example"
@@ -154,3 +166,39 @@ class OpenIdProvider:
 
     async def jwks(self, request: Request) -> Response:
         return JSONResponse({"keys": [self.key.as_dict(private=False)]})
+
+
+@pytest.fixture(scope="session")
+def running_provider() -> Iterator[tuple[OpenIdProvider, RunningFake]]:
+    provider = OpenIdProvider()
+    running = start(provider.app)
+    try:
+        yield provider, running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def op(running_provider: tuple[OpenIdProvider, RunningFake]) -> OpenIdProvider:
+    provider, _ = running_provider
+    provider.reset()
+    return provider
+
+
+@pytest.fixture
+def op_url(running_provider: tuple[OpenIdProvider, RunningFake]) -> str:
+    return running_provider[1].url
+
+
+async def through_provider(http: httpx.AsyncClient, prefix: str = "") -> httpx.Response:
+    """Start at the site (a clinic's, or the platform's with ``prefix="/platform"``), sign in
+    at the provider (which consents at once), come back."""
+    started = await http.get(f"{prefix}/login/sso")
+    assert started.status_code == 303, started.text
+    async with httpx.AsyncClient() as browser_at_provider:
+        answered = await browser_at_provider.get(started.headers["location"])
+    assert answered.status_code == 302, answered.text
+    back = urlsplit(answered.headers["location"])
+    assert f"{back.scheme}://{back.netloc}" == str(http.base_url).rstrip("/")
+    assert back.path == f"{prefix}/login/sso/callback"
+    return await http.get(f"{back.path}?{back.query}")

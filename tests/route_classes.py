@@ -93,6 +93,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/platform/login"): platform(Who.PUBLIC),
     ("GET", "/platform/login/code"): platform(Who.PUBLIC),
     ("POST", "/platform/login/code"): platform(Who.PUBLIC),
+    # Operators' sign-in at the platform's provider: 404 unless PLATFORM_OIDC_* are set.
+    ("GET", "/platform/login/sso"): platform(Who.PUBLIC),
+    ("GET", "/platform/login/sso/callback"): platform(Who.PUBLIC),
     ("POST", "/platform/logout"): platform(Who.PUBLIC),
     ("POST", "/platform/logout/everywhere"): OPERATOR,
     # A person's own account.

@@ -5,6 +5,9 @@ confirming a change, signing out everywhere. Clinic admins read it on /admin/sec
 An event names the account by id (never the username someone typed, which may be a stranger's
 address or a password typed in the wrong box) and keeps no address, device or IP. It is kept
 for ``KEEP_MONTHS``; the daily retention run deletes older events.
+
+Platform operators belong to no clinic, so no clinic's log holds their events: their sign-ins
+go to the platform's own log (``operator_event``), as a line of the same kinds, by id only.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import Index, String, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,6 +28,7 @@ from praxis.core.tenancy import TenantScoped
 
 KEEP_MONTHS = 12
 SHOWN = 200
+platform_log = structlog.get_logger("praxis.security")
 
 
 class SecurityEventKind(enum.StrEnum):
@@ -82,6 +87,18 @@ def note(
 ) -> None:
     """Add the event to the caller's transaction (the session's clinic is the event's)."""
     db.add(SecurityEvent(kind=kind.value, user_id=user_id, via=via, at=at or utcnow()))
+
+
+def operator_event(
+    kind: SecurityEventKind, operator_id: uuid.UUID | None, *, via: str = ""
+) -> None:
+    """An operator's event, in the platform's log (``None``: no operator has that username)."""
+    platform_log.info(
+        "operator_security_event",
+        kind=kind.value,
+        operator_id=str(operator_id) if operator_id else None,
+        via=via,
+    )
 
 
 @dataclass(frozen=True)

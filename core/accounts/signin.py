@@ -85,6 +85,8 @@ async def sign_in(
         account.password_hash = await asyncio.to_thread(passwords.hash, password)
     if isinstance(account, User):
         security_log.note(db, Security.SIGNED_IN, account.id, via=via)  # the caller commits
+    else:
+        security_log.operator_event(Security.SIGNED_IN, account.id, via=via)
     return account
 
 
@@ -97,8 +99,9 @@ async def _log_refusal(
 ) -> None:
     """A refused attempt is logged and committed at once: the caller answers with an error
     and writes nothing more. Only the account's id: a username that matches none is not kept;
-    the platform's operators are not in a clinic's log."""
+    the platform's operators are not in a clinic's log, but in the platform's."""
     if model is not User:
+        security_log.operator_event(kind, account.id if account is not None else None, via=via)
         return
     security_log.note(db, kind, account.id if account is not None else None, via=via)
     await db.commit()

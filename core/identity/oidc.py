@@ -1,4 +1,5 @@
-"""One staff sign-in through the clinic's OpenID provider, with authlib's Starlette client:
+"""One sign-in through an OpenID provider (a clinic's, for its staff; the platform's, for
+operators), with authlib's Starlette client:
 discovery, PKCE (S256), state and nonce, and the ID token's signature, issuer, audience,
 expiry and nonce all checked by authlib before we read a claim.
 
@@ -13,7 +14,7 @@ import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from joserfc.errors import JoseError
@@ -29,7 +30,7 @@ with warnings.catch_warnings():
     from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 
 from praxis.core.crypto import Keyring
-from praxis.core.identity.settings import DISCOVERY, ClinicIdentityProvider
+from praxis.core.identity.settings import DISCOVERY
 from praxis.core.plugins.outbound import CheckedTransport
 from praxis.core.providers.network import OutboundPolicy
 
@@ -37,6 +38,30 @@ FLOW_SECONDS = 600  # the person has ten minutes at their provider
 SCOPE = "openid email profile"
 # RFC 8176 methods that are a factor beyond a password: any of them, or "mfa" itself.
 SECOND_FACTORS = frozenset({"mfa", "otp", "hwk", "sc", "fpt", "face", "iris", "retina", "vbm"})
+# The standard ``acr`` values that promise more than one factor (OpenID PAPE policies); vendors'
+# own values ("...:ifpossible") may not, so they are not taken as one.
+MULTI_FACTOR_CLASSES = frozenset(
+    {
+        "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+        "http://schemas.openid.net/pape/policies/2007/06/multi-factor-physical",
+    }
+)
+
+
+class Provider(Protocol):
+    """Where and as whom to ask, and whose addresses it may vouch for."""
+
+    @property
+    def issuer(self) -> str: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def client_secret(self) -> str: ...
+
+    @property
+    def email_domain(self) -> str: ...
 
 
 class SignInFailed(Exception):
@@ -70,14 +95,14 @@ class _Kept(httpx.AsyncBaseTransport):
 
 @asynccontextmanager
 async def client(
-    provider: ClinicIdentityProvider, policy: OutboundPolicy, *, seconds: float
+    provider: Provider, policy: OutboundPolicy, *, seconds: float
 ) -> AsyncIterator[StarletteOAuth2App]:
     """authlib's client for the provider, connecting only where the outbound rule allows."""
     transport = CheckedTransport(policy)
     try:
         registry = OAuth()
         app: StarletteOAuth2App = registry.register(
-            name="clinic",
+            name="provider",
             client_id=provider.client_id,
             client_secret=provider.client_secret,
             server_metadata_url=provider.issuer + DISCOVERY,
@@ -115,14 +140,12 @@ async def start(app: StarletteOAuth2App, request: Request, callback: str) -> str
         return str((await app.authorize_redirect(request, callback)).headers["location"])
     except (httpx.HTTPError, ValueError, RuntimeError):
         raise SignInFailed(
-            "Your clinic's sign-in provider did not answer. Try again, or sign in with "
+            "Your organisation's sign-in provider did not answer. Try again, or sign in with "
             "your username and password."
         ) from None
 
 
-async def finish(
-    app: StarletteOAuth2App, request: Request, provider: ClinicIdentityProvider
-) -> Identity:
+async def finish(app: StarletteOAuth2App, request: Request, provider: Provider) -> Identity:
     """Check the provider's answer and what it says of the person."""
     try:
         token = await app.authorize_access_token(request)
@@ -135,7 +158,7 @@ async def finish(
         ) from None
     except (httpx.HTTPError, ValueError, KeyError, RuntimeError):
         raise SignInFailed(
-            "Your clinic's sign-in provider did not answer as expected. Try again."
+            "Your organisation's sign-in provider did not answer as expected. Try again."
         ) from None
     claims = token.get("userinfo")
     if not claims:
@@ -150,20 +173,22 @@ def _oauth_reason(exc: OAuthError) -> str:
         )
     if exc.error == "access_denied":
         return "You did not allow the sign-in at your provider."
-    return "Your clinic's sign-in provider refused the sign-in. Try again."
+    return "Your organisation's sign-in provider refused the sign-in. Try again."
 
 
-def _identity(claims: Any, provider: ClinicIdentityProvider) -> Identity:
+def _identity(claims: Any, provider: Provider) -> Identity:
     email = str(claims.get("email") or "").strip().lower()
     if not email or claims.get("email_verified") is not True:
         raise SignInFailed(
             "Your provider did not confirm your email address, so it cannot be matched to "
-            "a staff account."
+            "an account."
         )
     if email.rpartition("@")[2] != provider.email_domain:
         raise SignInFailed(
             f"Only addresses at {provider.email_domain} may sign in here. Sign in at your "
             "provider with your work account."
         )
-    methods = {str(m) for m in claims.get("amr") or () if isinstance(m, str)}
-    return Identity(email, asserted_second_factor=bool(methods & SECOND_FACTORS))
+    methods = {m for m in claims.get("amr") or () if isinstance(m, str)}
+    acr = claims.get("acr")
+    multi_factor = isinstance(acr, str) and acr in MULTI_FACTOR_CLASSES
+    return Identity(email, asserted_second_factor=multi_factor or bool(methods & SECOND_FACTORS))

@@ -4,7 +4,6 @@ page and nothing created."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,35 +16,18 @@ from praxis.core.accounts.security_log import SecurityEvent
 from praxis.core.accounts.sessions import UserSession
 from praxis.core.identity.models import IdentityProvider
 from praxis.core.runtime import Runtime
-from praxis.core.sandbox.harness import RunningFake, start
 from tests.conftest import client_for
 from tests.functional.test_mfa import code, enrol, give_code
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, FAULTS, OpenIdProvider
+from tests.oidc_provider import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FAULTS,
+    OpenIdProvider,
+    through_provider,
+)
 from tests.support import Clinic, login, post_form
 
 DOMAIN = "example.org"  # the test clinics' staff are <username>@example.org
-
-
-@pytest.fixture(scope="session")
-def running_provider() -> Iterator[tuple[OpenIdProvider, RunningFake]]:
-    provider = OpenIdProvider()
-    running = start(provider.app)
-    try:
-        yield provider, running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def op(running_provider: tuple[OpenIdProvider, RunningFake]) -> OpenIdProvider:
-    provider, _ = running_provider
-    provider.reset()
-    return provider
-
-
-@pytest.fixture
-def op_url(running_provider: tuple[OpenIdProvider, RunningFake]) -> str:
-    return running_provider[1].url
 
 
 async def set_up(app: Any, clinic: Clinic, fields: dict[str, str]) -> httpx.Response:
@@ -70,18 +52,6 @@ def details(op_url: str, **changes: str) -> dict[str, str]:
 async def configured(app: Any, clinic: Clinic, op: OpenIdProvider, op_url: str) -> None:
     saved = await set_up(app, clinic, details(op_url))
     assert saved.status_code == 303, saved.text
-
-
-async def through_provider(http: httpx.AsyncClient) -> httpx.Response:
-    """Start at the clinic, sign in at the provider (which consents at once), come back."""
-    started = await http.get("/login/sso")
-    assert started.status_code == 303, started.text
-    async with httpx.AsyncClient() as browser_at_provider:
-        answered = await browser_at_provider.get(started.headers["location"])
-    assert answered.status_code == 302, answered.text
-    back = urlsplit(answered.headers["location"])
-    assert f"{back.scheme}://{back.netloc}" == str(http.base_url).rstrip("/")
-    return await http.get(f"{back.path}?{back.query}")
 
 
 async def counts(rt: Runtime, clinic: Clinic) -> tuple[int, int]:

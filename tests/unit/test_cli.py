@@ -375,6 +375,20 @@ def test_bad_settings_are_reported_plainly(ready: Praxis) -> None:
     assert "PLATFORM_DOMAIN: must be a bare host name" in output
 
 
+@pytest.mark.parametrize("command", [("serve",), ("worker", "--once")])
+def test_operators_sign_in_half_set_up_is_reported_plainly(
+    ready: Praxis, command: tuple[str, ...]
+) -> None:
+    secret = "platform-client-secret-0123456789"
+    output = ready.fails(
+        *command,
+        PLATFORM_OIDC_ISSUER="https://login.example.org",
+        PLATFORM_OIDC_CLIENT_SECRET=secret,
+    )
+    assert "PLATFORM_OIDC_CLIENT_ID, PLATFORM_OIDC_EMAIL_DOMAIN are not set" in output
+    assert secret not in output
+
+
 # --- users -----------------------------------------------------------------------------------
 
 PERSON = [

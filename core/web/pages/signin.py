@@ -40,7 +40,8 @@ def _platform(ctx: Ctx) -> bool:
     return ctx.tenant_or_none is None
 
 
-def _home(ctx: Ctx, account: User | Operator) -> str:
+def home_of(account: User | Operator) -> str:
+    """Where an account lands once signed in."""
     return "/platform" if isinstance(account, Operator) else HOME_BY_ROLE[account.role_enum]
 
 
@@ -64,11 +65,19 @@ async def _sign_in(ctx: Ctx, form: Login) -> User | Operator:
     return await sign_in(ctx.db, User, **common)
 
 
+async def _provider_offered(ctx: Ctx) -> bool:
+    """Does this site let people sign in through an OpenID provider (the clinic's for its
+    staff, the platform's for operators)?"""
+    if _platform(ctx):
+        return ctx.rt.platform_provider is not None
+    return await staff_provider.offered(ctx.db)
+
+
 async def _login(ctx: Ctx) -> Response:
     prefix = ctx.prefix
     next_url = ctx.request.query_params.get("next")
     context: dict[str, Any] = {"next": next_url or "", "prefix": prefix, "title": "Sign in"}
-    context["staff_provider"] = not _platform(ctx) and await staff_provider.offered(ctx.db)
+    context["provider_offered"] = await _provider_offered(ctx)
     if ctx.request.method == "GET":
         return render(ctx, "portal/login.html", **context)
     try:
@@ -93,7 +102,7 @@ async def _login(ctx: Ctx) -> Response:
     pending = needs_second_factor(account)
     token = await ctx.sessions.start(ctx.db, account, mfa_pending=pending)
     await ctx.db.commit()
-    target = safe_next(next_url, _home(ctx, account))
+    target = safe_next(next_url, home_of(account))
     if pending:
         response = redirect(ctx, f"{prefix}/login/code?next={quote(target, safe='/')}")
     elif needs_enrolment(ctx.settings, account):
@@ -110,7 +119,7 @@ async def _second_factor(ctx: Ctx) -> Response:
     account = ctx.pending
     if account is None or ctx.token is None:
         return redirect(ctx, f"{prefix}/login")
-    next_url = safe_next(ctx.request.query_params.get("next"), _home(ctx, account))
+    next_url = safe_next(ctx.request.query_params.get("next"), home_of(account))
     context: dict[str, Any] = {"next": next_url, "prefix": prefix, "title": "Two-step sign-in"}
     if ctx.request.method == "GET":
         return render(ctx, "portal/login_code.html", **context)

@@ -1,27 +1,25 @@
-"""Staff sign-in through the clinic's own identity provider (OpenID Connect), and the clinic
-admin's page that sets it up."""
+"""Sign-in through an OpenID provider: a clinic's staff through the clinic's own (and the clinic
+admin's page that sets it up), operators through the platform's (set in the environment)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from praxis.core.accounts import security_log
 from praxis.core.accounts.fields import parse
-from praxis.core.accounts.security_log import SecurityEventKind as Security
-from praxis.core.accounts.signin import needs_second_factor
-from praxis.core.db import enter_write_mode
+from praxis.core.accounts.models import Operator, User
 from praxis.core.errors import InvalidInput, NotFound
 from praxis.core.identity import oidc
 from praxis.core.identity import settings as provider_settings
+from praxis.core.identity.platform import operator_with_email
 from praxis.core.identity.staff import staff_with_email
-from praxis.core.web.context import SIGN_IN_FLOW_COOKIE, Access, Ctx, needs_enrolment
-from praxis.core.web.pages.signin import ENROL_FIRST, HOME_BY_ROLE
-from praxis.core.web.routing import Pages, form_error, redirect, render
+from praxis.core.web import provider_sign_in as flow
+from praxis.core.web.context import Access, Ctx
+from praxis.core.web.pages.signin import home_of
+from praxis.core.web.routing import SITES, Pages, form_error, redirect, render
 
 pages = Pages()
-CALLBACK = "/login/sso/callback"
 TITLE = "Staff sign-in"
 LABELS = {
     "issuer": "Issuer address",
@@ -32,78 +30,43 @@ LABELS = {
 }
 
 
-def _purpose(ctx: Ctx) -> str:
-    return f"sign-in-flow:{ctx.tenant.id}"
-
-
-async def _provider(ctx: Ctx) -> provider_settings.ClinicIdentityProvider:
-    found = await provider_settings.for_sign_in(ctx.db, ctx.rt.keyring, ctx.tenant.id)
+async def _provider(ctx: Ctx) -> oidc.Provider:
+    """The clinic's provider on its site, the platform's on the platform's; else 404."""
+    found: oidc.Provider | None
+    if ctx.tenant_or_none is None:
+        found = ctx.rt.platform_provider
+    else:
+        found = await provider_settings.for_sign_in(ctx.db, ctx.rt.keyring, ctx.tenant.id)
     if found is None:
-        raise NotFound("This clinic does not sign in staff through another provider.")
+        raise NotFound("Nobody signs in here through another provider.")
     return found
 
 
-def _failed(ctx: Ctx, exc: oidc.SignInFailed) -> Response:
-    response = render(
-        ctx, "portal/sso_failed.html", status=400, reason=exc.message, title="Sign-in failed"
-    )
-    ctx.cookies.clear(response, SIGN_IN_FLOW_COOKIE)
-    return response
+async def _account(ctx: Ctx, email: str) -> User | Operator:
+    if ctx.tenant_or_none is None:
+        return await operator_with_email(ctx.db, email)
+    return await staff_with_email(ctx.db, email)
 
 
-@pages.page("/login/sso", access=Access.PUBLIC)
 async def start(ctx: Ctx) -> Response:
-    """Off to the clinic's provider; the flow's state waits in a sealed cookie."""
-    provider = await _provider(ctx)
-    ctx.request.scope["session"] = {}
-    try:
-        async with oidc.client(
-            provider, ctx.rt.outbound, seconds=ctx.settings.provider_timeout_seconds
-        ) as app:
-            location = await oidc.start(app, ctx.request, ctx.site_url + CALLBACK)
-    except oidc.SignInFailed as exc:
-        return _failed(ctx, exc)
-    response = RedirectResponse(location, status_code=303)
-    sealed = oidc.seal_flow(ctx.rt.keyring, _purpose(ctx), ctx.request.scope["session"])
-    ctx.cookies.set(response, SIGN_IN_FLOW_COOKIE, sealed, max_age=oidc.FLOW_SECONDS)
-    return response
+    """Off to the provider."""
+    return await flow.send_to_provider(ctx, await _provider(ctx))
 
 
-@pages.page(CALLBACK, access=Access.PUBLIC)
 async def callback(ctx: Ctx) -> Response:
-    """Back from the provider: check everything, then sign in the staff member it names."""
+    """Back from the provider: check everything, then sign in the account it names."""
     provider = await _provider(ctx)
-    sealed = ctx.request.cookies.get(ctx.cookies.name(SIGN_IN_FLOW_COOKIE))
-    ctx.request.scope["session"] = oidc.open_flow(ctx.rt.keyring, _purpose(ctx), sealed)
     try:
-        async with oidc.client(
-            provider, ctx.rt.outbound, seconds=ctx.settings.provider_timeout_seconds
-        ) as app:
-            identity = await oidc.finish(app, ctx.request, provider)
-        account = await staff_with_email(ctx.db, identity.email)
+        identity = await flow.identity_from(ctx, provider)
+        account = await _account(ctx, identity.email)
     except oidc.SignInFailed as exc:
-        return _failed(ctx, exc)
-    # A GET that writes: end the read and take SQLite's write lock before writing, or a write
-    # committed meanwhile (the worker's) makes this stale snapshot fail "database is locked".
-    await ctx.db.commit()
-    enter_write_mode(ctx.db)
-    if ctx.token:
-        await ctx.sessions.end(ctx.db, ctx.token)  # never reuse a session across sign-ins
-    # The platform's own second step, unless the provider says it asked for one itself.
-    pending = needs_second_factor(account) and not identity.asserted_second_factor
-    token = await ctx.sessions.start(ctx.db, account, mfa_pending=pending)
-    security_log.note(ctx.db, Security.SIGNED_IN, account.id, via="provider")
-    await ctx.db.commit()
-    home = HOME_BY_ROLE[account.role_enum]
-    if pending:
-        response = redirect(ctx, f"/login/code?next={home}")
-    elif needs_enrolment(ctx.settings, account) and not identity.asserted_second_factor:
-        response = redirect(ctx, "/account/security", notice=ENROL_FIRST)
-    else:
-        response = redirect(ctx, home)
-    ctx.sign_in_as(response, token)
-    ctx.cookies.clear(response, SIGN_IN_FLOW_COOKIE)
-    return response
+        return flow.failed(ctx, exc)
+    return await flow.sign_in(ctx, account, identity, home=home_of(account))
+
+
+for site, prefix, _ in SITES:
+    pages.page(f"{prefix}/login/sso", site=site, name=f"{site}_sso")(start)
+    pages.page(f"{prefix}{flow.CALLBACK}", site=site, name=f"{site}_sso_callback")(callback)
 
 
 def _admin_page(ctx: Ctx, row: Any, **extra: Any) -> Response:
@@ -125,7 +88,7 @@ def _admin_page(ctx: Ctx, row: Any, **extra: Any) -> Response:
         values=values,
         labels=LABELS,
         field_labels=LABELS,
-        callback=ctx.site_url + CALLBACK,
+        callback=flow.callback_url(ctx),
         title=TITLE,
         **extra,
     )
@@ -155,7 +118,7 @@ async def admin_sign_in(ctx: Ctx) -> Response:
             stored=row,
             labels=LABELS,
             field_labels=LABELS,
-            callback=ctx.site_url + CALLBACK,
+            callback=flow.callback_url(ctx),
             title=TITLE,
         )
     await ctx.db.commit()
