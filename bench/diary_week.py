@@ -8,6 +8,9 @@ each on a database of its own set up the same way. Near 1.0 means the week costs
 however full it is; what is left is the cost of the rows themselves (reading and rendering
 200 entries), never a query per consultation: the page is two diary statements whatever
 the week holds.
+
+``diary_week_postgresql``: the same on two fresh PostgreSQL databases of the bench's own
+(bench.postgres; skipped if the server does not answer), ours signing in as the app role.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench import postgres
 from bench.clinic import HOST, PASSWORD, TIMEZONE, BenchClinic, Browser, add_clinic, today
 from bench.common import (
     SECONDS,
@@ -30,10 +34,10 @@ from bench.common import (
     Location,
     Workspace,
     compare,
+    guarded,
     measure,
     note,
     prepare_database,
-    report,
     servers,
     settings_for,
     workspace,
@@ -41,8 +45,9 @@ from bench.common import (
 )
 
 NAME = "diary_week"
+POSTGRES = f"{NAME}_postgresql"
 TARGET = 0.5
-LINES = ((NAME, TARGET, True),)
+LINES = ((NAME, TARGET, True), (POSTGRES, TARGET, True))
 CONSULTATIONS = 200
 CONSUMERS = 20
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -59,12 +64,26 @@ class _Space(Workspace):
 
 
 def run() -> bool:
+    """The SQLite line, then the PostgreSQL one (each its own databases, full and empty)."""
+    passed = guarded(NAME, TARGET, lambda: _measure(None))
+    why = postgres.unreachable()
+    if why is not None:
+        postgres.skipped(POSTGRES, why)
+        return passed
+    created = postgres.names("diary_full", "diary_empty")
+    with postgres.databases(list(created.values())):
+        urls = {label: postgres.url(name) for label, name in created.items()}
+        return guarded(POSTGRES, TARGET, lambda: _measure(urls)) and passed
+
+
+def _measure(urls: dict[str, str] | None) -> float:
+    """The full week against the empty one; on SQLite files, or the PostgreSQL ``urls``."""
     with workspace() as plain:
         space = _Space(plain.path, plain.secret)
         monday = today() - timedelta(days=today().weekday())
         path = f"/workspace/diary?view=week&date={monday.isoformat()}"
-        full, full_clinic = _database(space, "full")
-        empty, _ = _database(space, "empty")
+        full, full_clinic = _database(space, "full", urls["diary_full"] if urls else None)
+        empty, _ = _database(space, "empty", urls["diary_empty"] if urls else None)
         _fill_week(space, full, full_clinic, monday)
         specs = [("ours", full, "full"), ("ours", empty, "empty")]
         with servers(space, specs) as (busy, idle):
@@ -75,17 +94,16 @@ def run() -> bool:
                 scripts.append(_script(space, label, path, cookie))
             for server, script in zip((busy, idle), scripts, strict=True):
                 wrk(server.url, host=HOST, seconds=2, script=script)  # warm-up
-            ratio = compare(
+            return compare(
                 "full",
                 lambda: measure(busy, host=HOST, seconds=SECONDS, script=scripts[0]),
                 "empty",
                 lambda: measure(idle, host=HOST, seconds=SECONDS, script=scripts[1]),
             )
-    return report(NAME, ratio, TARGET)
 
 
-def _database(space: Workspace, label: str) -> tuple[Location, BenchClinic]:
-    database, _ = prepare_database(space, label, tenants=1)
+def _database(space: Workspace, label: str, url: str | None) -> tuple[Location, BenchClinic]:
+    database, _ = prepare_database(space, label, tenants=1, url=url)
     return database, add_clinic(space, database, professionals=1, consumers=CONSUMERS)
 
 
