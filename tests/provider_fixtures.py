@@ -88,7 +88,7 @@ def fake_servers() -> Iterator[FakeServers]:
             running.stop()
 
 
-def _arrival(key: str) -> tuple[int, int, str]:
+def arrival(key: str) -> tuple[int, int, str]:
     """When a Maildir message arrived: its name starts "<seconds>.M<microseconds>P", and the
     microseconds are not zero-padded, so names alone sort 9 after 10 within one second."""
     found = re.match(r"(\d+)\.M(\d+)P", key)
@@ -125,7 +125,7 @@ class Providers:
         """Every email delivered, oldest first."""
         box = mailbox.Maildir(self.mailbox_dir, create=True)
         return [
-            email.message_from_bytes(box.get_bytes(key)) for key in sorted(box.keys(), key=_arrival)
+            email.message_from_bytes(box.get_bytes(key)) for key in sorted(box.keys(), key=arrival)
         ]
 
     async def deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> httpx.Response:
