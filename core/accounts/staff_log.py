@@ -57,7 +57,7 @@ async def record(
             subject_id=person,
             actor_id=by,
             correlation_id=f"invitation:{invitation}" if invitation else "",
-            reason=(reason or ("by the platform's operator" if by is None else ""))[:500],
+            reason="; ".join(filter(None, (reason, "" if by else "by the platform's operator"))),
         ),
         now=now,
     )

@@ -492,3 +492,21 @@ async def test_changing_roles_is_in_the_ledger_naming_the_admin(
     [entry] = await _staff_entries(rt, clinic, staff_log.ROLES_CHANGED)
     assert entry.actor_id == clinic.admin.id and entry.subject_id == clinic.professional.id
     assert entry.reason == "Professional, front desk"
+
+
+async def test_an_operators_invitation_is_in_the_ledger_as_the_platforms(
+    rt: Runtime, clinic: Clinic
+) -> None:
+    async with rt.database.writing(clinic.tenant.id) as db:
+        await invitations.invite(
+            db,
+            clinic.tenant,
+            email="first@example.org",
+            full_name="First Admin",
+            role="clinic_admin",
+            invited_by=f"operator:{uuid.uuid4()}",
+        )
+        await db.commit()
+    [entry] = await _staff_entries(rt, clinic, staff_log.INVITED)
+    assert entry.actor_id is None
+    assert entry.reason == "as clinic admin; by the platform's operator"
