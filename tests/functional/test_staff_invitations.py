@@ -197,6 +197,7 @@ async def test_an_accepted_unknown_or_other_clinics_invitation_is_not_found(
             for action in ("send-again", "cancel"):
                 answer = await _post(admin, f"/admin/staff/invitations/{some_id}/{action}")
                 assert answer.status_code == 404, (some_id, action)
+                assert "accepted or cancelled meanwhile" in answer.text
     assert [r.id for r in await _waiting(rt, other_clinic)] == [foreign.id]
     assert await _staff_entries(rt, clinic, staff_log.SENT_AGAIN) == []
     assert await _staff_entries(rt, clinic, staff_log.CANCELLED) == []
