@@ -160,6 +160,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/staff/{person_id:uuid}"): ADMIN,
     ("POST", "/admin/staff/{person_id:uuid}/roles"): ADMIN,
     ("POST", "/admin/staff/{person_id:uuid}/remove"): ADMIN,
+    ("POST", "/admin/staff/{person_id:uuid}/invite-back"): ADMIN,
+    # Invitations not accepted yet: another clinic's invitation id is not found here (404).
+    ("POST", "/admin/staff/invitations/{invitation_id:uuid}/send-again"): ADMIN,
+    ("POST", "/admin/staff/invitations/{invitation_id:uuid}/cancel"): ADMIN,
     # The front desk (core/web/pages/desk.py): patients' records and booking for them.
     ("GET", "/desk"): DESK,
     ("GET", "/desk/patients/new"): DESK,

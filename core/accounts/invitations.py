@@ -16,15 +16,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, func, select
+from sqlalchemy import Index, String, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from praxis.core import outbox
-from praxis.core.accounts import links
+from praxis.core.accounts import links, staff_log
 from praxis.core.accounts.fields import clean_email, clean_line, clean_password, clean_username
 from praxis.core.accounts.mfa import Authenticator
-from praxis.core.accounts.models import Professional, ProfessionalStatus, Role, User
+from praxis.core.accounts.models import (
+    STAFF_ROLES,
+    Professional,
+    ProfessionalStatus,
+    Role,
+    User,
+    UserSession,
+)
 from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.registration import USERNAME_TAKEN
 from praxis.core.crypto import token_digest
@@ -108,17 +115,74 @@ async def invite(
         problems["full_name"] = "Enter the person's full name (at most 200 characters)."
     if role not in ROLES:
         problems["role"] = "Choose clinic admin, Professional or front desk."
+    now = now or utcnow()
+    in_use = await _address_in_use(db, cleaned["email"])
+    if in_use:
+        problems["email"] = in_use
     if problems:
         raise InvalidInput(problems)
-    now = now or utcnow()
-    row = StaffInvitation(
-        id=uuid.uuid4(),
+    row = queue(
+        db,
+        tenant,
         email=cleaned["email"],
         full_name=cleaned["full_name"],
+        role=role,
+        invited_by=invited_by,
+        now=now,
+    )
+    await staff_log.record(
+        db,
+        staff_log.INVITED,
+        by=staff_log.actor(invited_by),
+        invitation=row.id,
+        reason=f"as {ROLES[role]}",
+        now=now,
+    )
+    return row
+
+
+async def _address_in_use(db: AsyncSession, email: str) -> str:
+    """Why this address cannot be invited as someone new (empty: it can)."""
+    same = func.lower(User.email) == email.lower()
+    staff = [r.value for r in STAFF_ROLES]
+    holder = await db.scalar(select(User).where(same, User.role.in_(staff)).limit(1))
+    if holder is not None and holder.is_active:
+        return f"{holder.full_name} already works here with this address."
+    if holder is not None:
+        return (
+            f"This address is {holder.full_name}'s, who was removed: invite them back from "
+            "their page, so they keep their history."
+        )
+    waiting = select(StaffInvitation.id).where(
+        func.lower(StaffInvitation.email) == email.lower(), StaffInvitation.used_at.is_(None)
+    )
+    if await db.scalar(waiting.limit(1)) is not None:
+        return "An invitation to this address is waiting: send it again from the list below."
+    return ""
+
+
+def queue(
+    db: AsyncSession,
+    tenant: TenantInfo,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    invited_by: str,
+    now: datetime,
+    user_id: uuid.UUID | None = None,
+) -> StaffInvitation:
+    """A new invitation and its email job, in the caller's transaction; ``user_id``: the
+    removed account it invites back (kept, with its username and history)."""
+    row = StaffInvitation(
+        id=uuid.uuid4(),
+        email=email,
+        full_name=full_name,
         role=role,
         invited_by=invited_by[:100],
         created_at=now,
         expires_at=now + VALID_FOR,
+        user_id=user_id,
     )
     db.add(row)
     outbox.enqueue(db, tenant.id, TOPIC, {"invitation_id": str(row.id)})
@@ -136,17 +200,25 @@ async def send_invitation(job: Job) -> None:
         # A retry makes a new link: one that may never have arrived stops working.
         row.token_hash = token_digest(token)
         address, name, role = row.email, row.full_name, ROLES[row.role]
+        subject = row.user_id  # invited back: the email is about their account
+        back = subject is not None
         await db.commit()  # the link must work before the email can arrive
     link = f"{job.site_url}/invitation?token={token}"
+    if back:
+        invited = f"You are invited back to {job.tenant.name} on Praxis."
+        step = "To choose a new password (your old one no longer works)"
+    else:
+        invited = f"You are invited to join {job.tenant.name} on Praxis as {role}."
+        step = "To choose your username and password"
     text = (
-        f"Hello {name},\n\nYou are invited to join {job.tenant.name} on Praxis as {role}.\n\n"
-        f"To choose your username and password, open this link within {VALID_FOR.days} days:\n"
+        f"Hello {name},\n\n{invited}\n\n"
+        f"{step}, open this link within {VALID_FOR.days} days:\n"
         f"{link}\n\nThe link works once. If you did not expect this, ignore this email.\n"
     )
     await job.providers.email.send(
-        subject_id=None,
+        subject_id=subject,
         to=address,
-        subject=f"You are invited to {job.tenant.name}",
+        subject=f"You are invited {'back ' if back else ''}to {job.tenant.name}",
         text=text,
         about=(),
         idempotency_key=job.key,
@@ -174,35 +246,73 @@ async def accept(
     two_step: bool,
     now: datetime | None = None,
 ) -> User:
-    """Spend the link: the account is made with the invitee's own password (and authenticator)."""
+    """Spend the link: the account is made (or, invited back, reopened) with the invitee's own
+    new password and authenticator; nothing of the old credentials works again."""
     now = now or utcnow()
     row = await find(db, token, now=now, lock=True)  # two tabs at once: one account
     if row is None:
         raise InvalidInput({"token": SPENT}, SPENT)
-    cleaned = _checked(
-        {
-            "username": (clean_username, answer.username),
-            "password": (clean_password, answer.password),
-        }
-    )
+    returning = await returning_account(db, row, lock=True)
+    checks: dict[str, tuple[object, str]] = {"password": (clean_password, answer.password)}
+    if returning is None:  # someone invited back keeps their username
+        checks = {"username": (clean_username, answer.username), **checks}
+    cleaned = _checked(checks)
     if answer.confirm != answer.password:
         raise InvalidInput({"confirm": "The two passwords differ; type the same one twice."})
-    taken = await db.scalar(select(User.id).where(User.username == cleaned["username"]).limit(1))
-    if taken is not None:
-        raise InvalidInput({"username": USERNAME_TAKEN})
-    secret = authenticator.offered(row.id, answer.offer) if two_step else None
-    step = None
-    if two_step:
-        step = (
-            authenticator.accept_secret(secret, answer.code.replace(" ", ""), None)
-            if secret
-            else None
-        )
-        if step is None:
-            raise InvalidInput({"code": "Enter the 6-digit code your authenticator app shows now."})
+    if returning is None:
+        taken = select(User.id).where(User.username == cleaned["username"]).limit(1)
+        if await db.scalar(taken) is not None:
+            raise InvalidInput({"username": USERNAME_TAKEN})
+    secret, step = _new_authenticator(row, answer, authenticator, two_step)
+    password_hash = await asyncio.to_thread(passwords.hash, cleaned["password"])
+    if returning is None:
+        user = await _new_account(db, row, cleaned["username"], password_hash)
+    else:
+        user = await _reopened(db, returning, password_hash)
+    user.totp_secret = authenticator.seal(secret) if secret is not None else None
+    user.totp_enabled_at = now if secret is not None else None
+    user.totp_last_step = step
+    row.used_at, row.user_id = now, user.id
+    row.email = row.full_name = ""  # the account holds them now: the spent link needs neither
+    await db.commit()
+    return user
+
+
+async def returning_account(
+    db: AsyncSession, row: StaffInvitation, *, lock: bool = False
+) -> User | None:
+    """The removed account an invitation invites back (None: a new colleague). Refused as a
+    spent link if that account is gone or already back."""
+    if row.user_id is None or row.used_at is not None:
+        return None
+    query = select(User).where(User.id == row.user_id)
+    account = await db.scalar(query.with_for_update() if lock else query)
+    if account is None or account.is_active:
+        raise InvalidInput({"token": SPENT}, SPENT)
+    return account
+
+
+def _new_authenticator(
+    row: StaffInvitation, answer: Acceptance, authenticator: Authenticator, two_step: bool
+) -> tuple[str | None, int | None]:
+    """The secret offered on the page and the step its confirming code used; none needed: None."""
+    if not two_step:
+        return None, None
+    secret = authenticator.offered(row.id, answer.offer)
+    step = (
+        authenticator.accept_secret(secret, answer.code.replace(" ", ""), None) if secret else None
+    )
+    if secret is None or step is None:
+        raise InvalidInput({"code": "Enter the 6-digit code your authenticator app shows now."})
+    return secret, step
+
+
+async def _new_account(
+    db: AsyncSession, row: StaffInvitation, username: str, password_hash: str
+) -> User:
     user = User(
         id=uuid.uuid4(),
-        username=cleaned["username"],
+        username=username,
         role=row.role,
         full_name=row.full_name,
         email=row.email,
@@ -210,11 +320,8 @@ async def accept(
         address_line1="",
         town="",
         postcode="",
-        password_hash=await asyncio.to_thread(passwords.hash, cleaned["password"]),
+        password_hash=password_hash,
     )
-    if secret is not None:
-        user.totp_secret = authenticator.seal(secret)
-        user.totp_enabled_at, user.totp_last_step = now, step
     db.add(user)
     await db.flush()  # the profile's key refers to the account
     if row.role == Role.PROFESSIONAL.value:  # listed once a clinic admin approves the profile
@@ -227,10 +334,18 @@ async def accept(
                 status=ProfessionalStatus.PENDING.value,
             )
         )
-    row.used_at, row.user_id = now, user.id
-    row.email = row.full_name = ""  # the account holds them now: the spent link needs neither
-    await db.commit()
     return user
+
+
+async def _reopened(db: AsyncSession, account: User, password_hash: str) -> User:
+    """The removed account active again, with its roles and history; only the new password
+    and authenticator open it (old recovery codes and any leftover session are gone). A
+    Professional is listed again once an admin approves the profile (removal unlisted it)."""
+    account.password_hash = password_hash
+    account.recovery_codes = None
+    account.is_active = True
+    await db.execute(delete(UserSession).where(UserSession.user_id == account.id))
+    return account
 
 
 async def open_invitations(db: AsyncSession, *, now: datetime | None = None) -> int:

@@ -1,20 +1,26 @@
 """The clinic's staff, as its admins manage them: who holds which roles, and removing someone.
 
 Inviting goes through ``invitations.invite`` (the invitee chooses their own credentials).
-Two rules keep a clinic runnable: the last active clinic admin can be neither removed nor
-demoted, and an admin cannot remove themselves, nor drop their own admin role without
-saying they mean it. Removing someone deactivates the account (kept: the ledger, bookings
-and the security log refer to it) and ends every one of its sessions at once.
+Someone removed comes back the same way (``invite_back``): a single-use link to their address
+reopens their account, with its username, roles and history, once they choose a new password
+(and authenticator); nothing of the old credentials works again. Each change is in the ledger
+(``staff_log``), naming the admin who made it. Two rules keep a clinic runnable: the last
+active clinic admin can be neither removed nor demoted, and an admin cannot remove
+themselves, nor drop their own admin role without saying they mean it. Removing someone
+deactivates the account (kept: the ledger, bookings and the security log refer to it) and
+ends every one of its sessions at once.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from praxis.core.accounts import invitations, pending_invitations, staff_log
 from praxis.core.accounts.models import (
     STAFF_ROLES,
     Professional,
@@ -23,7 +29,9 @@ from praxis.core.accounts.models import (
     User,
     UserSession,
 )
+from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput, NotFound
+from praxis.tenants.directory import TenantInfo
 
 ROLE_NAMES = {
     Role.CLINIC_ADMIN: "clinic admin",
@@ -37,6 +45,8 @@ OWN_ADMIN = (
     "you will no longer reach these pages."
 )
 NO_ROLE = "Choose at least one role."
+STILL_HERE = "They were not removed: there is nothing to invite them back to."
+NO_ADDRESS = "Their account has no email address: invite them as a new colleague instead."
 
 
 async def staff(db: AsyncSession) -> list[User]:
@@ -88,6 +98,7 @@ async def change_roles(
     *,
     by: User,
     confirm_own: bool = False,
+    now: datetime | None = None,
 ) -> User:
     """Give someone exactly these roles (the caller commits); refused: InvalidInput."""
     person = await member(db, person_id, lock=True)
@@ -114,10 +125,16 @@ async def change_roles(
         )
     elif had_professional and Role.PROFESSIONAL not in roles and profile is not None:
         _unlist(profile)
+    words = ", ".join(ROLE_NAMES[r] for r in STAFF_ROLES if r in roles)
+    await staff_log.record(
+        db, staff_log.ROLES_CHANGED, by=by.id, now=now or utcnow(), person=person.id, reason=words
+    )
     return person
 
 
-async def remove(db: AsyncSession, person_id: uuid.UUID, *, by: User) -> User:
+async def remove(
+    db: AsyncSession, person_id: uuid.UUID, *, by: User, now: datetime | None = None
+) -> User:
     """Deactivate someone's account and end all their sessions now (the caller commits)."""
     person = await member(db, person_id, lock=True)
     if person.id == by.id:
@@ -131,6 +148,34 @@ async def remove(db: AsyncSession, person_id: uuid.UUID, *, by: User) -> User:
     profile = await db.scalar(select(Professional).where(Professional.user_id == person.id))
     if profile is not None:
         _unlist(profile)
+    await staff_log.record(db, staff_log.REMOVED, by=by.id, now=now or utcnow(), person=person.id)
+    return person
+
+
+async def invite_back(
+    db: AsyncSession, tenant: TenantInfo, person_id: uuid.UUID, *, by: User, now: datetime
+) -> User:
+    """Email someone removed a link to reopen their account (the caller commits); a link
+    sent to them before stops working."""
+    person = await member(db, person_id, lock=True)
+    if person.is_active:
+        raise InvalidInput({"__all__": STILL_HERE}, STILL_HERE)
+    if not person.email:
+        raise InvalidInput({"__all__": NO_ADDRESS}, NO_ADDRESS)
+    await pending_invitations.withdraw_for(db, person.id)
+    row = invitations.queue(
+        db,
+        tenant,
+        email=person.email,
+        full_name=person.full_name,
+        role=person.role,
+        invited_by=f"user:{by.id}",
+        now=now,
+        user_id=person.id,
+    )
+    await staff_log.record(
+        db, staff_log.INVITED_BACK, by=by.id, now=now, person=person.id, invitation=row.id
+    )
     return person
 
 

@@ -49,6 +49,7 @@ class EventKind(enum.StrEnum):
     RETENTION = "retention"  # records deleted when their retention period ended
     ERASURE = "erasure"  # a provider was asked to erase what it holds about a person
     PAYMENT = "payment"  # a payment held for staff: not what the booking asked for
+    STAFF = "staff"  # who may reach the clinic's records changed: invited, removed, back
 
 
 class Status(enum.StrEnum):

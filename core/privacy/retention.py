@@ -4,8 +4,10 @@ For one clinic: accounts closed longer than ``retention.closed_account_months`` 
 erasure waited for a legal hold to end) are erased; billing records older than
 ``retention.billing_years`` are deleted; erased accounts with no billing record left are
 deleted with the appointments under them; marketing-only subscribers are deleted six months
-after they stopped everything (a sign-up never confirmed after 30 days). Legal holds pause all
-of it: one on the whole clinic stops the run, one on a person keeps that person's records.
+after they stopped everything (a sign-up never confirmed after 30 days); staff invitations
+past their expiry and never accepted are deleted with the invitee's name and address (nothing
+else was made for them). Legal holds pause all of it: one on the whole clinic stops the run,
+one on a person keeps that person's records.
 Running twice removes nothing more; each real run writes its counts (never names) to the ledger.
 """
 
@@ -21,7 +23,7 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core import ledger
-from praxis.core.accounts import security_log
+from praxis.core.accounts import pending_invitations, security_log
 from praxis.core.accounts.models import User
 from praxis.core.booking.models import Appointment
 from praxis.core.consents import subscribers
@@ -59,6 +61,7 @@ class RetentionReport:
     kept_for_holds: int = 0
     subscribers_deleted: int = 0
     security_events_deleted: int = 0
+    invitations_deleted: int = 0
     erased_ids: list[uuid.UUID] = field(default_factory=list)
 
     @property
@@ -69,6 +72,7 @@ class RetentionReport:
             + self.accounts_deleted
             + self.subscribers_deleted
             + self.security_events_deleted
+            + self.invitations_deleted
         )
 
     def lines(self) -> list[str]:
@@ -83,6 +87,7 @@ class RetentionReport:
             f"  marketing-only subscribers, 6 months after opting out: {self.subscribers_deleted}",
             f"  security log events older than {security_log.KEEP_MONTHS} months: "
             f"{self.security_events_deleted}",
+            f"  staff invitations expired without being accepted: {self.invitations_deleted}",
         ]
         if self.kept_for_holds:
             lines.append(f"  kept because of a legal hold: {self.kept_for_holds}")
@@ -189,6 +194,7 @@ async def run(
     if gone and not dry_run:
         await subscribers.delete_all(db, gone)
     report.security_events_deleted = await security_log.purge(db, now, dry_run=dry_run)
+    report.invitations_deleted = await pending_invitations.purge_expired(db, now, dry_run=dry_run)
 
     if not dry_run:
         await _summary(db, tenant, report, now)
@@ -209,6 +215,7 @@ async def _summary(
             f"{report.accounts_deleted} erased accounts deleted, "
             f"{report.subscribers_deleted} marketing-only subscribers deleted, "
             f"{report.security_events_deleted} old security log events deleted, "
+            f"{report.invitations_deleted} expired staff invitations deleted, "
             f"{report.kept_for_holds} kept for legal holds"
         )
     )

@@ -32,6 +32,7 @@ from tests.support import (
     Clinic,
     csrf_in,
     login,
+    make_admin,
     make_consumer,
     make_operator,
     person_fields,
@@ -504,6 +505,21 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.post(admin, "clinic admin", "/admin/staff/invite", {}, "/admin/staff")
         await pages.post(admin, "clinic admin", f"{staff_page}/roles", {}, staff_page)
         await pages.get(admin, "clinic admin", f"/admin/staff/{clinic.admin.id}")
+        waiting = {
+            "full_name": "Jo Waiting",
+            "email": "jo.waiting@example.org",
+            "role": "front_desk",
+        }
+        await pages.post(admin, "clinic admin", "/admin/staff/invite", waiting, "/admin/staff")
+        await pages.get(admin, "clinic admin", "/admin/staff")  # an invitation waiting, listed
+        await pages.post(admin, "clinic admin", f"{staff_page}/invite-back", {}, staff_page)
+        nowhere = "/admin/staff/invitations/00000000-0000-4000-8000-000000000000"
+        await pages.post(admin, "clinic admin", f"{nowhere}/send-again", {}, "/admin/staff")
+        gone = f"/admin/staff/{(await make_admin(rt, clinic.tenant, 'gone.admin')).id}"
+        await pages.post(admin, "clinic admin", f"{gone}/remove", {}, gone)
+        await pages.get(admin, "clinic admin", gone)  # removed: "Invite back"
+        await pages.post(admin, "clinic admin", f"{gone}/invite-back", {}, gone)
+        await pages.get(admin, "clinic admin", gone)  # an invitation back waiting
         patient = f"/desk/patients/{clinic.consumer.id}"
         await pages.get(admin, "clinic admin", "/desk", "/desk?q=a&page=2", patient)
         await pages.get(admin, "clinic admin", "/desk/patients/new")

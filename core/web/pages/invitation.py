@@ -1,5 +1,6 @@
 """Following a staff invitation: the invitee chooses their username and password, and sets
-up their authenticator where staff must use two-step sign-in. The token travels in the query
+up their authenticator where staff must use two-step sign-in; someone invited back keeps
+their username and chooses a new password (and authenticator). The token travels in the query
 string (never logged, as the password reset's) and then in the form body."""
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ async def _page(
     offer: str = "",
     **extra: Any,
 ) -> Response:
+    try:
+        returning = await invitations.returning_account(ctx.db, row) if row else None
+    except InvalidInput:
+        row = None  # the account it invited back is gone, or back already
     if row is None:
         return render(
             ctx,
@@ -57,6 +62,7 @@ async def _page(
         token=token,
         invitation=row,
         role=invitations.ROLES[row.role],
+        returning=returning,
         two_step=two_step,
         offer=offer,
         secret=secret or "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from praxis.core.accounts import invitations
 from praxis.core.privacy import retention
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.routing import Pages, render
@@ -20,5 +21,6 @@ async def retention_page(ctx: Ctx) -> Response:
         "admin/retention.html",
         overview=seen,
         periods=ctx.tenant.retention,
+        invitation_days=invitations.VALID_FOR.days,
         title="Retention",
     )

@@ -1,10 +1,11 @@
-"""Clinic admin: the clinic's staff and their roles; invite a colleague, remove someone."""
+"""Clinic admin: the clinic's staff and their roles; invite a colleague, send an invitation
+again or cancel it, remove someone and invite them back."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
-from praxis.core.accounts import invitations
+from praxis.core.accounts import invitations, pending_invitations
 from praxis.core.accounts import staff as people
 from praxis.core.accounts.models import Role
 from praxis.core.errors import InvalidInput
@@ -24,7 +25,8 @@ async def _list(ctx: Ctx, *, status: int = 200, **extra: object) -> Response:
         title="Staff",
         staff=await people.staff(ctx.db),
         role_names=people.ROLE_NAMES,
-        waiting=await invitations.open_invitations(ctx.db, now=ctx.now),
+        invitations=await pending_invitations.waiting(ctx.db, now=ctx.now),
+        valid_days=invitations.VALID_FOR.days,
         field_labels=LABELS,
         **extra,
     )
@@ -56,14 +58,41 @@ async def invite(ctx: Ctx) -> Response:
     return redirect(ctx, "/admin/staff", notice=f"{name} was emailed an invitation.")
 
 
+@pages.page(
+    "/admin/staff/invitations/{invitation_id:uuid}/send-again", methods=["POST"], access=ADMIN
+)
+async def send_again(ctx: Ctx) -> Response:
+    invitation_id = ctx.request.path_params["invitation_id"]
+    new = await pending_invitations.send_again(
+        ctx.db, ctx.tenant, invitation_id, by=ctx.me, now=ctx.now
+    )
+    name = new.full_name
+    await ctx.db.commit()
+    notice = f"{name} was emailed a new link; the one sent before no longer works."
+    return redirect(ctx, "/admin/staff", notice=notice)
+
+
+@pages.page("/admin/staff/invitations/{invitation_id:uuid}/cancel", methods=["POST"], access=ADMIN)
+async def cancel_invitation(ctx: Ctx) -> Response:
+    invitation_id = ctx.request.path_params["invitation_id"]
+    name = await pending_invitations.cancel(ctx.db, invitation_id, by=ctx.me, now=ctx.now)
+    await ctx.db.commit()
+    notice = f"The invitation to {name} was cancelled: its link no longer works."
+    return redirect(ctx, "/admin/staff", notice=notice)
+
+
 async def _person_page(ctx: Ctx, *, status: int = 200, **extra: object) -> Response:
     person = await people.member(ctx.db, ctx.request.path_params["person_id"])
+    waiting = await pending_invitations.waiting(ctx.db, now=ctx.now)
     return render(
         ctx,
         "admin/staff_person.html",
         status=status,
         title=person.full_name,
         person=person,
+        invited_back=next((w for w in waiting if w.back == person.id), None),
+        valid_days=invitations.VALID_FOR.days,
+        two_step=ctx.settings.staff_mfa_required,
         role_names=people.ROLE_NAMES,
         field_labels=LABELS,
         **extra,
@@ -83,7 +112,12 @@ async def change_roles(ctx: Ctx) -> Response:
     try:
         roles = people.chosen_roles(ticked)
         changed = await people.change_roles(
-            ctx.db, person_id, roles, by=ctx.me, confirm_own=ctx.form.get("confirm_own") == "yes"
+            ctx.db,
+            person_id,
+            roles,
+            by=ctx.me,
+            confirm_own=ctx.form.get("confirm_own") == "yes",
+            now=ctx.now,
         )
     except InvalidInput as exc:
         return await _person_page(
@@ -104,9 +138,22 @@ def _order(role: Role) -> int:
 async def remove(ctx: Ctx) -> Response:
     person_id = ctx.request.path_params["person_id"]
     try:
-        removed = await people.remove(ctx.db, person_id, by=ctx.me)
+        removed = await people.remove(ctx.db, person_id, by=ctx.me, now=ctx.now)
     except InvalidInput as exc:
         return await _person_page(ctx, status=422, errors=exc.fields, summary=exc.message)
     await ctx.db.commit()
     notice = f"{removed.full_name} was removed: they can no longer sign in."
     return redirect(ctx, "/admin/staff", notice=notice)
+
+
+@pages.page("/admin/staff/{person_id:uuid}/invite-back", methods=["POST"], access=ADMIN)
+async def invite_back(ctx: Ctx) -> Response:
+    person_id = ctx.request.path_params["person_id"]
+    try:
+        person = await people.invite_back(ctx.db, ctx.tenant, person_id, by=ctx.me, now=ctx.now)
+    except InvalidInput as exc:
+        return await _person_page(ctx, status=422, errors=exc.fields, summary=exc.message)
+    name = person.full_name
+    await ctx.db.commit()
+    notice = f"{name} was emailed a link to come back; they stay removed until they use it."
+    return redirect(ctx, f"/admin/staff/{person_id}", notice=notice)
