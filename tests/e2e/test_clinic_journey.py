@@ -181,7 +181,10 @@ def _the_team_books_a_phone_patient(
     expect(admin.get_by_role("heading", name="Invite a colleague")).to_be_visible()
     _invite(admin, PRO_NAME, PRO_EMAIL, "Professional")
     _invite(admin, DESK_NAME, DESK_EMAIL, "front desk")
-    expect(admin.get_by_role("main")).to_contain_text("2 invitations not yet used")
+    waiting = admin.get_by_role("region", name="Invitations waiting to be accepted")
+    expect(waiting.get_by_role("row")).to_have_count(3)  # the heading row and one each
+    expect(waiting).to_contain_text(PRO_NAME)
+    expect(waiting).to_contain_text(DESK_NAME)
     check.look(admin, "Staff with two invitations out")
 
     # The Professional joins and sets up what patients book: weekly hours and a consultation.
