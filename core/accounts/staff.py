@@ -4,7 +4,8 @@ Inviting goes through ``invitations.invite`` (the invitee chooses their own cred
 Two rules keep a clinic runnable: the last active clinic admin can be neither removed nor
 demoted, and an admin cannot remove themselves, nor drop their own admin role without
 saying they mean it. Removing someone deactivates the account (kept: the ledger, bookings
-and the security log refer to it) and ends every one of its sessions at once.
+and the security log refer to it), ends every one of its sessions at once and deletes their
+photo; a Professional's photo also goes when they stop being one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from praxis.core.accounts.models import (
     User,
     UserSession,
 )
+from praxis.core.accounts.photos import remove_photo
 from praxis.core.errors import InvalidInput, NotFound
 
 ROLE_NAMES = {
@@ -113,7 +115,7 @@ async def change_roles(
             )
         )
     elif had_professional and Role.PROFESSIONAL not in roles and profile is not None:
-        _unlist(profile)
+        await _unlist(db, profile)
     return person
 
 
@@ -130,12 +132,14 @@ async def remove(db: AsyncSession, person_id: uuid.UUID, *, by: User) -> User:
     await db.execute(delete(UserSession).where(UserSession.user_id == person.id))
     profile = await db.scalar(select(Professional).where(Professional.user_id == person.id))
     if profile is not None:
-        _unlist(profile)
+        await _unlist(db, profile)
     return person
 
 
-def _unlist(profile: Professional) -> None:
-    """Off the portal: nobody books someone who no longer practises here."""
+async def _unlist(db: AsyncSession, profile: Professional) -> None:
+    """Off the portal: nobody books someone who no longer practises here, and their photo,
+    shown only to present them, is no longer needed."""
+    await remove_photo(db, profile.id)
     if profile.status == ProfessionalStatus.APPROVED.value:
         profile.status = ProfessionalStatus.PENDING.value
         profile.decided_at = profile.decided_by = None

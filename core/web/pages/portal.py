@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from babel.dates import format_date
 from starlette.responses import Response
 
+from praxis.core.accounts import photos
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.professionals import approved_professional, approved_professionals
 from praxis.core.booking import diary, policy
@@ -49,8 +50,15 @@ async def professionals(ctx: Ctx) -> Response:
         "portal/professionals.html",
         professionals=found,
         next_free=next_free,
+        photos=await _photos(ctx, [pro.id for pro in found]),
         title="Professionals",
     )
+
+
+async def _photos(ctx: Ctx, professional_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each Professional's photo address, where they have one."""
+    versions = await photos.photo_versions(ctx.db, professional_ids)
+    return {pro_id: photos.address(pro_id, digest) for pro_id, digest in versions.items()}
 
 
 @pages.page("/professionals/{professional_id:uuid}")
@@ -58,7 +66,12 @@ async def professional(ctx: Ctx) -> Response:
     pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
     kinds = await diary.consultation_types(ctx.db, pro.id)
     return render(
-        ctx, "portal/professional.html", professional=pro, kinds=kinds, title=pro.display_name
+        ctx,
+        "portal/professional.html",
+        professional=pro,
+        kinds=kinds,
+        photo_url=(await _photos(ctx, [pro.id])).get(pro.id),
+        title=pro.display_name,
     )
 
 
