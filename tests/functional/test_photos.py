@@ -20,8 +20,7 @@ from praxis.core.accounts.models import Professional
 from praxis.core.accounts.photos import ProfessionalPhoto
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
-from tests.functional.test_branding import image
-from tests.support import Clinic, csrf_in, login, post_form
+from tests.support import Clinic, csrf_in, image, login, post_form
 
 PHOTO_PAGE = "/workspace/photo"
 
