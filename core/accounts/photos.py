@@ -105,3 +105,11 @@ async def photo_versions(
         )
     )
     return {professional_id: digest for professional_id, digest in rows}
+
+
+async def addresses(
+    db: AsyncSession, professional_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each given Professional's photo address on the portal, where they have a photo."""
+    versions = await photo_versions(db, professional_ids)
+    return {pro_id: address(pro_id, digest) for pro_id, digest in versions.items()}

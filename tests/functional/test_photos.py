@@ -81,6 +81,10 @@ async def test_a_professional_uploads_a_photo_shown_beside_their_name(
         assert again.status_code == 304 and again.content == b""
         stale = await visitor.get(f"/-/photos/{clinic.professional_id}?v=000000000000")
         assert stale.status_code == 200 and "no-cache" in stale.headers["cache-control"]
+        api = (await visitor.get(f"/api/v1/professionals/{clinic.professional_id}")).json()
+        assert api["photo_url"] == address
+        listed = (await visitor.get("/api/v1/professionals")).json()["data"]
+        assert [p["photo_url"] for p in listed] == [address]
 
 
 @pytest.mark.parametrize(

@@ -50,15 +50,9 @@ async def professionals(ctx: Ctx) -> Response:
         "portal/professionals.html",
         professionals=found,
         next_free=next_free,
-        photos=await _photos(ctx, [pro.id for pro in found]),
+        photos=await photos.addresses(ctx.db, [pro.id for pro in found]),
         title="Professionals",
     )
-
-
-async def _photos(ctx: Ctx, professional_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Each Professional's photo address, where they have one."""
-    versions = await photos.photo_versions(ctx.db, professional_ids)
-    return {pro_id: photos.address(pro_id, digest) for pro_id, digest in versions.items()}
 
 
 @pages.page("/professionals/{professional_id:uuid}")
@@ -70,7 +64,7 @@ async def professional(ctx: Ctx) -> Response:
         "portal/professional.html",
         professional=pro,
         kinds=kinds,
-        photo_url=(await _photos(ctx, [pro.id])).get(pro.id),
+        photo_url=(await photos.addresses(ctx.db, [pro.id])).get(pro.id),
         title=pro.display_name,
     )
 
