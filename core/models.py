@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from praxis.core import datakeys, ledger, outbox, webhooks
-from praxis.core.accounts import invitations, security_log
+from praxis.core.accounts import invitations, photos, security_log
 from praxis.core.accounts import models as accounts
 from praxis.core.analytics import models as analytics
 from praxis.core.booking import models as booking
@@ -37,6 +37,7 @@ __all__ = [
     "notifications",
     "outbox",
     "payments",
+    "photos",
     "privacy",
     "provider_settings",
     "security_log",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.db import utcnow
@@ -142,12 +142,21 @@ async def set_listing(db: AsyncSession, tenant_id: uuid.UUID, *, listed: bool, t
     await db.commit()
 
 
+def _listed() -> Select[Tenant]:
+    return select(Tenant).where(
+        Tenant.listed.is_(True), Tenant.status == "active", Tenant.leaves_on.is_(None)
+    )
+
+
+async def listed_tenant(db: AsyncSession, slug: str) -> Tenant | None:
+    """The clinic of this slug if the directory may show it (as ``listed_tenants``)."""
+    return await db.scalar(_listed().where(Tenant.slug == slug))
+
+
 async def listed_tenants(db: AsyncSession, *, town: str = "") -> list[Tenant]:
     """Clinics that opted in to the public directory and are open: never a suspended one, nor
     one leaving the platform; with ``town``, those whose town contains it (any case)."""
-    query = select(Tenant).where(
-        Tenant.listed.is_(True), Tenant.status == "active", Tenant.leaves_on.is_(None)
-    )
+    query = _listed()
     if town:
         query = query.where(func.lower(Tenant.town).contains(town.lower(), autoescape=True))
     return list((await db.scalars(query.order_by(Tenant.name))).all())

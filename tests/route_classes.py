@@ -142,6 +142,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/workspace/diary"): PROFESSIONAL,
     ("POST", "/workspace/days"): PROFESSIONAL,
     ("POST", "/workspace/days/{change_id:uuid}/remove"): PROFESSIONAL,
+    ("GET", "/workspace/photo"): PROFESSIONAL,
+    ("POST", "/workspace/photo"): PROFESSIONAL,
+    ("POST", "/workspace/photo/remove"): PROFESSIONAL,
     ("GET", "/workspace/consultations"): PROFESSIONAL,
     ("POST", "/workspace/consultations"): PROFESSIONAL,
     ("POST", "/workspace/consultations/{type_id:uuid}/retire"): PROFESSIONAL,
@@ -154,6 +157,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/professionals"): ADMIN,
     ("POST", "/admin/professionals/{professional_id:uuid}/approve"): ADMIN,
     ("POST", "/admin/professionals/{professional_id:uuid}/reject"): ADMIN,
+    ("GET", "/admin/professionals/{professional_id:uuid}/photo"): ADMIN,
+    ("POST", "/admin/professionals/{professional_id:uuid}/photo"): ADMIN,
+    ("POST", "/admin/professionals/{professional_id:uuid}/photo/remove"): ADMIN,
     # The clinic's staff (core/web/pages/staff.py): a patient's id is no staff's, so 404.
     ("GET", "/admin/staff"): ADMIN,
     ("POST", "/admin/staff/invite"): ADMIN,
@@ -276,6 +282,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/-/plugins/{plugin}/webhook/{topic}"): clinic(Who.WEBHOOK),
     ("GET", "/-/health"): Rule(clinic=Who.PUBLIC, platform=Who.PUBLIC),
     ("GET", "/-/logo"): PUBLIC,  # the clinic's uploaded logo; 404 until there is one
+    # An approved Professional's photo; 404 without one, or for anyone not approved.
+    ("GET", "/-/photos/{professional_id:uuid}"): PUBLIC,
+    # The same in the public directory: only from a clinic that is listed.
+    ("GET", "/-/photos/{slug}/{professional_id:uuid}"): platform(Who.PUBLIC),
     ("GET", "/-/brand.css"): Rule(clinic=Who.PUBLIC, platform=Who.PUBLIC),
     # The JSON API (clinic sites only).
     ("GET", "/api/v1/openapi.json"): PUBLIC,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from datetime import time
 from typing import Any
 
 import httpx
+from PIL import Image
 from sqlalchemy import func, select
 
 from praxis.core.accounts import registration
@@ -226,3 +228,10 @@ async def first_free_slot(
     )
     assert response.status_code == 200, response.text
     return str(response.json()["data"][skip]["starts_at"])
+
+
+def image(kind: str = "PNG", size: tuple[int, int] = (400, 300)) -> bytes:
+    """A plain picture of this format, as a person would upload it."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 60, 90)).save(out, format=kind)
+    return out.getvalue()

@@ -66,3 +66,11 @@ async def decide(
     profile.decided_by = by.id
     await db.commit()
     return profile
+
+
+async def professional_by_id(db: AsyncSession, professional_id: uuid.UUID) -> Professional:
+    """Any Professional of this tenant, whatever their status (for its admins)."""
+    found = await db.get(Professional, (db.info["tenant_id"], professional_id))
+    if found is None:
+        raise NotFound("We could not find that Professional.")
+    return found

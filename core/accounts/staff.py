@@ -7,8 +7,9 @@ reopens their account, with its username, roles and history, once they choose a 
 (``staff_log``), naming the admin who made it. Two rules keep a clinic runnable: the last
 active clinic admin can be neither removed nor demoted, and an admin cannot remove
 themselves, nor drop their own admin role without saying they mean it. Removing someone
-deactivates the account (kept: the ledger, bookings and the security log refer to it) and
-ends every one of its sessions at once.
+deactivates the account (kept: the ledger, bookings and the security log refer to it), ends
+every one of its sessions at once and deletes their photo; a Professional's photo also goes
+when they stop being one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from praxis.core.accounts.models import (
     User,
     UserSession,
 )
+from praxis.core.accounts.photos import remove_photo
 from praxis.core.db import utcnow
 from praxis.core.errors import InvalidInput, NotFound
 from praxis.tenants.directory import TenantInfo
@@ -124,7 +126,7 @@ async def change_roles(
             )
         )
     elif had_professional and Role.PROFESSIONAL not in roles and profile is not None:
-        _unlist(profile)
+        await _unlist(db, profile)
     words = ", ".join(ROLE_NAMES[r] for r in STAFF_ROLES if r in roles)
     await staff_log.record(
         db, staff_log.ROLES_CHANGED, by=by.id, now=now or utcnow(), person=person.id, reason=words
@@ -147,7 +149,7 @@ async def remove(
     await db.execute(delete(UserSession).where(UserSession.user_id == person.id))
     profile = await db.scalar(select(Professional).where(Professional.user_id == person.id))
     if profile is not None:
-        _unlist(profile)
+        await _unlist(db, profile)
     await staff_log.record(db, staff_log.REMOVED, by=by.id, now=now or utcnow(), person=person.id)
     return person
 
@@ -179,8 +181,10 @@ async def invite_back(
     return person
 
 
-def _unlist(profile: Professional) -> None:
-    """Off the portal: nobody books someone who no longer practises here."""
+async def _unlist(db: AsyncSession, profile: Professional) -> None:
+    """Off the portal: nobody books someone who no longer practises here, and their photo,
+    shown only to present them, is no longer needed."""
+    await remove_photo(db, profile.id)
     if profile.status == ProfessionalStatus.APPROVED.value:
         profile.status = ProfessionalStatus.PENDING.value
         profile.decided_at = profile.decided_by = None

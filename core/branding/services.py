@@ -9,15 +9,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from praxis.core import images
 from praxis.core.accounts.fields import Line
 from praxis.core.branding import contrast
-from praxis.core.branding.logo import LogoRefused, prepare
 from praxis.core.branding.models import ClinicLogo
 from praxis.core.errors import InvalidInput, NotFound
 from praxis.tenants.models import Tenant
 from praxis.tenants.schema import Colour
 
 LOGO_PATH = "/-/logo"
+LOGO_SIDE = 256  # shown at 32 px; kept sharp on high-density screens
 
 
 class BrandingForm(BaseModel):
@@ -56,16 +57,16 @@ async def save_colours(db: AsyncSession, tenant_id: uuid.UUID, form: BrandingFor
 
 async def save_logo(db: AsyncSession, tenant_id: uuid.UUID, data: bytes) -> None:
     try:
-        logo = prepare(data)
-    except LogoRefused as exc:
+        logo = images.logo(data, side=LOGO_SIDE)
+    except images.ImageRefused as exc:
         raise InvalidInput({"logo": str(exc)}) from None
     stored = await db.scalar(select(ClinicLogo))
     if stored is None:
-        db.add(ClinicLogo(tenant_id=tenant_id, png=logo.png, digest=logo.digest))
+        db.add(ClinicLogo(tenant_id=tenant_id, png=logo.data, digest=logo.digest))
     else:
-        stored.png, stored.digest = logo.png, logo.digest
+        stored.png, stored.digest = logo.data, logo.digest
     row = await _tenant(db, tenant_id)
-    row.branding = _with(row.branding, logo_url=f"{LOGO_PATH}?v={logo.digest[:12]}")
+    row.branding = _with(row.branding, logo_url=f"{LOGO_PATH}?v={logo.version}")
 
 
 async def remove_logo(db: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from praxis.core.accounts import photos
 from praxis.core.accounts.models import Professional, ProfessionalStatus
 from praxis.core.booking import rows
 from praxis.core.booking.models import ConsultationMode, ConsultationType
@@ -55,6 +56,7 @@ class ListedProfessional:
     modes: tuple[str, ...]
     next_free: datetime | None
     next_free_text: str = ""  # in the clinic's own time zone
+    photo: str = ""  # its address on the platform's site, where there is one
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,14 @@ async def _professionals(
 ) -> list[ListedProfessional]:
     shown = []
     async with database.reading(tenant.id) as db:
-        profiles = await db.scalars(
+        approved = (
             select(Professional)
             .where(Professional.status == ProfessionalStatus.APPROVED.value)
             .order_by(Professional.display_name)
         )
-        for profile in list(profiles):
+        profiles = list(await db.scalars(approved))
+        versions = await photos.photo_versions(db, [profile.id for profile in profiles])
+        for profile in profiles:
             if query.field and query.field.casefold() not in profile.field_of_practice.casefold():
                 continue
             kinds = list(
@@ -128,9 +132,16 @@ async def _professionals(
                 if free
                 else ""
             )
+            digest = versions.get(profile.id)
             shown.append(
                 ListedProfessional(
-                    profile.id, profile.display_name, profile.field_of_practice, modes, free, text
+                    profile.id,
+                    profile.display_name,
+                    profile.field_of_practice,
+                    modes,
+                    free,
+                    text,
+                    photo_address(tenant.slug, profile.id, digest) if digest else "",
                 )
             )
     return shown
@@ -158,3 +169,20 @@ async def _next_free(
         latest=now + timedelta(days=tenant.booking.horizon_days),
     )
     return min(found) if found else None
+
+
+def photo_address(slug: str, professional_id: uuid.UUID, digest: str) -> str:
+    """Served by the platform itself: a clinic's own address would be another origin."""
+    return f"/-/photos/{slug}/{professional_id}?v={digest[:12]}"
+
+
+async def listed_photo(
+    database: Database, slug: str, professional_id: uuid.UUID
+) -> photos.ProfessionalPhoto | None:
+    """An approved Professional's photo, only from a clinic the directory shows."""
+    async with database.reading() as db:
+        tenant = await tenants.listed_tenant(db, slug)
+    if tenant is None:
+        return None
+    async with database.reading(tenant.id) as db:
+        return await photos.listed_photo(db, professional_id)

@@ -9,8 +9,9 @@ a record for a patient who phones (no portal account) and books them with the Pr
 whose day then shows it. The admin sets up staff sign-in through the clinic's OpenID provider
 (tests/oidc_provider.py, served on 127.0.0.1), then signs in through it. At the demo clinic a
 patient books through the review step and moves the appointment, and the Professional's week
-shows it. One server for the whole journey, as `make run` starts it; staff two-step sign-in is
-off there, as in every browser test (tests/e2e/test_browser.py `_env`).
+shows it; the Professional adds a photo the patient then sees. One server for the whole
+journey, as `make run` starts it; staff two-step sign-in is off there, as in every browser
+test (tests/e2e/test_browser.py `_env`).
 """
 
 from __future__ import annotations
@@ -415,6 +416,19 @@ def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
             moved_day = pro.get_by_role("region", name=re.compile(f"^{heading}"))
             expect(moved_day).to_contain_text("Alex Morgan, First consultation")
             check.look(pro, "The Professional's week")
+
+            # The Professional adds a photo; patients see it beside the name, not broken.
+            pro.goto(f"{site}/workspace/photo")
+            check.look(pro, "The Professional's photo, none yet")
+            pro.get_by_label("Photo", exact=True).set_input_files(_logo(tmp_path))
+            pro.get_by_role("button", name="Upload photo").click()
+            expect(pro.get_by_role("img", name="Your current photo")).to_be_visible()
+            check.look(pro, "The Professional's photo")
+            patient.goto(f"{site}/professionals")
+            shown = patient.get_by_role("main").locator("img.photo").first
+            expect(shown).to_be_visible()
+            assert shown.evaluate("img => img.complete && img.naturalWidth") > 0
+            check.look(patient, "Professionals with a photo")
         finally:
             browser.close()
     check.assert_clean()

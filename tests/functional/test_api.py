@@ -411,6 +411,7 @@ async def test_professionals_lists_only_the_approved(
                 "field_of_practice": "General practice",
                 "qualifications": "MBBS",
                 "bio": "",
+                "photo_url": None,
             }
         ]
     }

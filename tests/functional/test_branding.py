@@ -19,15 +19,9 @@ from praxis.core.branding import contrast
 from praxis.core.branding.models import ClinicLogo
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
-from tests.support import Clinic, csrf_in, login, post_form
+from tests.support import Clinic, csrf_in, image, login, post_form
 
 READABLE = {"primary_colour": "#1d3557", "accent_colour": "#e63946", "tagline": "Care, nearby"}
-
-
-def image(kind: str = "PNG", size: tuple[int, int] = (400, 300)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (30, 60, 90)).save(out, format=kind)
-    return out.getvalue()
 
 
 @asynccontextmanager

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from praxis.core.accounts import photos
+from praxis.core.accounts.models import Professional
 from praxis.core.datakeys import DataKeyMissing
 from praxis.core.db import Base
 from praxis.core.privacy import clinic_export
@@ -29,7 +31,7 @@ from praxis.tenants.models import Tenant
 from tests.conftest import client_for
 from tests.functional.flows import book, events, jobs, pay, signed_in
 from tests.provider_fixtures import Providers
-from tests.support import Clinic, login, make_operator, post_form
+from tests.support import Clinic, image, login, make_operator, post_form
 
 
 @pytest.fixture
@@ -171,13 +173,17 @@ async def test_after_the_exit_period_every_row_and_the_key_go_and_the_other_clin
     backend: str,
 ) -> None:
     url = database_urls[backend]
-    # A clinic with a history: a booking paid for, messages, ledger entries, a sealed secret.
+    # A clinic with a history: a booking paid for, messages, ledger entries, a sealed secret,
+    # a Professional's photo.
     consumer = await signed_in(app, clinic, clinic.consumer.username)
     await pay(consumer, providers, await book(consumer, clinic, days_ahead=3))
     await providers.run_jobs()
     elsewhere = await signed_in(app, other_clinic, other_clinic.consumer.username)
     async with rt.database.writing(clinic.tenant.id) as db:
         sealed = await rt.data_keys.seal(db, clinic.tenant.id, "Trouble sleeping")
+        profile = await db.get(Professional, (clinic.tenant.id, clinic.professional_id))
+        assert profile is not None
+        await photos.save_photo(db, profile, image())
         await db.commit()
     head = (await events(rt, clinic))[-1]
     mine, theirs = (
@@ -185,6 +191,7 @@ async def test_after_the_exit_period_every_row_and_the_key_go_and_the_other_clin
         await _rows_per_table(url, other_clinic.tenant.id),
     )
     assert mine["ledger_events"] > 0 and mine["payments"] > 0 and mine["tenant_data_keys"] == 1
+    assert mine["professional_photos"] == 1
     assert theirs["users"] > 0 and theirs["user_sessions"] > 0
 
     async with rt.database.writing() as db:

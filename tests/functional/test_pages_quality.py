@@ -66,6 +66,7 @@ PROFESSIONAL = [
     "/workspace/diary?view=day",
     "/workspace/hours",
     "/workspace/consultations",
+    "/workspace/photo",
 ]
 ADMIN = [
     "/admin",
@@ -424,12 +425,14 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/workspace",
             "/workspace/hours",
             "/workspace/consultations",
+            "/workspace/photo",
             f"/workspace/appointments/{visit}",
             f"/workspace/appointments/{visit}/intake",
             f"/workspace/appointments/{visit}/intake.json",
             f"/workspace/appointments/{visit}/host",
         )
         await pages.post(professional, "professional", "/workspace/hours", {}, "/workspace/hours")
+        await pages.post(professional, "professional", "/workspace/photo", {}, "/workspace/photo")
         await pages.post(
             professional, "professional", "/workspace/consultations", {}, "/workspace/consultations"
         )
@@ -487,6 +490,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/admin/branding",
             "/admin/branding/preview.css?primary_colour=%23123456&accent_colour=%23654321",
             "/-/logo",  # none uploaded: the not-found page
+            f"/-/photos/{clinic.professional_id}",  # none uploaded: the not-found page
+            f"/admin/professionals/{clinic.professional_id}/photo",
             "/admin/exit",
             "/admin/exit/export.zip",  # none prepared yet: the not-found page
             "/admin/retention",
@@ -530,6 +535,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
         await pages.post(admin, "clinic admin", "/admin/sign-in", {}, "/admin/sign-in")
         await pages.post(admin, "clinic admin", "/admin/branding", {}, "/admin/branding")
         await pages.post(admin, "clinic admin", "/admin/branding/logo", {}, "/admin/branding")
+        photo_page = f"/admin/professionals/{clinic.professional_id}/photo"
+        await pages.post(admin, "clinic admin", photo_page, {}, photo_page)
         await pages.get(
             admin, "clinic admin", "/admin/privacy", "/admin/privacy/notice", "/admin/announcements"
         )
@@ -593,6 +600,8 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "/platform/login/sso",
             "/platform/login/sso/callback?code=x&state=y",
         )
+        listed_photo = f"/-/photos/{clinic.tenant.slug}/{clinic.professional_id}"
+        await pages.get(operator, "anonymous", listed_photo)  # not listed: the not-found page
         await login(operator, "ops", prefix="/platform")
         await pages.get(
             operator,

@@ -163,6 +163,7 @@ async def _ids(rt: Runtime, a: Clinic, b: Clinic, booked: dict[str, uuid.UUID]) 
             ids["job_id"] = job
     # Names, not ids: the same on every clinic, so "other" is "own".
     names = {"plugin": "payments_stripe", "kind": "video", "topic": "events", "number": "1"}
+    own["slug"], other["slug"] = a.tenant.slug, b.tenant.slug  # a clinic in the directory
     own |= names | {"tenant_id": str(a.tenant.id)}
     other |= names | {"tenant_id": str(a.tenant.id)}  # an operator's is every clinic
     guessed = {"plugin": "no_such_plugin", "kind": "teleport", "topic": "events"}

@@ -121,6 +121,7 @@ RANK = {
     "logs": 0,
     "crypto": 0,
     "untrusted": 0,  # reads what people send: JSON bounded, text without control characters
+    "images": 0,  # pictures people upload: proved by decoding, re-encoded
     "db": 1,
     "providers": 1,  # the public plugin API: DTOs, Protocols, the kinds, the manifest
     "tenancy": 2,

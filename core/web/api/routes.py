@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
-from praxis.core.accounts import registration, security_log
+from praxis.core.accounts import photos, registration, security_log
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.forms import ConsumerRegistration, SignInCode
 from praxis.core.accounts.models import User
@@ -175,7 +175,8 @@ async def me(ctx: Ctx) -> tuple[int, BaseModel]:
 @api.operation("GET", "/professionals", summary="Approved Professionals", response=ProfessionalList)
 async def professionals(ctx: Ctx) -> tuple[int, BaseModel]:
     found = await approved_professionals(ctx.db)
-    return 200, ProfessionalList(data=[ProfessionalOut.of(p) for p in found])
+    shown = await photos.addresses(ctx.db, [p.id for p in found])
+    return 200, ProfessionalList(data=[ProfessionalOut.of(p, shown.get(p.id)) for p in found])
 
 
 @api.operation(
@@ -187,7 +188,8 @@ async def professionals(ctx: Ctx) -> tuple[int, BaseModel]:
 async def professional(ctx: Ctx) -> tuple[int, BaseModel]:
     pro = await approved_professional(ctx.db, _id(ctx, "professional_id"))
     kinds: list[ConsultationType] = await diary.consultation_types(ctx.db, pro.id)
-    base = ProfessionalOut.of(pro).model_dump()
+    shown = await photos.addresses(ctx.db, [pro.id])
+    base = ProfessionalOut.of(pro, shown.get(pro.id)).model_dump()
     return 200, ProfessionalDetailOut(
         **base, consultation_types=[ConsultationTypeOut.of(k) for k in kinds]
     )

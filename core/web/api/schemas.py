@@ -54,15 +54,17 @@ class ProfessionalOut(_Out):
     field_of_practice: str
     qualifications: str
     bio: str
+    photo_url: str | None = None  # on the clinic's own site; None: no photo
 
     @classmethod
-    def of(cls, pro: Professional) -> ProfessionalOut:
+    def of(cls, pro: Professional, photo_url: str | None = None) -> ProfessionalOut:
         return cls(
             id=pro.id,
             name=pro.display_name,
             field_of_practice=pro.field_of_practice,
             qualifications=pro.qualifications,
             bio=pro.bio,
+            photo_url=photo_url,
         )
 
 

@@ -12,6 +12,7 @@ from praxis.core.accounts.fields import parse
 from praxis.core.branding import services as branding
 from praxis.core.errors import InvalidInput
 from praxis.core.web.context import Access, Ctx
+from praxis.core.web.pictures import picture_response
 from praxis.core.web.routing import Pages, form_error, redirect, render
 
 pages = Pages()
@@ -121,6 +122,4 @@ async def logo(ctx: Ctx) -> Response:
     stored = await branding.logo(ctx.db)
     if stored is None:
         return render(ctx, "error.html", status=404, title="Page not found", message="No logo.")
-    # The address carries the version (?v=), so a browser may keep it for good.
-    cache = "public, max-age=31536000, immutable"
-    return Response(stored.png, media_type="image/png", headers={"Cache-Control": cache})
+    return picture_response(ctx.request, stored.png, "image/png", stored.digest)

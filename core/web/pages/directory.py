@@ -4,10 +4,13 @@ booking. Beside it: the platform's privacy notice (``/platform/privacy``) and a 
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.responses import Response
 
 from praxis.core.clinics import listing
 from praxis.core.web.context import Ctx
+from praxis.core.web.pictures import picture_response
 from praxis.core.web.routing import Pages, render
 
 pages = Pages()
@@ -29,6 +32,17 @@ async def directory(ctx: Ctx) -> Response:
         searched=any((query.field, query.mode, query.town, query.within)),
         title="Find a clinic",
     )
+
+
+@pages.page("/-/photos/{slug}/{professional_id:uuid}", site="platform", name="directory_photo")
+async def photo(ctx: Ctx) -> Response:
+    """A listed Professional's photo, from the platform's own address (see listing)."""
+    params = ctx.request.path_params
+    professional_id: uuid.UUID = params["professional_id"]
+    stored = await listing.listed_photo(ctx.rt.database, params["slug"], professional_id)
+    if stored is None:
+        return render(ctx, "error.html", status=404, title="Page not found", message="No photo.")
+    return picture_response(ctx.request, stored.image, stored.media_type, stored.digest)
 
 
 @pages.page("/contact", site="platform")

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from babel.dates import format_date
 from starlette.responses import Response
 
+from praxis.core.accounts import photos
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.professionals import approved_professional, approved_professionals
 from praxis.core.booking import diary, policy
@@ -49,6 +50,7 @@ async def professionals(ctx: Ctx) -> Response:
         "portal/professionals.html",
         professionals=found,
         next_free=next_free,
+        photos=await photos.addresses(ctx.db, [pro.id for pro in found]),
         title="Professionals",
     )
 
@@ -58,7 +60,12 @@ async def professional(ctx: Ctx) -> Response:
     pro = await approved_professional(ctx.db, ctx.request.path_params["professional_id"])
     kinds = await diary.consultation_types(ctx.db, pro.id)
     return render(
-        ctx, "portal/professional.html", professional=pro, kinds=kinds, title=pro.display_name
+        ctx,
+        "portal/professional.html",
+        professional=pro,
+        kinds=kinds,
+        photo_url=(await photos.addresses(ctx.db, [pro.id])).get(pro.id),
+        title=pro.display_name,
     )
 
 
