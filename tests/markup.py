@@ -7,7 +7,8 @@ by the rules of the HTML tokenizer for attributes (WHATWG HTML, 13.2.5.32-39), b
 ``requiredautocomplete`` (after the parse error "missing-whitespace-between-attributes"), so
 the field is neither required nor autocompleted. Also reported: duplicate attributes (a
 browser keeps the first), attribute names the element does not have, and unclosed or stray
-end tags.
+end tags; and two buttons of one page with the same name that post to different places (a
+screen reader's list of buttons gives "Remove", "Remove": name what each acts on, WCAG 2.4.6).
 """
 
 from __future__ import annotations
@@ -148,6 +149,9 @@ class Markup(HTMLParser):
         self.problems: list[str] = []
         self.open: list[str] = []
         self._svg = 0  # inside <svg>, attributes are SVG's, not HTML's
+        self._action = ""  # the form being read
+        self._button: list[str] | None = None  # the text of the button being read
+        self.buttons: dict[str, set[str]] = {}  # name: the forms' actions it sends to
 
     def _where(self) -> str:
         line, column = self.getpos()
@@ -168,8 +172,16 @@ class Markup(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._start(tag, attrs)
+        if tag == "form":
+            self._action = dict(attrs).get("action") or ""
+        elif tag == "button":
+            self._button = []
         if tag not in VOID:
             self.open.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None:
+            self._button.append(data)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._start(tag, attrs)
@@ -177,6 +189,10 @@ class Markup(HTMLParser):
             self._svg -= 1
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "button" and self._button is not None:
+            name = " ".join("".join(self._button).split())
+            self.buttons.setdefault(name, set()).add(self._action)
+            self._button = None
         if tag in VOID:
             self.problems.append(f"{self._where()}: </{tag}> closes a void element")
             return
@@ -196,6 +212,11 @@ class Markup(HTMLParser):
         for tag in self.open:
             self.problems.append(f"end of page: <{tag}> is never closed")
         self.open.clear()
+        for name, actions in sorted(self.buttons.items()):
+            if len(actions) > 1:
+                self.problems.append(
+                    f"{len(actions)} buttons named {name!r} post to {sorted(actions)}"
+                )
 
 
 def problems_in(html: str) -> list[str]:

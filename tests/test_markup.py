@@ -64,3 +64,18 @@ def test_the_login_form_bug_is_caught_on_a_page() -> None:
 def test_structure_and_unknown_attributes_are_named(html: str, problem: str) -> None:
     found = problems_in(html)
     assert len(found) == 1 and found[0].endswith(problem), found
+
+
+def _row(action: str, hidden: str = "") -> str:
+    name = f'<span class="visually-hidden"> {hidden}</span>' if hidden else ""
+    return (
+        f'<form method="post" action="{action}"><button type="submit">Remove{name}</button></form>'
+    )
+
+
+def test_buttons_of_one_name_that_do_different_things_are_named() -> None:
+    found = problems_in(_row("/hours/1/remove") + _row("/hours/2/remove"))
+    assert found == ["2 buttons named 'Remove' post to ['/hours/1/remove', '/hours/2/remove']"]
+    named = _row("/hours/1/remove", "Monday 09:00") + _row("/hours/2/remove", "Tuesday 09:00")
+    assert problems_in(named) == []
+    assert problems_in(_row("/hours/1/remove") + _row("/hours/1/remove")) == []  # the same act
