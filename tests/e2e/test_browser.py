@@ -6,15 +6,20 @@ exactly as `make run` starts it (embedded SQLite, demo clinic loaded).
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,14 +93,54 @@ def portal(portal_var: Path) -> Iterator[str]:
         yield url
 
 
+_TEMPLATE: list[Path] = []  # this process's migrated demo, made once (``_demo_copy``)
+
+
+def _demo_copy(var: Path, port: int) -> None:
+    """``var`` as `make run` leaves it: migrated, demo loaded for ``port``. The first server of
+    this test process runs `praxis db upgrade` and `praxis demo` as `make run` does; later
+    ones start from a copy of that folder (its database and local keys) and load the demo
+    again in this process (what `praxis demo` runs, idempotent), pointing its sandbox
+    providers at their own port and folder: about 4 s less per server."""
+    if not _TEMPLATE:
+        made = Path(tempfile.mkdtemp(prefix="praxis-e2e-demo-"))
+        atexit.register(shutil.rmtree, made, ignore_errors=True)
+        template_env = _env(made, port)
+        _praxis("db", "upgrade", env=template_env)
+        _praxis("demo", "--port", str(port), env=template_env)
+        _TEMPLATE.append(made)
+    shutil.copytree(_TEMPLATE[0], var, dirs_exist_ok=True)
+    _in_a_thread(_load_demo(var, port))
+
+
+def _in_a_thread(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` on a loop of its own, away from any loop this test process runs."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
+async def _load_demo(var: Path, port: int) -> None:
+    from praxis.core.config import load_settings
+    from praxis.core.demo import load_demo
+    from praxis.core.runtime import build_runtime
+
+    settings = load_settings(
+        env="development", var_dir=var, database_url=f"sqlite+aiosqlite:///{var / 'praxis.db'}"
+    )
+    runtime = build_runtime(settings)
+    try:
+        await load_demo(runtime, port=port)
+    finally:
+        await runtime.close()
+
+
 @contextmanager
 def serve(var: Path, **settings: str) -> Iterator[str]:
     """Migrate, load the demo and serve it with ``settings`` added to the environment; yields
     the demo portal's URL and stops the server after."""
     port = _free_port()
     env = {**_env(var, port), **settings}
-    _praxis("db", "upgrade", env=env)
-    _praxis("demo", "--port", str(port), env=env)
+    _demo_copy(var, port)
     log = (var / "serve.log").open("w")
     server = subprocess.Popen(
         [PRAXIS, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
