@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     staff_mfa_required: bool = Field(True, validation_alias="STAFF_MFA_REQUIRED")
     tenant_cache_ttl_seconds: float = Field(60.0, ge=0, validation_alias="TENANT_CACHE_TTL")
     tenant_cache_size: int = Field(20_000, ge=1, validation_alias="TENANT_CACHE_SIZE")
+    # How long each process reuses the public directory it read (0: read on every search);
+    # at most a minute, as the clinic admin's directory page promises.
+    directory_cache_seconds: float = Field(
+        30.0, ge=0, le=60, validation_alias="DIRECTORY_CACHE_SECONDS"
+    )
     max_body_bytes: int = Field(1_000_000, ge=1024, validation_alias="MAX_BODY_BYTES")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_format: Literal["json", "console"] = Field("json", validation_alias="LOG_FORMAT")

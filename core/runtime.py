@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -15,6 +16,8 @@ from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.sessions import OperatorSessions, SessionPolicy, UserSessions
 from praxis.core.accounts.throttle import LoginThrottle
 from praxis.core.analytics.counter import VisitCounter
+from praxis.core.caches import Kept
+from praxis.core.clinics.listing import Listings
 from praxis.core.config import ConfigError, Settings
 from praxis.core.crypto import Keyring
 from praxis.core.datakeys import DataKeys
@@ -32,6 +35,28 @@ from praxis.core.tenancy import Database
 from praxis.tenants.directory import TenantDirectory, TenantInfo
 
 WIRED = wiring.DOMAINS  # their handlers, subscribers and appliers are registered
+WEEK_SECONDS = 10.0  # a free-times page's week is kept this long (booking here drops it)
+WEEKS_KEPT = 512
+
+
+@dataclass
+class PageCaches:
+    """Pages this app keeps a moment so each is computed once, not per visitor: its own, so
+    two apps in one process (tests) never see each other's."""
+
+    weeks: Kept[Any]  # the free-times page's weeks (web.pages.portal.Week)
+    directory: Listings  # the public directory's snapshot
+
+    @classmethod
+    def of(cls, settings: Settings) -> PageCaches:
+        return cls(
+            weeks=Kept(seconds=WEEK_SECONDS, size=WEEKS_KEPT),
+            directory=Listings(seconds=settings.directory_cache_seconds),
+        )
+
+    def forget(self) -> None:
+        self.weeks.clear()
+        self.directory.forget()
 
 
 @dataclass
@@ -54,6 +79,7 @@ class Runtime:
     visits: VisitCounter  # page views counted in process, written every few seconds
     ledger_key: SigningKey  # signs each clinic's ledger checkpoints; never in the database
     outbound: OutboundPolicy  # where anything an admin typed may be reached
+    pages: PageCaches
     # Operators may sign in through it (PLATFORM_OIDC_*); None: with a password only.
     platform_provider: PlatformIdentityProvider | None = None
 
@@ -79,6 +105,7 @@ class Runtime:
         self.directory.forget_all()
         self.registry.forget_all()
         self.data_keys.forget_all()
+        self.pages.forget()
 
     async def close(self) -> None:
         await self.visits.flush()
@@ -141,5 +168,6 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         visits=VisitCounter(database),
         ledger_key=signing_key,
         outbound=outbound,
+        pages=PageCaches.of(settings),
         platform_provider=platform_provider,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.db import utcnow
@@ -153,13 +153,10 @@ async def listed_tenant(db: AsyncSession, slug: str) -> Tenant | None:
     return await db.scalar(_listed().where(Tenant.slug == slug))
 
 
-async def listed_tenants(db: AsyncSession, *, town: str = "") -> list[Tenant]:
+async def listed_tenants(db: AsyncSession) -> list[Tenant]:
     """Clinics that opted in to the public directory and are open: never a suspended one, nor
-    one leaving the platform; with ``town``, those whose town contains it (any case)."""
-    query = _listed()
-    if town:
-        query = query.where(func.lower(Tenant.town).contains(town.lower(), autoescape=True))
-    return list((await db.scalars(query.order_by(Tenant.name))).all())
+    one leaving the platform."""
+    return list((await db.scalars(_listed().order_by(Tenant.name))).all())
 
 
 async def choose_provider(

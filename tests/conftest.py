@@ -339,15 +339,6 @@ async def _tests_dns(host: str, port: int) -> list[str]:
     return list(found)
 
 
-@pytest.fixture(autouse=True)
-def _free_times_computed_afresh() -> None:
-    """The free-times page keeps a week a few seconds per process (portal.WEEKS); a test's
-    database may be restored with the same ids as the last one's, so none is kept across."""
-    from praxis.core.web.pages.portal import WEEKS
-
-    WEEKS.clear()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _no_real_dns() -> Iterator[None]:
     original = network.lookup

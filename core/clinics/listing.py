@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from praxis.core.accounts.models import Professional, ProfessionalStatus
 from praxis.core.booking import rows
 from praxis.core.booking.models import ConsultationMode, ConsultationType
 from praxis.core.booking.slots import free_slots
+from praxis.core.caches import Refreshed
 from praxis.core.db import utcnow
 from praxis.core.tenancy import Database
 from praxis.tenants import services as tenants
@@ -69,37 +70,102 @@ class ListedClinic:
     professionals: list[ListedProfessional] = field(default_factory=list)
 
 
-async def search(
-    database: Database,
-    query: Search,
-    *,
-    portal_of: Callable[[str], str],
-    now: datetime | None = None,
-) -> list[ListedClinic]:
-    now = now or utcnow()
+@dataclass(frozen=True)
+class Directory:
+    """Every listed clinic with all its bookable Professionals, as read at one moment."""
+
+    clinics: tuple[ListedClinic, ...]
+    # The first moment one of its next free times is no longer bookable (past, or inside
+    # the clinic's minimum notice): the snapshot is read again then, never shown stale.
+    stale_at: datetime | None
+
+
+class Listings:
+    """The public directory's snapshot, read at most once every ``seconds`` per process (and
+    one reading at a time), each search then filtered from it in memory. A clinic that opts
+    out, is suspended or leaves is gone at the next reading; one that saves its listing in
+    this process is read again at once (``forget``). ``seconds`` 0: read on every search."""
+
+    def __init__(self, *, seconds: float) -> None:
+        self.seconds = seconds
+        self._kept: Refreshed[Directory] = Refreshed(period=timedelta(seconds=seconds))
+
+    async def search(
+        self,
+        database: Database,
+        query: Search,
+        *,
+        portal_of: Callable[[str], str],
+        now: datetime | None = None,
+    ) -> list[ListedClinic]:
+        now = now or utcnow()
+
+        async def read(at: datetime) -> Directory:
+            return await read_directory(database, portal_of=portal_of, now=at)
+
+        if self.seconds <= 0:
+            directory = await read(now)
+        else:
+            directory = await self._kept.get(now, read, stale_at=lambda found: found.stale_at)
+        return matching(directory, query, now=now)
+
+    def forget(self) -> None:
+        self._kept.forget()
+
+
+def matching(directory: Directory, query: Search, *, now: datetime) -> list[ListedClinic]:
+    """The clinics and Professionals of the snapshot that this search asks for."""
+    town = query.town.casefold()
+    narrowed = bool(query.field or query.mode or query.within)
+    found = []
+    for clinic in directory.clinics:
+        if town and town not in clinic.town.casefold():
+            continue
+        people = [person for person in clinic.professionals if _wanted(person, query, now)]
+        if people or not narrowed:
+            found.append(replace(clinic, professionals=people))
+    return found
+
+
+def _wanted(person: ListedProfessional, query: Search, now: datetime) -> bool:
+    if query.field and query.field.casefold() not in person.field_of_practice.casefold():
+        return False
+    if query.mode and query.mode not in person.modes:
+        return False
+    if not query.within:
+        return True
+    free = person.next_free
+    return free is not None and now <= free <= now + timedelta(days=int(query.within))
+
+
+async def read_directory(
+    database: Database, *, portal_of: Callable[[str], str], now: datetime
+) -> Directory:
+    """Every listed clinic and its bookable Professionals, with their next free times."""
     async with database.reading() as db:
-        rows = await tenants.listed_tenants(db, town=query.town)
-        found = [(TenantInfo.from_row(row), row.town) for row in rows]
-    clinics = []
+        found = [(TenantInfo.from_row(row), row.town) for row in await tenants.listed_tenants(db)]
+    clinics, stale = [], []
     for tenant, town in found:
-        people = await _professionals(database, tenant, query, now=now)
-        if people or not (query.field or query.mode or query.within):
-            clinics.append(
-                ListedClinic(
-                    tenant.name,
-                    town,
-                    portal_of(tenant.slug),
-                    tenant.branding.tagline,
-                    tenant.timezone,
-                    people,
-                )
+        people = await _professionals(database, tenant, now=now)
+        notice = timedelta(hours=tenant.booking.minimum_notice_hours)
+        stale += [person.next_free - notice for person in people if person.next_free]
+        clinics.append(
+            ListedClinic(
+                tenant.name,
+                town,
+                portal_of(tenant.slug),
+                tenant.branding.tagline,
+                tenant.timezone,
+                people,
             )
-    return clinics
+        )
+    return Directory(tuple(clinics), min(stale, default=None))
 
 
 async def _professionals(
-    database: Database, tenant: TenantInfo, query: Search, *, now: datetime
+    database: Database, tenant: TenantInfo, *, now: datetime
 ) -> list[ListedProfessional]:
+    """The clinic's approved Professionals who offer at least one consultation."""
     shown = []
     async with database.reading(tenant.id) as db:
         approved = (
@@ -108,25 +174,23 @@ async def _professionals(
             .order_by(Professional.display_name)
         )
         profiles = list(await db.scalars(approved))
-        versions = await photos.photo_versions(db, [profile.id for profile in profiles])
-        for profile in profiles:
-            if query.field and query.field.casefold() not in profile.field_of_practice.casefold():
-                continue
-            kinds = list(
-                await db.scalars(
-                    select(ConsultationType).where(
-                        ConsultationType.professional_id == profile.id,
-                        ConsultationType.active.is_(True),
-                    )
-                )
+        ids = [profile.id for profile in profiles]
+        versions = await photos.photo_versions(db, ids)
+        offered = await db.scalars(
+            select(ConsultationType).where(
+                ConsultationType.professional_id.in_(ids), ConsultationType.active.is_(True)
             )
-            modes = tuple(sorted({kind.mode for kind in kinds if kind.mode in MODES}))
-            if not kinds or (query.mode and query.mode not in modes):
+        )
+        kinds: dict[uuid.UUID, list[ConsultationType]] = {}
+        for kind in offered:
+            kinds.setdefault(kind.professional_id, []).append(kind)
+        for profile in profiles:
+            theirs = kinds.get(profile.id, [])
+            if not theirs:
                 continue
-            shortest = min(kind.duration_minutes for kind in kinds)
+            modes = tuple(sorted({kind.mode for kind in theirs if kind.mode in MODES}))
+            shortest = min(kind.duration_minutes for kind in theirs)
             free = await _next_free(db, tenant, profile.id, shortest, now=now)
-            if query.within and (free is None or free > now + timedelta(days=int(query.within))):
-                continue
             text = (
                 f"{free.astimezone(tenant.zone):%a %d %b, %H:%M} ({tenant.timezone})"
                 if free

@@ -122,6 +122,7 @@ RANK = {
     "crypto": 0,
     "untrusted": 0,  # reads what people send: JSON bounded, text without control characters
     "images": 0,  # pictures people upload: proved by decoding, re-encoded
+    "caches": 0,  # pages kept a moment per app (the Runtime owns them)
     "db": 1,
     "providers": 1,  # the public plugin API: DTOs, Protocols, the kinds, the manifest
     "tenancy": 2,

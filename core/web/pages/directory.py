@@ -19,7 +19,7 @@ pages = Pages()
 @pages.page("/", site="platform", name="platform_root")
 async def directory(ctx: Ctx) -> Response:
     query = listing.Search.of(dict(ctx.request.query_params))
-    found = await listing.search(
+    found = await ctx.rt.pages.directory.search(
         ctx.rt.database, query, portal_of=ctx.settings.site_url, now=ctx.now
     )
     return render(

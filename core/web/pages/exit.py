@@ -68,6 +68,7 @@ async def start_exit(ctx: Ctx) -> Response:
         await clinic_exit.record_exit_started(db, info, record.leaves_on, purge_on, now=ctx.now)
         await db.commit()
     ctx.rt.directory.forget_all()  # this process closes sign-in on the day without waiting
+    ctx.rt.pages.directory.forget()  # a leaving clinic leaves the public directory now
     return redirect(
         ctx,
         f"/platform/tenants/{tenant.id}/exit",

@@ -58,6 +58,7 @@ async def save_listing(ctx: Ctx) -> Response:
         )
     async with ctx.rt.database.writing() as db:
         await tenants.set_listing(db, ctx.tenant.id, listed=listed, town=town)
+    ctx.rt.pages.directory.forget()  # this process shows the choice at once, others soon
     notice = (
         "Your clinic is listed in the public directory."
         if listed

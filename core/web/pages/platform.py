@@ -196,6 +196,7 @@ async def _suspend(ctx: Ctx, *, suspended: bool) -> Response:
     if not await change(ctx.rt.database, tenant_id):
         raise NotFound("We could not find that tenant.")
     ctx.rt.directory.forget_all()
+    ctx.rt.pages.directory.forget()  # off (or back in) the public directory at once here
     ctx.rt.registry.forget(tenant_id)
     notice = (
         "The clinic is suspended: its portal says it is unavailable for now; nothing is deleted."

@@ -4,9 +4,7 @@ appointments. Nothing is held before "Confirm booking" on the review step."""
 from __future__ import annotations
 
 import functools
-import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
@@ -150,48 +148,16 @@ async def _kind(ctx: Ctx, professional_id: uuid.UUID) -> ConsultationType | None
 
 @dataclass(frozen=True, slots=True)
 class Week:
-    """A week of free times as the page shows it, kept a few seconds (``WEEKS``)."""
+    """A week of free times as the page shows it, kept a few seconds in the app's
+    ``rt.pages.weeks``: the page a popular Professional's visitors open again and again is
+    computed once, not per visitor. Keyed by the diary's version in this process
+    (booking.confirmation.diary_version), so a time this process books, moves or frees shows
+    at once; the review step and booking check live."""
 
     kind: Bookable
     days: list[FreeDay]
     soonest: datetime | None
     first_start: datetime | None  # the earliest listed: stale once inside the notice
-    expires: float
-
-
-class Weeks:
-    """The free-times page's weeks, each kept ``SECONDS`` in this process: the page a popular
-    Professional's visitors open again and again is computed once, not per visitor. Keyed by
-    the diary's version in this process (booking.confirmation.diary_version), so a time this
-    process books, moves or frees shows at once; the review step and booking check live."""
-
-    SECONDS = 10.0
-    SIZE = 512
-
-    def __init__(self) -> None:
-        self._kept: OrderedDict[tuple[Any, ...], Week] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...], now: datetime, notice: timedelta) -> Week | None:
-        found = self._kept.get(key)
-        if found is None:
-            return None
-        if found.expires < time.monotonic() or (
-            found.first_start is not None and found.first_start < now + notice
-        ):
-            del self._kept[key]
-            return None
-        return found
-
-    def put(self, key: tuple[Any, ...], week: Week) -> None:
-        self._kept[key] = week
-        while len(self._kept) > self.SIZE:
-            self._kept.popitem(last=False)
-
-    def clear(self) -> None:
-        self._kept.clear()
-
-
-WEEKS = Weeks()
 
 
 @pages.page("/professionals/{professional_id:uuid}/book")
@@ -216,7 +182,8 @@ async def free_times(ctx: Ctx) -> Response:
         diary_version(professional_id),
     )
     notice = timedelta(hours=tenant.booking.minimum_notice_hours)
-    week = WEEKS.get(key, ctx.now, notice)
+    weeks = ctx.rt.pages.weeks
+    week: Week | None = weeks.get(key, ctx.now)
     if week is None:
         try:
             week = await _week(ctx, professional_id, type_id, links)
@@ -233,7 +200,7 @@ async def free_times(ctx: Ctx) -> Response:
                 title=f"Book {kind.name}",
                 **links,
             )
-        WEEKS.put(key, week)
+        weeks.put(key, week, stale_at=week.first_start - notice if week.first_start else None)
     kind, soonest = week.kind, week.soonest
     return render(
         ctx,
@@ -271,13 +238,7 @@ async def _week(
             from_day=links["today"],
             now=ctx.now,
         )
-    return Week(
-        kind,
-        by_day(ctx, starts),
-        soonest,
-        starts[0] if starts else None,
-        time.monotonic() + Weeks.SECONDS,
-    )
+    return Week(kind, by_day(ctx, starts), soonest, starts[0] if starts else None)
 
 
 def review_link(professional_id: uuid.UUID, type_id: uuid.UUID, start: datetime) -> str:
