@@ -14,6 +14,7 @@ from types import ModuleType
 from bench import (
     booking_write,
     diary_week,
+    directory_page,
     dsar_export,
     free_times,
     ledger_subject_query,
@@ -32,6 +33,7 @@ SCENARIOS: dict[str, ModuleType] = {
     "dsar_export": dsar_export,
     "diary_week": diary_week,
     "free_times": free_times,
+    "directory_page": directory_page,
 }
 
 

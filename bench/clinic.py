@@ -104,7 +104,7 @@ async def _add_clinic(
         await _providers(rt, space, tenant_id)
         kinds, paid = {}, {}
         for n in range(professionals):
-            pro_id, free, priced = await _professional(rt, tenant_id, f"bench.pro{n:02d}")
+            pro_id, free, priced = await add_professional(rt, tenant_id, f"bench.pro{n:02d}")
             kinds[pro_id], paid[pro_id] = free, priced
         names = [f"bench.consumer{n:03d}" for n in range(consumers)]
         ids = {name: await _consumer(rt, tenant_id, name) for name in names}
@@ -181,9 +181,11 @@ def _person(username: str, **extra: str) -> dict[str, str]:
     }
 
 
-async def _professional(
-    rt: Any, tenant_id: uuid.UUID, username: str
+async def add_professional(
+    rt: Any, tenant_id: uuid.UUID, username: str, *, field: str = "General practice"
 ) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """An approved Professional bookable all day, every day; returns their id and their
+    free and paid consultation types."""
     from praxis.core.accounts import registration
     from praxis.core.accounts.forms import ProfessionalRegistration
     from praxis.core.accounts.models import ProfessionalStatus
@@ -193,7 +195,7 @@ async def _professional(
     from praxis.core.db import utcnow
 
     form = ProfessionalRegistration.model_validate(
-        _person(username, qualifications="MBBS", field_of_practice="General practice")
+        _person(username, qualifications="MBBS", field_of_practice=field)
     )
     async with rt.database.writing(tenant_id) as db:
         _user, profile = await registration.register_professional(db, form, rt.passwords)

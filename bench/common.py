@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeAlias
@@ -266,7 +266,14 @@ async def _populate(settings: Any, slugs: Sequence[str]) -> None:
 class Server:
     """``python -m bench.servers KIND`` on 127.0.0.1, pinned to the server core."""
 
-    def __init__(self, space: Workspace, kind: str, database: Location, label: str) -> None:
+    def __init__(
+        self,
+        space: Workspace,
+        kind: str,
+        database: Location,
+        label: str,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.kind = kind
         self.label = label
         self.port = free_port()
@@ -278,7 +285,7 @@ class Server:
         self.process = subprocess.Popen(
             pinned(SERVER_CORE, *argv),
             cwd=ROOT,
-            env=space.env(database),
+            env=space.env(database) | dict(env or {}),  # a scenario's own settings last
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # the access log, as in production, to /dev/null
             stderr=self._log,
@@ -323,13 +330,18 @@ class Server:
 
 @contextlib.contextmanager
 def servers(
-    space: Workspace, specs: Sequence[tuple[str, Location, str]], host: str = DEMO_HOST
+    space: Workspace,
+    specs: Sequence[tuple[str, Location, str]],
+    host: str = DEMO_HOST,
+    *,
+    env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[list[Server]]:
-    """Start each (kind, database, label) server, wait until each answers, always stop them."""
+    """Start each (kind, database, label) server, wait until each answers, always stop them.
+    ``env``: settings of a server's own, by its label."""
     started: list[Server] = []
     try:
         for kind, database, label in specs:
-            started.append(Server(space, kind, database, label))
+            started.append(Server(space, kind, database, label, (env or {}).get(label)))
         for server in started:
             server.wait_ready(host)
         yield started

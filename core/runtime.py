@@ -37,6 +37,7 @@ from praxis.tenants.directory import TenantDirectory, TenantInfo
 WIRED = wiring.DOMAINS  # their handlers, subscribers and appliers are registered
 WEEK_SECONDS = 10.0  # a free-times page's week is kept this long (booking here drops it)
 WEEKS_KEPT = 512
+DIRECTORY_HTML_KEPT = 64  # searches' results of the current snapshot; older ones go first
 
 
 @dataclass
@@ -46,17 +47,20 @@ class PageCaches:
 
     weeks: Kept[Any]  # the free-times page's weeks (web.pages.portal.Week)
     directory: Listings  # the public directory's snapshot
+    directory_html: Kept[str]  # the clinics a directory search found, as HTML, per snapshot
 
     @classmethod
     def of(cls, settings: Settings) -> PageCaches:
         return cls(
             weeks=Kept(seconds=WEEK_SECONDS, size=WEEKS_KEPT),
             directory=Listings(seconds=settings.directory_cache_seconds),
+            directory_html=Kept(seconds=settings.directory_cache_seconds, size=DIRECTORY_HTML_KEPT),
         )
 
     def forget(self) -> None:
         self.weeks.clear()
         self.directory.forget()
+        self.directory_html.clear()
 
 
 @dataclass

@@ -5,6 +5,7 @@ clinic's patients is read here; a clinic that has not opted in is never read at 
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -70,6 +71,9 @@ class ListedClinic:
     professionals: list[ListedProfessional] = field(default_factory=list)
 
 
+_READINGS = itertools.count(1)
+
+
 @dataclass(frozen=True)
 class Directory:
     """Every listed clinic with all its bookable Professionals, as read at one moment."""
@@ -78,6 +82,8 @@ class Directory:
     # The first moment one of its next free times is no longer bookable (past, or inside
     # the clinic's minimum notice): the snapshot is read again then, never shown stale.
     stale_at: datetime | None
+    # Names this reading among all of the process's (what is rendered from it is kept by it).
+    number: int = field(default_factory=lambda: next(_READINGS))
 
 
 class Listings:
@@ -90,6 +96,18 @@ class Listings:
         self.seconds = seconds
         self._kept: Refreshed[Directory] = Refreshed(period=timedelta(seconds=seconds))
 
+    async def current(
+        self, database: Database, *, portal_of: Callable[[str], str], now: datetime
+    ) -> Directory:
+        """The snapshot to search now: the one kept, or a new reading."""
+
+        async def read(at: datetime) -> Directory:
+            return await read_directory(database, portal_of=portal_of, now=at)
+
+        if self.seconds <= 0:
+            return await read(now)
+        return await self._kept.get(now, read, stale_at=lambda found: found.stale_at)
+
     async def search(
         self,
         database: Database,
@@ -99,14 +117,7 @@ class Listings:
         now: datetime | None = None,
     ) -> list[ListedClinic]:
         now = now or utcnow()
-
-        async def read(at: datetime) -> Directory:
-            return await read_directory(database, portal_of=portal_of, now=at)
-
-        if self.seconds <= 0:
-            directory = await read(now)
-        else:
-            directory = await self._kept.get(now, read, stale_at=lambda found: found.stale_at)
+        directory = await self.current(database, portal_of=portal_of, now=now)
         return matching(directory, query, now=now)
 
     def forget(self) -> None:
@@ -121,8 +132,13 @@ def matching(directory: Directory, query: Search, *, now: datetime) -> list[List
     for clinic in directory.clinics:
         if town and town not in clinic.town.casefold():
             continue
+        if not narrowed:  # every Professional: the clinic as read (the common case: fast)
+            found.append(clinic)
+            continue
         people = [person for person in clinic.professionals if _wanted(person, query, now)]
-        if people or not narrowed:
+        if len(people) == len(clinic.professionals) and people:
+            found.append(clinic)
+        elif people:
             found.append(replace(clinic, professionals=people))
     return found
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from markupsafe import Markup
 from starlette.responses import Response
 
 from praxis.core.clinics import listing
@@ -14,24 +15,43 @@ from praxis.core.web.pictures import picture_response
 from praxis.core.web.routing import Pages, render
 
 pages = Pages()
+RESULTS = "platform/_directory_results.html"
 
 
 @pages.page("/", site="platform", name="platform_root")
 async def directory(ctx: Ctx) -> Response:
     query = listing.Search.of(dict(ctx.request.query_params))
-    found = await ctx.rt.pages.directory.search(
-        ctx.rt.database, query, portal_of=ctx.settings.site_url, now=ctx.now
+    snapshot = await ctx.rt.pages.directory.current(
+        ctx.rt.database, portal_of=ctx.settings.site_url, now=ctx.now
     )
+    found = listing.matching(snapshot, query, now=ctx.now)
+    searched = any((query.field, query.mode, query.town, query.within))
     return render(
         ctx,
         "platform/directory.html",
         query=query,
-        clinics=found,
+        results=_results(ctx, snapshot, found, searched=searched),
         modes=listing.MODES,
         within=listing.WITHIN,
-        searched=any((query.field, query.mode, query.town, query.within)),
         title="Find a clinic",
     )
+
+
+def _results(
+    ctx: Ctx, snapshot: listing.Directory, found: list[listing.ListedClinic], *, searched: bool
+) -> Markup:
+    """The clinics found, rendered once per snapshot and result: the list of a few hundred
+    Professionals costs some 25 times the rest of the page to render. The result itself is
+    filtered afresh each time ("within 2 days" counts from now)."""
+    shown = tuple((clinic.portal, tuple(p.id for p in clinic.professionals)) for clinic in found)
+    key = (snapshot.number, searched, shown)
+    kept = ctx.rt.pages.directory_html
+    html = kept.get(key, ctx.now)
+    if html is None:
+        context = {"clinics": found, "searched": searched}
+        html = ctx.request.app.state.templates.render(None, RESULTS, context)
+        kept.put(key, html)
+    return Markup(html)  # noqa: S704 - rendered by our autoescaping templates
 
 
 @pages.page("/-/photos/{slug}/{professional_id:uuid}", site="platform", name="directory_photo")
