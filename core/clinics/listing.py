@@ -16,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts import photos
 from praxis.core.accounts.models import Professional, ProfessionalStatus
-from praxis.core.booking import rows
+from praxis.core.booking import services as booking
 from praxis.core.booking.models import ConsultationMode, ConsultationType
-from praxis.core.booking.slots import free_slots
 from praxis.core.caches import Refreshed
 from praxis.core.db import utcnow
 from praxis.core.tenancy import Database
@@ -26,6 +25,7 @@ from praxis.tenants import services as tenants
 from praxis.tenants.directory import TenantInfo
 
 LOOK_AHEAD_DAYS = 14  # how far "next free time" looks
+SOON_DAYS = 2  # looked at first
 MODES = {ConsultationMode.VIDEO.value: "Video", ConsultationMode.IN_PERSON.value: "In person"}
 WITHIN = {"": "Any time", "2": "Within 2 days", "7": "Within a week", "14": "Within 2 weeks"}
 
@@ -230,25 +230,23 @@ async def _professionals(
 async def _next_free(
     db: AsyncSession, tenant: TenantInfo, professional_id: uuid.UUID, minutes: int, *, now: datetime
 ) -> datetime | None:
-    """The first start time a consumer could book now, within ``LOOK_AHEAD_DAYS``."""
-    first_day = now.astimezone(tenant.zone).date()
-    last_day = first_day + timedelta(days=min(LOOK_AHEAD_DAYS, tenant.booking.horizon_days))
-    weekly, changes = await rows.diary(db, professional_id, first_day, last_day)
-    held = await rows.held(
-        db, professional_id, now - timedelta(days=1), now + timedelta(days=LOOK_AHEAD_DAYS + 2)
-    )
-    found = free_slots(
-        zone=tenant.zone,
-        first_day=first_day,
-        last_day=last_day,
-        weekly=weekly,
-        changes=changes,
-        duration=timedelta(minutes=minutes),
-        held=held,
-        earliest=now + timedelta(hours=tenant.booking.minimum_notice_hours),
-        latest=now + timedelta(days=tenant.booking.horizon_days),
-    )
-    return min(found) if found else None
+    """The first start a consumer could book now within ``LOOK_AHEAD_DAYS``, as the portal's
+    "next available" finds it: the next ``SOON_DAYS`` first (where most have one), then the
+    rest, so a reading of the whole directory computes days of slots, not weeks."""
+    today = now.astimezone(tenant.zone).date()
+    for skip, days in ((0, SOON_DAYS), (SOON_DAYS, LOOK_AHEAD_DAYS - SOON_DAYS)):
+        found = await booking.first_free(
+            db,
+            tenant,
+            professional_id,
+            minutes,
+            from_day=today + timedelta(days=skip),
+            now=now,
+            within_days=days,
+        )
+        if found is not None:
+            return found
+    return None
 
 
 def photo_address(slug: str, professional_id: uuid.UUID, digest: str) -> str:
