@@ -35,9 +35,8 @@ class Kept(Generic[V]):
         found = self._kept.get(key)
         if found is None:
             return None
-        if found.expires < time.monotonic() or (
-            found.stale_at is not None and now > found.stale_at
-        ):
+        passed = found.stale_at is not None and now > found.stale_at
+        if passed or found.expires <= time.monotonic():
             del self._kept[key]
             return None
         return found.value

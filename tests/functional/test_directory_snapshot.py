@@ -21,6 +21,7 @@ from praxis.core.clinics.listing import (
     ListedProfessional,
     Listings,
     Search,
+    matching,
 )
 from praxis.core.db import utcnow
 from praxis.core.runtime import Runtime
@@ -94,6 +95,18 @@ async def test_the_directory_is_read_again_once_its_period_has_passed(
     assert seen != []
 
 
+async def test_with_no_period_every_search_reads_the_directory(
+    app: Any, rt: Runtime, other_clinic: Clinic
+) -> None:
+    await _opt_in(app, other_clinic)
+    directory = Listings(seconds=0)  # DIRECTORY_CACHE_SECONDS=0
+    now = utcnow()
+    for _ in range(2):
+        with round_trips(rt) as seen:
+            assert await _names(rt, directory, now) == ["Beta Clinic"]
+        assert seen != []
+
+
 async def test_a_suspended_or_leaving_clinic_is_gone_at_the_next_reading(
     app: Any, rt: Runtime, other_clinic: Clinic
 ) -> None:
@@ -163,8 +176,6 @@ def _snapshot(free: datetime | None) -> Directory:
 
 
 def _shown(directory: Directory, now: datetime, within: str) -> bool:
-    from praxis.core.clinics.listing import matching
-
     found = matching(directory, Search(within=within), now=now)
     return bool(found and found[0].professionals)
 
