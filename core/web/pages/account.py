@@ -52,6 +52,7 @@ def _security_page(ctx: Ctx, *, status: int = 200, **extra: Any) -> Response:
         secret=extra.pop("secret", None),
         remaining=recovery.remaining(_account(ctx)),
         prefix=ctx.prefix,
+        by_provider=ctx.second_factor_by_provider,
         title="Two-step sign-in",
         **extra,
     )
