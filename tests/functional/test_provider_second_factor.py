@@ -82,6 +82,8 @@ async def test_staff_whose_provider_asserted_mfa_reach_every_page_for_the_whole_
         assert back.status_code == 303 and back.headers["location"] == "/workspace"
         for path in ("/workspace", "/account", "/workspace", "/account/security"):
             assert (await http.get(path)).status_code == 200, path
+        mine = unescape((await http.get("/account")).text)
+        assert "your sign-in provider asked for a second step this time" in mine
         assert (await http.get("/api/v1/me")).status_code == 200  # the API honours it too
         assert await remembered(rt, http, clinic)
         security = await http.get("/account/security")

@@ -27,7 +27,13 @@ PASSWORD = "account/password.html"  # noqa: S105 (a template's name)
 @pages.page("/account", access=Access.SIGNED_IN)
 async def account(ctx: Ctx) -> Response:
     sessions = await ctx.rt.user_sessions.count(ctx.db, ctx.me.id)
-    return render(ctx, "account/index.html", sessions=sessions, title="Your account")
+    return render(
+        ctx,
+        "account/index.html",
+        sessions=sessions,
+        by_provider=ctx.second_factor_by_provider,
+        title="Your account",
+    )
 
 
 def _account(ctx: Ctx) -> User | Operator:
