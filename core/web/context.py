@@ -118,6 +118,7 @@ class Ctx:
     operator: Operator | None = None
     token: str | None = None
     mfa_pending: bool = False
+    second_factor_by_provider: bool = False  # this session's MFA was the sign-in provider's
     pending: User | Operator | None = None  # password given, second factor not yet
     form: dict[str, str] = field(default_factory=dict)
     form_items: list[tuple[str, str]] = field(default_factory=list)  # repeated names too
@@ -271,6 +272,7 @@ async def _load_signed_in(ctx: Ctx) -> None:
         return
     ctx.token = token
     ctx.mfa_pending = signed.row.mfa_pending
+    ctx.second_factor_by_provider = signed.row.second_factor_by_provider
     owner = signed.owner
     if ctx.mfa_pending:
         ctx.pending = owner
@@ -297,9 +299,12 @@ async def _touch(ctx: Ctx, token: str, platform: bool) -> None:
         await db.commit()
 
 
-def needs_enrolment(settings: Settings, account: User | Operator | None) -> bool:
-    """Whether this account must set up two-step sign-in before anything else."""
-    if not settings.staff_mfa_required or account is None:
+def needs_enrolment(
+    settings: Settings, account: User | Operator | None, *, second_factor_by_provider: bool = False
+) -> bool:
+    """Whether this account must set up two-step sign-in before anything else: not in a
+    session whose sign-in provider asserted MFA (its other sessions are still asked)."""
+    if not settings.staff_mfa_required or account is None or second_factor_by_provider:
         return False
     if isinstance(account, User) and not account.role_enum.is_staff:
         return False
@@ -307,7 +312,10 @@ def needs_enrolment(settings: Settings, account: User | Operator | None) -> bool
 
 
 def _needs_enrolment(ctx: Ctx) -> bool:
-    return needs_enrolment(ctx.settings, ctx.operator or ctx.user)
+    account = ctx.operator or ctx.user
+    return needs_enrolment(
+        ctx.settings, account, second_factor_by_provider=ctx.second_factor_by_provider
+    )
 
 
 @asynccontextmanager

@@ -27,7 +27,13 @@ PASSWORD = "account/password.html"  # noqa: S105 (a template's name)
 @pages.page("/account", access=Access.SIGNED_IN)
 async def account(ctx: Ctx) -> Response:
     sessions = await ctx.rt.user_sessions.count(ctx.db, ctx.me.id)
-    return render(ctx, "account/index.html", sessions=sessions, title="Your account")
+    return render(
+        ctx,
+        "account/index.html",
+        sessions=sessions,
+        by_provider=ctx.second_factor_by_provider,
+        title="Your account",
+    )
 
 
 def _account(ctx: Ctx) -> User | Operator:
@@ -52,6 +58,7 @@ def _security_page(ctx: Ctx, *, status: int = 200, **extra: Any) -> Response:
         secret=extra.pop("secret", None),
         remaining=recovery.remaining(_account(ctx)),
         prefix=ctx.prefix,
+        by_provider=ctx.second_factor_by_provider,
         title="Two-step sign-in",
         **extra,
     )
