@@ -4,13 +4,15 @@ told (``alerts``), through the platform's own mail (``praxis.core.plugins.platfo
 The outbox cannot carry these: each of its jobs belongs to one clinic (its tenant column is
 required and walled), and an operator belongs to none. So ``tell`` notes the alert on the
 session, only a commit makes it ``due``, and the web layer sends what is due once the
-response has gone (a slow relay never holds the request; a refused change sends nothing).
-The trade-off: a process that dies between the commit and the send loses the alert. The log
+response has gone (a slow relay never holds the request; a refused change sends nothing),
+trying a passing failure twice more. The trade-off: nothing retries it later, so a relay
+down for long, or a process that dies between the commit and the send, loses it. The log
 shows it: an ``operator_alert_due`` with no ``operator_alert_sent`` for the same ``alert_id``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +27,12 @@ from praxis.core.accounts.alerts import SUBJECTS, WHAT, Change
 from praxis.core.accounts.models import Operator
 from praxis.core.db import utcnow
 from praxis.core.plugins.platform_mail import PlatformMail
+from praxis.core.providers.common import TemporaryFailure
 
 log = structlog.get_logger("praxis.accounts")
 PENDING, DUE = "praxis.operator_alerts.pending", "praxis.operator_alerts.due"
 WHOSE = "Praxis platform operator"
+RETRY_WAITS = (2.0, 10.0)  # seconds before the second and third try: a relay's brief hiccup
 IF_NOT_YOU = (
     "If this was you, there is nothing to do. If it was not, someone else may hold your "
     "password or your device: tell whoever runs this platform at once, and change your "
@@ -85,15 +89,30 @@ async def send(mail: PlatformMail, alerts: list[OperatorAlert]) -> None:
     """Send each alert; a failure is logged (ids and a reason, never the address) and the
     rest are still sent."""
     for alert in alerts:
-        subject, text = message(alert)
         bound = {"alert_id": str(alert.id), "operator_id": str(alert.operator_id)}
-        try:
-            await mail.send(to=alert.address, subject=subject, text=text, key=str(alert.id))
-        except Exception as exc:  # the relay's or the plugin's: the reason carries no address
-            reason = getattr(exc, "reason", "") or type(exc).__name__
+        reason = await _deliver(mail, alert)
+        if reason:
             log.error("operator_alert_not_sent", reason=reason, change=alert.change.value, **bound)
         else:
             log.info("operator_alert_sent", change=alert.change.value, **bound)
+
+
+async def _deliver(mail: PlatformMail, alert: OperatorAlert) -> str:
+    """Send, trying again after a relay's passing failure; why it was not sent, or ""."""
+    subject, text = message(alert)
+    reason = ""
+    for wait in (0.0, *RETRY_WAITS):
+        await asyncio.sleep(wait)
+        try:  # the same Message-ID each time: a receiver drops a second copy
+            await mail.send(to=alert.address, subject=subject, text=text, key=str(alert.id))
+            return ""
+        except TemporaryFailure as exc:  # a lost answer too
+            reason = exc.reason
+        except TimeoutError:
+            reason = "the relay did not answer in time"
+        except Exception as exc:  # refused, or the plugin's own fault: trying again won't help
+            return getattr(exc, "reason", "") or type(exc).__name__
+    return reason
 
 
 def _committed(session: Any) -> None:

@@ -19,7 +19,7 @@ from praxis.core.accounts import operator_alerts
 from praxis.core.accounts.alerts import Change
 from praxis.core.accounts.models import Operator
 from praxis.core.plugins.platform_mail import DEVELOPMENT_FROM, PlatformMail
-from praxis.core.providers.common import TemporaryFailure
+from praxis.core.providers.common import PermanentFailure, TemporaryFailure
 from praxis.core.providers.email import EmailMessage, EmailReceipt
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
@@ -160,35 +160,80 @@ async def test_a_recovery_code_used_to_sign_in_is_emailed_with_how_many_are_left
     assert "9 codes are left." in text and codes[0] not in text
 
 
-class FailingRelay:
-    """A relay that never takes the message."""
+class FlakyRelay:
+    """A relay that fails as it is told, then takes the message."""
 
-    def __init__(self) -> None:
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
         self.tried: list[EmailMessage] = []
 
     async def send_email(self, message: EmailMessage) -> EmailReceipt:
         self.tried.append(message)
-        raise TemporaryFailure("could not connect to the SMTP server")
+        if self.failures:
+            raise self.failures.pop(0)
+        return EmailReceipt(message_id="<sent@relay>")
 
 
-async def test_a_relay_that_fails_keeps_the_change_and_logs_no_address(
+DOWN = TemporaryFailure("could not connect to the SMTP server")
+
+
+async def change_with_relay(
+    ops: httpx.AsyncClient,
+    rt: Runtime,
+    relay: FlakyRelay,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> list[dict[str, Any]]:
+    """Change the password with ``relay`` as the platform's; the alert events logged."""
+    monkeypatch.setattr(rt, "platform_mail", PlatformMail(relay))
+    monkeypatch.setattr(operator_alerts, "RETRY_WAITS", (0.0, 0.0))
+    capsys.readouterr()
+    done = await change_password(ops, PASSWORD, NEW, prefix="/platform")
+    logged = capsys.readouterr().out
+    assert done.status_code == 303  # the change stands, whatever the relay does
+    assert OPERATOR_EMAIL not in logged and NEW not in logged
+    events = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    return [e for e in events if str(e["event"]).startswith("operator_alert")]
+
+
+async def test_a_relay_that_stays_down_keeps_the_change_and_logs_no_address(
     ops: httpx.AsyncClient,
     rt: Runtime,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    relay = FailingRelay()
-    monkeypatch.setattr(rt, "platform_mail", PlatformMail(relay))
-    capsys.readouterr()
-    done = await change_password(ops, PASSWORD, NEW, prefix="/platform")
-    logged = capsys.readouterr().out
-    assert done.status_code == 303  # the change stands
-    assert [m.to for m in relay.tried] == [OPERATOR_EMAIL]
-    events = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
-    (failed,) = [e for e in events if e["event"] == "operator_alert_not_sent"]
+    relay = FlakyRelay(DOWN, DOWN, DOWN)
+    (failed,) = await change_with_relay(ops, rt, relay, monkeypatch, capsys)
+    assert [m.to for m in relay.tried] == [OPERATOR_EMAIL] * 3  # tried three times
+    assert len({m.idempotency_key for m in relay.tried}) == 1  # as one message
+    assert failed["event"] == "operator_alert_not_sent"
     assert failed["reason"] == "could not connect to the SMTP server"
     assert failed["change"] == "password_changed" and failed["alert_id"]
-    assert OPERATOR_EMAIL not in logged and NEW not in logged
+
+
+async def test_a_relay_that_refuses_is_not_asked_again(
+    ops: httpx.AsyncClient,
+    rt: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    relay = FlakyRelay(PermanentFailure("the SMTP server refused the recipient (550)"))
+    (failed,) = await change_with_relay(ops, rt, relay, monkeypatch, capsys)
+    assert len(relay.tried) == 1
+    assert failed["reason"] == "the SMTP server refused the recipient (550)"
+
+
+async def test_a_relay_that_fails_once_still_delivers(
+    ops: httpx.AsyncClient,
+    rt: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    relay = FlakyRelay(DOWN)
+    events = await change_with_relay(ops, rt, relay, monkeypatch, capsys)
+    assert len(relay.tried) == 2
+    assert relay.tried[1].subject == "Your password was changed"
+    assert not [e for e in events if e["event"] == "operator_alert_not_sent"]
 
 
 async def test_nothing_is_due_from_a_change_that_was_not_committed(rt: Runtime) -> None:
