@@ -19,9 +19,11 @@ from typing import Any, Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import Response
 
+from praxis.core.accounts import operator_alerts
 from praxis.core.accounts.models import Operator, Role, User
 from praxis.core.accounts.sessions import Signed
 from praxis.core.config import Settings
@@ -227,11 +229,24 @@ class Ctx:
     def finish(self, response: Response) -> Response:
         for step in self.after:
             step(response)
+        alerts = operator_alerts.due(self._db)
+        if alerts:  # after the response has gone: a slow relay never holds the request
+            response.background = _also(
+                response.background,
+                BackgroundTask(operator_alerts.send, self.rt.platform_mail, alerts),
+            )
         personal = self.token is not None or self.request.method not in SAFE_METHODS
         if personal and "cache-control" not in response.headers:
             # signed in, or answering what someone sent: it is theirs, so no cache keeps it
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _also(first: BackgroundTask | None, then: BackgroundTask) -> BackgroundTask:
+    """Run ``then`` after whatever the response already runs once it is sent."""
+    if first is None:
+        return then
+    return BackgroundTasks([first, then])
 
 
 def _site_matches(site: Site, kind: SiteKind) -> bool:

@@ -8,7 +8,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from praxis.core.accounts import alerts, password_change, reauth, recovery, security_log
+from praxis.core.accounts import (
+    alerts,
+    operator_alerts,
+    password_change,
+    reauth,
+    recovery,
+    security_log,
+)
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.forms import PasswordChange, Reauthenticate, SecondFactor
 from praxis.core.accounts.models import Operator, User
@@ -171,6 +178,8 @@ async def new_recovery_codes(ctx: Ctx) -> Response:
     if isinstance(account, User):
         security_log.note(ctx.db, Security.RECOVERY_CODES_MADE, account.id)
         alerts.tell(ctx.db, account.tenant_id, account, alerts.Change.RECOVERY_CODES_MADE)
+    else:
+        operator_alerts.tell(ctx.db, account, alerts.Change.RECOVERY_CODES_MADE)
     await ctx.db.commit()
     return _codes_page(ctx, codes, account)
 
