@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         None, validation_alias="PLATFORM_OIDC_CLIENT_SECRET"
     )
     platform_oidc_email_domain: str = Field("", validation_alias="PLATFORM_OIDC_EMAIL_DOMAIN")
+    # The platform's own mail to operators (security alerts), through this SMTP relay:
+    # smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS).
+    # Unset off production: written to the development mailbox under PRAXIS_VAR_DIR.
+    platform_smtp_url: SecretStr | None = Field(None, validation_alias="PLATFORM_SMTP_URL")
+    platform_mail_from: str = Field("", validation_alias="PLATFORM_MAIL_FROM")
 
     @field_validator("platform_domain")
     @classmethod

@@ -28,6 +28,7 @@ from praxis.core.outbox import JobServices, RetryPolicy
 from praxis.core.plugins import Plugins, load_plugins
 from praxis.core.plugins.facade import Facade
 from praxis.core.plugins.outbound import provider_client
+from praxis.core.plugins.platform_mail import PlatformMail, platform_mail, relay
 from praxis.core.plugins.registry import Registry
 from praxis.core.plugins.settings import SettingsStore
 from praxis.core.providers.network import OutboundPolicy
@@ -83,7 +84,9 @@ class Runtime:
     visits: VisitCounter  # page views counted in process, written every few seconds
     ledger_key: SigningKey  # signs each clinic's ledger checkpoints; never in the database
     outbound: OutboundPolicy  # where anything an admin typed may be reached
-    pages: PageCaches
+    pages: PageCaches  # pages kept a moment: this app's own
+    # The platform's own mail to operators (PLATFORM_SMTP_URL, or the development mailbox).
+    platform_mail: PlatformMail
     # Operators may sign in through it (PLATFORM_OIDC_*); None: with a password only.
     platform_provider: PlatformIdentityProvider | None = None
 
@@ -129,16 +132,18 @@ def ledger_key(settings: Settings) -> SigningKey:
 def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -> Runtime:
     signing_key = ledger_key(settings)  # before anything that needs closing is opened
     platform_provider = from_settings(settings)  # half set up: refused before anything opens
+    plugins = load_plugins(extra=extra_plugins)
+    mail_relay = relay(settings, plugins)  # production without one: refused before anything opens
     database = Database(create_engine(settings))
     keyring = Keyring(settings.secret())
     policy = SessionPolicy(
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
-    plugins = load_plugins(extra=extra_plugins)
     outbound = OutboundPolicy.parse(settings.outbound_allowed, require_tls=settings.requires_tls)
     http = provider_client(outbound, timeout=settings.provider_timeout_seconds)
     store = SettingsStore(keyring, outbound)
+    mail = platform_mail(settings, plugins, mail_relay, http, outbound)
     return Runtime(
         settings=settings,
         database=database,
@@ -173,5 +178,6 @@ def build_runtime(settings: Settings, *, extra_plugins: Iterable[object] = ()) -
         ledger_key=signing_key,
         outbound=outbound,
         pages=PageCaches.of(settings),
+        platform_mail=mail,
         platform_provider=platform_provider,
     )

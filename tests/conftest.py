@@ -78,6 +78,11 @@ pytest_plugins = [
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-praxis-0123456789"
 TEST_LEDGER_KEY = "dGVzdC1sZWRnZXItc2lnbmluZy1rZXktMzItYnl0ZXM="  # 32 bytes, base64
+# Production will not start without the platform's own mail relay (operators' alerts).
+PLATFORM_RELAY = {
+    "PLATFORM_SMTP_URL": "smtps://praxis:relay-password@smtp.example.org:465",
+    "PLATFORM_MAIL_FROM": "praxis@praxis.example",
+}
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CLINIC_FIXTURES = {"clinic": "alpha", "other_clinic": "beta"}
 _MADE = pytest.StashKey[dict[str, Clinic]]()

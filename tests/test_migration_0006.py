@@ -12,15 +12,18 @@ import pytest
 from sqlalchemy import Connection, text
 
 from praxis.core import migrate
-from tests.test_migrations import fresh_url, inspect_db, settings_for  # noqa: F401
+from tests.test_migrations import (
+    db_id,
+    fresh_url,  # noqa: F401  (a fixture)
+    insert_account,
+    insert_clinic,
+    inspect_db,
+    settings_for,
+)
 
 T, CONSUMER, PRO, Q = (uuid.uuid4() for _ in range(4))
 STOPPED_AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 ANSWERED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-def _id(conn: Connection, value: uuid.UUID) -> Any:
-    return value.hex if conn.dialect.name == "sqlite" else value
 
 
 def _when(conn: Connection, value: datetime) -> Any:
@@ -30,25 +33,9 @@ def _when(conn: Connection, value: datetime) -> Any:
 def seed(conn: Connection) -> None:
     """A clinic at revision 0004: a consumer whose number said STOP and who shared answers,
     and a stranger's number that said STOP too."""
-    i = lambda v: _id(conn, v)  # noqa: E731
-    conn.execute(
-        text(
-            "INSERT INTO tenants (id, slug, name, timezone, locale, branding, controller, "
-            "booking, retention, providers, status, created_at, updated_at) VALUES "
-            "(:id, 'c', 'Clinic', 'UTC', 'en_GB', '{}', '{}', '{}', '{}', '{}', 'active', "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ),
-        {"id": i(T)},
-    )
-    conn.execute(
-        text(
-            "INSERT INTO users (tenant_id, id, username, role, full_name, email, phone, "
-            "address_line1, address_line2, town, postcode, country, password_hash, is_active, "
-            "created_at) VALUES (:t, :id, 'alex', 'consumer', 'Alex', 'a@example.org', "
-            "'+447700900001', 'x', '', 'x', 'x', 'GB', 'x', true, CURRENT_TIMESTAMP)"
-        ),
-        {"t": i(T), "id": i(CONSUMER)},
-    )
+    i = lambda v: db_id(conn, v)  # noqa: E731
+    insert_clinic(conn, T)
+    insert_account(conn, T, CONSUMER, "alex", "consumer")
     conn.execute(
         text(
             "INSERT INTO intake_questionnaires (tenant_id, id, resource, title, version, active, "

@@ -11,13 +11,16 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from praxis.core import migrate
-from tests.test_migrations import fresh_url, inspect_db, settings_for  # noqa: F401
+from tests.test_migrations import (
+    db_id,
+    fresh_url,  # noqa: F401  (a fixture)
+    insert_account,
+    insert_clinic,
+    inspect_db,
+    settings_for,
+)
 
 T, USER, PRO, OFF, EXTRA = (uuid.uuid4() for _ in range(5))
-
-
-def _id(conn: Connection, value: uuid.UUID) -> Any:
-    return value.hex if conn.dialect.name == "sqlite" else value
 
 
 def _at(conn: Connection, value: time | None) -> Any:
@@ -26,25 +29,9 @@ def _at(conn: Connection, value: time | None) -> Any:
 
 def seed(conn: Connection) -> None:
     """A clinic just before 0021 whose Professional has a day off and an evening of extra hours."""
-    i = lambda v: _id(conn, v)  # noqa: E731
-    conn.execute(
-        text(
-            "INSERT INTO tenants (id, slug, name, timezone, locale, branding, controller, "
-            "booking, retention, providers, status, created_at, updated_at) VALUES "
-            "(:id, 'c', 'Clinic', 'UTC', 'en_GB', '{}', '{}', '{}', '{}', '{}', 'active', "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ),
-        {"id": i(T)},
-    )
-    conn.execute(
-        text(
-            "INSERT INTO users (tenant_id, id, username, role, full_name, email, phone, "
-            "address_line1, address_line2, town, postcode, country, password_hash, is_active, "
-            "created_at) VALUES (:t, :id, 'pat', 'professional', 'Pat', 'p@example.org', "
-            "'+447700900001', 'x', '', 'x', 'x', 'GB', 'x', true, CURRENT_TIMESTAMP)"
-        ),
-        {"t": i(T), "id": i(USER)},
-    )
+    i = lambda v: db_id(conn, v)  # noqa: E731
+    insert_clinic(conn, T)
+    insert_account(conn, T, USER, "pat", "professional")
     conn.execute(
         text(
             "INSERT INTO professionals (tenant_id, id, user_id, display_name, qualifications, "

@@ -120,6 +120,45 @@ def differences(conn: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
+def db_id(conn: Connection, value: uuid.UUID) -> Any:
+    """A UUID as each backend stores it in raw SQL (SQLite: 32 hex digits)."""
+    return value.hex if conn.dialect.name == "sqlite" else value
+
+
+def insert_clinic(conn: Connection, tenant_id: uuid.UUID) -> None:
+    """A clinic row as every revision since 0001 accepts it, for seeding before a migration."""
+    conn.execute(
+        text(
+            "INSERT INTO tenants (id, slug, name, timezone, locale, branding, controller, "
+            "booking, retention, providers, status, created_at, updated_at) VALUES "
+            "(:id, 'c', 'Clinic', 'UTC', 'en_GB', '{}', '{}', '{}', '{}', '{}', 'active', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"id": db_id(conn, tenant_id)},
+    )
+
+
+def insert_account(
+    conn: Connection, tenant_id: uuid.UUID, user_id: uuid.UUID, username: str, role: str
+) -> None:
+    """An account of that clinic, as every revision since 0001 accepts it."""
+    conn.execute(
+        text(
+            "INSERT INTO users (tenant_id, id, username, role, full_name, email, phone, "
+            "address_line1, address_line2, town, postcode, country, password_hash, is_active, "
+            "created_at) VALUES (:t, :id, :username, :role, :username, :email, "
+            "'+447700900001', 'x', '', 'x', 'x', 'GB', 'x', true, CURRENT_TIMESTAMP)"
+        ),
+        {
+            "t": db_id(conn, tenant_id),
+            "id": db_id(conn, user_id),
+            "username": username,
+            "role": role,
+            "email": f"{username}@example.org",
+        },
+    )
+
+
 APPEND_ONLY = {"ledger_events", "ledger_heads"}  # no UPDATE/DELETE; the head: no DELETE
 HEAD = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
 

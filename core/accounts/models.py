@@ -6,7 +6,15 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from praxis.core.db import Base, Identified, utcnow
@@ -145,6 +153,8 @@ class UserSession(TenantScoped, Identified, Base):
     token_hash: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[uuid.UUID]
     mfa_pending: Mapped[bool] = mapped_column(default=False)
+    # The provider's ID token asserted MFA (amr/acr): our own two-step is not asked of this session
+    second_factor_by_provider: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -158,6 +168,8 @@ class OperatorSession(Base):
         ForeignKey("operators.id", ondelete="CASCADE"), index=True
     )
     mfa_pending: Mapped[bool] = mapped_column(default=False)
+    # The provider's ID token asserted MFA (amr/acr): our own two-step is not asked of this session
+    second_factor_by_provider: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

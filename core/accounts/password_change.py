@@ -8,7 +8,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from praxis.core.accounts import alerts, reauth, security_log
+from praxis.core.accounts import alerts, operator_alerts, reauth, security_log
 from praxis.core.accounts.forms import PasswordChange
 from praxis.core.accounts.models import Operator, User
 from praxis.core.accounts.passwords import Passwords
@@ -42,4 +42,6 @@ async def change(
     if isinstance(account, User):
         security_log.note(db, Security.PASSWORD_CHANGED, account.id)
         alerts.tell(db, account.tenant_id, account, alerts.Change.PASSWORD_CHANGED)
+    else:
+        operator_alerts.tell(db, account, alerts.Change.PASSWORD_CHANGED)
     await db.commit()

@@ -67,12 +67,22 @@ class _SessionStore(Generic[Row, Owner]):
     def _join(self) -> ColumnElement[bool]:
         raise NotImplementedError
 
-    async def start(self, db: AsyncSession, owner: Owner, *, mfa_pending: bool) -> str:
+    async def start(
+        self,
+        db: AsyncSession,
+        owner: Owner,
+        *,
+        mfa_pending: bool,
+        second_factor_by_provider: bool = False,
+    ) -> str:
+        """A new session; ``second_factor_by_provider`` only when the sign-in provider's ID
+        token asserted MFA (it then stands in for our two-step for this session alone)."""
         token = new_token()
         now = utcnow()
         row = self.row_model(
             token_hash=token_digest(token),
             mfa_pending=mfa_pending,
+            second_factor_by_provider=second_factor_by_provider,
             created_at=now,
             last_seen_at=now,
             expires_at=now + self.policy.absolute,

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from praxis.core.accounts import alerts, recovery, security_log
+from praxis.core.accounts import alerts, operator_alerts, recovery, security_log
 from praxis.core.accounts.mfa import Authenticator
 from praxis.core.accounts.models import Operator, User
 from praxis.core.accounts.passwords import Passwords
@@ -170,6 +170,8 @@ def _recovery_used(db: AsyncSession, account: User | Operator) -> None:
     if isinstance(account, User):
         security_log.note(db, Security.RECOVERY_CODE_USED, account.id)
         alerts.tell(db, account.tenant_id, account, alerts.Change.RECOVERY_CODE_USED)
+    else:
+        operator_alerts.tell(db, account, alerts.Change.RECOVERY_CODE_USED)
 
 
 def begin_enrolment(account: User | Operator, authenticator: Authenticator) -> tuple[str, str]:
@@ -201,11 +203,13 @@ async def confirm_enrolment(
     if step is None:
         raise InvalidInput({"code": WRONG_CODE}, WRONG_CODE)
     replaced = account.totp_enabled_at is not None
+    change = alerts.Change.TWO_STEP_REPLACED if replaced else alerts.Change.TWO_STEP_ENROLLED
     if isinstance(account, User):
         kind = Security.TWO_STEP_REPLACED if replaced else Security.TWO_STEP_ENROLLED
         security_log.note(db, kind, account.id)
-        change = alerts.Change.TWO_STEP_REPLACED if replaced else alerts.Change.TWO_STEP_ENROLLED
         alerts.tell(db, account.tenant_id, account, change)
+    else:
+        operator_alerts.tell(db, account, change)
     account.totp_secret = authenticator.seal(secret)
     account.totp_enabled_at = utcnow()
     account.totp_last_step = step

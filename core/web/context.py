@@ -19,9 +19,11 @@ from typing import Any, Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import Response
 
+from praxis.core.accounts import operator_alerts
 from praxis.core.accounts.models import Operator, Role, User
 from praxis.core.accounts.sessions import Signed
 from praxis.core.config import Settings
@@ -118,6 +120,7 @@ class Ctx:
     operator: Operator | None = None
     token: str | None = None
     mfa_pending: bool = False
+    second_factor_by_provider: bool = False  # this session's MFA was the sign-in provider's
     pending: User | Operator | None = None  # password given, second factor not yet
     form: dict[str, str] = field(default_factory=dict)
     form_items: list[tuple[str, str]] = field(default_factory=list)  # repeated names too
@@ -226,11 +229,24 @@ class Ctx:
     def finish(self, response: Response) -> Response:
         for step in self.after:
             step(response)
+        alerts = operator_alerts.due(self._db)
+        if alerts:  # after the response has gone: a slow relay never holds the request
+            response.background = _also(
+                response.background,
+                BackgroundTask(operator_alerts.send, self.rt.platform_mail, alerts),
+            )
         personal = self.token is not None or self.request.method not in SAFE_METHODS
         if personal and "cache-control" not in response.headers:
             # signed in, or answering what someone sent: it is theirs, so no cache keeps it
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _also(first: BackgroundTask | None, then: BackgroundTask) -> BackgroundTask:
+    """Run ``then`` after whatever the response already runs once it is sent."""
+    if first is None:
+        return then
+    return BackgroundTasks([first, then])
 
 
 def _site_matches(site: Site, kind: SiteKind) -> bool:
@@ -271,6 +287,7 @@ async def _load_signed_in(ctx: Ctx) -> None:
         return
     ctx.token = token
     ctx.mfa_pending = signed.row.mfa_pending
+    ctx.second_factor_by_provider = signed.row.second_factor_by_provider
     owner = signed.owner
     if ctx.mfa_pending:
         ctx.pending = owner
@@ -297,9 +314,12 @@ async def _touch(ctx: Ctx, token: str, platform: bool) -> None:
         await db.commit()
 
 
-def needs_enrolment(settings: Settings, account: User | Operator | None) -> bool:
-    """Whether this account must set up two-step sign-in before anything else."""
-    if not settings.staff_mfa_required or account is None:
+def needs_enrolment(
+    settings: Settings, account: User | Operator | None, *, second_factor_by_provider: bool = False
+) -> bool:
+    """Whether this account must set up two-step sign-in before anything else: not in a
+    session whose sign-in provider asserted MFA (its other sessions are still asked)."""
+    if not settings.staff_mfa_required or account is None or second_factor_by_provider:
         return False
     if isinstance(account, User) and not account.role_enum.is_staff:
         return False
@@ -307,7 +327,10 @@ def needs_enrolment(settings: Settings, account: User | Operator | None) -> bool
 
 
 def _needs_enrolment(ctx: Ctx) -> bool:
-    return needs_enrolment(ctx.settings, ctx.operator or ctx.user)
+    account = ctx.operator or ctx.user
+    return needs_enrolment(
+        ctx.settings, account, second_factor_by_provider=ctx.second_factor_by_provider
+    )
 
 
 @asynccontextmanager

@@ -82,8 +82,11 @@ async def sign_in(
     enter_write_mode(ctx.db)
     if ctx.token:
         await ctx.sessions.end(ctx.db, ctx.token)  # never reuse a session across sign-ins
-    pending = needs_second_factor(account) and not identity.asserted_second_factor
-    token = await ctx.sessions.start(ctx.db, account, mfa_pending=pending)
+    by_provider = identity.asserted_second_factor
+    pending = needs_second_factor(account) and not by_provider
+    token = await ctx.sessions.start(
+        ctx.db, account, mfa_pending=pending, second_factor_by_provider=by_provider
+    )
     if isinstance(account, User):
         security_log.note(ctx.db, Security.SIGNED_IN, account.id, via="provider")
     await ctx.db.commit()
@@ -92,7 +95,7 @@ async def sign_in(
     prefix = ctx.prefix
     if pending:
         response = redirect(ctx, f"{prefix}/login/code?next={quote(home, safe='/')}")
-    elif needs_enrolment(ctx.settings, account) and not identity.asserted_second_factor:
+    elif needs_enrolment(ctx.settings, account, second_factor_by_provider=by_provider):
         response = redirect(ctx, f"{prefix}/account/security", notice=ENROL_FIRST)
     else:
         response = redirect(ctx, home)

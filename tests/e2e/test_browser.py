@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,26 @@ pytestmark = [
         reason="needs Debian's chromium (apt-get install chromium); CI installs and requires it",
     ),
 ]
+
+
+@contextmanager
+def desktop_browser() -> Iterator[Callable[[], Any]]:
+    """Chromium, and a maker of fresh pages at desktop size: each its own context (its own
+    cookies), as a different person at another computer."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+
+            def fresh() -> Any:
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.set_default_timeout(15_000)
+                return page
+
+            yield fresh
+        finally:
+            browser.close()
 
 
 def _free_port() -> int:

@@ -42,6 +42,7 @@ from tests.e2e.test_browser import (
     PRAXIS,
     _env,
     _sqlite_time,
+    desktop_browser,
     serve,
 )
 from tests.e2e.test_browser import pytestmark as browser_marks
@@ -261,176 +262,164 @@ def test_a_clinic_is_onboarded_branded_booked_and_signed_into(
     axe_js: str,
     tmp_path: Path,
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     check = Inspector(axe_js, screenshots_folder(tmp_path))
     port = site.rsplit(":", 1)[1]
     platform, north = f"http://localhost:{port}", f"http://north.localhost:{port}"
     op, op_url = provider
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
+    with desktop_browser() as fresh:
+        # The operator onboards North Clinic in the browser.
+        ops = fresh()
+        ops.goto(f"{platform}/platform/login")
+        check.look(ops, "Platform sign-in")
+        _sign_in(ops, "operator", "demo-operator-pass")
+        ops.goto(f"{platform}/platform/tenants/new")
+        expect(ops.get_by_role("heading", name="Onboard a clinic")).to_be_visible()
+        check.look(ops, "Onboard a clinic")
+        ops.get_by_label("Clinic name").fill("North Clinic")
+        ops.get_by_label("Web address (slug)").fill("north")
+        ops.get_by_label("Time zone").select_option("Europe/London")
+        ops.get_by_label("Email provider").select_option(label="Email (SMTP)")
+        ops.get_by_label("Full name").fill("Jo North")
+        ops.get_by_label("Email", exact=True).fill(ADMIN_EMAIL)
+        ops.get_by_label("Legal name").fill("North Clinic Ltd")
+        ops.get_by_label("Registered address").fill("1 High Street, Leeds LS1 1AA")
+        ops.get_by_label("Data protection contact (email)").fill("dpo@north.example")
+        ops.get_by_label("ICO registration number").fill("ZA123456")
+        ops.get_by_role("button", name="Onboard the clinic").click()
+        expect(ops.locator("main")).to_contain_text("1 waiting to be accepted")
+        check.look(ops, "The clinic's platform page")
 
-            def fresh() -> Any:
-                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                page.set_default_timeout(15_000)
-                return page
+        # The clinic's email settings (its own fields: the command line, as README says);
+        # the invitation then leaves, into the development Maildir.
+        mail = journey_var / "north-mail"
+        subprocess.run(
+            [
+                PRAXIS,
+                "providers",
+                "set",
+                "--tenant",
+                "north",
+                "email_smtp",
+                "from_address=hello@north.example",
+                f"mailbox_dir={mail}",
+                "relay_company=North Relay Ltd",
+                "relay_privacy_policy_url=https://relay.example/privacy",
+            ],
+            env=_env(journey_var),
+            check=True,
+            timeout=60,
+        )
+        _try_the_invitation_again(journey_var)
+        link = _invitation_link(mail, ADMIN_EMAIL)
+        assert link.startswith(f"{north}/invitation?token=")
 
-            # The operator onboards North Clinic in the browser.
-            ops = fresh()
-            ops.goto(f"{platform}/platform/login")
-            check.look(ops, "Platform sign-in")
-            _sign_in(ops, "operator", "demo-operator-pass")
-            ops.goto(f"{platform}/platform/tenants/new")
-            expect(ops.get_by_role("heading", name="Onboard a clinic")).to_be_visible()
-            check.look(ops, "Onboard a clinic")
-            ops.get_by_label("Clinic name").fill("North Clinic")
-            ops.get_by_label("Web address (slug)").fill("north")
-            ops.get_by_label("Time zone").select_option("Europe/London")
-            ops.get_by_label("Email provider").select_option(label="Email (SMTP)")
-            ops.get_by_label("Full name").fill("Jo North")
-            ops.get_by_label("Email", exact=True).fill(ADMIN_EMAIL)
-            ops.get_by_label("Legal name").fill("North Clinic Ltd")
-            ops.get_by_label("Registered address").fill("1 High Street, Leeds LS1 1AA")
-            ops.get_by_label("Data protection contact (email)").fill("dpo@north.example")
-            ops.get_by_label("ICO registration number").fill("ZA123456")
-            ops.get_by_role("button", name="Onboard the clinic").click()
-            expect(ops.locator("main")).to_contain_text("1 waiting to be accepted")
-            check.look(ops, "The clinic's platform page")
+        # The first admin accepts it and chooses their own credentials.
+        admin = fresh()
+        admin.goto(link)
+        expect(admin.get_by_role("heading", name="Join North Clinic")).to_be_visible()
+        check.look(admin, "Accept the invitation")
+        admin.get_by_label("Username").fill("jo.north")
+        admin.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
+        admin.get_by_label("Password again").fill(ADMIN_PASSWORD)
+        admin.get_by_role("button", name="Create my account").click()
+        expect(admin.get_by_role("status")).to_contain_text("your account is ready")
+        _sign_in(admin, "jo.north", ADMIN_PASSWORD)
 
-            # The clinic's email settings (its own fields: the command line, as README says);
-            # the invitation then leaves, into the development Maildir.
-            mail = journey_var / "north-mail"
-            subprocess.run(
-                [
-                    PRAXIS,
-                    "providers",
-                    "set",
-                    "--tenant",
-                    "north",
-                    "email_smtp",
-                    "from_address=hello@north.example",
-                    f"mailbox_dir={mail}",
-                    "relay_company=North Relay Ltd",
-                    "relay_privacy_policy_url=https://relay.example/privacy",
-                ],
-                env=_env(journey_var),
-                check=True,
-                timeout=60,
-            )
-            _try_the_invitation_again(journey_var)
-            link = _invitation_link(mail, ADMIN_EMAIL)
-            assert link.startswith(f"{north}/invitation?token=")
+        # Branding: preview, save, then a logo.
+        admin.goto(f"{north}/admin/branding")
+        check.look(admin, "Branding")
+        admin.get_by_label("Main colour").fill("#1d4e89")
+        admin.get_by_label("Accent colour").fill("#b3541e")
+        admin.get_by_label("Tagline").fill("Care in the north")
+        admin.get_by_role("button", name="Preview").click()
+        expect(admin.get_by_role("region", name="Preview")).to_be_visible()
+        check.look(admin, "Branding preview")
+        admin.get_by_role("button", name="Save branding").click()
+        expect(admin.get_by_role("status")).to_be_visible()
+        admin.get_by_label("Logo").set_input_files(_logo(tmp_path))
+        admin.get_by_role("button", name="Upload logo").click()
+        expect(admin.get_by_role("button", name="Remove logo")).to_be_visible()
+        check.look(admin, "Branding with a logo")
+        admin.goto(north)
+        expect(admin.locator("main")).to_contain_text("Care in the north")
+        check.look(admin, "The branded home page")
 
-            # The first admin accepts it and chooses their own credentials.
-            admin = fresh()
-            admin.goto(link)
-            expect(admin.get_by_role("heading", name="Join North Clinic")).to_be_visible()
-            check.look(admin, "Accept the invitation")
-            admin.get_by_label("Username").fill("jo.north")
-            admin.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
-            admin.get_by_label("Password again").fill(ADMIN_PASSWORD)
-            admin.get_by_role("button", name="Create my account").click()
-            expect(admin.get_by_role("status")).to_contain_text("your account is ready")
-            _sign_in(admin, "jo.north", ADMIN_PASSWORD)
+        # The team: a Professional and a front-desk colleague join; a phone booking.
+        _the_team_books_a_phone_patient(fresh, admin, mail, check)
 
-            # Branding: preview, save, then a logo.
-            admin.goto(f"{north}/admin/branding")
-            check.look(admin, "Branding")
-            admin.get_by_label("Main colour").fill("#1d4e89")
-            admin.get_by_label("Accent colour").fill("#b3541e")
-            admin.get_by_label("Tagline").fill("Care in the north")
-            admin.get_by_role("button", name="Preview").click()
-            expect(admin.get_by_role("region", name="Preview")).to_be_visible()
-            check.look(admin, "Branding preview")
-            admin.get_by_role("button", name="Save branding").click()
-            expect(admin.get_by_role("status")).to_be_visible()
-            admin.get_by_label("Logo").set_input_files(_logo(tmp_path))
-            admin.get_by_role("button", name="Upload logo").click()
-            expect(admin.get_by_role("button", name="Remove logo")).to_be_visible()
-            check.look(admin, "Branding with a logo")
-            admin.goto(north)
-            expect(admin.locator("main")).to_contain_text("Care in the north")
-            check.look(admin, "The branded home page")
+        # Staff sign-in through the clinic's OpenID provider.
+        admin.goto(f"{north}/admin/sign-in")
+        check.look(admin, "Staff sign-in settings")
+        admin.get_by_label(re.compile("issuer", re.I)).fill(op_url)
+        admin.get_by_label(re.compile("client id", re.I)).fill(CLIENT_ID)
+        admin.get_by_label(re.compile("client secret", re.I)).fill(CLIENT_SECRET)
+        admin.get_by_label(re.compile("email domain", re.I)).fill("north.example")
+        admin.get_by_role("checkbox").check()
+        admin.get_by_role("button", name="Save staff sign-in").click()
+        expect(admin.locator("main")).to_contain_text("switched on")
+        staff = fresh()
+        staff.goto(f"{north}/login")
+        check.look(staff, "Sign-in with the organisation's account offered")
+        offered = "Staff: sign in with your organisation's account"
+        staff.get_by_role("link", name=offered).click()
+        expect(staff.get_by_role("navigation", name="Main")).to_contain_text("Admin")
+        check.look(staff, "Signed in through the provider")
+        assert op.tokens_issued == 1
 
-            # The team: a Professional and a front-desk colleague join; a phone booking.
-            _the_team_books_a_phone_patient(fresh, admin, mail, check)
+        # At the demo clinic, a patient books through the review step, then moves it.
+        patient = fresh()
+        patient.goto(f"{site}/login")
+        _sign_in(patient, "alex", "demo-consumer-pass")
+        patient.get_by_role("navigation", name="Main").get_by_role(
+            "link", name="Professionals"
+        ).click()
+        check.look(patient, "Professionals")
+        patient.get_by_role("link", name="Dr Sam Rivera").click()
+        patient.get_by_role("link", name="See free times for First consultation").click()
+        check.look(patient, "Free times")
+        days = patient.get_by_role("main").get_by_role("region")  # one per day, by its heading
+        days.nth(1).get_by_role("link").first.click()
+        expect(
+            patient.get_by_role("heading", name="Check and confirm your booking")
+        ).to_be_visible()
+        check.look(patient, "Review the booking")
+        patient.get_by_role("button", name="Confirm booking").click()
+        expect(patient.get_by_role("heading", name="Pay for your appointment")).to_be_visible()
+        check.look(patient, "Pay for the appointment")
+        found = re.search(r"/appointments/([0-9a-f-]{36})", patient.url)
+        assert found
+        patient.goto(f"{site}/appointments/{found.group(1)}")
+        patient.get_by_role("link", name="Move to another time").click()
+        expect(patient.get_by_role("heading", name="Move your appointment")).to_be_visible()
+        check.look(patient, "Move the appointment")
+        day = patient.get_by_role("main").get_by_role("region").nth(2)
+        when = date.fromisoformat(day.locator("[name=starts_at]").first.input_value()[:10])
+        day.get_by_role("button").first.click()
+        expect(patient.get_by_role("status").first).to_contain_text("appointment is moved to")
+        check.look(patient, "The moved appointment")
 
-            # Staff sign-in through the clinic's OpenID provider.
-            admin.goto(f"{north}/admin/sign-in")
-            check.look(admin, "Staff sign-in settings")
-            admin.get_by_label(re.compile("issuer", re.I)).fill(op_url)
-            admin.get_by_label(re.compile("client id", re.I)).fill(CLIENT_ID)
-            admin.get_by_label(re.compile("client secret", re.I)).fill(CLIENT_SECRET)
-            admin.get_by_label(re.compile("email domain", re.I)).fill("north.example")
-            admin.get_by_role("checkbox").check()
-            admin.get_by_role("button", name="Save staff sign-in").click()
-            expect(admin.locator("main")).to_contain_text("switched on")
-            staff = fresh()
-            staff.goto(f"{north}/login")
-            check.look(staff, "Sign-in with the organisation's account offered")
-            offered = "Staff: sign in with your organisation's account"
-            staff.get_by_role("link", name=offered).click()
-            expect(staff.get_by_role("navigation", name="Main")).to_contain_text("Admin")
-            check.look(staff, "Signed in through the provider")
-            assert op.tokens_issued == 1
+        # The Professional's week shows it, on the day it moved to.
+        pro = fresh()
+        pro.goto(f"{site}/login")
+        _sign_in(pro, "dr.rivera", "demo-professional-pass")
+        pro.goto(f"{site}/workspace/diary?view=week&date={when.isoformat()}")
+        heading = f"{when:%a} {when.day} {when:%b %Y}"  # as the diary heads a day
+        moved_day = pro.get_by_role("region", name=re.compile(f"^{heading}"))
+        expect(moved_day).to_contain_text("Alex Morgan, First consultation")
+        check.look(pro, "The Professional's week")
 
-            # At the demo clinic, a patient books through the review step, then moves it.
-            patient = fresh()
-            patient.goto(f"{site}/login")
-            _sign_in(patient, "alex", "demo-consumer-pass")
-            patient.get_by_role("navigation", name="Main").get_by_role(
-                "link", name="Professionals"
-            ).click()
-            check.look(patient, "Professionals")
-            patient.get_by_role("link", name="Dr Sam Rivera").click()
-            patient.get_by_role("link", name="See free times for First consultation").click()
-            check.look(patient, "Free times")
-            days = patient.get_by_role("main").get_by_role("region")  # one per day, by its heading
-            days.nth(1).get_by_role("link").first.click()
-            expect(
-                patient.get_by_role("heading", name="Check and confirm your booking")
-            ).to_be_visible()
-            check.look(patient, "Review the booking")
-            patient.get_by_role("button", name="Confirm booking").click()
-            expect(patient.get_by_role("heading", name="Pay for your appointment")).to_be_visible()
-            check.look(patient, "Pay for the appointment")
-            found = re.search(r"/appointments/([0-9a-f-]{36})", patient.url)
-            assert found
-            patient.goto(f"{site}/appointments/{found.group(1)}")
-            patient.get_by_role("link", name="Move to another time").click()
-            expect(patient.get_by_role("heading", name="Move your appointment")).to_be_visible()
-            check.look(patient, "Move the appointment")
-            day = patient.get_by_role("main").get_by_role("region").nth(2)
-            when = date.fromisoformat(day.locator("[name=starts_at]").first.input_value()[:10])
-            day.get_by_role("button").first.click()
-            expect(patient.get_by_role("status").first).to_contain_text("appointment is moved to")
-            check.look(patient, "The moved appointment")
-
-            # The Professional's week shows it, on the day it moved to.
-            pro = fresh()
-            pro.goto(f"{site}/login")
-            _sign_in(pro, "dr.rivera", "demo-professional-pass")
-            pro.goto(f"{site}/workspace/diary?view=week&date={when.isoformat()}")
-            heading = f"{when:%a} {when.day} {when:%b %Y}"  # as the diary heads a day
-            moved_day = pro.get_by_role("region", name=re.compile(f"^{heading}"))
-            expect(moved_day).to_contain_text("Alex Morgan, First consultation")
-            check.look(pro, "The Professional's week")
-
-            # The Professional adds a photo; patients see it beside the name, not broken.
-            pro.goto(f"{site}/workspace/photo")
-            check.look(pro, "The Professional's photo, none yet")
-            pro.get_by_label("Photo", exact=True).set_input_files(_logo(tmp_path))
-            pro.get_by_role("button", name="Upload photo").click()
-            expect(pro.get_by_role("img", name="Your current photo")).to_be_visible()
-            check.look(pro, "The Professional's photo")
-            patient.goto(f"{site}/professionals")
-            shown = patient.get_by_role("main").locator("img.photo").first
-            expect(shown).to_be_visible()
-            assert shown.evaluate("img => img.complete && img.naturalWidth") > 0
-            check.look(patient, "Professionals with a photo")
-        finally:
-            browser.close()
+        # The Professional adds a photo; patients see it beside the name, not broken.
+        pro.goto(f"{site}/workspace/photo")
+        check.look(pro, "The Professional's photo, none yet")
+        pro.get_by_label("Photo", exact=True).set_input_files(_logo(tmp_path))
+        pro.get_by_role("button", name="Upload photo").click()
+        expect(pro.get_by_role("img", name="Your current photo")).to_be_visible()
+        check.look(pro, "The Professional's photo")
+        patient.goto(f"{site}/professionals")
+        shown = patient.get_by_role("main").locator("img.photo").first
+        expect(shown).to_be_visible()
+        assert shown.evaluate("img => img.complete && img.naturalWidth") > 0
+        check.look(patient, "Professionals with a photo")
     check.assert_clean()
     assert len(check.pages) >= 30
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from praxis.core.sandbox.harness import start
 from tests.e2e.axe import Inspector, axe_source, needs_axe, screenshots_folder
-from tests.e2e.test_browser import CHROMIUM, FLAGS, serve
+from tests.e2e.test_browser import desktop_browser, serve
 from tests.e2e.test_browser import pytestmark as browser_marks
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OpenIdProvider
 
@@ -57,36 +56,24 @@ def platform(
 def test_an_operator_signs_in_through_the_platforms_provider(
     platform: str, provider: tuple[OpenIdProvider, str], axe_js: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     op, _ = provider
     check = Inspector(axe_js, screenshots_folder(tmp_path))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
+    with desktop_browser() as fresh:
+        ops = fresh()
+        ops.goto(f"{platform}/platform/login")
+        check.look(ops, "Platform sign-in, the provider offered")
+        ops.get_by_role("link", name=OFFERED).click()
+        expect(ops.get_by_role("heading", name="Tenants")).to_be_visible()
+        check.look(ops, "Signed in to the platform through the provider")
 
-            def fresh() -> Any:
-                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                page.set_default_timeout(15_000)
-                return page
-
-            ops = fresh()
-            ops.goto(f"{platform}/platform/login")
-            check.look(ops, "Platform sign-in, the provider offered")
-            ops.get_by_role("link", name=OFFERED).click()
-            expect(ops.get_by_role("heading", name="Tenants")).to_be_visible()
-            check.look(ops, "Signed in to the platform through the provider")
-
-            op.email = "nobody@example.org"  # no operator has it
-            stranger = fresh()
-            stranger.goto(f"{platform}/platform/login")
-            stranger.get_by_role("link", name=OFFERED).click()
-            expect(stranger.get_by_role("heading", name="Sign-in failed")).to_be_visible()
-            expect(stranger.get_by_role("alert")).to_contain_text("No active operator")
-            check.look(stranger, "Platform sign-in refused")
-            stranger.get_by_role("link", name="Back to sign in").click()
-            expect(stranger.get_by_role("heading", name="Sign in to the platform")).to_be_visible()
-        finally:
-            browser.close()
+        op.email = "nobody@example.org"  # no operator has it
+        stranger = fresh()
+        stranger.goto(f"{platform}/platform/login")
+        stranger.get_by_role("link", name=OFFERED).click()
+        expect(stranger.get_by_role("heading", name="Sign-in failed")).to_be_visible()
+        expect(stranger.get_by_role("alert")).to_contain_text("No active operator")
+        check.look(stranger, "Platform sign-in refused")
+        stranger.get_by_role("link", name="Back to sign in").click()
+        expect(stranger.get_by_role("heading", name="Sign in to the platform")).to_be_visible()
     check.assert_clean()
     assert op.tokens_issued == 2

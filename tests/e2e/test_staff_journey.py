@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.axe import Inspector, axe_source, needs_axe, screenshots_folder
-from tests.e2e.test_browser import CHROMIUM, FLAGS, serve
+from tests.e2e.test_browser import desktop_browser, serve
 from tests.e2e.test_browser import pytestmark as browser_marks
 
 pytestmark = [*browser_marks, needs_axe]
@@ -70,69 +70,55 @@ def _link_to(folder: Path, subject: str, seconds: float = 30) -> str:
 def test_an_admin_manages_invitations_and_invites_a_removed_colleague_back(
     site: str, staff_var: Path, axe_js: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     check = Inspector(axe_js, screenshots_folder(tmp_path))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
+    with desktop_browser() as fresh:
+        admin = fresh()
+        admin.goto(f"{site}/login")
+        _sign_in(admin, "admin", "demo-admin-pass")
+        for name, address in (("Casey Desk", "casey@example.org"), ("Lee Late", "lee@x.org")):
+            admin.goto(f"{site}/admin/staff")
+            admin.get_by_label("Full name").fill(name)
+            admin.get_by_label("Email address").fill(address)
+            admin.get_by_label("front desk").check()
+            admin.get_by_role("button", name="Send the invitation").click()
+            expect(admin.get_by_role("status")).to_contain_text("emailed an invitation")
+        waiting = admin.get_by_role("region", name="Invitations waiting to be accepted")
+        expect(waiting).to_contain_text("casey@example.org")
+        check.look(admin, "Staff with invitations waiting")
 
-            def fresh() -> Any:
-                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                page.set_default_timeout(15_000)
-                return page
+        waiting.get_by_role("button", name="Send again to Casey Desk").click()
+        expect(admin.get_by_role("status")).to_contain_text("no longer works")
+        admin.get_by_role("button", name="Cancel invitation of Lee Late").click()
+        expect(admin.get_by_role("status")).to_contain_text("was cancelled")
+        expect(waiting).not_to_contain_text("Lee Late")
+        check.look(admin, "Staff after sending again and cancelling")
 
-            admin = fresh()
-            admin.goto(f"{site}/login")
-            _sign_in(admin, "admin", "demo-admin-pass")
-            for name, address in (("Casey Desk", "casey@example.org"), ("Lee Late", "lee@x.org")):
-                admin.goto(f"{site}/admin/staff")
-                admin.get_by_label("Full name").fill(name)
-                admin.get_by_label("Email address").fill(address)
-                admin.get_by_label("front desk").check()
-                admin.get_by_role("button", name="Send the invitation").click()
-                expect(admin.get_by_role("status")).to_contain_text("emailed an invitation")
-            waiting = admin.get_by_role("region", name="Invitations waiting to be accepted")
-            expect(waiting).to_contain_text("casey@example.org")
-            check.look(admin, "Staff with invitations waiting")
+        team = admin.get_by_role("region", name="Your team")
+        team.get_by_role("link", name="Dr Sam Rivera").click()
+        admin.get_by_role("button", name="Remove Dr Sam Rivera").click()
+        expect(admin.get_by_role("status")).to_contain_text("was removed")
+        admin.get_by_role("region", name="Your team").get_by_role(
+            "link", name="Dr Sam Rivera"
+        ).click()
+        expect(admin.get_by_role("heading", name="Invite back")).to_be_visible()
+        check.look(admin, "A removed colleague")
+        admin.get_by_role("button", name="Invite Dr Sam Rivera back").click()
+        expect(admin.get_by_role("status")).to_contain_text("emailed a link to come back")
+        check.look(admin, "A removed colleague invited back")
 
-            waiting.get_by_role("button", name="Send again to Casey Desk").click()
-            expect(admin.get_by_role("status")).to_contain_text("no longer works")
-            admin.get_by_role("button", name="Cancel invitation of Lee Late").click()
-            expect(admin.get_by_role("status")).to_contain_text("was cancelled")
-            expect(waiting).not_to_contain_text("Lee Late")
-            check.look(admin, "Staff after sending again and cancelling")
-
-            team = admin.get_by_role("region", name="Your team")
-            team.get_by_role("link", name="Dr Sam Rivera").click()
-            admin.get_by_role("button", name="Remove Dr Sam Rivera").click()
-            expect(admin.get_by_role("status")).to_contain_text("was removed")
-            admin.get_by_role("region", name="Your team").get_by_role(
-                "link", name="Dr Sam Rivera"
-            ).click()
-            expect(admin.get_by_role("heading", name="Invite back")).to_be_visible()
-            check.look(admin, "A removed colleague")
-            admin.get_by_role("button", name="Invite Dr Sam Rivera back").click()
-            expect(admin.get_by_role("status")).to_contain_text("emailed a link to come back")
-            check.look(admin, "A removed colleague invited back")
-
-            link = _link_to(
-                staff_var / "mailbox", "You are invited back to Riverside Health Clinic"
-            )
-            pro = fresh()
-            pro.goto(link)
-            heading = pro.get_by_role("heading", name="Welcome back to Riverside Health Clinic")
-            expect(heading).to_be_visible()
-            expect(pro.locator("main")).to_contain_text("dr.rivera")
-            check.look(pro, "Coming back: a new password")
-            pro.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
-            pro.get_by_label("Password again").fill(NEW_PASSWORD)
-            pro.get_by_role("button", name="Reopen my account").click()
-            expect(pro.get_by_role("status")).to_contain_text("your account is ready")
-            _sign_in(pro, "dr.rivera", NEW_PASSWORD)
-            expect(pro.get_by_role("navigation", name="Main")).to_contain_text("Workspace")
-            check.look(pro, "Back in the workspace")
-        finally:
-            browser.close()
+        link = _link_to(staff_var / "mailbox", "You are invited back to Riverside Health Clinic")
+        pro = fresh()
+        pro.goto(link)
+        heading = pro.get_by_role("heading", name="Welcome back to Riverside Health Clinic")
+        expect(heading).to_be_visible()
+        expect(pro.locator("main")).to_contain_text("dr.rivera")
+        check.look(pro, "Coming back: a new password")
+        pro.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+        pro.get_by_label("Password again").fill(NEW_PASSWORD)
+        pro.get_by_role("button", name="Reopen my account").click()
+        expect(pro.get_by_role("status")).to_contain_text("your account is ready")
+        _sign_in(pro, "dr.rivera", NEW_PASSWORD)
+        expect(pro.get_by_role("navigation", name="Main")).to_contain_text("Workspace")
+        check.look(pro, "Back in the workspace")
     check.assert_clean()
     assert len(check.pages) == 6

@@ -21,7 +21,7 @@ from praxis.core.config import Settings
 from praxis.core.crypto import token_digest
 from praxis.core.db import utcnow
 from praxis.core.runtime import Runtime
-from tests.conftest import client_for
+from tests.conftest import PLATFORM_RELAY, client_for
 from tests.support import (
     PASSWORD,
     Clinic,
@@ -647,7 +647,7 @@ async def test_session_cookie_attributes(client: httpx.AsyncClient, clinic: Clin
 
 
 @pytest.mark.promise("P24")
-@pytest.mark.parametrize("settings_overrides", [{"PRAXIS_ENV": "production"}])
+@pytest.mark.parametrize("settings_overrides", [{"PRAXIS_ENV": "production", **PLATFORM_RELAY}])
 async def test_production_cookies_are_secure_and_host_only(
     app: Any, client: httpx.AsyncClient, clinic: Clinic, rt: Runtime
 ) -> None:

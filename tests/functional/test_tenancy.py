@@ -39,7 +39,7 @@ from praxis.core.runtime import Runtime
 from praxis.core.tenancy import Database, tenant_tables
 from praxis.core.tenancy.role import check_database_role, database_user
 from praxis.tenants.services import save_tenant, set_domain_verified
-from tests.conftest import TEST_LEDGER_KEY, TEST_SECRET, _settings, client_for
+from tests.conftest import PLATFORM_RELAY, TEST_LEDGER_KEY, TEST_SECRET, _settings, client_for
 from tests.support import (
     PASSWORD,
     Clinic,
@@ -637,6 +637,7 @@ if POSTGRES_URLS:  # never an empty parametrisation: on SQLite-only runs nothing
                 "SECRET_KEY": TEST_SECRET,
                 "LEDGER_SIGNING_KEY": TEST_LEDGER_KEY,
                 "PRAXIS_VAR_DIR": str(tmp_path),
+                **PLATFORM_RELAY,
             }
             refused = CliRunner().invoke(main, ["worker", "--once"], env=env)
             assert refused.exit_code == 1, refused.output

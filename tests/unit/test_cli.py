@@ -365,6 +365,15 @@ def test_demo_is_refused_in_production(ready: Praxis) -> None:
     assert ready.count("tenants") == 0
 
 
+def test_production_without_the_platforms_mail_relay_will_not_start(ready: Praxis) -> None:
+    secret = "production-secret-key-that-is-long-enough-0123"
+    key = "a2V5LWZvci1zaWduaW5nLXRoZS1sZWRnZXItMzJieXQ="  # a ledger signing key, base64
+    output = ready.fails(
+        "tenants", "list", PRAXIS_ENV="production", SECRET_KEY=secret, LEDGER_SIGNING_KEY=key
+    )
+    assert "PLATFORM_SMTP_URL is not set." in output and "Traceback" not in output
+
+
 def test_production_without_a_secret_names_it(ready: Praxis) -> None:
     output = ready.fails("tenants", "list", PRAXIS_ENV="production")
     assert "SECRET_KEY is not set" in output

@@ -8,7 +8,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from praxis.core.accounts import alerts, password_change, reauth, recovery, security_log
+from praxis.core.accounts import (
+    alerts,
+    operator_alerts,
+    password_change,
+    reauth,
+    recovery,
+    security_log,
+)
 from praxis.core.accounts.fields import parse
 from praxis.core.accounts.forms import PasswordChange, Reauthenticate, SecondFactor
 from praxis.core.accounts.models import Operator, User
@@ -27,7 +34,13 @@ PASSWORD = "account/password.html"  # noqa: S105 (a template's name)
 @pages.page("/account", access=Access.SIGNED_IN)
 async def account(ctx: Ctx) -> Response:
     sessions = await ctx.rt.user_sessions.count(ctx.db, ctx.me.id)
-    return render(ctx, "account/index.html", sessions=sessions, title="Your account")
+    return render(
+        ctx,
+        "account/index.html",
+        sessions=sessions,
+        by_provider=ctx.second_factor_by_provider,
+        title="Your account",
+    )
 
 
 def _account(ctx: Ctx) -> User | Operator:
@@ -52,6 +65,7 @@ def _security_page(ctx: Ctx, *, status: int = 200, **extra: Any) -> Response:
         secret=extra.pop("secret", None),
         remaining=recovery.remaining(_account(ctx)),
         prefix=ctx.prefix,
+        by_provider=ctx.second_factor_by_provider,
         title="Two-step sign-in",
         **extra,
     )
@@ -164,6 +178,8 @@ async def new_recovery_codes(ctx: Ctx) -> Response:
     if isinstance(account, User):
         security_log.note(ctx.db, Security.RECOVERY_CODES_MADE, account.id)
         alerts.tell(ctx.db, account.tenant_id, account, alerts.Change.RECOVERY_CODES_MADE)
+    else:
+        operator_alerts.tell(ctx.db, account, alerts.Change.RECOVERY_CODES_MADE)
     await ctx.db.commit()
     return _codes_page(ctx, codes, account)
 

@@ -1,8 +1,8 @@
 """/-/mailbox: the mail the platform sent, read from the local Maildir (development only).
 
-The local demo's email plugin writes into ``<PRAXIS_VAR_DIR>/mailbox`` instead of an SMTP
-server. Clinic staff see their clinic's messages; operators see all. Anywhere but
-PRAXIS_ENV=development this page does not exist.
+The local demo's email plugin, and the platform's own mail to operators, write into
+``<PRAXIS_VAR_DIR>/mailbox`` instead of an SMTP server. Clinic staff see their clinic's
+messages; operators see all. Anywhere but PRAXIS_ENV=development this page does not exist.
 """
 
 from __future__ import annotations
