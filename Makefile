@@ -29,8 +29,13 @@ run: $(VENV)/.installed
 
 ## make test: lint, type-check, then the whole suite (SQLite; PostgreSQL too if TEST_DATABASE_URL),
 ## spread over every core (pytest-xdist, in pyproject's addopts; -n0 runs it in one process)
+# The suite in two parts, each with its time budget (tests/budget.py): the tests without a
+# browser, then the Chromium journeys; both on SQLite and, with TEST_DATABASE_URL, PostgreSQL.
+BROWSER_TESTS := tests/e2e
 test: lint typecheck axe
-	$(BIN)/pytest
+	PRAXIS_SUITE_PART="tests without a browser" $(BIN)/pytest --ignore=$(BROWSER_TESTS)
+	PRAXIS_SUITE_PART="browser journeys" PRAXIS_SUITE_BUDGET_SECONDS="$(PRAXIS_BROWSER_BUDGET_SECONDS)" \
+		$(BIN)/pytest $(BROWSER_TESTS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
