@@ -448,4 +448,4 @@ def test_the_axe_check_names_the_page_rule_and_nodes_it_fails_on(tmp_path: Path)
     assert "A faulty page, desktop" in message and "A faulty page, phone" in message
     assert "image-alt [critical]" in message and "label [critical]" in message
     assert "#unlabelled" in message
-    assert (tmp_path / "01-a-faulty-page-phone.png").exists()
+    assert (tmp_path / "01-a-faulty-page-phone.jpeg").exists()
