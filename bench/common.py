@@ -457,7 +457,8 @@ def cpu_seconds(pid: int) -> float:
     total = 0
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(FileNotFoundError):  # a thread may end meanwhile
+            # A thread may end meanwhile: its directory goes, or reading it fails with ESRCH.
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
                 total += int((task / "schedstat").read_text().split()[0])
         return total / 1e9
     except (FileNotFoundError, IndexError, ValueError):
