@@ -71,59 +71,61 @@ from praxis.core.web.pages import (
 )
 from praxis.core.web.pages import exit as clinic_exit
 from praxis.core.web.rendering import Templates
-from praxis.core.web.routing import build_routes, not_found
+from praxis.core.web.routing import build_routes, larger_bodies, not_found
 
 log = structlog.get_logger("praxis.app")
 STATIC = Path(__file__).parent / "web" / "static"
 
 
+AREAS = (
+    portal,
+    visit,
+    signup,
+    signin,
+    sso,
+    password,
+    account,
+    consents,
+    rights,
+    closing,
+    restriction,
+    ledger,
+    workspace,
+    diary,
+    consultation,
+    admin,
+    staff,
+    desk,
+    claim,
+    analytics,
+    branding,
+    photos,
+    campaigns,
+    holds,
+    receipts,
+    booking_policy,
+    requests,
+    retention,
+    security,
+    setup,
+    platform,
+    directory,
+    invitation,
+    listing,
+    clinic_exit,
+    system,
+    mailbox,
+    privacy,
+    subscribe,
+)
+
+
 def _routes(extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
     """Pages first (the portal's home leads), then one mount for the whole API: a page
     request never tries the API's routes one by one."""
-    areas = (
-        portal,
-        visit,
-        signup,
-        signin,
-        sso,
-        password,
-        account,
-        consents,
-        rights,
-        closing,
-        restriction,
-        ledger,
-        workspace,
-        diary,
-        consultation,
-        admin,
-        staff,
-        desk,
-        claim,
-        analytics,
-        branding,
-        photos,
-        campaigns,
-        holds,
-        receipts,
-        booking_policy,
-        requests,
-        retention,
-        security,
-        setup,
-        platform,
-        directory,
-        invitation,
-        listing,
-        clinic_exit,
-        system,
-        mailbox,
-        privacy,
-        subscribe,
-    )
     api_routes = [Route("/openapi.json", openapi_endpoint(api), name="openapi"), *api.routes]
     return [
-        *build_routes(*(area.pages for area in areas)),
+        *build_routes(*(area.pages for area in AREAS)),
         *webhooks.routes,
         *campaigns.routes,
         Route("/-/health", system.health, name="health"),
@@ -210,6 +212,7 @@ def create_app(
                 EdgeMiddleware,
                 hsts=settings.secure_cookies,
                 max_body_bytes=settings.max_body_bytes,
+                larger_bodies=larger_bodies(*(area.pages for area in AREAS)),
                 access_log=access_log,
             ),
             Middleware(

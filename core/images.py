@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_BYTES = 512 * 1024
-MAX_PIXELS = 4_000_000  # a decompression bomb stops here
+MAX_BYTES = 512 * 1024  # a logo
+PHOTO_MAX_BYTES = 8 * 1024 * 1024  # a phone camera's photo, as it comes
+MAX_PIXELS = 4_000_000  # a decompression bomb stops here...
+JPEG_MAX_PIXELS = 50_000_000  # ...except a JPEG, decoded at a fraction of its size (draft)
 ACCEPTED = ("PNG", "JPEG", "WEBP")
 NOT_AN_IMAGE = "Choose a PNG, JPEG or WebP image."
 
@@ -31,11 +33,17 @@ class Picture:
         return self.digest[:12]
 
 
-def _decoded(data: bytes) -> Image.Image:
+def _size_in_words(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+def _decoded(data: bytes, *, max_bytes: int = MAX_BYTES, at_least: int = 0) -> Image.Image:
+    """The upload decoded; with ``at_least``, a large JPEG is decoded at the smallest scale
+    that keeps both sides at least that long (a camera's 12 MP photo costs a fraction)."""
     if not data:
         raise ImageRefused("Choose an image file.")
-    if len(data) > MAX_BYTES:
-        raise ImageRefused(f"Choose an image of at most {MAX_BYTES // 1024} KB.")
+    if len(data) > max_bytes:
+        raise ImageRefused(f"Choose an image of at most {_size_in_words(max_bytes)}.")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
@@ -43,9 +51,16 @@ def _decoded(data: bytes) -> Image.Image:
             probe.verify()
         if kind not in ACCEPTED:
             raise ImageRefused(NOT_AN_IMAGE)
-        if width * height > MAX_PIXELS:
-            raise ImageRefused("This image is too large: use one under 2000 by 2000 pixels.")
+        scaled = kind == "JPEG" and at_least > 0
+        if width * height > (JPEG_MAX_PIXELS if scaled else MAX_PIXELS):
+            raise ImageRefused(
+                "This image is too large: use a photo of at most 50 megapixels."
+                if scaled
+                else "This image is too large: use one under 2000 by 2000 pixels."
+            )
         with Image.open(io.BytesIO(data)) as image:
+            if scaled:
+                image.draft("RGB", (at_least, at_least))
             image.load()
             # A phone's photo stands upright by its EXIF tag, which re-encoding drops.
             return ImageOps.exif_transpose(image).convert("RGBA")
@@ -69,7 +84,7 @@ def logo(data: bytes, *, side: int) -> Picture:
 def portrait(data: bytes, *, side: int) -> Picture:
     """A square JPEG of ``side`` pixels, cropped about the centre (a face, usually), on white
     where the upload was transparent."""
-    decoded = _decoded(data)
+    decoded = _decoded(data, max_bytes=PHOTO_MAX_BYTES, at_least=side)
     edge = min(side, *decoded.size)  # a small upload is not blown up
     picture = ImageOps.fit(decoded, (edge, edge))
     flat = Image.new("RGB", picture.size, (255, 255, 255))

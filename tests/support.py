@@ -235,3 +235,11 @@ def image(kind: str = "PNG", size: tuple[int, int] = (400, 300)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (30, 60, 90)).save(out, format=kind)
     return out.getvalue()
+
+
+def camera_photo(size: tuple[int, int] = (3000, 2000)) -> bytes:
+    """A photo as a phone's camera leaves it: 6 MP of grain, a JPEG of about 4 MB."""
+    grain = Image.effect_noise(size, 40)
+    out = io.BytesIO()
+    Image.merge("RGB", [grain, grain, grain]).save(out, format="JPEG", quality=90)
+    return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Sequence
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -46,13 +47,26 @@ class EdgeMiddleware:
     a request id, the security headers, a body-size limit, one access-log line."""
 
     def __init__(
-        self, app: ASGIApp, *, hsts: bool, max_body_bytes: int, access_log: bool = True
+        self,
+        app: ASGIApp,
+        *,
+        hsts: bool,
+        max_body_bytes: int,
+        larger_bodies: Sequence[tuple[re.Pattern[str], int]] = (),
+        access_log: bool = True,
     ) -> None:
         self.app = app
         self.headers = security_headers(hsts=hsts)
         self.names = frozenset(name for name, _ in self.headers)
         self.max_body = max_body_bytes
+        self.larger = tuple(larger_bodies)  # the few pages that take an upload
         self.access_log = AccessLog(enabled=access_log)
+
+    def _limit(self, path: str) -> int:
+        for pattern, limit in self.larger:
+            if pattern.match(path):
+                return max(limit, self.max_body)
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,10 +96,10 @@ class EdgeMiddleware:
         try:
             if scope["method"] in _NO_BODY:
                 await self.app(scope, receive, send_with_headers)
-            elif _declared_length(scope) > self.max_body:
+            elif _declared_length(scope) > (limit := self._limit(scope["path"])):
                 await _respond(send_with_headers, 413, b"The request is too large.", b"text/plain")
             else:
-                await self.app(scope, _limited(receive, self.max_body), send_with_headers)
+                await self.app(scope, _limited(receive, limit), send_with_headers)
         finally:
             elapsed = round((time.perf_counter() - started) * 1000, 2)
             # paths hold ids only; query strings are never logged

@@ -6,6 +6,7 @@ redirect, a 403 that says what the page is for, a 404 that reveals nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import structlog
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, compile_path
 
 from praxis.core.errors import InvalidInput, ServiceError
 from praxis.core.web.banner import find_privacy_banner
@@ -151,6 +152,7 @@ class PageEntry:
     site: SiteKind
     name: str
     endpoint: Callable[[Request], Awaitable[Response]]
+    body_bytes: int = 0  # a larger body than MAX_BODY_BYTES this page takes (its upload)
 
 
 class Pages:
@@ -171,6 +173,7 @@ class Pages:
         name: str | None = None,
         one_transaction: bool = False,
         uploads: int = 0,
+        body_bytes: int = 0,
     ) -> Callable[[Page], Page]:
         def register(handler: Page) -> Page:
             async def endpoint(request: Request) -> Response:
@@ -185,7 +188,9 @@ class Pages:
                     uploads=uploads,
                 )
 
-            entry = PageEntry(path, tuple(methods), site, name or handler.__name__, endpoint)
+            entry = PageEntry(
+                path, tuple(methods), site, name or handler.__name__, endpoint, body_bytes
+            )
             self.entries.append(entry)
             return handler
 
@@ -207,6 +212,17 @@ def build_routes(*tables: Pages) -> list[Route]:
             name = "_or_".join(sorted(e.name for e in by_site.values()))
             routes.append(Route(path, _by_site(by_site), methods=list(methods), name=name))
     return routes
+
+
+def larger_bodies(*tables: Pages) -> list[tuple[re.Pattern[str], int]]:
+    """The paths whose pages take a larger body than the rest (a photo from a phone), each
+    with its own limit, for the edge's body-size check."""
+    return [
+        (compile_path(entry.path)[0], entry.body_bytes)
+        for table in tables
+        for entry in table.entries
+        if entry.body_bytes
+    ]
 
 
 def _by_site(by_site: dict[SiteKind, PageEntry]) -> Callable[[Request], Awaitable[Response]]:

@@ -18,9 +18,10 @@ from sqlalchemy import delete, select
 
 from praxis.core.accounts.models import Professional
 from praxis.core.accounts.photos import ProfessionalPhoto
+from praxis.core.images import PHOTO_MAX_BYTES
 from praxis.core.runtime import Runtime
 from tests.conftest import client_for
-from tests.support import Clinic, csrf_in, image, login, post_form
+from tests.support import Clinic, camera_photo, csrf_in, image, login, post_form
 
 PHOTO_PAGE = "/workspace/photo"
 
@@ -94,7 +95,7 @@ async def test_a_professional_uploads_a_photo_shown_beside_their_name(
         (b"\x89PNG\r\n\x1a\n" + b"not really a picture", "PNG, JPEG or WebP"),
         (image("GIF"), "PNG, JPEG or WebP"),
         (image("PNG", (2100, 2100)), "too large"),
-        (b"\x89PNG" + b"\0" * (600 * 1024), "at most 512 KB"),
+        (b"\xff\xd8" + b"\0" * PHOTO_MAX_BYTES, "at most 8 MB"),
         (b"", "Choose an image file"),
     ],
 )
@@ -107,6 +108,32 @@ async def test_what_is_not_a_small_image_is_refused_on_the_field_and_nothing_is_
     assert message in unescape(refused.text) and 'id="f-photo-error"' in refused.text
     assert 'aria-invalid="true"' in refused.text
     assert await stored(rt, clinic) == []
+
+
+async def test_a_photo_straight_from_a_phone_is_taken_where_other_pages_refuse_such_a_body(
+    app: Any, rt: Runtime, clinic: Clinic
+) -> None:
+    """The photo pages take a camera's photo of several MB; every other page keeps the
+    1 MB limit (MAX_BODY_BYTES), the logo's upload too."""
+    taken = camera_photo()
+    assert len(taken) > 1_000_000
+    async with signed_in(app, clinic, clinic.professional.username) as pro:
+        assert (await upload(pro, taken, name="IMG_0001.jpg")).status_code == 303
+    [kept] = await stored(rt, clinic)
+    assert Image.open(io.BytesIO(kept.image)).size == (320, 320)
+    async with signed_in(app, clinic, clinic.admin.username) as admin:
+        page = f"/admin/professionals/{clinic.professional_id}/photo"
+        assert (await upload(admin, taken, page=page)).status_code == 303
+        shown = await admin.get("/admin/branding")
+        logo = await admin.post(
+            "/admin/branding/logo",
+            data={"csrf_token": csrf_in(shown.text)},
+            files={"logo": ("IMG_0001.jpg", taken, "image/jpeg")},
+        )
+        assert logo.status_code == 413
+        past = b"\xff\xd8" + b"\0" * (PHOTO_MAX_BYTES + 128 * 1024)
+        too_big = await upload(admin, past, page=page)
+        assert too_big.status_code == 413  # past the photo's own limit, before any reading
 
 
 async def test_a_removed_photo_leaves_the_initials_and_is_no_longer_served(

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from praxis.core import images
-from tests.support import image
+from tests.support import camera_photo, image
 
 
 def _open(data: bytes) -> Image.Image:
@@ -67,3 +67,25 @@ def test_the_same_upload_gives_the_same_version() -> None:
 def test_what_is_not_a_small_picture_is_refused(data: bytes, message: str) -> None:
     with pytest.raises(images.ImageRefused, match=message):
         images.portrait(data, side=64)
+
+
+def test_a_camera_photo_of_several_megabytes_becomes_a_portrait_but_never_a_logo() -> None:
+    taken = camera_photo()
+    assert images.MAX_BYTES < len(taken) < images.PHOTO_MAX_BYTES
+    kept = _open(images.portrait(taken, side=320).data)
+    assert (kept.format, kept.size) == ("JPEG", (320, 320))
+    with pytest.raises(images.ImageRefused, match="at most 512 KB"):
+        images.logo(taken, side=256)
+    with pytest.raises(images.ImageRefused, match="at most 8 MB"):
+        images.portrait(taken + b"\0" * images.PHOTO_MAX_BYTES, side=320)
+
+
+def test_only_a_jpeg_may_be_larger_than_2000_pixels_square_and_within_its_own_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(images.ImageRefused, match="2000 by 2000"):
+        images.portrait(image("PNG", (2100, 2100)), side=320)
+    assert _open(images.portrait(image("JPEG", (2100, 2100)), side=320).data).size == (320, 320)
+    monkeypatch.setattr(images, "JPEG_MAX_PIXELS", 2000 * 2000)
+    with pytest.raises(images.ImageRefused, match="50 megapixels"):
+        images.portrait(image("JPEG", (2100, 2100)), side=320)

@@ -12,6 +12,7 @@ from praxis.core.accounts import photos
 from praxis.core.accounts.models import Professional
 from praxis.core.accounts.professionals import professional_by_id
 from praxis.core.errors import InvalidInput
+from praxis.core.images import PHOTO_MAX_BYTES
 from praxis.core.web.context import Access, Ctx
 from praxis.core.web.pages.workspace import own_profile
 from praxis.core.web.pictures import picture_response
@@ -21,6 +22,7 @@ pages = Pages()
 PRO = Access.PROFESSIONAL
 ADMIN = Access.CLINIC_ADMIN
 LABELS = {"photo": "Photo"}
+UPLOAD_BYTES = PHOTO_MAX_BYTES + 64 * 1024  # a camera's photo and the form around it
 
 
 def _here(profile: Professional, *, own: bool) -> str:
@@ -77,7 +79,14 @@ async def own_photo(ctx: Ctx) -> Response:
     return await _page(ctx, await own_profile(ctx), own=True)
 
 
-@pages.page("/workspace/photo", methods=["POST"], access=PRO, uploads=1, name="upload_own_photo")
+@pages.page(
+    "/workspace/photo",
+    methods=["POST"],
+    access=PRO,
+    uploads=1,
+    body_bytes=UPLOAD_BYTES,
+    name="upload_own_photo",
+)
 async def upload_own_photo(ctx: Ctx) -> Response:
     return await _upload(ctx, await own_profile(ctx), own=True)
 
@@ -97,6 +106,7 @@ async def photo_for(ctx: Ctx) -> Response:
     methods=["POST"],
     access=ADMIN,
     uploads=1,
+    body_bytes=UPLOAD_BYTES,
     name="upload_photo_for",
 )
 async def upload_photo_for(ctx: Ctx) -> Response:
