@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -97,7 +98,7 @@ class EdgeMiddleware:
             if scope["method"] in _NO_BODY:
                 await self.app(scope, receive, send_with_headers)
             elif _declared_length(scope) > (limit := self._limit(scope["path"])):
-                await _respond(send_with_headers, 413, b"The request is too large.", b"text/plain")
+                await _too_large(send_with_headers, scope["path"], limit)
             else:
                 await self.app(scope, _limited(receive, limit), send_with_headers)
         finally:
@@ -132,6 +133,24 @@ async def _respond(send: Send, status: int, body: bytes, content_type: bytes) ->
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _too_large(send: Send, path: str, limit: int) -> None:
+    """Refused by its declared length: the API's error shape, or a page a person can act on
+    (who chose a file too large for a photo or a logo)."""
+    most = f"{limit / 1_000_000:.0f} MB" if limit >= 1_000_000 else f"{limit // 1000} KB"
+    said = f"This takes at most {most}, a file included."
+    if path.startswith("/api/"):
+        error = {"error": {"code": "too_large", "message": said, "fields": {}}}
+        await _respond(send, 413, json.dumps(error).encode(), b"application/json")
+        return
+    page = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Too large</title>"
+        "</head><body><main><h1>What you sent is too large</h1>"
+        f"<p>{said} Go back and choose a smaller file, or make the picture smaller first.</p>"
+        "</main></body></html>"
+    )
+    await _respond(send, 413, page.encode(), b"text/html; charset=utf-8")
 
 
 UNKNOWN_HOST_PAGE = (

@@ -240,7 +240,8 @@ async def test_oversized_requests_are_refused_before_anything_changes(
     )
     assert streamed.status_code == 413
     api = await client.post("/api/v1/consumers", json=huge)
-    assert api.status_code == 413
+    assert api.status_code == 413 and api.json()["error"]["code"] == "too_large"
+    assert "What you sent is too large" in declared.text  # a page a person can act on
     assert page.status_code == 200
     async with rt.database.reading(clinic.tenant.id) as db:
         assert (

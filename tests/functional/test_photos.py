@@ -130,10 +130,11 @@ async def test_a_photo_straight_from_a_phone_is_taken_where_other_pages_refuse_s
             data={"csrf_token": csrf_in(shown.text)},
             files={"logo": ("IMG_0001.jpg", taken, "image/jpeg")},
         )
-        assert logo.status_code == 413
+        assert logo.status_code == 413 and "takes at most 1 MB" in logo.text
         past = b"\xff\xd8" + b"\0" * (PHOTO_MAX_BYTES + 128 * 1024)
         too_big = await upload(admin, past, page=page)
         assert too_big.status_code == 413  # past the photo's own limit, before any reading
+        assert "takes at most 8 MB" in too_big.text and "What you sent is too large" in too_big.text
 
 
 async def test_a_removed_photo_leaves_the_initials_and_is_no_longer_served(
