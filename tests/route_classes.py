@@ -91,6 +91,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/password/reset"): PUBLIC,
     ("GET", "/platform/login"): platform(Who.PUBLIC),
     ("POST", "/platform/login"): platform(Who.PUBLIC),
+    ("GET", "/platform/password/forgot"): platform(Who.PUBLIC),
+    ("POST", "/platform/password/forgot"): platform(Who.PUBLIC),
+    ("GET", "/platform/password/reset"): platform(Who.PUBLIC),
+    ("POST", "/platform/password/reset"): platform(Who.PUBLIC),
     ("GET", "/platform/login/code"): platform(Who.PUBLIC),
     ("POST", "/platform/login/code"): platform(Who.PUBLIC),
     # Operators' sign-in at the platform's provider: 404 unless PLATFORM_OIDC_* are set.

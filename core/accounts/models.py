@@ -175,6 +175,20 @@ class OperatorSession(Base):
     expires_at: Mapped[datetime]
 
 
+class OperatorPasswordReset(Base):
+    """A link emailed to an operator who forgot their password: only its SHA-256 is kept."""
+
+    __tablename__ = "operator_password_resets"
+    __table_args__ = (Index(None, "operator_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class PasswordReset(TenantScoped, Identified, Base):
     __tablename__ = "password_resets"
     __table_args__ = (

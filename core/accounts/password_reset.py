@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core import outbox
 from praxis.core.accounts import alerts, security_log
 from praxis.core.accounts.fields import clean_password
-from praxis.core.accounts.models import PasswordReset, User
+from praxis.core.accounts.models import OperatorPasswordReset, PasswordReset, User
 from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.sessions import UserSessions
@@ -76,11 +77,7 @@ async def send_link(job: Job) -> None:
         )
         await db.commit()
     link = f"{job.site_url}/password/reset?token={token}"
-    text = (
-        f"Someone asked to set a new password for your {job.tenant.name} account.\n\n"
-        f"To choose a new password, open this link within the hour:\n{link}\n\n"
-        "If it was not you, ignore this email: your password stays as it is.\n"
-    )
+    text = email_text(job.tenant.name, link)
     await job.providers.email.send(
         subject_id=user_id,
         to=address,
@@ -92,19 +89,38 @@ async def send_link(job: Job) -> None:
     )
 
 
-async def _valid(db: AsyncSession, token: str, *, now: datetime) -> PasswordReset | None:
+# A reset link's row: a clinic account's or an operator's.
+Link = TypeVar("Link", PasswordReset, OperatorPasswordReset)
+
+
+async def unspent(db: AsyncSession, model: type[Link], token: str, *, now: datetime) -> Link | None:
+    """The link this token opens, if it is neither used nor expired."""
     if not token or len(token) > 128:
         return None
-    row = await db.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == token_digest(token))
-    )
+    row = await db.scalar(select(model).where(model.token_hash == token_digest(token)))
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None
     return row
 
 
+def new_password(password: str) -> str:
+    """The new password, checked like every other (length, variety, not a common one)."""
+    try:
+        return clean_password(password)
+    except ValueError as exc:
+        raise InvalidInput({"password": str(exc)}) from None
+
+
+def email_text(whose: str, link: str) -> str:
+    return (
+        f"Someone asked to set a new password for your {whose} account.\n\n"
+        f"To choose a new password, open this link within the hour:\n{link}\n\n"
+        "If it was not you, ignore this email: your password stays as it is.\n"
+    )
+
+
 async def check(db: AsyncSession, token: str) -> bool:
-    return await _valid(db, token, now=utcnow()) is not None
+    return await unspent(db, PasswordReset, token, now=utcnow()) is not None
 
 
 async def set_password(
@@ -117,13 +133,10 @@ async def set_password(
 ) -> None:
     """Use the link: a new password, the link spent, every session of the account ended."""
     now = utcnow()
-    row = await _valid(db, token, now=now)
+    row = await unspent(db, PasswordReset, token, now=now)
     if row is None:
         raise InvalidInput({"token": EXPIRED}, EXPIRED)
-    try:
-        clean = clean_password(password)
-    except ValueError as exc:
-        raise InvalidInput({"password": str(exc)}) from None
+    clean = new_password(password)
     user = await db.get(User, (row.tenant_id, row.user_id))
     assert user is not None
     user.password_hash = passwords.hash(clean)

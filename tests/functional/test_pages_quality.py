@@ -600,6 +600,18 @@ async def test_every_page_the_app_serves_is_well_formed_html(
             "anonymous",
             "/platform/login/sso",
             "/platform/login/sso/callback?code=x&state=y",
+            "/platform/password/forgot",
+            "/platform/password/reset?token=not-a-token",
+        )
+        await pages.post(
+            operator,
+            "anonymous",
+            "/platform/password/reset",
+            {"token": "not-a-token", "password": "x"},
+            "/platform/password/forgot",
+        )
+        await pages.post(
+            operator, "anonymous", "/platform/password/forgot", {}, "/platform/password/forgot"
         )
         listed_photo = f"/-/photos/{clinic.tenant.slug}/{clinic.professional_id}"
         await pages.get(operator, "anonymous", listed_photo)  # not listed: the not-found page
