@@ -210,19 +210,14 @@ async def send_invitation(job: Job) -> None:
     else:
         invited = f"You are invited to join {job.tenant.name} on Praxis as {role}."
         step = "To choose your username and password"
-    text = (
-        f"Hello {name},\n\n{invited}\n\n"
-        f"{step}, open this link within {VALID_FOR.days} days:\n"
-        f"{link}\n\nThe link works once. If you did not expect this, ignore this email.\n"
-    )
-    await job.providers.email.send(
+    days = VALID_FOR.days
+    await links.email_link(
+        job,
         subject_id=subject,
         to=address,
         subject=f"You are invited {'back ' if back else ''}to {job.tenant.name}",
-        text=text,
-        about=(),
-        idempotency_key=job.key,
-        attempt=job.attempt,
+        opening=f"Hello {name},\n\n{invited}\n\n{step}, open this link within {days} days:",
+        link=link,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from praxis.core.accounts import operator_alerts
 from praxis.core.accounts.alerts import Change
+from praxis.core.accounts.links import find_open
 from praxis.core.accounts.models import Operator, OperatorPasswordReset
 from praxis.core.accounts.password_reset import (
     EXPIRED,
@@ -27,7 +28,6 @@ from praxis.core.accounts.password_reset import (
     VALID_FOR,
     email_text,
     new_password,
-    unspent,
 )
 from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.sessions import OperatorSessions
@@ -100,7 +100,7 @@ async def send(mail: PlatformMail, site_url: str, link: LinkToSend) -> None:
 
 
 async def check(db: AsyncSession, token: str) -> bool:
-    return await unspent(db, OperatorPasswordReset, token, now=utcnow()) is not None
+    return await find_open(db, OperatorPasswordReset, token, now=utcnow()) is not None
 
 
 async def set_password(
@@ -113,7 +113,7 @@ async def set_password(
 ) -> None:
     """Use the link: a new password, the link spent, every session ended, the operator told."""
     now = utcnow()
-    row = await unspent(db, OperatorPasswordReset, token, now=now)
+    row = await find_open(db, OperatorPasswordReset, token, now=now)
     if row is None:
         raise InvalidInput({"token": EXPIRED}, EXPIRED)
     clean = new_password(password)

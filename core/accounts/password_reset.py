@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
-from typing import TypeVar
+from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from praxis.core import outbox
 from praxis.core.accounts import alerts, security_log
 from praxis.core.accounts.fields import clean_password
-from praxis.core.accounts.models import OperatorPasswordReset, PasswordReset, User
+from praxis.core.accounts.links import find_open
+from praxis.core.accounts.models import PasswordReset, User
 from praxis.core.accounts.passwords import Passwords
 from praxis.core.accounts.security_log import SecurityEventKind as Security
 from praxis.core.accounts.sessions import UserSessions
@@ -89,20 +89,6 @@ async def send_link(job: Job) -> None:
     )
 
 
-# A reset link's row: a clinic account's or an operator's.
-Link = TypeVar("Link", PasswordReset, OperatorPasswordReset)
-
-
-async def unspent(db: AsyncSession, model: type[Link], token: str, *, now: datetime) -> Link | None:
-    """The link this token opens, if it is neither used nor expired."""
-    if not token or len(token) > 128:
-        return None
-    row = await db.scalar(select(model).where(model.token_hash == token_digest(token)))
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        return None
-    return row
-
-
 def new_password(password: str) -> str:
     """The new password, checked like every other (length, variety, not a common one)."""
     try:
@@ -120,7 +106,7 @@ def email_text(whose: str, link: str) -> str:
 
 
 async def check(db: AsyncSession, token: str) -> bool:
-    return await unspent(db, PasswordReset, token, now=utcnow()) is not None
+    return await find_open(db, PasswordReset, token, now=utcnow()) is not None
 
 
 async def set_password(
@@ -133,7 +119,7 @@ async def set_password(
 ) -> None:
     """Use the link: a new password, the link spent, every session of the account ended."""
     now = utcnow()
-    row = await unspent(db, PasswordReset, token, now=now)
+    row = await find_open(db, PasswordReset, token, now=now)
     if row is None:
         raise InvalidInput({"token": EXPIRED}, EXPIRED)
     clean = new_password(password)

@@ -94,19 +94,17 @@ async def send_claim_link(job: Job) -> None:
         address, name, user_id = user.email, user.full_name, user.id
         await db.commit()  # the link must work before the email can arrive
     link = f"{job.site_url}/claim?token={token}"
-    text = (
-        f"Hello {name},\n\n{job.tenant.name} keeps your appointments. To see and manage them "
-        f"online, choose a username and password with this link within {VALID_FOR.days} days:"
-        f"\n{link}\n\nThe link works once. If you did not expect this, ignore this email.\n"
-    )
-    await job.providers.email.send(
+    await links.email_link(
+        job,
         subject_id=user_id,
         to=address,
         subject=f"Your account at {job.tenant.name}",
-        text=text,
-        about=(),
-        idempotency_key=job.key,
-        attempt=job.attempt,
+        opening=(
+            f"Hello {name},\n\n{job.tenant.name} keeps your appointments. To see and manage "
+            f"them online, choose a username and password with this link within "
+            f"{VALID_FOR.days} days:"
+        ),
+        link=link,
     )
 
 
